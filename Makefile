@@ -1,0 +1,80 @@
+# GridCare — the two commands are `make demo` and `make test`. Everything is installed from the
+# lock files (uv.lock, package-lock.json) into this folder: .tools/ (uv), .venv/, node_modules/.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+GRIDCARE := $(PY) -m gridcare
+export DJANGO_SETTINGS_MODULE := gridcare.settings
+export PYTHONPATH := src
+export UV_PYTHON := $(PYTHON)
+# Seed of the demo utility; the account count is kept small so `make demo` starts in seconds.
+DEMO_ACCOUNTS ?= 2000
+DEMO_SEED ?= 20261129
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup demo serve test lint typecheck contracts pytest pytest-sqlite pytest-postgres \
+        messages assets clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --quiet
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: installing Debian's nodejs and npm"; \
+	  apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+var/vendor/.copied: node_modules/.package-lock.json
+	mkdir -p var/vendor/htmx var/vendor/echarts
+	cp node_modules/htmx.org/dist/htmx.min.js var/vendor/htmx/
+	cp node_modules/echarts/dist/echarts.min.js var/vendor/echarts/
+	touch $@
+
+assets: var/vendor/.copied
+
+# Compiled catalogs are build products: pybabel compiles the .po files without GNU gettext.
+messages: $(VENV)/.synced
+	$(VENV)/bin/pybabel compile --statistics -D django -d src/gridcare/locale 2>&1 | grep -v '^$$' || true
+
+setup: $(VENV)/.synced assets messages
+
+demo: setup
+	$(GRIDCARE) migrate --no-input
+	$(GRIDCARE) seed --accounts $(DEMO_ACCOUNTS) --seed $(DEMO_SEED) --if-empty
+	$(GRIDCARE) demo_logins
+	$(GRIDCARE) runserver --noreload $(HOST):$(PORT)
+
+serve: setup
+	$(GRIDCARE) runserver --noreload $(HOST):$(PORT)
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+typecheck: $(VENV)/.synced
+	$(VENV)/bin/mypy
+
+contracts: $(VENV)/.synced
+	$(VENV)/bin/lint-imports --no-cache
+
+pytest-sqlite: setup
+	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+pytest-postgres: setup
+	@case "$$DATABASE_URL" in postgres*) $(VENV)/bin/pytest $(PYTEST_ARGS);; \
+	  *) echo "DATABASE_URL is not PostgreSQL: skipping the PostgreSQL run";; esac
+
+test: setup lint typecheck contracts pytest-sqlite pytest-postgres
+
+clean:
+	rm -rf .tools $(VENV) node_modules var

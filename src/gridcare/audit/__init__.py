@@ -1,0 +1,1 @@
+"""The audit log: one row per state change, written in the same transaction as the change."""

@@ -1,0 +1,1 @@
+"""Metering points, meters as assets, register reads and interval reads."""

@@ -1,0 +1,106 @@
+"""The org unit tree. Every business record belongs to exactly one OrgUnit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgLevel(models.TextChoices):
+    PROVINCE = "province", _("Provincial company")
+    CITY = "city", _("City company")
+    COUNTY = "county", _("County company")
+    STATION = "station", _("Supply station")
+
+
+#: The level each level hangs under; the province is the root.
+PARENT_LEVEL: dict[str, str | None] = {
+    OrgLevel.PROVINCE: None,
+    OrgLevel.CITY: OrgLevel.PROVINCE,
+    OrgLevel.COUNTY: OrgLevel.CITY,
+    OrgLevel.STATION: OrgLevel.COUNTY,
+}
+
+
+class AreaType(models.TextChoices):
+    URBAN = "urban", _("Urban")
+    RURAL = "rural", _("Rural")
+    REMOTE = "remote", _("Remote")
+
+
+class OrgUnit(models.Model):
+    """A supply company unit (供电单位). ``path`` is the materialized path of codes from the root,
+    e.g. ``/37/3701/370102/``, so a subtree is one indexed prefix match."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=16, choices=OrgLevel.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
+    area_type = models.CharField(
+        _("area type"), max_length=16, choices=AreaType.choices, default=AreaType.URBAN
+    )
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(level=OrgLevel.PROVINCE) & Q(parent__isnull=True))
+                | (~Q(level=OrgLevel.PROVINCE) & Q(parent__isnull=False)),
+                name="orgunit_only_province_is_root",
+                violation_error_message=_("Only a provincial company has no parent unit."),
+            ),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9A-Za-z]+$"),
+                name="orgunit_code_alphanumeric",
+                violation_error_message=_("An org unit code may hold only letters and digits."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class OrgScopedQuerySet(models.QuerySet[Any]):
+    """Queryset of business records that carry an ``org_unit``: ``visible_to`` keeps the rows
+    inside the acting user's org subtree. Every business read goes through it."""
+
+    org_unit_lookup = "org_unit"
+
+    def visible_to(self, user: Any) -> OrgScopedQuerySet:
+        """Rows the user may see: all for a superuser, their org unit's subtree for staff bound
+        to an org unit, none otherwise."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        org_unit = getattr(user, "org_unit", None)
+        if org_unit is None:
+            return self.none()
+        return self.filter(**{f"{self.org_unit_lookup}__path__startswith": org_unit.path})
+
+
+def org_unit_field(**kwargs: Any) -> models.ForeignKey[OrgUnit, OrgUnit]:
+    """The ``org_unit`` foreign key every business record carries."""
+    return models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("org unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        **kwargs,
+    )
+
+
+__all__ = ["AreaType", "OrgLevel", "OrgScopedQuerySet", "OrgUnit", "org_unit_field"]

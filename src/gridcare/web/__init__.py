@@ -1,0 +1,1 @@
+"""The web shell: base templates, design system, navigation, back office and portal."""
