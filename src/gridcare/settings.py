@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "gridcare.audit",
     "gridcare.customers",
     "gridcare.metering",
+    "gridcare.exchange",
+    "gridcare.demo",
     "gridcare.web",
 ]
 

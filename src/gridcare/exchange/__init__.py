@@ -1,0 +1,1 @@
+"""Import and export of the customer and metering file as CSV and XLSX."""
