@@ -1,10 +1,16 @@
 """Root URL configuration."""
 
-from django.contrib import admin
-from django.urls import include, path
+from importlib.util import find_spec
 
-urlpatterns = [
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("gridcare.web.urls")),
+    path("portal/", include("gridcare.web.portal.urls")),
 ]
+# The import and export pages are mounted once gridcare.exchange provides them.
+if find_spec("gridcare.exchange.urls") is not None:
+    urlpatterns.append(path("exchange/", include(("gridcare.exchange.urls", "exchange"))))
+urlpatterns.append(path("", include("gridcare.web.backoffice.urls")))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from django.core import validators as django_validators
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from stdnum import exceptions as stdnum_exceptions
@@ -17,15 +18,20 @@ from stdnum.cn import ric, uscc
 
 from gridcare.customers.errors import (
     CreditCodeInvalid,
+    EmailInvalid,
     IdNumberInvalid,
     IndustryCodeInvalid,
-    MobileInvalid,
+    LandlineInvalid,
+    WechatOpenidInvalid,
 )
+from gridcare.identity.operations import validate_mobile
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.ids import validate_account_number
 
 _INDUSTRY_CODE = re.compile(r"^[A-T]([0-9]{2}([0-9]{1,2})?)?$")
-_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+# Area code (0 + 2 or 3 digits), a 7- or 8-digit number not starting with 0, an optional extension.
+_LANDLINE = re.compile(r"^0[1-9][0-9]{1,2}-?[1-9][0-9]{6,7}(-[0-9]{1,6})?$")
+_WECHAT_OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 
 
 def _stdnum_reason(error: stdnum_exceptions.ValidationError) -> tuple[str, str]:
@@ -62,13 +68,29 @@ def validate_credit_code(value: str) -> str:
         ) from error
 
 
-def validate_mobile(value: str) -> str:
-    """A mainland mobile number: 11 digits starting 13–19."""
-    normalized = value.strip().replace(" ", "").replace("-", "")
-    if normalized.startswith("+86"):
-        normalized = normalized[3:]
-    if not _MOBILE.match(normalized):
-        raise MobileInvalid(field="mobile", value=value)
+def validate_landline(value: str) -> str:
+    """A mainland landline with its area code, e.g. ``0531-88888888`` or ``01088888888-123``."""
+    normalized = value.strip().replace(" ", "")
+    if not _LANDLINE.match(normalized):
+        raise LandlineInvalid(field="landline", value=value)
+    return normalized
+
+
+def validate_email(value: str) -> str:
+    """An email address as Django's ``EmailValidator`` accepts it, surrounding blanks removed."""
+    normalized = value.strip()
+    try:
+        django_validators.validate_email(normalized)
+    except ValidationError as error:
+        raise EmailInvalid(field="email", value=value) from error
+    return normalized
+
+
+def validate_wechat_openid(value: str) -> str:
+    """A WeChat openid: 6 to 64 letters, digits, underscores or dashes."""
+    normalized = value.strip()
+    if not _WECHAT_OPENID.match(normalized):
+        raise WechatOpenidInvalid(field="wechat_openid", value=value)
     return normalized
 
 
@@ -99,3 +121,19 @@ validate_credit_code_field = _as_field_validator(validate_credit_code)
 validate_mobile_field = _as_field_validator(validate_mobile)
 validate_industry_code_field = _as_field_validator(validate_industry_code)
 validate_account_number_field = _as_field_validator(validate_account_number)
+
+__all__ = [
+    "validate_account_number",
+    "validate_account_number_field",
+    "validate_credit_code",
+    "validate_credit_code_field",
+    "validate_email",
+    "validate_id_number",
+    "validate_id_number_field",
+    "validate_industry_code",
+    "validate_industry_code_field",
+    "validate_landline",
+    "validate_mobile",
+    "validate_mobile_field",
+    "validate_wechat_openid",
+]

@@ -1,15 +1,74 @@
-"""State changes of identity: role groups and staff users."""
+"""State changes of identity: the org tree, role groups, staff users and portal users.
+
+``create_org_unit`` lives here rather than in ``organization`` because ``organization`` sits
+below ``audit`` in the layer contract and every state change must audit itself.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 
 from gridcare.audit.operations import record_audit_event
+from gridcare.identity.errors import MobileInvalid, PasswordRejected, UsernameMissing, UsernameTaken
 from gridcare.identity.models import Role, User, UserKind
 from gridcare.organization.models import OrgUnit
+from gridcare.organization.operations import check_org_unit_placement
+
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def validate_mobile(value: str) -> str:
+    """A mainland mobile number, 11 digits starting 13–19, with spaces, dashes and +86 removed;
+    else :class:`~gridcare.identity.errors.MobileInvalid`."""
+    normalized = value.strip().replace(" ", "").replace("-", "")
+    if normalized.startswith("+86"):
+        normalized = normalized[3:]
+    if not _MOBILE.match(normalized):
+        raise MobileInvalid(field="mobile", value=value)
+    return normalized
+
+
+@transaction.atomic
+def create_org_unit(
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent: OrgUnit | None,
+    area_type: str,
+    actor: User | None,
+    now: datetime,
+) -> OrgUnit:
+    """Add an org unit under ``parent`` (province → city → county → station) and audit it.
+
+    Raises the errors of :func:`gridcare.organization.operations.check_org_unit_placement`.
+    """
+    path = check_org_unit_placement(code=code, name=name, level=level, parent=parent, area_type=area_type)
+    org_unit = OrgUnit.objects.create(
+        code=code, name=name.strip(), level=level, parent=parent, path=path, area_type=area_type
+    )
+    record_audit_event(
+        actor=actor,
+        action="create_org_unit",
+        target=org_unit,
+        occurred_at=now,
+        changes={
+            "code": code,
+            "name": org_unit.name,
+            "level": level,
+            "parent": parent.code if parent else None,
+            "path": path,
+            "area_type": area_type,
+        },
+    )
+    return org_unit
 
 
 def ensure_role_groups() -> list[Group]:
@@ -30,6 +89,7 @@ def create_staff_user(
     is_superuser: bool = False,
 ) -> User:
     """Create a staff user bound to ``org_unit`` holding ``roles``, and audit it."""
+    _check_username_free(username)
     user = User(
         username=username,
         kind=UserKind.STAFF,
@@ -52,3 +112,56 @@ def create_staff_user(
         changes={"username": username, "org_unit": org_unit.code, "roles": [role.value for role in roles]},
     )
     return user
+
+
+@transaction.atomic
+def create_portal_user(
+    *, username: str, password: str, mobile: str, actor: User | None, now: datetime
+) -> User:
+    """Create a customer's 网上营业厅 login: no org unit, not staff, and audit it.
+
+    The password must pass the project's password validators. Link the user to a customer
+    with :func:`gridcare.customers.operations.link_portal_user`.
+    """
+    _check_username_free(username)
+    normalized_mobile = validate_mobile(mobile)
+    user = User(
+        username=username,
+        kind=UserKind.PORTAL,
+        org_unit=None,
+        mobile=normalized_mobile,
+        is_staff=False,
+        date_joined=now,
+    )
+    _check_password(password, user=user)
+    user.set_password(password)
+    user.save()
+    record_audit_event(
+        actor=actor,
+        action="create_portal_user",
+        target=user,
+        occurred_at=now,
+        changes={"username": username, "mobile": normalized_mobile},
+    )
+    return user
+
+
+def _check_username_free(username: str) -> None:
+    if not username.strip():
+        raise UsernameMissing(field="username")
+    if User.objects.filter(username=username).exists():
+        raise UsernameTaken(field="username", username=username)
+
+
+def _check_password(password: str, *, user: User) -> None:
+    """Run Django's password validators; report their reasons in both languages."""
+    reasons: dict[str, str] = {}
+    for language, separator in (("zh-hans", "；"), ("en", "; ")):
+        # The validators translate while raising, so run them once per language.
+        with translation.override(language):
+            try:
+                validate_password(password, user=user)
+            except ValidationError as error:
+                reasons[language] = separator.join(error.messages)
+    if reasons:
+        raise PasswordRejected(field="password", reasons_zh=reasons["zh-hans"], reasons_en=reasons["en"])

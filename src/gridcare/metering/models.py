@@ -6,15 +6,24 @@ registers and 4 for demand; interval reads are packed day blocks (see :class:`In
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from gridcare.customers.models import Account
 from gridcare.organization.models import OrgScopedQuerySet, org_unit_field
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 REGISTER_DIGITS = 14
 REGISTER_DECIMALS = 2
+#: Accuracy classes of active-energy meters: 0.2S/0.5S/0.5/1/2 (IEC / DL/T 614) and A–D (GB/T 17215.211).
+ACCURACY_CLASSES = ("0.2S", "0.5S", "0.5", "1", "2", "A", "B", "C", "D")
 DEMAND_DECIMALS = 4
 
 
@@ -105,9 +114,7 @@ class MeteringPoint(models.Model):
     transformer_load_loss_kw = models.DecimalField(
         _("transformer load loss (kW)"), max_digits=8, decimal_places=3, null=True, blank=True
     )
-    line_loss_percent = models.DecimalField(
-        _("line loss (%)"), max_digits=5, decimal_places=2, default=0
-    )
+    line_loss_percent = models.DecimalField(_("line loss (%)"), max_digits=5, decimal_places=2, default=0)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent metering point"),
@@ -236,7 +243,7 @@ class Meter(models.Model):
                 violation_error_message=_("A meter dial has at most 2 decimal digits."),
             ),
             models.CheckConstraint(
-                condition=Q(accuracy_class__in=["0.2S", "0.5S", "0.5", "1", "2", "A", "B", "C", "D"]),
+                condition=Q(accuracy_class__in=ACCURACY_CLASSES),
                 name="meter_accuracy_class_known",
                 violation_error_message=_("Unknown accuracy class."),
             ),
@@ -305,6 +312,10 @@ class MeterInstallation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        removed = f"{self.removed_at:%Y-%m-%d}" if self.removed_at else ""
+        return f"{self.meter} @ {self.metering_point.code} [{self.installed_at:%Y-%m-%d}, {removed})"
+
 
 class ReadSource(models.TextChoices):
     AMI = "ami", _("AMI collection (用电信息采集)")
@@ -325,7 +336,7 @@ class ReadReason(models.TextChoices):
     SPECIAL = "special", _("Special read")
 
 
-def _register(verbose_name: str) -> models.DecimalField[object, object]:
+def _register(verbose_name: StrOrPromise) -> models.DecimalField[object, object]:
     return models.DecimalField(
         verbose_name, max_digits=REGISTER_DIGITS, decimal_places=REGISTER_DECIMALS, null=True, blank=True
     )
@@ -345,8 +356,12 @@ class MeterRead(models.Model):
     )
     read_at = models.DateTimeField(_("read at"))
     source = models.CharField(_("source"), max_length=16, choices=ReadSource.choices)
-    status = models.CharField(_("status"), max_length=16, choices=ReadStatus.choices, default=ReadStatus.VALID)
-    reason = models.CharField(_("reason"), max_length=16, choices=ReadReason.choices, default=ReadReason.PERIODIC)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ReadStatus.choices, default=ReadStatus.VALID
+    )
+    reason = models.CharField(
+        _("reason"), max_length=16, choices=ReadReason.choices, default=ReadReason.PERIODIC
+    )
     import_active_total = models.DecimalField(
         _("import active total (kWh)"), max_digits=REGISTER_DIGITS, decimal_places=REGISTER_DECIMALS
     )
@@ -388,6 +403,9 @@ class MeterRead(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["metering_point", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.meter} {self.read_at:%Y-%m-%d %H:%M}"
 
 
 class IntervalQuantity(models.TextChoices):
@@ -435,4 +453,19 @@ class IntervalReadDay(models.Model):
                 name="intervalreadday_interval_15_30_60",
                 violation_error_message=_("The interval must be 15, 30 or 60 minutes."),
             ),
+            # 4 bytes per interval and one bitmap bit per interval: a blob of the wrong size
+            # would unpack into the wrong intervals, so no writer (bulk paths included) may store one.
+            models.CheckConstraint(
+                condition=Exact(Length("values"), Value(4 * 24 * 60) / F("interval_minutes")),
+                name="intervalreadday_values_one_int32_per_interval",
+                violation_error_message=_("The packed values do not hold one value per interval."),
+            ),
+            models.CheckConstraint(
+                condition=Exact(Length("missing"), (Value(24 * 60) / F("interval_minutes") + 7) / 8),
+                name="intervalreadday_missing_one_bit_per_interval",
+                violation_error_message=_("The missing-interval bitmap does not hold one bit per interval."),
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.metering_point.code} {self.read_date} {self.quantity}/{self.interval_minutes}min"

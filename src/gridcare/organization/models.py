@@ -92,6 +92,26 @@ class OrgScopedQuerySet(models.QuerySet[Any]):
         return self.filter(**{f"{self.org_unit_lookup}__path__startswith": org_unit.path})
 
 
+class NumberSequence(models.Model):
+    """A named counter that hands out business numbers (户号, customer numbers, later bill numbers).
+
+    Allocation locks the row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's IMMEDIATE
+    transactions serialize writers), so concurrent operations never receive the same number.
+    It lives in the lowest Django app so every app above can number its records.
+    """
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    last_value = models.PositiveBigIntegerField(_("last value"), default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.last_value}"
+
+
 def org_unit_field(**kwargs: Any) -> models.ForeignKey[OrgUnit, OrgUnit]:
     """The ``org_unit`` foreign key every business record carries."""
     return models.ForeignKey(
@@ -103,4 +123,12 @@ def org_unit_field(**kwargs: Any) -> models.ForeignKey[OrgUnit, OrgUnit]:
     )
 
 
-__all__ = ["AreaType", "OrgLevel", "OrgScopedQuerySet", "OrgUnit", "org_unit_field"]
+__all__ = [
+    "PARENT_LEVEL",
+    "AreaType",
+    "NumberSequence",
+    "OrgLevel",
+    "OrgScopedQuerySet",
+    "OrgUnit",
+    "org_unit_field",
+]

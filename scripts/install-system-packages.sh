@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, what GridCare needs beyond Python 3.11, git and make, and only
+# what is missing: PostgreSQL 15 (the production database and the second test pass), Chromium
+# (the browser tests drive Debian's /usr/bin/chromium through Playwright) and Node.js/npm (the
+# front-end assets come from package-lock.json). `apt-get update` runs once, and only when
+# something must be installed; nothing already installed is upgraded. Runs apt through sudo when
+# not root.
+set -euo pipefail
+
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+packages=()
+[[ -x "$PG_BIN/postgres" ]] || packages+=(postgresql-15)
+[[ -x /usr/bin/chromium ]] || packages+=(chromium)
+command -v npm >/dev/null || packages+=(nodejs npm)
+
+if [[ ${#packages[@]} -eq 0 ]]; then
+    echo "System packages: PostgreSQL 15, Chromium and npm are present."
+    exit 0
+fi
+
+as_root() {
+    if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+apt_install() {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade \
+        -o Dpkg::Use-Pty=0 "$@" >/dev/null
+}
+
+echo "System packages: installing ${packages[*]} from Debian's packages"
+as_root apt-get update -qq
+if [[ " ${packages[*]} " == *" postgresql-15 "* ]]; then
+    # Debian creates and starts a `main` cluster on port 5432 when the server is installed;
+    # GridCare starts its own clusters (scripts/postgres-throwaway.sh), so turn that off first.
+    apt_install postgresql-common
+    as_root sed -ri 's/^#?\s*create_main_cluster\s*=.*/create_main_cluster = false/' \
+        /etc/postgresql-common/createcluster.conf
+fi
+apt_install "${packages[@]}"
+echo "System packages: installed ${packages[*]}"

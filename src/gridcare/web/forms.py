@@ -1,0 +1,50 @@
+"""Forms of the web shell: the two login forms and the account search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from gridcare.identity.models import UserKind
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    """The back-office login: refuses portal customers, who have their own login page."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "wrong_side": _("This login is for staff. Customers log in to the online service hall."),
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if user.kind != UserKind.STAFF:
+            raise forms.ValidationError(self.error_messages["wrong_side"], code="wrong_side")
+
+
+class PortalAuthenticationForm(AuthenticationForm):
+    """The portal (网上营业厅) login: refuses staff, who log in to the back office."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "wrong_side": _("This login is for customers. Staff log in to the back office."),
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if user.kind != UserKind.PORTAL:
+            raise forms.ValidationError(self.error_messages["wrong_side"], code="wrong_side")
+
+
+class AccountSearchForm(forms.Form):
+    """The search box of the account list."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("Account number, account or customer name, contact mobile or service address"),
+    )
