@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gridcare.organization.models import OrgScopedQuerySet
+
 
 class AuditEvent(models.Model):
     """One state change: who did what to which record, when, and what changed."""
@@ -31,6 +33,9 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     changes = models.JSONField(_("changes"), default=dict)
+
+    # Events without an org unit (org tree changes, portal users) are visible to superusers only.
+    objects = OrgScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")

@@ -73,9 +73,7 @@ class Customer(models.Model):
                 fields=["credit_code"],
                 condition=Q(credit_code__isnull=False),
                 name="customer_unique_credit_code",
-                violation_error_message=_(
-                    "A customer with this unified social credit code already exists."
-                ),
+                violation_error_message=_("A customer with this unified social credit code already exists."),
             ),
         ]
         indexes = [models.Index(fields=["name"])]
@@ -216,9 +214,7 @@ class Account(models.Model):
         validators=[validators.validate_industry_code_field],
     )
     voltage_level = models.CharField(_("voltage level"), max_length=8, choices=VoltageLevel.choices)
-    contract_capacity_kva = models.DecimalField(
-        _("contract capacity (kVA)"), max_digits=10, decimal_places=2
-    )
+    contract_capacity_kva = models.DecimalField(_("contract capacity (kVA)"), max_digits=10, decimal_places=2)
     tariff_code = models.CharField(_("tariff code"), max_length=32)
     payment_method = models.CharField(
         _("payment method"), max_length=16, choices=PaymentMethod.choices, default=PaymentMethod.POSTPAID
@@ -307,6 +303,9 @@ class AccountStatusChange(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.account} {self.status} {self.effective_date}"
+
 
 class AccountManagerAssignment(models.Model):
     """A 客户经理 assigned to a key account for ``[valid_from, valid_to)``."""
@@ -343,6 +342,9 @@ class AccountManagerAssignment(models.Model):
                 violation_error_message=_("An assignment must end after it starts."),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.manager} [{self.valid_from}, {self.valid_to or ''})"
 
 
 class ContactKind(models.TextChoices):
@@ -382,6 +384,9 @@ class ContactLogEntry(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.account} {self.kind} {self.occurred_at:%Y-%m-%d} {self.summary}"
+
 
 class PortalLink(models.Model):
     """Links a portal (网上营业厅) user to the customer whose accounts they may see."""
@@ -396,3 +401,6 @@ class PortalLink(models.Model):
     class Meta:
         verbose_name = _("portal link")
         verbose_name_plural = _("portal links")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer}"

@@ -156,7 +156,8 @@ def _check_username_free(username: str) -> None:
 def _check_password(password: str, *, user: User) -> None:
     """Run Django's password validators; report their reasons in both languages."""
     reasons: dict[str, str] = {}
-    for language, separator in (("zh-hans", "；"), ("en", "; ")):
+    # Each reason is a full sentence ending in 。 or a full stop.
+    for language, separator in (("zh-hans", ""), ("en", " ")):
         # The validators translate while raising, so run them once per language.
         with translation.override(language):
             try:

@@ -137,6 +137,12 @@ class RegisterValueInvalid(GridCareError):
     message_en = "The {register_en} reading {value} of meter {asset_no} is not a valid number."
 
 
+class RegisterMissing(GridCareError):
+    code = "register_missing"
+    message_zh = "电能表 {asset_no} 的正向有功总示数不能为空。"
+    message_en = "The import active total reading of meter {asset_no} is required."
+
+
 class RegisterNegative(GridCareError):
     code = "register_negative"
     message_zh = "电能表 {asset_no} 的{register_zh}示数 {value} 不能为负数。"
@@ -282,6 +288,7 @@ __all__ = [
     "ReadTimeTaken",
     "ReadsAfterRemoval",
     "RegisterBeyondDial",
+    "RegisterMissing",
     "RegisterNegative",
     "RegisterNotOnMeter",
     "RegisterTooPrecise",

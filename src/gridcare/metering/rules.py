@@ -22,6 +22,7 @@ from gridcare.metering.errors import (
     MeterNotInstalled,
     MeterScrapped,
     RegisterBeyondDial,
+    RegisterMissing,
     RegisterNegative,
     RegisterNotOnMeter,
     RegisterTooPrecise,
@@ -116,7 +117,7 @@ def check_meter_can_be_read(*, meter: Meter) -> None:
 def check_registers_fit_meter(*, meter: Meter, registers: RegisterValues) -> None:
     """Refuse register values the meter could not have shown.
 
-    Each value must be a finite, non-negative number on a register the meter has (time-of-use
+    The import active total is required. Each value must be a finite, non-negative number on a register the meter has (time-of-use
     registers need ``has_time_of_use``, export ``has_export``, reactive ``has_reactive``, demand
     ``has_demand``). Energy registers must fit the dial: below ``10 ** integer_digits`` and with at
     most ``decimal_digits`` decimals. Maximum demand (not a cumulative dial) must fit its column:
@@ -129,6 +130,8 @@ def check_registers_fit_meter(*, meter: Meter, registers: RegisterValues) -> Non
     below the total is accepted (tariff registers can be read partially). If the total has rolled
     over while the tariff registers have not, their sum is compared modulo the dial.
     """
+    if registers.import_active_total is None:
+        raise RegisterMissing(field="import_active_total", asset_no=meter.asset_no)
     for name, value in registers.items():
         if value is None:
             continue

@@ -31,6 +31,27 @@ class AreaType(models.TextChoices):
     REMOTE = "remote", _("Remote")
 
 
+def visible_path_prefix(user: Any) -> str | None:
+    """The path prefix of the org subtree ``user`` may see: ``""`` (everything) for an active
+    superuser, their org unit's path for active users bound to one, ``None`` (nothing) otherwise."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ""
+    org_unit = getattr(user, "org_unit", None)
+    return None if org_unit is None else str(org_unit.path)
+
+
+class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
+    def visible_to(self, user: Any) -> OrgUnitQuerySet:
+        """The units the user may see: their own org unit and the units below it (all for a
+        superuser, none for anyone not bound to an org unit)."""
+        prefix = visible_path_prefix(user)
+        if prefix is None:
+            return self.none()
+        return self.filter(path__startswith=prefix) if prefix else self
+
+
 class OrgUnit(models.Model):
     """A supply company unit (供电单位). ``path`` is the materialized path of codes from the root,
     e.g. ``/37/3701/370102/``, so a subtree is one indexed prefix match."""
@@ -50,6 +71,8 @@ class OrgUnit(models.Model):
     area_type = models.CharField(
         _("area type"), max_length=16, choices=AreaType.choices, default=AreaType.URBAN
     )
+
+    objects = OrgUnitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("org unit")
@@ -82,14 +105,12 @@ class OrgScopedQuerySet(models.QuerySet[Any]):
     def visible_to(self, user: Any) -> OrgScopedQuerySet:
         """Rows the user may see: all for a superuser, their org unit's subtree for staff bound
         to an org unit, none otherwise."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
+        prefix = visible_path_prefix(user)
+        if prefix is None:
             return self.none()
-        if user.is_superuser:
+        if not prefix:
             return self
-        org_unit = getattr(user, "org_unit", None)
-        if org_unit is None:
-            return self.none()
-        return self.filter(**{f"{self.org_unit_lookup}__path__startswith": org_unit.path})
+        return self.filter(**{f"{self.org_unit_lookup}__path__startswith": prefix})
 
 
 class NumberSequence(models.Model):
@@ -130,5 +151,7 @@ __all__ = [
     "OrgLevel",
     "OrgScopedQuerySet",
     "OrgUnit",
+    "OrgUnitQuerySet",
     "org_unit_field",
+    "visible_path_prefix",
 ]

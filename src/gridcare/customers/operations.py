@@ -1,0 +1,900 @@
+"""State changes of the customer file (客户档案).
+
+Every operation is keyword-only and atomic: it validates its input with
+:mod:`gridcare.customers.validators` and the rules below before it touches the database, so a
+user gets a specific zh-Hans/English :class:`~gridcare.kit.errors.GridCareError` instead of an
+``IntegrityError``; then it changes the rows and records one audit event in the same
+transaction. Audit ``changes`` hold the new values of a created record, and ``[old, new]``
+pairs for a changed field.
+
+Operations do not check the actor's permissions: the interface that calls them does.
+
+Org units: a customer belongs to any org unit (an enterprise with accounts in several
+stations belongs to their county or city company); each of its accounts belongs to a supply
+station (供电所) inside the customer's org subtree, or to the customer's own unit when that
+is a station.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from gridcare.audit.operations import record_audit_event
+from gridcare.customers import validators
+from gridcare.customers.errors import (
+    AccountClosed,
+    AccountNumberTaken,
+    AccountOrgUnitNotStation,
+    AccountOrgUnitOutsideCustomer,
+    AccountStatusUnchanged,
+    AssignmentStartsTooEarly,
+    ChoiceInvalid,
+    ConsentWithoutChannel,
+    ContactAlreadyPrimary,
+    ContactChannelMissing,
+    ContactInFuture,
+    ContractCapacityInvalid,
+    CreditCodeAlreadyRegistered,
+    EnterpriseIdentityRequired,
+    FieldTooLong,
+    FollowUpAlreadyDone,
+    FollowUpBeforeContact,
+    IdNumberAlreadyRegistered,
+    ManagerAlreadyAssigned,
+    ManagerAssignmentAfterClosure,
+    NoFollowUpPlanned,
+    NotKeyAccount,
+    NotPortalUser,
+    PersonIdentityRequired,
+    PortalUserAlreadyLinked,
+    PrimaryContactExists,
+    ReadingDayDiffersFromRoute,
+    ReadingDayOutOfRange,
+    ReadingRouteCodeTaken,
+    ReadingRouteElsewhere,
+    ReadingRouteOrgUnitNotStation,
+    RequiredFieldMissing,
+    StaffLacksRole,
+    StaffOutsideOrgUnit,
+    StaffUserRequired,
+    StatusEffectiveDateTooEarly,
+)
+from gridcare.customers.models import (
+    Account,
+    AccountManagerAssignment,
+    AccountStatus,
+    AccountStatusChange,
+    Contact,
+    ContactKind,
+    ContactLogEntry,
+    Customer,
+    CustomerKind,
+    PaymentMethod,
+    PortalLink,
+    ReadingRoute,
+    UsageCategory,
+    VoltageLevel,
+)
+from gridcare.identity.models import Role, User, UserKind
+from gridcare.kit.ids import make_account_number
+from gridcare.organization.models import OrgLevel, OrgUnit
+from gridcare.organization.operations import reserve_sequence_numbers
+
+#: Names of the number sequences; the bulk seeder reserves blocks from the same ones.
+CUSTOMER_NUMBER_SEQUENCE = "customer_no"
+ACCOUNT_NUMBER_SEQUENCE = "account_no"
+CUSTOMER_NUMBER_PREFIX = "C"
+CUSTOMER_NUMBER_DIGITS = 9
+
+READING_DAY_RANGE = range(1, 29)
+CAPACITY_STEP = Decimal("0.01")
+CAPACITY_LIMIT = Decimal("100000000")  # max_digits=10 with 2 decimals
+
+#: Field labels for error messages, which carry both languages whatever the active one is.
+LABELS: dict[str, tuple[str, str]] = {
+    "name": ("名称", "name"),
+    "postal_address": ("通信地址", "postal address"),
+    "kind": ("类型", "kind"),
+    "contact_name": ("联系人姓名", "contact name"),
+    "account_name": ("户名", "account name"),
+    "service_address": ("用电地址", "service address"),
+    "usage_category": ("用电类别", "usage category"),
+    "voltage_level": ("电压等级", "voltage level"),
+    "payment_method": ("缴费方式", "payment method"),
+    "tariff_code": ("电价代码", "tariff code"),
+    "status": ("用电户状态", "account status"),
+    "reason": ("变更原因", "reason"),
+    "route_code": ("抄表段编码", "reading route code"),
+    "route_name": ("抄表段名称", "reading route name"),
+    "summary": ("联系摘要", "summary"),
+}
+
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    AccountStatus.NORMAL: ("正常", "normal"),
+    AccountStatus.SUSPENDED: ("暂停", "suspended"),
+    AccountStatus.CLOSED: ("销户", "closed"),
+}
+
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    Role.ACCOUNT_MANAGER: ("客户经理", "account manager"),
+    Role.METER_READER: ("抄表员", "meter reader"),
+}
+
+
+def make_customer_number(*, sequence: int) -> str:
+    """The customer number (客户编号) for a sequence: ``C`` and 9 zero-padded digits."""
+    if not 0 < sequence < 10**CUSTOMER_NUMBER_DIGITS:
+        raise ValueError(f"customer sequence out of range: {sequence}")
+    return f"{CUSTOMER_NUMBER_PREFIX}{sequence:0{CUSTOMER_NUMBER_DIGITS}d}"
+
+
+# --- customers and contacts -------------------------------------------------------------
+
+
+@transaction.atomic
+def register_customer(
+    *,
+    org_unit: OrgUnit,
+    kind: str,
+    name: str,
+    id_number: str | None = None,
+    credit_code: str | None = None,
+    postal_address: str = "",
+    actor: User | None,
+    now: datetime,
+) -> Customer:
+    """Register a person (by 身份证号) or an enterprise (by 统一社会信用代码) with a new customer number.
+
+    The identifier is validated and normalized (upper case, separators removed); one already
+    registered is refused naming the existing customer number.
+    """
+    _check_choice(kind, CustomerKind, label="kind")
+    name = _text(Customer, "name", name, label="name", required=True)
+    postal_address = _text(Customer, "postal_address", postal_address, label="postal_address")
+    id_number, credit_code = _check_identity(kind=kind, id_number=id_number, credit_code=credit_code)
+    customer = Customer.objects.create(
+        org_unit=org_unit,
+        customer_no=_allocate_customer_number(),
+        kind=kind,
+        name=name,
+        id_number=id_number,
+        credit_code=credit_code,
+        postal_address=postal_address,
+        created_at=now,
+    )
+    record_audit_event(
+        actor=actor,
+        action="register_customer",
+        target=customer,
+        occurred_at=now,
+        changes={
+            "customer_no": customer.customer_no,
+            "org_unit": org_unit.code,
+            "kind": kind,
+            "name": name,
+            # The audit log is kept forever: it holds a masked 身份证号, not the person's number.
+            "id_number": _mask_id_number(id_number) if id_number else None,
+            "credit_code": credit_code,
+            "postal_address": postal_address,
+        },
+    )
+    return customer
+
+
+def _check_identity(
+    *, kind: str, id_number: str | None, credit_code: str | None
+) -> tuple[str | None, str | None]:
+    """The normalized (id_number, credit_code) pair matching ``kind``, not yet registered."""
+    id_number = (id_number or "").strip() or None
+    credit_code = (credit_code or "").strip() or None
+    if kind == CustomerKind.PERSON:
+        if id_number is None or credit_code is not None:
+            raise PersonIdentityRequired(field="id_number")
+        id_number = validators.validate_id_number(id_number)
+        existing = Customer.objects.filter(id_number=id_number).first()
+        if existing is not None:
+            raise IdNumberAlreadyRegistered(
+                field="id_number", value=id_number, customer_no=existing.customer_no
+            )
+        return id_number, None
+    if credit_code is None or id_number is not None:
+        raise EnterpriseIdentityRequired(field="credit_code")
+    credit_code = validators.validate_credit_code(credit_code)
+    existing = Customer.objects.filter(credit_code=credit_code).first()
+    if existing is not None:
+        raise CreditCodeAlreadyRegistered(
+            field="credit_code", value=credit_code, customer_no=existing.customer_no
+        )
+    return None, credit_code
+
+
+def _mask_id_number(id_number: str) -> str:
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def _allocate_customer_number() -> str:
+    pattern = rf"^{CUSTOMER_NUMBER_PREFIX}[0-9]{{{CUSTOMER_NUMBER_DIGITS}}}$"
+    return _allocate_number(
+        sequence_name=CUSTOMER_NUMBER_SEQUENCE,
+        make=lambda sequence: make_customer_number(sequence=sequence),
+        is_taken=lambda number: Customer.objects.filter(customer_no=number).exists(),
+        highest_taken=lambda: _highest(
+            Customer.objects.filter(customer_no__regex=pattern), "customer_no", prefix_length=1
+        ),
+    )
+
+
+def _allocate_account_number() -> str:
+    return _allocate_number(
+        sequence_name=ACCOUNT_NUMBER_SEQUENCE,
+        make=lambda sequence: make_account_number(sequence=sequence),
+        is_taken=lambda number: Account.objects.filter(account_no=number).exists(),
+        # Every 户号 is 10 digits, so the greatest string is the greatest number; its first
+        # nine digits are its sequence.
+        highest_taken=lambda: _highest(Account.objects.all(), "account_no", prefix_length=0, suffix_length=1),
+    )
+
+
+def _allocate_number(
+    *,
+    sequence_name: str,
+    make: Callable[[int], str],
+    is_taken: Callable[[str], bool],
+    highest_taken: Callable[[], int],
+) -> str:
+    """The next number of the sequence, jumping past numbers that were written without it
+    (imports with given numbers, the bulk seeder) instead of probing them one by one."""
+    number = make(reserve_sequence_numbers(name=sequence_name)[0])
+    if not is_taken(number):
+        return number
+    return make(reserve_sequence_numbers(name=sequence_name, above=highest_taken())[0])
+
+
+def _highest(
+    queryset: models.QuerySet[Customer] | models.QuerySet[Account],
+    field: str,
+    *,
+    prefix_length: int,
+    suffix_length: int = 0,
+) -> int:
+    highest: str | None = queryset.aggregate(highest=Max(field))["highest"]
+    if highest is None:
+        return 0
+    return int(highest[prefix_length : len(highest) - suffix_length])
+
+
+@transaction.atomic
+def add_contact(
+    *,
+    customer: Customer,
+    name: str,
+    mobile: str = "",
+    landline: str = "",
+    email: str = "",
+    wechat_openid: str = "",
+    consents_to_sms: bool = False,
+    consents_to_phone: bool = False,
+    consents_to_email: bool = False,
+    consents_to_wechat: bool = False,
+    is_primary: bool = False,
+    actor: User | None,
+    now: datetime,
+) -> Contact:
+    """Add a way to reach ``customer``: at least one channel, consent only for channels given.
+
+    A second primary contact is refused; use :func:`set_primary_contact` to change it.
+    """
+    name = _text(Contact, "name", name, label="contact_name", required=True)
+    mobile = validators.validate_mobile(mobile) if mobile.strip() else ""
+    landline = validators.validate_landline(landline) if landline.strip() else ""
+    email = validators.validate_email(email) if email.strip() else ""
+    wechat_openid = validators.validate_wechat_openid(wechat_openid) if wechat_openid.strip() else ""
+    if not (mobile or landline or email or wechat_openid):
+        raise ContactChannelMissing(field="mobile")
+    _check_consents(
+        mobile=mobile,
+        landline=landline,
+        email=email,
+        wechat_openid=wechat_openid,
+        consents_to_sms=consents_to_sms,
+        consents_to_phone=consents_to_phone,
+        consents_to_email=consents_to_email,
+        consents_to_wechat=consents_to_wechat,
+    )
+    if is_primary:
+        current_primary = customer.contacts.filter(is_primary=True).first()
+        if current_primary is not None:
+            raise PrimaryContactExists(
+                field="is_primary", customer_no=customer.customer_no, existing_name=current_primary.name
+            )
+    contact = Contact.objects.create(
+        customer=customer,
+        name=name,
+        is_primary=is_primary,
+        mobile=mobile,
+        landline=landline,
+        email=email,
+        wechat_openid=wechat_openid,
+        consents_to_sms=consents_to_sms,
+        consents_to_phone=consents_to_phone,
+        consents_to_email=consents_to_email,
+        consents_to_wechat=consents_to_wechat,
+    )
+    # Contacts carry no org unit: the event targets the customer so it stays org-scoped.
+    record_audit_event(
+        actor=actor,
+        action="add_contact",
+        target=customer,
+        occurred_at=now,
+        changes={
+            "contact": contact.pk,
+            "name": name,
+            "is_primary": is_primary,
+            "mobile": mobile,
+            "landline": landline,
+            "email": email,
+            "wechat_openid": wechat_openid,
+            "consents_to_sms": consents_to_sms,
+            "consents_to_phone": consents_to_phone,
+            "consents_to_email": consents_to_email,
+            "consents_to_wechat": consents_to_wechat,
+        },
+    )
+    return contact
+
+
+def _check_consents(
+    *,
+    mobile: str,
+    landline: str,
+    email: str,
+    wechat_openid: str,
+    consents_to_sms: bool,
+    consents_to_phone: bool,
+    consents_to_email: bool,
+    consents_to_wechat: bool,
+) -> None:
+    checks = [
+        (consents_to_sms, bool(mobile), "consents_to_sms", ("短信", "SMS"), ("手机号", "mobile number")),
+        (
+            consents_to_phone,
+            bool(mobile or landline),
+            "consents_to_phone",
+            ("电话", "phone calls"),
+            ("手机号或固定电话", "mobile or landline"),
+        ),
+        (consents_to_email, bool(email), "consents_to_email", ("电子邮件", "email"), ("电子邮箱", "email")),
+        (
+            consents_to_wechat,
+            bool(wechat_openid),
+            "consents_to_wechat",
+            ("微信", "WeChat"),
+            ("微信 openid", "WeChat openid"),
+        ),
+    ]
+    for consents, has_channel, field, (channel_zh, channel_en), (needs_zh, needs_en) in checks:
+        if consents and not has_channel:
+            raise ConsentWithoutChannel(
+                field=field,
+                channel_zh=channel_zh,
+                channel_en=channel_en,
+                needs_zh=needs_zh,
+                needs_en=needs_en,
+            )
+
+
+@transaction.atomic
+def set_primary_contact(*, contact: Contact, actor: User | None, now: datetime) -> Contact:
+    """Make ``contact`` its customer's primary contact; the previous one stays as a contact."""
+    customer = contact.customer
+    if contact.is_primary:
+        raise ContactAlreadyPrimary(field="is_primary", name=contact.name, customer_no=customer.customer_no)
+    previous = customer.contacts.select_for_update().filter(is_primary=True).first()
+    if previous is not None:
+        # Demote first: the one-primary unique index is checked row by row.
+        previous.is_primary = False
+        previous.save(update_fields=["is_primary"])
+    contact.is_primary = True
+    contact.save(update_fields=["is_primary"])
+    record_audit_event(
+        actor=actor,
+        action="set_primary_contact",
+        target=customer,
+        occurred_at=now,
+        changes={"primary_contact": [previous.pk if previous else None, contact.pk]},
+    )
+    return contact
+
+
+@transaction.atomic
+def link_portal_user(*, user: User, customer: Customer, actor: User | None, now: datetime) -> PortalLink:
+    """Let a 网上营业厅 user see ``customer``'s accounts; a portal user serves one customer."""
+    if user.kind != UserKind.PORTAL:
+        raise NotPortalUser(field="user", username=user.username)
+    existing = PortalLink.objects.filter(user=user).select_related("customer").first()
+    if existing is not None:
+        raise PortalUserAlreadyLinked(
+            field="user", username=user.username, customer_no=existing.customer.customer_no
+        )
+    link = PortalLink.objects.create(user=user, customer=customer)
+    record_audit_event(
+        actor=actor,
+        action="link_portal_user",
+        target=customer,
+        occurred_at=now,
+        changes={"portal_user": user.username},
+    )
+    return link
+
+
+# --- reading routes and accounts --------------------------------------------------------
+
+
+@transaction.atomic
+def create_reading_route(
+    *,
+    org_unit: OrgUnit,
+    code: str,
+    name: str,
+    reading_day: int,
+    reader: User | None = None,
+    actor: User | None,
+    now: datetime,
+) -> ReadingRoute:
+    """Create a reading route (抄表段) of a supply station, optionally with its 抄表员."""
+    if org_unit.level != OrgLevel.STATION:
+        raise ReadingRouteOrgUnitNotStation(field="org_unit", org_unit_name=org_unit.name)
+    code = _text(ReadingRoute, "code", code, label="route_code", required=True)
+    name = _text(ReadingRoute, "name", name, label="route_name", required=True)
+    _check_reading_day(reading_day)
+    if reader is not None:
+        _check_staff(reader, role=Role.METER_READER, org_unit=org_unit)
+    if ReadingRoute.objects.filter(code=code).exists():
+        raise ReadingRouteCodeTaken(field="code", route_code=code)
+    route = ReadingRoute.objects.create(
+        org_unit=org_unit, code=code, name=name, reading_day=reading_day, reader=reader
+    )
+    record_audit_event(
+        actor=actor,
+        action="create_reading_route",
+        target=route,
+        occurred_at=now,
+        changes={
+            "code": code,
+            "name": name,
+            "org_unit": org_unit.code,
+            "reading_day": reading_day,
+            "reader": reader.username if reader else None,
+        },
+    )
+    return route
+
+
+@transaction.atomic
+def open_account(
+    *,
+    customer: Customer,
+    org_unit: OrgUnit,
+    name: str,
+    service_address: str,
+    usage_category: str,
+    voltage_level: str,
+    contract_capacity_kva: Decimal,
+    tariff_code: str,
+    payment_method: str,
+    reading_route: ReadingRoute | None = None,
+    reading_day: int,
+    opened_date: date,
+    industry_code: str = "",
+    is_key_account: bool = False,
+    account_no: str | None = None,
+    actor: User | None,
+    now: datetime,
+) -> Account:
+    """Open a service account (用电户) for ``customer`` at the supply station ``org_unit``.
+
+    Without ``account_no`` the next 户号 comes from the account number sequence; a given one
+    must carry a valid check digit and be unused. The account starts ``normal`` on
+    ``opened_date``, which is recorded as its first status change.
+    """
+    account_no = _check_account_number(account_no) if account_no is not None else None
+    _check_account_org_unit(customer=customer, org_unit=org_unit)
+    name = _text(Account, "name", name, label="account_name", required=True)
+    service_address = _text(
+        Account, "service_address", service_address, label="service_address", required=True
+    )
+    _check_choice(usage_category, UsageCategory, label="usage_category")
+    _check_choice(voltage_level, VoltageLevel, label="voltage_level")
+    _check_choice(payment_method, PaymentMethod, label="payment_method")
+    tariff_code = _text(Account, "tariff_code", tariff_code, label="tariff_code", required=True)
+    industry_code = validators.validate_industry_code(industry_code) if industry_code.strip() else ""
+    _check_capacity(contract_capacity_kva)
+    _check_reading_day(reading_day)
+    if reading_route is not None:
+        _check_reading_route(reading_route, org_unit=org_unit, reading_day=reading_day)
+    account = Account.objects.create(
+        org_unit=org_unit,
+        account_no=account_no or _allocate_account_number(),
+        customer=customer,
+        name=name,
+        service_address=service_address,
+        usage_category=usage_category,
+        industry_code=industry_code,
+        voltage_level=voltage_level,
+        contract_capacity_kva=contract_capacity_kva,
+        tariff_code=tariff_code,
+        payment_method=payment_method,
+        reading_route=reading_route,
+        reading_day=reading_day,
+        status=AccountStatus.NORMAL,
+        status_effective_date=opened_date,
+        opened_date=opened_date,
+        is_key_account=is_key_account,
+    )
+    AccountStatusChange.objects.create(
+        account=account,
+        status=AccountStatus.NORMAL,
+        effective_date=opened_date,
+        recorded_at=now,
+        recorded_by=_user_or_none(actor),
+    )
+    record_audit_event(
+        actor=actor,
+        action="open_account",
+        target=account,
+        occurred_at=now,
+        changes={
+            "account_no": account.account_no,
+            "customer_no": customer.customer_no,
+            "org_unit": org_unit.code,
+            "name": name,
+            "service_address": service_address,
+            "usage_category": usage_category,
+            "industry_code": industry_code,
+            "voltage_level": voltage_level,
+            "contract_capacity_kva": contract_capacity_kva,
+            "tariff_code": tariff_code,
+            "payment_method": payment_method,
+            "reading_route": reading_route.code if reading_route else None,
+            "reading_day": reading_day,
+            "opened_date": opened_date,
+            "is_key_account": is_key_account,
+        },
+    )
+    return account
+
+
+def _check_account_number(account_no: str) -> str:
+    account_no = validators.validate_account_number(account_no.strip())
+    if Account.objects.filter(account_no=account_no).exists():
+        raise AccountNumberTaken(field="account_no", account_no=account_no)
+    return account_no
+
+
+def _check_account_org_unit(*, customer: Customer, org_unit: OrgUnit) -> None:
+    if org_unit.level != OrgLevel.STATION:
+        raise AccountOrgUnitNotStation(field="org_unit", org_unit_name=org_unit.name)
+    customer_org_unit = customer.org_unit
+    if not org_unit.path.startswith(customer_org_unit.path):
+        raise AccountOrgUnitOutsideCustomer(
+            field="org_unit",
+            org_unit_name=org_unit.name,
+            customer_no=customer.customer_no,
+            customer_org_unit_name=customer_org_unit.name,
+        )
+
+
+def _check_capacity(capacity: Decimal) -> None:
+    if not isinstance(capacity, Decimal):
+        # Capacities are exact: a float here is a programming error, not a user's.
+        raise TypeError(f"contract_capacity_kva must be a Decimal, got {type(capacity).__name__}")
+    if not capacity.is_finite():
+        reason = ("不是有限数值", "it is not a finite number")
+    elif capacity < 0:
+        reason = ("不能为负数", "it cannot be negative")
+    elif capacity >= CAPACITY_LIMIT:
+        reason = ("超出上限", "it is too large")
+    elif capacity != capacity.quantize(CAPACITY_STEP):
+        reason = ("最多保留两位小数", "it takes at most two decimals")
+    else:
+        return
+    raise ContractCapacityInvalid(
+        field="contract_capacity_kva", value=capacity, reason_zh=reason[0], reason_en=reason[1]
+    )
+
+
+def _check_reading_day(reading_day: int) -> None:
+    if reading_day not in READING_DAY_RANGE:
+        raise ReadingDayOutOfRange(field="reading_day", reading_day=reading_day)
+
+
+def _check_reading_route(route: ReadingRoute, *, org_unit: OrgUnit, reading_day: int) -> None:
+    """An account is read with its route: same station, same reading day."""
+    if route.org_unit_id != org_unit.pk:
+        raise ReadingRouteElsewhere(
+            field="reading_route",
+            route_code=route.code,
+            route_org_unit_name=route.org_unit.name,
+            org_unit_name=org_unit.name,
+        )
+    if route.reading_day != reading_day:
+        raise ReadingDayDiffersFromRoute(
+            field="reading_day",
+            reading_day=reading_day,
+            route_code=route.code,
+            route_reading_day=route.reading_day,
+        )
+
+
+@transaction.atomic
+def change_account_status(
+    *,
+    account: Account,
+    status: str,
+    effective_date: date,
+    reason: str,
+    actor: User | None,
+    now: datetime,
+) -> AccountStatusChange:
+    """Suspend (暂停), resume or close (销户) an account from ``effective_date``.
+
+    Normal and suspended switch both ways; any status may close; closed is final. The
+    effective date must be after the latest status change. Closing ends the current account
+    manager assignment on the closing date.
+    """
+    _check_choice(status, AccountStatus, label="status")
+    reason = _text(AccountStatusChange, "reason", reason, label="reason", required=True)
+    _lock(account)
+    if account.status == AccountStatus.CLOSED:
+        raise AccountClosed(
+            field="status", account_no=account.account_no, closed_date=account.status_effective_date
+        )
+    if status == account.status:
+        status_zh, status_en = STATUS_NAMES[status]
+        raise AccountStatusUnchanged(
+            field="status", account_no=account.account_no, status_zh=status_zh, status_en=status_en
+        )
+    latest_date = account.status_changes.aggregate(latest=Max("effective_date"))["latest"]
+    if latest_date is not None and effective_date <= latest_date:
+        raise StatusEffectiveDateTooEarly(
+            field="effective_date", effective_date=effective_date, latest_date=latest_date
+        )
+    changes: dict[str, object] = {
+        "status": [account.status, status],
+        "status_effective_date": [account.status_effective_date, effective_date],
+        "reason": reason,
+    }
+    if status == AccountStatus.CLOSED:
+        ended = _end_current_assignment(account=account, valid_to=effective_date)
+        if ended is not None:
+            changes["account_manager"] = [ended.manager.username, None]
+    account.status = status
+    account.status_effective_date = effective_date
+    account.save(update_fields=["status", "status_effective_date"])
+    status_change = AccountStatusChange.objects.create(
+        account=account,
+        status=status,
+        effective_date=effective_date,
+        reason=reason,
+        recorded_at=now,
+        recorded_by=_user_or_none(actor),
+    )
+    record_audit_event(
+        actor=actor, action="change_account_status", target=account, occurred_at=now, changes=changes
+    )
+    return status_change
+
+
+def _end_current_assignment(*, account: Account, valid_to: date) -> AccountManagerAssignment | None:
+    current = _current_assignment(account)
+    if current is None:
+        return None
+    if current.valid_from >= valid_to:
+        raise ManagerAssignmentAfterClosure(
+            field="effective_date", valid_from=current.valid_from, effective_date=valid_to
+        )
+    current.valid_to = valid_to
+    current.save(update_fields=["valid_to"])
+    return current
+
+
+def _current_assignment(account: Account) -> AccountManagerAssignment | None:
+    return account.manager_assignments.select_related("manager").filter(valid_to__isnull=True).first()
+
+
+@transaction.atomic
+def assign_account_manager(
+    *, account: Account, manager: User, valid_from: date, actor: User | None, now: datetime
+) -> AccountManagerAssignment:
+    """Make ``manager`` the 客户经理 of a key account from ``valid_from``.
+
+    The manager is an active staff user holding the 客户经理 role whose org subtree contains
+    the account. The current assignment, if any, ends on ``valid_from``.
+    """
+    _lock(account)
+    if not account.is_key_account:
+        raise NotKeyAccount(field="account", account_no=account.account_no)
+    if account.status == AccountStatus.CLOSED:
+        raise AccountClosed(
+            field="account", account_no=account.account_no, closed_date=account.status_effective_date
+        )
+    _check_staff(manager, role=Role.ACCOUNT_MANAGER, org_unit=account.org_unit)
+    current = _current_assignment(account)
+    if current is not None:
+        if current.manager_id == manager.pk:
+            raise ManagerAlreadyAssigned(
+                field="manager", username=manager.username, account_no=account.account_no
+            )
+        if valid_from <= current.valid_from:
+            raise AssignmentStartsTooEarly(
+                field="valid_from", valid_from=valid_from, current_from=current.valid_from
+            )
+        current.valid_to = valid_from
+        current.save(update_fields=["valid_to"])
+    assignment = AccountManagerAssignment.objects.create(
+        account=account, manager=manager, valid_from=valid_from
+    )
+    record_audit_event(
+        actor=actor,
+        action="assign_account_manager",
+        target=account,
+        occurred_at=now,
+        changes={
+            "account_manager": [current.manager.username if current else None, manager.username],
+            "valid_from": valid_from,
+        },
+    )
+    return assignment
+
+
+# --- contact log -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def log_customer_contact(
+    *,
+    account: Account,
+    kind: str,
+    occurred_at: datetime,
+    staff: User,
+    summary: str,
+    notes: str = "",
+    follow_up_date: date | None = None,
+    actor: User | None,
+    now: datetime,
+) -> ContactLogEntry:
+    """Record a visit, call or meeting with an account's customer, with an optional follow-up."""
+    _check_choice(kind, ContactKind, label="kind")
+    _check_staff(staff)
+    summary = _text(ContactLogEntry, "summary", summary, label="summary", required=True)
+    if occurred_at > now:
+        raise ContactInFuture(field="occurred_at", occurred_at=_local(occurred_at))
+    contact_date = timezone.localdate(occurred_at)
+    if follow_up_date is not None and follow_up_date < contact_date:
+        raise FollowUpBeforeContact(
+            field="follow_up_date", follow_up_date=follow_up_date, contact_date=contact_date
+        )
+    entry = ContactLogEntry.objects.create(
+        org_unit_id=account.org_unit_id,
+        account=account,
+        kind=kind,
+        occurred_at=occurred_at,
+        staff=staff,
+        summary=summary,
+        notes=notes.strip(),
+        follow_up_date=follow_up_date,
+    )
+    record_audit_event(
+        actor=actor,
+        action="log_customer_contact",
+        target=entry,
+        occurred_at=now,
+        changes={
+            "account_no": account.account_no,
+            "kind": kind,
+            "occurred_at": occurred_at,
+            "staff": staff.username,
+            "summary": summary,
+            "follow_up_date": follow_up_date,
+        },
+    )
+    return entry
+
+
+@transaction.atomic
+def complete_follow_up(*, entry: ContactLogEntry, actor: User | None, now: datetime) -> ContactLogEntry:
+    """Mark the follow-up planned on a contact log entry as done at ``now``."""
+    _lock(entry)
+    if entry.follow_up_date is None:
+        raise NoFollowUpPlanned(field="follow_up_date")
+    if entry.follow_up_done_at is not None:
+        raise FollowUpAlreadyDone(field="follow_up_done_at", done_at=_local(entry.follow_up_done_at))
+    entry.follow_up_done_at = now
+    entry.save(update_fields=["follow_up_done_at"])
+    record_audit_event(
+        actor=actor,
+        action="complete_follow_up",
+        target=entry,
+        occurred_at=now,
+        changes={"follow_up_done_at": [None, now]},
+    )
+    return entry
+
+
+# --- shared checks -----------------------------------------------------------------------
+
+
+def _text(model: type[models.Model], field: str, value: str, *, label: str, required: bool = False) -> str:
+    """``value`` stripped, refused when required and blank or longer than the column."""
+    value = value.strip()
+    label_zh, label_en = LABELS[label]
+    if required and not value:
+        raise RequiredFieldMissing(field=field, label_zh=label_zh, label_en=label_en)
+    column = model._meta.get_field(field)
+    max_length = column.max_length if isinstance(column, models.Field) else None
+    if max_length is not None and len(value) > max_length:
+        raise FieldTooLong(
+            field=field, label_zh=label_zh, label_en=label_en, max_length=max_length, length=len(value)
+        )
+    return value
+
+
+def _check_choice(value: str, choices: type[models.TextChoices], *, label: str) -> None:
+    if value not in choices.values:
+        label_zh, label_en = LABELS[label]
+        raise ChoiceInvalid(
+            field=label,
+            label_zh=label_zh,
+            label_en=label_en,
+            value=value,
+            allowed=", ".join(str(choice) for choice in choices.values),
+        )
+
+
+def _check_staff(user: User, *, role: Role | None = None, org_unit: OrgUnit | None = None) -> None:
+    """``user`` is an active staff user, holding ``role`` and covering ``org_unit`` when given."""
+    if user.kind != UserKind.STAFF or not user.is_active:
+        raise StaffUserRequired(field="staff", username=user.username)
+    if role is not None and not user.groups.filter(name=role.value).exists():
+        role_zh, role_en = ROLE_NAMES[role]
+        raise StaffLacksRole(field="staff", username=user.username, role_zh=role_zh, role_en=role_en)
+    if org_unit is not None and (user.org_unit is None or not org_unit.path.startswith(user.org_unit.path)):
+        raise StaffOutsideOrgUnit(field="staff", username=user.username, org_unit_name=org_unit.name)
+
+
+def _lock(record: models.Model) -> None:
+    """Lock ``record``'s row for the rest of the transaction and reload it, so checks see the
+    latest committed state."""
+    type(record)._default_manager.select_for_update().filter(pk=record.pk).values_list("pk").get()
+    record.refresh_from_db()
+
+
+def _user_or_none(actor: User | None) -> User | None:
+    return actor if actor is not None and actor.pk else None
+
+
+def _local(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+__all__ = [
+    "ACCOUNT_NUMBER_SEQUENCE",
+    "CUSTOMER_NUMBER_SEQUENCE",
+    "add_contact",
+    "assign_account_manager",
+    "change_account_status",
+    "complete_follow_up",
+    "create_reading_route",
+    "link_portal_user",
+    "log_customer_contact",
+    "make_customer_number",
+    "open_account",
+    "register_customer",
+    "set_primary_contact",
+]

@@ -1,0 +1,198 @@
+"""Bulk writing for the seeder: PostgreSQL ``COPY`` and SQLite batched inserts.
+
+Rows are tuples of database-ready values that both backends take as they are: ``int``,
+``str``, ``bool``, ``bytes`` and ``None``; decimals are written as their text (which is what
+Django stores on SQLite, and what ``COPY`` parses on PostgreSQL), dates as ``YYYY-MM-DD`` and
+datetimes as naive UTC ``YYYY-MM-DD HH:MM:SS`` (Django's SQLite format; Django runs PostgreSQL
+sessions in UTC, so ``COPY`` reads the same text as the same instant).
+
+The seeder assigns primary keys itself, starting after the current maximum, so child rows can
+point at parents without reading them back; :func:`reset_sequences` realigns PostgreSQL's
+sequences afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from itertools import islice
+from typing import Any
+
+from django.core.management.color import no_style
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Max
+
+from gridcare.kit.clock import SHANGHAI, require_aware
+
+_SQLITE_BATCH_ROWS = 5000
+_SQLITE_CACHE_KIB = 512 * 1024
+
+
+class BulkTable:
+    """The columns of ``model`` that a seeder writes, in the order its row tuples give them.
+
+    Fields left out must be nullable or have a default, which is appended to every row, so a
+    field added to the model later with a default does not break the seeder. Generated fields
+    (the metering point's multiplier) are computed by the database and never written.
+    """
+
+    def __init__(
+        self, model: type[models.Model], field_names: Sequence[str], connection: BaseDatabaseWrapper
+    ):
+        self.model = model
+        self.table = model._meta.db_table
+        written = [model._meta.get_field(name) for name in field_names]
+        omitted = [
+            field
+            for field in model._meta.concrete_fields
+            if field.name not in field_names and not field.generated
+        ]
+        for field in omitted:
+            if not field.has_default() and not field.null:
+                raise ValueError(f"{model._meta.label}.{field.name} has no default: the seeder must write it")
+        self._defaults = tuple(
+            field.get_db_prep_save(field.get_default(), connection) if field.has_default() else None
+            for field in omitted
+        )
+        self.columns = tuple(field.column for field in [*written, *omitted])  # type: ignore[union-attr]
+
+    def complete(self, rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[Any, ...]]:
+        """The rows with the omitted fields' defaults appended."""
+        if not self._defaults:
+            return rows
+        defaults = self._defaults
+        return (row + defaults for row in rows)
+
+
+class BulkWriter:
+    """Writes rows on one Django connection: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        if connection.vendor not in ("postgresql", "sqlite"):
+            raise NotImplementedError(f"bulk seeding supports PostgreSQL and SQLite, not {connection.vendor}")
+        self._connection = connection
+        self.row_counts: dict[str, int] = {}
+
+    def write(self, table: BulkTable, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (tuples in ``table``'s column order) and count them."""
+        quote = self._connection.ops.quote_name
+        columns = ", ".join(quote(column) for column in table.columns)
+        counted = _Counter(table.complete(rows))
+        self._connection.ensure_connection()
+        raw = self._connection.connection
+        if self._connection.vendor == "postgresql":
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(f"COPY {quote(table.table)} ({columns}) FROM STDIN") as copy,
+            ):
+                for row in counted:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join("?" for _ in table.columns)
+            statement = f"INSERT INTO {quote(table.table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+            cursor = raw.cursor()
+            try:
+                while batch := list(islice(counted, _SQLITE_BATCH_ROWS)):
+                    cursor.executemany(statement, batch)
+            finally:
+                cursor.close()
+        label = table.model._meta.label
+        self.row_counts[label] = self.row_counts.get(label, 0) + counted.count
+
+
+class _Counter:
+    """An iterator over rows that counts them as they pass."""
+
+    def __init__(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        self._rows = iter(rows)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return self
+
+    def __next__(self) -> tuple[Any, ...]:
+        row = next(self._rows)
+        self.count += 1
+        return row
+
+
+def next_id(model: type[models.Model]) -> int:
+    """The first primary key after the table's current maximum."""
+    current = model._default_manager.aggregate(highest=Max("pk"))["highest"]
+    return (current or 0) + 1
+
+
+def reset_sequences(connection: BaseDatabaseWrapper, model_list: Sequence[type[models.Model]]) -> None:
+    """Move the id sequences past the ids the seeder assigned (PostgreSQL; SQLite needs nothing)."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(model_list))
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+@contextmanager
+def bulk_session(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Tune the connection for one big load and put it back afterwards.
+
+    SQLite: no fsync and a large page cache while loading (only possible outside a
+    transaction; inside one, e.g. in tests, the load runs with the normal settings).
+    PostgreSQL: foreign keys are checked at the end of each ``COPY`` rather than queued for
+    the commit, which would hold millions of pending checks in memory.
+    """
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            synchronous = cursor.execute("PRAGMA synchronous").fetchone()[0]
+            cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
+            cursor.execute("PRAGMA synchronous = OFF")
+            cursor.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")
+                cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        return
+    yield
+
+
+class ValueText:
+    """Database-ready text for dates, datetimes and fixed-point numbers, memoized where the
+    seeder repeats values (read times are shared by every account on a route)."""
+
+    def __init__(self) -> None:
+        self._instants: dict[tuple[date, time], str] = {}
+
+    def local_instant(self, day: date, at: time) -> str:
+        """The Asia/Shanghai wall-clock time ``at`` on ``day`` as naive UTC text."""
+        key = (day, at)
+        text = self._instants.get(key)
+        if text is None:
+            instant = datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+            text = self._instants[key] = str(instant)
+        return text
+
+
+def utc_text(moment: datetime) -> str:
+    """The aware ``moment`` as naive UTC text."""
+    return str(require_aware(moment).astimezone(UTC).replace(tzinfo=None))
+
+
+def hundredths_text(value: int) -> str:
+    """``12345`` → ``"123.45"``: an amount kept in hundredths, as decimal text."""
+    return f"{value // 100}.{value % 100:02d}"
+
+
+def ten_thousandths_text(value: int) -> str:
+    """``12345`` → ``"1.2345"``."""
+    return f"{value // 10000}.{value % 10000:04d}"

@@ -1,0 +1,48 @@
+"""``gridcare export KIND FILE``: write every record of KIND in scope to a CSV or XLSX file in
+the format ``gridcare import`` reads back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from gridcare.exchange.files import file_format_of
+from gridcare.exchange.kinds import KINDS
+from gridcare.exchange.operations import export_file
+from gridcare.exchange.queries import resolve_scope
+from gridcare.kit.errors import GridCareError
+
+
+class Command(BaseCommand):
+    help = "Export KIND to a .csv (UTF-8 with BOM) or .xlsx file, streaming."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", choices=list(KINDS), help="What to export.")
+        parser.add_argument("file", type=Path, help="The .csv or .xlsx file to write.")
+        parser.add_argument("--org-unit", dest="org_unit", help="Only records of this org unit's subtree.")
+        parser.add_argument(
+            "--user", help="Export as this staff user: only their org units (default: unrestricted)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        try:
+            scope = resolve_scope(username=options["user"], org_unit_code=options["org_unit"])
+            file_format = file_format_of(path.name)
+            with path.open("wb") as stream:
+                result = export_file(
+                    kind=options["kind"],
+                    stream=stream,
+                    file_format=file_format,
+                    file_name=path.name,
+                    scope=scope,
+                    now=timezone.now(),
+                )
+        except GridCareError as error:
+            raise CommandError(f"{error.message('zh-hans')} / {error.message('en')}") from error
+        except OSError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"{options['kind']}: {result.rows_exported} rows exported to {path}.")

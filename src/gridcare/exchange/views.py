@@ -1,0 +1,129 @@
+"""The import and export page for staff: upload a file, see its report; download exports."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gridcare.exchange.files import FileFormat
+from gridcare.exchange.forms import UploadForm
+from gridcare.exchange.kinds import KINDS
+from gridcare.exchange.models import ExchangeKind
+from gridcare.exchange.operations import ImportReport, export_file, import_file
+from gridcare.exchange.queries import ExchangeScope
+from gridcare.kit.errors import GridCareError
+
+View = Callable[..., HttpResponseBase]
+
+
+def staff_with_org_unit_required(view: View) -> View:
+    """Let in logged-in staff bound to an org unit (and superusers); send others to log in or
+    refuse them."""
+
+    @wraps(view)
+    @login_required
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user: Any = request.user
+        if not user.is_staff or (user.org_unit_id is None and not user.is_superuser):
+            raise PermissionDenied(_("Import and export are for staff bound to an org unit."))
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+@require_http_methods(["GET", "POST"])
+@staff_with_org_unit_required
+def upload(request: HttpRequest) -> HttpResponse:
+    """The upload form; after a POST, the import's counts and the report of its bad rows."""
+    report: ImportReport | None = None
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        uploaded.seek(0)
+        try:
+            report = import_file(
+                kind=form.cleaned_data["kind"],
+                stream=uploaded.file,
+                file_name=uploaded.name,
+                scope=ExchangeScope(user=request.user),  # type: ignore[arg-type]
+                partial=form.cleaned_data["partial"],
+                now=timezone.now(),
+            )
+        except GridCareError as error:
+            form.add_error("file", error.message(get_language() or "zh-hans"))
+    context = {
+        "form": form,
+        "report": report,
+        "problems": _problem_rows(report),
+        "kinds": _kind_help(),
+        "formats": [file_format.value for file_format in FileFormat],
+    }
+    return render(request, "exchange/upload.html", context)
+
+
+@require_GET
+@staff_with_org_unit_required
+def export(request: HttpRequest, kind: str, file_format: str) -> FileResponse:
+    """Download every record of ``kind`` the user may see, as CSV or XLSX."""
+    if kind not in KINDS or file_format not in FileFormat.__members__.values():
+        raise Http404(_("No such export."))
+    file_name = f"{kind}-{timezone.localdate():%Y%m%d}.{file_format}"
+    # Spooled to a temporary file: the export streams rows out of the database, and the audit
+    # event records how many were written before the download starts.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    export_file(
+        kind=kind,
+        stream=spool,
+        file_format=FileFormat(file_format),
+        file_name=file_name,
+        scope=ExchangeScope(user=request.user),  # type: ignore[arg-type]
+        now=timezone.now(),
+    )
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=file_name)
+
+
+def _problem_rows(report: ImportReport | None) -> list[dict[str, object]]:
+    if report is None:
+        return []
+    language = get_language() or "zh-hans"
+    return [
+        {
+            "row": problem.row,
+            "column": problem.column,
+            "value": problem.value,
+            "reason": problem.message(language),
+        }
+        for problem in report.problems
+    ]
+
+
+def _kind_help() -> list[dict[str, object]]:
+    """Each kind with its columns, for the page's help and export links."""
+    return [
+        {
+            "name": kind.name,
+            "label": ExchangeKind(kind.name).label,
+            "columns": [
+                {
+                    "name": column.name,
+                    "required": column.required,
+                    "description": kind.describe(column),
+                    "format": column.parser.hint,
+                }
+                for column in kind.columns
+            ],
+        }
+        for kind in KINDS.values()
+    ]

@@ -1,0 +1,94 @@
+"""Admin for the org tree, and the admin base classes every GridCare app uses.
+
+The admin is a window on the records: it lists, searches and shows them, scoped to the
+user's org subtree. Records are created and their state changed through the named, audited
+operations (pages, imports, the seeder); see :mod:`gridcare.audit.admin` for the few audited
+corrections the admin allows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+
+from gridcare.organization.models import NumberSequence, OrgUnit
+
+if TYPE_CHECKING:
+    ModelAdmin = admin.ModelAdmin[Any]
+    TabularInline = admin.TabularInline[Any, Any]
+else:  # the admin classes are not subscriptable at run time
+    ModelAdmin = admin.ModelAdmin
+    TabularInline = admin.TabularInline
+
+
+class OrgScopedAdmin(ModelAdmin):
+    """Lists only rows inside the user's org subtree, through ``Model.objects.visible_to``.
+
+    A table without its own org unit names in ``scoped_through`` the foreign key whose
+    target is org-scoped (a contact is visible when its customer is).
+    """
+
+    scoped_through: str | None = None
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if self.scoped_through is None:
+            return queryset.visible_to(request.user)  # type: ignore[attr-defined, no-any-return]
+        related_model: Any = self.model._meta.get_field(self.scoped_through).related_model
+        visible = related_model.objects.visible_to(request.user)
+        return queryset.filter(**{f"{self.scoped_through}__in": visible})
+
+
+class ViewOnlyAdmin(ModelAdmin):
+    """Shows records but never adds, changes or deletes them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ViewOnlyInline(TabularInline):
+    """A read-only table of child rows on a parent's admin page."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(ViewOnlyAdmin):
+    """The org tree changes only through the audited ``identity.operations.create_org_unit``."""
+
+    list_display = ["code", "name", "level", "parent", "area_type", "path"]
+    list_filter = ["level", "area_type"]
+    search_fields = ["code", "name", "path"]
+    list_select_related = ["parent"]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[OrgUnit]:
+        return super().get_queryset(request) & OrgUnit.objects.visible_to(request.user)
+
+
+@admin.register(NumberSequence)
+class NumberSequenceAdmin(ViewOnlyAdmin):
+    list_display = ["name", "last_value"]
+    search_fields = ["name"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)

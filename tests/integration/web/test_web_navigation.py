@@ -1,0 +1,75 @@
+"""Navigation by role (gridcare.web.navigation)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.urls import NoReverseMatch, reverse
+from web_world import World, make_staff_user
+
+from gridcare.identity.models import Role
+from gridcare.web import navigation
+from gridcare.web.navigation import NavigationEntry, navigation_for
+
+
+def exchange_upload_urls() -> list[str]:
+    """The import page's URL while the exchange app registers it (it is built separately)."""
+    try:
+        return [reverse("exchange:upload")]
+    except NoReverseMatch:
+        return []
+
+
+def urls_for(user: object, current_path: str = "/") -> list[str]:
+    return [link.url for link in navigation_for(user=user, current_path=current_path)]
+
+
+def test_meter_reader_sees_home_accounts_and_import(world: World) -> None:
+    assert urls_for(world.station_a_user) == ["/", "/accounts/", *exchange_upload_urls()]
+
+
+def test_account_manager_does_not_see_import_or_administration(world: World) -> None:
+    assert urls_for(world.manager) == ["/", "/accounts/"]
+
+
+def test_system_administrator_sees_administration(world: World) -> None:
+    administrator = make_staff_user(
+        username="admin_a", org_unit=world.station_a, roles=(Role.SYSTEM_ADMINISTRATOR,)
+    )
+
+    assert urls_for(administrator) == ["/", "/accounts/", *exchange_upload_urls(), "/admin/"]
+
+
+def test_superuser_sees_every_entry(world: World) -> None:
+    assert urls_for(world.superuser) == ["/", "/accounts/", *exchange_upload_urls(), "/admin/"]
+
+
+def test_portal_user_sees_the_portal_navigation(world: World) -> None:
+    assert urls_for(world.portal_user) == ["/portal/"]
+
+
+def test_anonymous_user_sees_no_navigation(db: None) -> None:
+    assert urls_for(AnonymousUser()) == []
+
+
+@pytest.mark.parametrize(
+    ("current_path", "current_urls"),
+    [("/", ["/"]), ("/accounts/", ["/accounts/"]), ("/accounts/0000010010/", ["/accounts/"]), ("/x/", [])],
+)
+def test_the_current_entry_is_marked(world: World, current_path: str, current_urls: list[str]) -> None:
+    links = navigation_for(user=world.manager, current_path=current_path)
+
+    assert [link.url for link in links if link.is_current] == current_urls
+
+
+def test_entries_of_unregistered_urls_are_left_out(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        navigation,
+        "BACKOFFICE_ENTRIES",
+        (
+            NavigationEntry(label="Home", url_name="web:home"),
+            NavigationEntry(label="Not built yet", url_name="nowhere:page"),
+        ),
+    )
+
+    assert urls_for(world.superuser) == ["/"]
