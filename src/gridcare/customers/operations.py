@@ -151,7 +151,7 @@ def register_customer(
 ) -> Customer:
     """Register a person (by 身份证号) or an enterprise (by 统一社会信用代码) with a new customer number.
 
-    The identifier is validated and normalized (upper case, separators removed); one already
+    The identifier is validated and normalized (blanks trimmed, upper case); one already
     registered is refused naming the existing customer number.
     """
     _check_choice(kind, CustomerKind, label="kind")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
 from itertools import islice
 from typing import Any
 
@@ -23,8 +22,6 @@ from django.core.management.color import no_style
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
-
-from gridcare.kit.clock import SHANGHAI, require_aware
 
 _SQLITE_BATCH_ROWS = 5000
 _SQLITE_CACHE_KIB = 512 * 1024
@@ -164,35 +161,3 @@ def bulk_session(connection: BaseDatabaseWrapper) -> Iterator[None]:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return
     yield
-
-
-class ValueText:
-    """Database-ready text for dates, datetimes and fixed-point numbers, memoized where the
-    seeder repeats values (read times are shared by every account on a route)."""
-
-    def __init__(self) -> None:
-        self._instants: dict[tuple[date, time], str] = {}
-
-    def local_instant(self, day: date, at: time) -> str:
-        """The Asia/Shanghai wall-clock time ``at`` on ``day`` as naive UTC text."""
-        key = (day, at)
-        text = self._instants.get(key)
-        if text is None:
-            instant = datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
-            text = self._instants[key] = str(instant)
-        return text
-
-
-def utc_text(moment: datetime) -> str:
-    """The aware ``moment`` as naive UTC text."""
-    return str(require_aware(moment).astimezone(UTC).replace(tzinfo=None))
-
-
-def hundredths_text(value: int) -> str:
-    """``12345`` → ``"123.45"``: an amount kept in hundredths, as decimal text."""
-    return f"{value // 100}.{value % 100:02d}"
-
-
-def ten_thousandths_text(value: int) -> str:
-    """``12345`` → ``"1.2345"``."""
-    return f"{value // 10000}.{value % 10000:04d}"

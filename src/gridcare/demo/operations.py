@@ -11,13 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.customers.models import (
-    Account,
-    AccountManagerAssignment,
-    AccountStatusChange,
-    Contact,
-    ContactLogEntry,
     Customer,
-    ReadingRoute,
 )
 from gridcare.customers.operations import (
     ACCOUNT_NUMBER_SEQUENCE,
@@ -30,20 +24,12 @@ from gridcare.demo.bulk import BulkWriter, bulk_session, next_id, reset_sequence
 from gridcare.demo.errors import DemoDatabaseNotEmpty, DemoSeedOptionInvalid
 from gridcare.demo.pools import NamePools
 from gridcare.demo.queries import utility_data_counts
-from gridcare.demo.seeding import Generator, SeedOptions, Tables
+from gridcare.demo.seeding import Generator, SeedOptions
+from gridcare.demo.tables import bulk_tables
 from gridcare.identity.models import User
 from gridcare.identity.operations import create_portal_user, create_staff_user, ensure_role_groups
 from gridcare.kit.clock import local_date
 from gridcare.kit.ids import make_account_number
-from gridcare.metering.models import (
-    Feeder,
-    IntervalReadDay,
-    Meter,
-    MeteringPoint,
-    MeterInstallation,
-    MeterRead,
-    TransformerArea,
-)
 from gridcare.organization.models import OrgUnit
 from gridcare.organization.operations import check_org_unit_placement, reserve_sequence_numbers
 
@@ -56,24 +42,6 @@ DEFAULT_CHUNK_SIZE = 50_000
 NUMBER_SEQUENCE_BASE = 370_000_000
 #: One stock meter per this many accounts.
 ACCOUNTS_PER_STOCK_METER = 100
-
-#: Tables the generator assigns primary keys for, by its key for them.
-_KEYED_MODELS = {
-    "feeder": Feeder,
-    "transformer_area": TransformerArea,
-    "reading_route": ReadingRoute,
-    "customer": Customer,
-    "contact": Contact,
-    "account": Account,
-    "status_change": AccountStatusChange,
-    "manager_assignment": AccountManagerAssignment,
-    "contact_log": ContactLogEntry,
-    "metering_point": MeteringPoint,
-    "meter": Meter,
-    "meter_read": MeterRead,
-    "installation": MeterInstallation,
-    "interval_day": IntervalReadDay,
-}
 
 
 @dataclass(frozen=True)
@@ -186,19 +154,18 @@ def _seed(*, options: SeedOptions, now: datetime, progress: Callable[[int], None
     pools = NamePools.build(seed=options.seed)
     org_units = _create_org_tree()
     users = _create_staff(pools=pools, seed=options.seed, org_units=org_units, now=now)
-    connection = connections[DEFAULT_DB_ALIAS]
-    tables = Tables.for_connection(connection)
     account_sequences = reserve_sequence_numbers(
         name=ACCOUNT_NUMBER_SEQUENCE, count=options.accounts, above=NUMBER_SEQUENCE_BASE
     )
     customer_sequences = reserve_sequence_numbers(
         name=CUSTOMER_NUMBER_SEQUENCE, count=options.accounts, above=NUMBER_SEQUENCE_BASE
     )
+    connection = connections[DEFAULT_DB_ALIAS]
+    tables = bulk_tables(connection)
     generator = Generator(
         options=options,
-        tables=tables,
         pools=pools,
-        ids={key: next_id(model) for key, model in _KEYED_MODELS.items()},
+        first_ids={name: next_id(table.model) for name, table in tables.items()},
         org_unit_ids={code: org_unit.pk for code, org_unit in org_units.items()},
         user_ids={username: user.pk for username, user in users.items()},
         account_number=lambda index: make_account_number(sequence=account_sequences[index]),
@@ -206,21 +173,20 @@ def _seed(*, options: SeedOptions, now: datetime, progress: Callable[[int], None
         recorded_at=now,
     )
     writer = BulkWriter(connection)
-    generator.plan_structure()
-    for table in (tables.feeder, tables.transformer_area, tables.reading_route):
-        writer.write(table, generator.structure_rows.by_table.get(table.table, []))
-    for account_count, rows in generator.chunks():
-        for table in tables.in_order():
-            writer.write(table, rows.by_table.get(table.table, []))
+    for name, rows in generator.plan_structure().by_table().items():
+        writer.write(tables[name], rows)
+    for account_count, chunk in generator.chunks():
+        for name, rows in chunk.by_table().items():
+            writer.write(tables[name], rows)
         if progress is not None:
             progress(account_count)
-    stock = generator.stock_meters(max(len(catalog.STATIONS), options.accounts // ACCOUNTS_PER_STOCK_METER))
-    writer.write(tables.meter, stock.by_table.get(tables.meter.table, []))
-    reset_sequences(connection, list(_KEYED_MODELS.values()))
+    stock_count = max(len(catalog.STATIONS), options.accounts // ACCOUNTS_PER_STOCK_METER)
+    writer.write(tables["meter"], generator.stock_meters(stock_count).meter)
+    reset_sequences(connection, [table.model for table in tables.values()])
     portal_customer = _create_portal_login(customer_id=generator.portal_customer_id, now=now)
     summary = SeedSummary(
         row_counts=dict(sorted(writer.row_counts.items())),
-        anomalies=generator.outcomes_by_anomaly,
+        anomalies=generator.anomaly_accounts,
         suspended_accounts=generator.suspended_accounts,
         portal_customer_no=portal_customer.customer_no,
     )

@@ -72,8 +72,8 @@ from gridcare.customers.models import (
     VoltageLevel,
 )
 
-# The operations keep these checks private; the import calls them so a row is judged exactly
-# as the operation would judge the same record (see the report to the maintainers).
+# The customer operations keep these checks private; the import calls them so a row is judged
+# exactly as the operation would judge the same record (they should move to a public module).
 from gridcare.customers.operations import (
     _check_account_org_unit,
     _check_capacity,
@@ -130,21 +130,19 @@ from gridcare.metering.models import (
     ReadStatus,
     TransformerArea,
 )
-from gridcare.metering.operations import (
-    _check_not_in_future,
-    _check_parent,
-    _check_point_parameters,
-    _check_status_matches_source,
-    _resolve_topology,
-)
 from gridcare.metering.rules import (
     REGISTER_NAMES,
     InstallationIndex,
     RegisterValues,
     check_meter_can_be_read,
+    check_metering_point_parameters,
+    check_not_in_future,
+    check_parent_metering_point,
+    check_read_status_matches_source,
     check_registers_fit_meter,
     format_moment,
     load_installation_index,
+    resolve_topology,
 )
 from gridcare.organization.models import OrgUnit
 
@@ -718,7 +716,7 @@ class MeteringPointsKind(Kind):
     def build(self, row: Row, *, batch: Batch, prepared: Any) -> Built:
         values = self.field_values(row)
         code, account = values["code"], values["account"]
-        _check_point_parameters(
+        check_metering_point_parameters(
             code=code,
             metering_arrangement=values["metering_arrangement"],
             ct_ratio=values["ct_ratio"],
@@ -728,10 +726,10 @@ class MeteringPointsKind(Kind):
             transformer_load_loss_kw=values["transformer_load_loss_kw"],
             line_loss_percent=values["line_loss_percent"],
         )
-        _check_parent(
+        check_parent_metering_point(
             code=code, account=account, parent=values["parent"], child_relation=values["child_relation"]
         )
-        values["feeder"] = _resolve_topology(
+        values["feeder"] = resolve_topology(
             code=code,
             org_unit=account.org_unit,
             transformer_area=values["transformer_area"],
@@ -891,7 +889,7 @@ class MetersKind(Kind):
     ) -> None:
         """The checks ``install_meter`` makes on a new meter's install (no install read: the
         file has no registers)."""
-        _check_not_in_future(
+        check_not_in_future(
             moment=installed_at, now=batch.now, what_zh="装表", what_en="installation", field="installed_at"
         )
         last_removed_at = last_removals.by_point.get(metering_point.pk)
@@ -994,8 +992,8 @@ class ReadsKind(Kind):
         check_meter_can_be_read(meter=meter)
         if values["reason"] in (ReadReason.INSTALL, ReadReason.REMOVAL):
             raise ReadReasonReserved(field="reason")
-        _check_status_matches_source(source=values["source"], status=values["status"])
-        _check_not_in_future(moment=read_at, now=batch.now, what_zh="抄表", what_en="read", field="read_at")
+        check_read_status_matches_source(source=values["source"], status=values["status"])
+        check_not_in_future(moment=read_at, now=batch.now, what_zh="抄表", what_en="read", field="read_at")
         installation = prepared.at(meter_id=meter.pk, moment=read_at)
         if installation is None:
             raise MeterNotInstalledAt(field="read_at", asset_no=meter.asset_no, moment=format_moment(read_at))

@@ -17,15 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from gridcare.kit.decimals import is_multiple_of
 from gridcare.metering.errors import IntervalValuesInvalid
 
 MINUTES_PER_DAY = 24 * 60
 INTERVAL_MINUTES = (15, 30, 60)
 VALUE_SCALE = Decimal("0.001")
-_THOUSANDTHS = 1000
-_INT32_MIN = -(2**31)
-_INT32_MAX = 2**31 - 1
+_SMALLEST = Decimal(-(2**31)).scaleb(-3)
+_LARGEST = Decimal(2**31 - 1).scaleb(-3)
 
 
 @dataclass(frozen=True)
@@ -81,12 +79,14 @@ def pack_day(*, interval_minutes: int, values: Sequence[Decimal | None]) -> Pack
 def _to_thousandths(*, position: int, value: Decimal) -> int:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise _value_invalid(position, value, "不是有效的十进制数", "is not a finite Decimal")
-    if not is_multiple_of(value, VALUE_SCALE):
-        raise _value_invalid(position, value, "小数超过 3 位", "has more than 3 decimal places")
-    count = int(value * _THOUSANDTHS)
-    if not _INT32_MIN <= count <= _INT32_MAX:
+    if not _SMALLEST <= value <= _LARGEST:
         raise _value_invalid(position, value, "超出可存储范围", "is outside the storable range")
-    return count
+    # Exact, whatever the decimal context's precision: digits below the thousandth must be zeros.
+    _, digits, exponent = value.as_tuple()
+    digits_below_thousandth = -3 - int(exponent)
+    if digits_below_thousandth > 0 and any(digits[-digits_below_thousandth:]):
+        raise _value_invalid(position, value, "小数超过 3 位", "has more than 3 decimal places")
+    return int(value.scaleb(3))
 
 
 def _value_invalid(position: int, value: object, reason_zh: str, reason_en: str) -> IntervalValuesInvalid:

@@ -3,7 +3,7 @@
 Every function validates, changes rows and records an audit event in one transaction. A
 refused call raises a :mod:`gridcare.metering.errors` class and changes nothing.
 
-Rules decided here (and documented on the functions):
+Rules decided here (checked by :mod:`gridcare.metering.rules`, which imports share):
 
 - A metering point belongs to its account's org unit. Its parent (主分表) must be a metering
   point of the same *customer* — any of the customer's accounts, since a sub-meter with its
@@ -40,16 +40,13 @@ from gridcare.metering.errors import (
     MeterDialInvalid,
     MeteringPointCodeTaken,
     MeteringPointHasNoMeter,
-    MeteringPointInvalid,
     MeteringPointOccupied,
     MeterNotInstalledAt,
     MeterScrapped,
     MeterStatusForbids,
     MomentInFuture,
-    ParentMeteringPointInvalid,
     ReadReasonReserved,
     ReadsAfterRemoval,
-    ReadStatusMismatchesSource,
     ReadTimeTaken,
     RemovalNotAfterInstall,
     TopologyCodeTaken,
@@ -58,12 +55,10 @@ from gridcare.metering.errors import (
 from gridcare.metering.intervals import day_total, missing_count, pack_day
 from gridcare.metering.models import (
     ACCURACY_CLASSES,
-    ChildRelation,
     Feeder,
     IntervalQuantity,
     IntervalReadDay,
     Meter,
-    MeteringArrangement,
     MeteringPoint,
     MeterInstallation,
     MeterRead,
@@ -76,15 +71,17 @@ from gridcare.metering.models import (
 from gridcare.metering.rules import (
     RegisterValues,
     check_meter_can_be_read,
+    check_metering_point_parameters,
+    check_not_in_future,
+    check_parent_metering_point,
+    check_read_status_matches_source,
     check_registers_fit_meter,
     format_moment,
     installation_at,
+    org_unit_contains,
+    resolve_topology,
 )
 from gridcare.organization.models import OrgUnit
-
-#: The largest multiplier: PostgreSQL computes CT × PT in 32-bit integers before storing it.
-#: Real ones stay far below (500 kV metering: 4000 × 5000 = 20,000,000).
-MAX_MULTIPLIER = 2**31 - 1
 
 # --- shared checks ------------------------------------------------------------------------------
 
@@ -107,22 +104,6 @@ def _clean_fields(instance: models.Model) -> None:
             reason_zh=texts["zh-hans"][1],
             reason_en=texts["en"][1],
         ) from error
-
-
-def _check_not_in_future(*, moment: datetime, now: datetime, what_zh: str, what_en: str, field: str) -> None:
-    if moment > now:
-        raise MomentInFuture(
-            field=field,
-            what_zh=what_zh,
-            what_en=what_en,
-            moment=format_moment(moment),
-            now=format_moment(now),
-        )
-
-
-def _contains(*, outer: OrgUnit, inner: OrgUnit) -> bool:
-    """Whether ``inner`` is ``outer`` or below it in the org tree."""
-    return inner.path.startswith(outer.path)
 
 
 # --- topology -----------------------------------------------------------------------------------
@@ -183,7 +164,7 @@ def create_transformer_area(
             reason_zh="变压器容量必须大于 0 kVA",
             reason_en="the transformer capacity must be above 0 kVA",
         )
-    if not _contains(outer=feeder.org_unit, inner=org_unit):
+    if not org_unit_contains(outer=feeder.org_unit, inner=org_unit):
         raise TopologyInvalid(
             field="feeder",
             **invalid,
@@ -204,129 +185,6 @@ def create_transformer_area(
 
 
 # --- metering points ----------------------------------------------------------------------------
-
-
-def _check_point_parameters(
-    *,
-    code: str,
-    metering_arrangement: str,
-    ct_ratio: int,
-    pt_ratio: int,
-    transformer_capacity_kva: Decimal | None,
-    transformer_no_load_loss_kw: Decimal | None,
-    transformer_load_loss_kw: Decimal | None,
-    line_loss_percent: Decimal,
-) -> None:
-    def invalid(field: str, reason_zh: str, reason_en: str) -> MeteringPointInvalid:
-        return MeteringPointInvalid(field=field, point_code=code, reason_zh=reason_zh, reason_en=reason_en)
-
-    if ct_ratio < 1 or pt_ratio < 1:
-        raise invalid(
-            "ct_ratio" if ct_ratio < 1 else "pt_ratio",
-            "CT、PT 变比至少为 1",
-            "CT and PT ratios are at least 1",
-        )
-    if ct_ratio * pt_ratio > MAX_MULTIPLIER:
-        raise invalid(
-            "ct_ratio",
-            f"倍率 {ct_ratio} × {pt_ratio} 过大（最大 {MAX_MULTIPLIER}）",
-            f"the multiplier {ct_ratio} × {pt_ratio} is too large (at most {MAX_MULTIPLIER})",
-        )
-    if pt_ratio != 1 and metering_arrangement != MeteringArrangement.HV_SUPPLY_HV_METERING:
-        raise invalid(
-            "pt_ratio",
-            "低压计量不经电压互感器，PT 变比应为 1",
-            "LV metering has no voltage transformer: PT ratio 1",
-        )
-    if not Decimal(0) <= line_loss_percent < Decimal(100):
-        raise invalid(
-            "line_loss_percent", "线损率应在 0% 到 100% 之间", "line loss must be from 0% to below 100%"
-        )
-    if metering_arrangement == MeteringArrangement.HV_SUPPLY_LV_METERING and transformer_capacity_kva is None:
-        raise invalid(
-            "transformer_capacity_kva",
-            "高供低计需填写变压器容量以计算变损",
-            "HV supply with LV metering needs the transformer capacity for its losses",
-        )
-    if transformer_capacity_kva is not None and transformer_capacity_kva <= 0:
-        raise invalid(
-            "transformer_capacity_kva", "变压器容量必须大于 0", "the transformer capacity must be above 0"
-        )
-    for field, loss in (
-        ("transformer_no_load_loss_kw", transformer_no_load_loss_kw),
-        ("transformer_load_loss_kw", transformer_load_loss_kw),
-    ):
-        if loss is not None and loss < 0:
-            raise invalid(field, "变压器损耗不能为负数", "transformer losses cannot be negative")
-
-
-def _check_parent(*, code: str, account: Account, parent: MeteringPoint | None, child_relation: str) -> None:
-    """A parent of the same customer, with a relation; no relation without a parent."""
-    if parent is None:
-        if child_relation:
-            raise MeteringPointInvalid(
-                field="child_relation",
-                point_code=code,
-                reason_zh="没有上级计量点就不能设置主分表关系",
-                reason_en="only a child metering point has a relation to a parent",
-            )
-        return
-
-    def invalid(reason_zh: str, reason_en: str, field: str = "parent") -> ParentMeteringPointInvalid:
-        return ParentMeteringPointInvalid(
-            field=field, point_code=code, parent_code=parent.code, reason_zh=reason_zh, reason_en=reason_en
-        )
-
-    if child_relation not in ChildRelation.values:
-        raise invalid(
-            "需选择与上级计量点的关系（扣减或仅供参考）",
-            "choose the relation to the parent",
-            "child_relation",
-        )
-    if parent.account.customer_id != account.customer_id:
-        raise invalid("上级计量点属于另一个客户", "the parent belongs to another customer")
-    ancestor: MeteringPoint | None = parent
-    visited: set[int] = set()
-    while ancestor is not None and ancestor.pk not in visited:
-        if ancestor.code == code:
-            raise invalid("会形成循环的主分表关系", "that would make the parent chain loop")
-        visited.add(ancestor.pk)
-        ancestor = ancestor.parent
-
-
-def _resolve_topology(
-    *,
-    code: str,
-    org_unit: OrgUnit,
-    transformer_area: TransformerArea | None,
-    feeder: Feeder | None,
-) -> Feeder | None:
-    """The feeder the point hangs on: the transformer area's unless given, and they must agree."""
-    if transformer_area is not None:
-        if feeder is not None and feeder.pk != transformer_area.feeder_id:
-            raise TopologyInvalid(
-                field="feeder",
-                kind_zh="计量点",
-                kind_en="Metering point",
-                code_value=code,
-                reason_zh=f"台区 {transformer_area.code} 不在馈线 {feeder.code} 上",
-                reason_en=f"transformer area {transformer_area.code} is not on feeder {feeder.code}",
-            )
-        feeder = transformer_area.feeder
-    for field, element, kind_zh, kind_en in (
-        ("transformer_area", transformer_area, "台区", "transformer area"),
-        ("feeder", feeder, "馈线", "feeder"),
-    ):
-        if element is not None and not _contains(outer=element.org_unit, inner=org_unit):
-            raise TopologyInvalid(
-                field=field,
-                kind_zh="计量点",
-                kind_en="Metering point",
-                code_value=code,
-                reason_zh=f"{kind_zh} {element.code} 属于其他供电单位（{element.org_unit.name}）",
-                reason_en=f"{kind_en} {element.code} belongs to another org unit ({element.org_unit.name})",
-            )
-    return feeder
 
 
 @transaction.atomic
@@ -356,7 +214,7 @@ def create_metering_point(
     """
     if MeteringPoint.objects.filter(code=code).exists():
         raise MeteringPointCodeTaken(field="code", point_code=code)
-    _check_point_parameters(
+    check_metering_point_parameters(
         code=code,
         metering_arrangement=metering_arrangement,
         ct_ratio=ct_ratio,
@@ -366,8 +224,8 @@ def create_metering_point(
         transformer_load_loss_kw=transformer_load_loss_kw,
         line_loss_percent=line_loss_percent,
     )
-    _check_parent(code=code, account=account, parent=parent, child_relation=child_relation)
-    feeder = _resolve_topology(
+    check_parent_metering_point(code=code, account=account, parent=parent, child_relation=child_relation)
+    feeder = resolve_topology(
         code=code, org_unit=account.org_unit, transformer_area=transformer_area, feeder=feeder
     )
     metering_point = MeteringPoint(
@@ -426,7 +284,7 @@ def set_metering_point_parent(
     """
     metering_point.refresh_from_db(from_queryset=MeteringPoint.objects.select_for_update())
     previous_parent = metering_point.parent
-    _check_parent(
+    check_parent_metering_point(
         code=metering_point.code,
         account=metering_point.account,
         parent=parent,
@@ -589,11 +447,6 @@ def _create_read(
     return read
 
 
-def _check_status_matches_source(*, source: str, status: str) -> None:
-    if (source == ReadSource.ESTIMATED) != (status == ReadStatus.ESTIMATED):
-        raise ReadStatusMismatchesSource(field="status")
-
-
 @transaction.atomic
 def install_meter(
     *,
@@ -629,7 +482,7 @@ def install_meter(
         raise MeteringPointOccupied(
             field="metering_point", point_code=metering_point.code, asset_no=occupant.meter.asset_no
         )
-    _check_not_in_future(
+    check_not_in_future(
         moment=installed_at, now=now, what_zh="装表", what_en="installation", field="installed_at"
     )
     _check_no_overlap(
@@ -714,7 +567,7 @@ def remove_meter(
             point_code=metering_point.code,
             installed_at=format_moment(installation.installed_at),
         )
-    _check_not_in_future(moment=removed_at, now=now, what_zh="拆表", what_en="removal", field="removed_at")
+    check_not_in_future(moment=removed_at, now=now, what_zh="拆表", what_en="removal", field="removed_at")
     last_read = meter.reads.filter(read_at__gt=removed_at).order_by("-read_at").first()
     if last_read is not None:
         raise ReadsAfterRemoval(
@@ -853,8 +706,8 @@ def record_meter_read(
     check_meter_can_be_read(meter=meter)
     if reason in (ReadReason.INSTALL, ReadReason.REMOVAL):
         raise ReadReasonReserved(field="reason")
-    _check_status_matches_source(source=source, status=status)
-    _check_not_in_future(moment=read_at, now=now, what_zh="抄表", what_en="read", field="read_at")
+    check_read_status_matches_source(source=source, status=status)
+    check_not_in_future(moment=read_at, now=now, what_zh="抄表", what_en="read", field="read_at")
     installation = installation_at(meter=meter, moment=read_at)
     if installation is None:
         raise MeterNotInstalledAt(field="read_at", asset_no=meter.asset_no, moment=format_moment(read_at))
@@ -975,6 +828,15 @@ def store_interval_day(
         changes=changes,
     )
     return day
+
+
+# These checks moved to gridcare.metering.rules (they are shared with imports); the old private
+# names stay until gridcare.exchange.kinds imports them from rules.
+_check_not_in_future = check_not_in_future
+_check_parent = check_parent_metering_point
+_check_point_parameters = check_metering_point_parameters
+_check_status_matches_source = check_read_status_matches_source
+_resolve_topology = resolve_topology
 
 
 __all__ = [

@@ -17,10 +17,15 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from gridcare.customers.models import Account
 from gridcare.kit.decimals import is_multiple_of
 from gridcare.metering.errors import (
+    MeteringPointInvalid,
     MeterNotInstalled,
     MeterScrapped,
+    MomentInFuture,
+    ParentMeteringPointInvalid,
+    ReadStatusMismatchesSource,
     RegisterBeyondDial,
     RegisterMissing,
     RegisterNegative,
@@ -28,8 +33,23 @@ from gridcare.metering.errors import (
     RegisterTooPrecise,
     RegisterValueInvalid,
     TimeOfUseExceedsTotal,
+    TopologyInvalid,
 )
-from gridcare.metering.models import DEMAND_DECIMALS, Meter, MeterInstallation, MeterRead, MeterStatus
+from gridcare.metering.models import (
+    DEMAND_DECIMALS,
+    ChildRelation,
+    Feeder,
+    Meter,
+    MeteringArrangement,
+    MeteringPoint,
+    MeterInstallation,
+    MeterRead,
+    MeterStatus,
+    ReadSource,
+    ReadStatus,
+    TransformerArea,
+)
+from gridcare.organization.models import OrgUnit
 
 #: The time-of-use registers (尖/峰/平/谷), in dial order.
 TIME_OF_USE_REGISTERS = (
@@ -117,11 +137,12 @@ def check_meter_can_be_read(*, meter: Meter) -> None:
 def check_registers_fit_meter(*, meter: Meter, registers: RegisterValues) -> None:
     """Refuse register values the meter could not have shown.
 
-    The import active total is required. Each value must be a finite, non-negative number on a register the meter has (time-of-use
-    registers need ``has_time_of_use``, export ``has_export``, reactive ``has_reactive``, demand
-    ``has_demand``). Energy registers must fit the dial: below ``10 ** integer_digits`` and with at
-    most ``decimal_digits`` decimals. Maximum demand (not a cumulative dial) must fit its column:
-    below 10**8 kW with at most 4 decimals.
+    The import active total is required. Each value must be a finite, non-negative Decimal on a
+    register the meter has (time-of-use registers need ``has_time_of_use``, export
+    ``has_export``, reactive ``has_reactive``, demand ``has_demand``). Energy registers must fit
+    the dial: below ``10 ** integer_digits`` and with at most ``decimal_digits`` decimals.
+    Maximum demand (not a cumulative dial) must fit its column: below 10**8 kW with at most 4
+    decimals.
 
     Time-of-use plausibility (the AMI head-end's 总与分时示数 check): a meter accumulates the
     total and each tariff register separately and each display truncates to the dial
@@ -194,6 +215,171 @@ def _check_time_of_use_sum(*, meter: Meter, registers: RegisterValues) -> None:
         )
 
 
+#: The largest multiplier: PostgreSQL computes CT × PT in 32-bit integers before storing it.
+#: Real ones stay far below (500 kV metering: 4000 × 5000 = 20,000,000).
+MAX_MULTIPLIER = 2**31 - 1
+
+
+def check_not_in_future(*, moment: datetime, now: datetime, what_zh: str, what_en: str, field: str) -> None:
+    """Refuse a read, install or removal dated after ``now`` (:class:`MomentInFuture`)."""
+    if moment > now:
+        raise MomentInFuture(
+            field=field,
+            what_zh=what_zh,
+            what_en=what_en,
+            moment=format_moment(moment),
+            now=format_moment(now),
+        )
+
+
+def org_unit_contains(*, outer: OrgUnit, inner: OrgUnit) -> bool:
+    """Whether ``inner`` is ``outer`` or below it in the org tree."""
+    return inner.path.startswith(outer.path)
+
+
+def check_metering_point_parameters(
+    *,
+    code: str,
+    metering_arrangement: str,
+    ct_ratio: int,
+    pt_ratio: int,
+    transformer_capacity_kva: Decimal | None,
+    transformer_no_load_loss_kw: Decimal | None,
+    transformer_load_loss_kw: Decimal | None,
+    line_loss_percent: Decimal,
+) -> None:
+    """Refuse metering point parameters that break a rule (:class:`MeteringPointInvalid`).
+
+    CT and PT ratios are at least 1 and their product (the multiplier) at most
+    :data:`MAX_MULTIPLIER`; only HV metering (高供高计) has a PT ratio above 1; line loss is
+    from 0% to below 100%; 高供低计 needs the transformer capacity (for its losses), which is
+    positive when given; transformer losses are not negative.
+    """
+
+    def invalid(field: str, reason_zh: str, reason_en: str) -> MeteringPointInvalid:
+        return MeteringPointInvalid(field=field, point_code=code, reason_zh=reason_zh, reason_en=reason_en)
+
+    if ct_ratio < 1 or pt_ratio < 1:
+        raise invalid(
+            "ct_ratio" if ct_ratio < 1 else "pt_ratio",
+            "CT、PT 变比至少为 1",
+            "CT and PT ratios are at least 1",
+        )
+    if ct_ratio * pt_ratio > MAX_MULTIPLIER:
+        raise invalid(
+            "ct_ratio",
+            f"倍率 {ct_ratio} × {pt_ratio} 过大（最大 {MAX_MULTIPLIER}）",
+            f"the multiplier {ct_ratio} × {pt_ratio} is too large (at most {MAX_MULTIPLIER})",
+        )
+    if pt_ratio != 1 and metering_arrangement != MeteringArrangement.HV_SUPPLY_HV_METERING:
+        raise invalid(
+            "pt_ratio",
+            "低压计量不经电压互感器，PT 变比应为 1",
+            "LV metering has no voltage transformer: PT ratio 1",
+        )
+    if not Decimal(0) <= line_loss_percent < Decimal(100):
+        raise invalid(
+            "line_loss_percent", "线损率应在 0% 到 100% 之间", "line loss must be from 0% to below 100%"
+        )
+    if metering_arrangement == MeteringArrangement.HV_SUPPLY_LV_METERING and transformer_capacity_kva is None:
+        raise invalid(
+            "transformer_capacity_kva",
+            "高供低计需填写变压器容量以计算变损",
+            "HV supply with LV metering needs the transformer capacity for its losses",
+        )
+    if transformer_capacity_kva is not None and transformer_capacity_kva <= 0:
+        raise invalid(
+            "transformer_capacity_kva", "变压器容量必须大于 0", "the transformer capacity must be above 0"
+        )
+    for field, loss in (
+        ("transformer_no_load_loss_kw", transformer_no_load_loss_kw),
+        ("transformer_load_loss_kw", transformer_load_loss_kw),
+    ):
+        if loss is not None and loss < 0:
+            raise invalid(field, "变压器损耗不能为负数", "transformer losses cannot be negative")
+
+
+def check_parent_metering_point(
+    *, code: str, account: Account, parent: MeteringPoint | None, child_relation: str
+) -> None:
+    """Refuse a parent (主分表) that is not a metering point of the same customer (any of its
+    accounts: a sub-meter with its own tariff is usually its own account), a child without its
+    relation, a relation without a parent, and a parent chain that loops back to ``code``."""
+    if parent is None:
+        if child_relation:
+            raise MeteringPointInvalid(
+                field="child_relation",
+                point_code=code,
+                reason_zh="没有上级计量点就不能设置主分表关系",
+                reason_en="only a child metering point has a relation to a parent",
+            )
+        return
+
+    def invalid(reason_zh: str, reason_en: str, field: str = "parent") -> ParentMeteringPointInvalid:
+        return ParentMeteringPointInvalid(
+            field=field, point_code=code, parent_code=parent.code, reason_zh=reason_zh, reason_en=reason_en
+        )
+
+    if child_relation not in ChildRelation.values:
+        raise invalid(
+            "需选择与上级计量点的关系（扣减或仅供参考）",
+            "choose the relation to the parent",
+            "child_relation",
+        )
+    if parent.account.customer_id != account.customer_id:
+        raise invalid("上级计量点属于另一个客户", "the parent belongs to another customer")
+    ancestor: MeteringPoint | None = parent
+    visited: set[int] = set()  # object ids: a parent in the same import may not be saved yet
+    while ancestor is not None and id(ancestor) not in visited:
+        if ancestor.code == code:
+            raise invalid("会形成循环的主分表关系", "that would make the parent chain loop")
+        visited.add(id(ancestor))
+        ancestor = ancestor.parent
+
+
+def resolve_topology(
+    *,
+    code: str,
+    org_unit: OrgUnit,
+    transformer_area: TransformerArea | None,
+    feeder: Feeder | None,
+) -> Feeder | None:
+    """The feeder a metering point hangs on: the transformer area's unless given, and they must
+    agree. Refuses a transformer area or feeder whose org unit is not the point's or above it
+    (:class:`TopologyInvalid`)."""
+    if transformer_area is not None:
+        if feeder is not None and feeder.pk != transformer_area.feeder_id:
+            raise TopologyInvalid(
+                field="feeder",
+                kind_zh="计量点",
+                kind_en="Metering point",
+                code_value=code,
+                reason_zh=f"台区 {transformer_area.code} 不在馈线 {feeder.code} 上",
+                reason_en=f"transformer area {transformer_area.code} is not on feeder {feeder.code}",
+            )
+        feeder = transformer_area.feeder
+    for field, element, kind_zh, kind_en in (
+        ("transformer_area", transformer_area, "台区", "transformer area"),
+        ("feeder", feeder, "馈线", "feeder"),
+    ):
+        if element is not None and not org_unit_contains(outer=element.org_unit, inner=org_unit):
+            raise TopologyInvalid(
+                field=field,
+                kind_zh="计量点",
+                kind_en="Metering point",
+                code_value=code,
+                reason_zh=f"{kind_zh} {element.code} 属于其他供电单位（{element.org_unit.name}）",
+                reason_en=f"{kind_en} {element.code} belongs to another org unit ({element.org_unit.name})",
+            )
+    return feeder
+
+
+def check_read_status_matches_source(*, source: str, status: str) -> None:
+    """Refuse an estimated source without the estimated status, or the reverse."""
+    if (source == ReadSource.ESTIMATED) != (status == ReadStatus.ESTIMATED):
+        raise ReadStatusMismatchesSource(field="status")
+
+
 def installation_at(*, meter: Meter, moment: datetime) -> MeterInstallation | None:
     """The installation of ``meter`` in force at ``moment`` (``[installed_at, removed_at)``), with
     its metering point loaded, or ``None`` if the meter was on no metering point then."""
@@ -258,6 +444,7 @@ def format_moment(moment: datetime) -> str:
 
 
 __all__ = [
+    "MAX_MULTIPLIER",
     "REGISTER_FLAGS",
     "REGISTER_LABELS",
     "REGISTER_NAMES",
@@ -265,9 +452,15 @@ __all__ = [
     "InstallationIndex",
     "RegisterValues",
     "check_meter_can_be_read",
+    "check_metering_point_parameters",
+    "check_not_in_future",
+    "check_parent_metering_point",
+    "check_read_status_matches_source",
     "check_registers_fit_meter",
     "dial_resolution",
     "format_moment",
     "installation_at",
     "load_installation_index",
+    "org_unit_contains",
+    "resolve_topology",
 ]

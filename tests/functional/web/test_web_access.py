@@ -54,6 +54,17 @@ def test_wrong_password_is_refused_with_a_form_error(client: Client, world_with_
     assert SESSION_KEY not in client.session
 
 
+def test_empty_login_form_marks_each_missing_field(client: Client, db: None) -> None:
+    response = client.post("/login/", {"username": "", "password": ""})
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert sorted(response.context["form"].errors) == ["password", "username"]
+    assert page.count('class="field field--invalid field--required"') == 2
+    assert '<p class="field__error" id="id_username_error_1">' in page
+    assert SESSION_KEY not in client.session
+
+
 def test_portal_customer_cannot_log_in_to_the_back_office(
     client: Client, world_with_passwords: World
 ) -> None:
@@ -144,6 +155,16 @@ def test_logout_needs_a_post_and_ends_the_session(station_a_client: Client) -> N
     assert station_a_client.get("/")["Location"] == "/login/?next=/"
 
 
+def test_logout_notice_shows_once_on_the_login_page(station_a_client: Client) -> None:
+    station_a_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    login_page = station_a_client.post("/logout/", follow=True)
+
+    assert [str(message) for message in login_page.context["messages"]] == ["You have logged out."]
+    assert login_page.content.decode().count('class="flash flash--info"') == 1
+    assert 'class="flash' not in station_a_client.get("/login/").content.decode()
+
+
 def test_portal_logout_returns_to_the_portal_login(client: Client, world: World) -> None:
     client.force_login(world.portal_user)
 
@@ -152,6 +173,7 @@ def test_portal_logout_returns_to_the_portal_login(client: Client, world: World)
     assert response.status_code == 302
     assert response["Location"] == "/portal/login/"
     assert SESSION_KEY not in client.session
+    assert 'class="flash flash--info"' in client.get("/portal/login/").content.decode()
 
 
 def test_logged_in_users_skip_the_login_pages(station_a_client: Client, client: Client, world: World) -> None:

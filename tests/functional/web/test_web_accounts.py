@@ -24,6 +24,7 @@ from web_world import (
     make_metering_point,
 )
 
+from gridcare.customers.models import Account
 from gridcare.kit.ids import make_account_number
 
 #: Queries of a back-office page before its own reads: session, user, the user's role groups
@@ -244,3 +245,30 @@ def test_account_page_has_breadcrumbs_back_to_the_list(station_a_client: Client,
 
     assert response.context["breadcrumbs"][0][1] == "/accounts/"
     assert f'<li aria-current="page">{account_no}</li>' in response.content.decode()
+
+
+def test_long_lists_elide_the_middle_page_links(station_a_client: Client, world: World) -> None:
+    Account.objects.bulk_create(
+        Account(
+            org_unit=world.station_a,
+            account_no=make_account_number(sequence=5000 + number),
+            customer=world.zhang,
+            name="批量户",
+            service_address="历山路",
+            usage_category=world.account_a1.usage_category,
+            voltage_level=world.account_a1.voltage_level,
+            contract_capacity_kva=Decimal("8.00"),
+            tariff_code="RES-TIER",
+            reading_day=5,
+            status_effective_date=dt.date(2020, 1, 1),
+            opened_date=dt.date(2020, 1, 1),
+        )
+        for number in range(298)
+    )
+
+    page = station_a_client.get("/accounts/", {"page": 6}).content.decode()
+    start = page.index('<ul class="pagination__pages">')
+    page_links = page[start : page.index("</ul>", start)]
+
+    # 300 accounts make 12 pages; around page 6: 1 … 4 5 [6] 7 8 … 12.
+    assert re.findall(r">(\d+|…)</(?:a|span)>", page_links) == ["1", "…", "4", "5", "6", "7", "8", "…", "12"]

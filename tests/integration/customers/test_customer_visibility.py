@@ -14,7 +14,14 @@ from django.test import RequestFactory
 from gridcare.audit.admin import AuditEventAdmin
 from gridcare.audit.models import AuditEvent
 from gridcare.customers.admin import AccountAdmin, AccountStatusChangeAdmin, ContactAdmin, CustomerAdmin
-from gridcare.customers.models import Account, AccountStatusChange, Contact, ContactLogEntry, Customer, ReadingRoute
+from gridcare.customers.models import (
+    Account,
+    AccountStatusChange,
+    Contact,
+    ContactLogEntry,
+    Customer,
+    ReadingRoute,
+)
 from gridcare.customers.operations import add_contact, create_reading_route, log_customer_contact
 from gridcare.identity.admin import UserAdmin
 from gridcare.identity.models import User
@@ -52,7 +59,13 @@ def users(org_tree: Any, staff_user_factory: Any, now: datetime) -> Users:
 
 @pytest.fixture
 def records(
-    org_tree: Any, person: Customer, enterprise: Customer, account: Account, key_account: Account, actor: Any, now: Any
+    org_tree: Any,
+    person: Customer,
+    enterprise: Customer,
+    account: Account,
+    key_account: Account,
+    actor: Any,
+    now: Any,
 ) -> None:
     """Person and account at 泉城路供电所; enterprise at the county, its account at 解放路供电所."""
     add_contact(customer=person, name="张三", mobile="13800138000", actor=actor, now=now)
@@ -60,7 +73,9 @@ def records(
     for station, code in ((org_tree.station, "QCL-05"), (org_tree.other_station, "JFL-05")):
         create_reading_route(org_unit=station, code=code, name=code, reading_day=5, actor=actor, now=now)
     for logged in (account, key_account):
-        log_customer_contact(account=logged, kind="call", occurred_at=now, staff=actor, summary="回访", actor=actor, now=now)
+        log_customer_contact(
+            account=logged, kind="call", occurred_at=now, staff=actor, summary="回访", actor=actor, now=now
+        )
 
 
 def _names(queryset: Any, field: str = "name") -> list[str]:
@@ -82,7 +97,10 @@ def test_a_county_user_sees_the_records_of_its_stations(users: Users) -> None:
     assert _names(Account.objects.visible_to(user)) == ["张三", "济南泉城机械制造有限公司"]
     assert _names(Customer.objects.visible_to(user)) == ["张三", "济南泉城机械制造有限公司"]
     assert _names(ReadingRoute.objects.visible_to(user), "code") == ["JFL-05", "QCL-05"]
-    assert _names(ContactLogEntry.objects.visible_to(user), "account__name") == ["张三", "济南泉城机械制造有限公司"]
+    assert _names(ContactLogEntry.objects.visible_to(user), "account__name") == [
+        "张三",
+        "济南泉城机械制造有限公司",
+    ]
 
 
 @pytest.mark.usefixtures("records")
@@ -109,9 +127,9 @@ def test_admin_lists_are_scoped_to_the_user_org_subtree(users: Users) -> None:
     assert _names(AccountAdmin(Account, admin.site).get_queryset(request)) == ["张三"]
     assert _names(CustomerAdmin(Customer, admin.site).get_queryset(request)) == ["张三"]
     assert _names(ContactAdmin(Contact, admin.site).get_queryset(request)) == ["张三"]
-    assert _names(AccountStatusChangeAdmin(AccountStatusChange, admin.site).get_queryset(request), "account__name") == [
-        "张三"
-    ]
+    assert _names(
+        AccountStatusChangeAdmin(AccountStatusChange, admin.site).get_queryset(request), "account__name"
+    ) == ["张三"]
     assert _names(OrgUnitAdmin(OrgUnit, admin.site).get_queryset(request), "code") == ["37010201"]
     assert _names(UserAdmin(User, admin.site).get_queryset(request), "username") == ["root", "station"]
 

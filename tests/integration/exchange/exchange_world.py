@@ -126,13 +126,12 @@ def make_account(sequence: int, customer: Customer, org_unit: OrgUnit, **fields:
 
 
 def make_point(code: str, account: Account, **fields: object) -> MeteringPoint:
+    defaults: dict[str, object] = {
+        "name": f"计量点 {code}",
+        "metering_arrangement": MeteringArrangement.LV_SUPPLY_LV_METERING,
+    }
     return MeteringPoint.objects.create(
-        org_unit=account.org_unit,
-        code=code,
-        account=account,
-        name=f"计量点 {code}",
-        metering_arrangement=MeteringArrangement.LV_SUPPLY_LV_METERING,
-        **fields,
+        org_unit=account.org_unit, code=code, account=account, **{**defaults, **fields}
     )
 
 

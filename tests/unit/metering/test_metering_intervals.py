@@ -111,3 +111,12 @@ def test_storable_extremes_are_kept() -> None:
 def test_blobs_of_the_wrong_size_are_refused(values_length: int, missing_length: int) -> None:
     with pytest.raises(IntervalValuesInvalid):
         unpack_day(interval_minutes=60, values=bytes(values_length), missing=bytes(missing_length))
+
+
+def test_precision_beyond_the_decimal_context_is_still_refused() -> None:
+    values = [Decimal(0)] * 24
+    values[0] = Decimal("1.000000000000000000000000000000001")  # 34 significant digits
+    with pytest.raises(IntervalValuesInvalid):
+        pack_day(interval_minutes=60, values=values)
+    values[0] = Decimal("1.500000000000000000000000000000000")
+    assert pack_day(interval_minutes=60, values=values).values[:4] == struct.pack("<i", 1500)

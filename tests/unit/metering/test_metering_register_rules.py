@@ -11,6 +11,7 @@ from gridcare.metering.errors import (
     MeterNotInstalled,
     MeterScrapped,
     RegisterBeyondDial,
+    RegisterMissing,
     RegisterNegative,
     RegisterNotOnMeter,
     RegisterTooPrecise,
@@ -220,3 +221,16 @@ def test_register_values_map_to_meter_read_fields():
         "reactive_export_total": None,
         "maximum_demand_kw": Decimal("2"),
     }
+
+
+def test_missing_total_is_refused():
+    values = RegisterValues(import_active_total=None)  # type: ignore[arg-type]
+    with pytest.raises(RegisterMissing) as refused:
+        check_registers_fit_meter(meter=meter(), registers=values)
+    assert refused.value.message("zh-hans") == "电能表 3710001000001 的正向有功总示数不能为空。"
+
+
+def test_float_is_refused_as_inexact():
+    values = RegisterValues(import_active_total=12.5)  # type: ignore[arg-type]
+    with pytest.raises(RegisterValueInvalid):
+        check_registers_fit_meter(meter=meter(), registers=values)

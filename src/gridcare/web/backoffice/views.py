@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,6 +15,7 @@ from gridcare.customers.models import Account
 from gridcare.metering import queries as metering_queries
 from gridcare.web.access import staff_required
 from gridcare.web.forms import AccountSearchForm, StaffAuthenticationForm
+from gridcare.web.views import LogoutWithNoticeView
 
 ACCOUNTS_PER_PAGE = 25
 
@@ -25,7 +26,7 @@ class StaffLoginView(LoginView):
     redirect_authenticated_user = True
 
 
-class StaffLogoutView(LogoutView):
+class StaffLogoutView(LogoutWithNoticeView):
     next_page = "web:login"
 
 

@@ -5,13 +5,14 @@ A shell for later issues (bills, payments, service requests).
 
 from __future__ import annotations
 
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from gridcare.customers import queries as customer_queries
 from gridcare.web.access import portal_user_required
 from gridcare.web.forms import PortalAuthenticationForm
+from gridcare.web.views import LogoutWithNoticeView
 
 
 class PortalLoginView(LoginView):
@@ -21,7 +22,7 @@ class PortalLoginView(LoginView):
     next_page = "portal:home"
 
 
-class PortalLogoutView(LogoutView):
+class PortalLogoutView(LogoutWithNoticeView):
     next_page = "portal:login"
 
 

@@ -37,6 +37,9 @@ def test_staff_finds_an_account_and_switches_language(
     expect(page).to_have_url(f"{base}/")
     expect(page.locator("[data-stat=accounts]")).to_have_text("2")
     expect(page.locator("[data-stat=reads]")).to_have_text("14")
+    # The stylesheet and htmx come from the server itself, not a CDN.
+    assert page.evaluate("typeof window.htmx") == "object"
+    expect(page.locator(".topbar")).to_have_css("background-color", "rgb(0, 79, 75)")
     screenshot("02-home")
 
     page.fill("input[name=q]", "张三")

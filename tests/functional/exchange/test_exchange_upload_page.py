@@ -1,0 +1,124 @@
+"""The import and export page: upload with errors shows the report and imports nothing; a
+partial upload imports the good rows; exports download the user's records."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from exchange_world import World, csv_bytes
+
+from gridcare.exchange.models import ExchangeBatch
+from gridcare.identity.models import User, UserKind
+from gridcare.metering.models import MeterRead
+
+READS = [
+    ["asset_no", "read_at", "source", "import_active_total"],
+    ["M0001", "2025-02-01T00:00:00", "ami", "100"],
+    ["M0003", "2025-02-01T00:00:00", "ami", "100"],
+    ["M0002", "2025-02-01T00:00:00", "ami", "1.234"],
+]
+
+
+def _upload(client: Client, *, partial: bool, language: str = "en") -> str:
+    data: dict[str, object] = {"kind": "reads", "file": SimpleUploadedFile("reads.csv", csv_bytes(READS))}
+    if partial:
+        data["partial"] = "on"
+    response = client.post(reverse("exchange:upload"), data, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_page_explains_the_columns_of_each_kind(clerk_client: Client) -> None:
+    response = clerk_client.get(reverse("exchange:upload"), HTTP_ACCEPT_LANGUAGE="en")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<td class="mono">contract_capacity_kva</td>' in page
+    assert "number from 0 to 99999999.99, at most 2 decimals" in page
+    assert reverse("exchange:export", args=["reads", "xlsx"]) in page
+
+
+def test_an_upload_with_bad_rows_shows_the_report_and_imports_nothing(clerk_client: Client) -> None:
+    page = _upload(clerk_client, partial=False)
+
+    assert 'data-import-result="rejected"' in page
+    assert '<span class="stat__value" data-stat="rows_rejected">2</span>' in page
+    assert "<td>Meter M0003 is scrapped: it cannot be read, installed or changed any more.</td>" in page
+    assert '<td class="mono">4</td>' in page
+    assert '<td class="mono">import_active_total</td>' in page
+    assert MeterRead.objects.count() == 0
+    assert ExchangeBatch.objects.count() == 0
+
+
+def test_the_report_speaks_the_users_language(clerk_client: Client) -> None:
+    page = _upload(clerk_client, partial=False, language="zh-hans")
+
+    assert "<td>电能表 M0003 已报废，不能再抄表、安装或变更。</td>" in page
+
+
+def test_a_partial_upload_imports_the_good_rows(world: World, clerk_client: Client) -> None:
+    page = _upload(clerk_client, partial=True)
+
+    assert 'data-import-result="committed"' in page
+    assert '<span class="stat__value" data-stat="rows_imported">1</span>' in page
+    assert list(MeterRead.objects.values_list("meter__asset_no", flat=True)) == ["M0001"]
+    batch = ExchangeBatch.objects.get()
+    assert (batch.actor, batch.rows_read, batch.rows_imported, batch.rows_rejected) == (
+        world.county_clerk,
+        3,
+        1,
+        2,
+    )
+
+
+def test_an_unsupported_file_is_a_form_error(clerk_client: Client) -> None:
+    response = clerk_client.post(
+        reverse("exchange:upload"),
+        {"kind": "reads", "file": SimpleUploadedFile("reads.txt", b"x")},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert "The format of reads.txt is not supported: use a .csv or .xlsx file." in response.content.decode()
+    assert ExchangeBatch.objects.count() == 0
+
+
+def test_an_export_downloads_the_users_records(clerk_client: Client) -> None:
+    response = clerk_client.get(reverse("exchange:export", args=["meters", "xlsx"]))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="meters-')
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    asset_nos = [row[0] for row in workbook.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert asset_nos == ["M0001", "M0002", "M0003", "M0004"]
+
+
+def test_an_unknown_export_is_not_found(clerk_client: Client) -> None:
+    assert clerk_client.get(reverse("exchange:export", args=["bills", "csv"])).status_code == 404
+    assert clerk_client.get(reverse("exchange:export", args=["reads", "pdf"])).status_code == 404
+
+
+def test_anonymous_users_are_sent_to_log_in(db: None) -> None:
+    response = Client().get(reverse("exchange:upload"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("web:login"))
+
+
+def test_staff_without_an_org_unit_and_portal_users_are_refused(world: World) -> None:
+    unbound = User.objects.create(username="unbound", kind=UserKind.STAFF, is_staff=True)
+    portal = User.objects.create(username="portal", kind=UserKind.PORTAL)
+    for user in (unbound, portal):
+        client = Client()
+        client.force_login(user)
+
+        assert client.get(reverse("exchange:upload")).status_code == 403
+        response = client.post(
+            reverse("exchange:upload"),
+            {"kind": "reads", "file": SimpleUploadedFile("reads.csv", csv_bytes(READS))},
+        )
+        assert response.status_code == 403
+    assert MeterRead.objects.count() == 0
