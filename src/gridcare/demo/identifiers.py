@@ -15,8 +15,6 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_RESIDENT_ID_CHECK_CHARACTERS = "10X98765432"
 _CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ORGANIZATION_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -25,11 +23,16 @@ _ORGANIZATION_BODIES = 10**8
 
 
 def resident_id_check_character(body: str) -> str:
-    """The GB 11643 check character of the 17 leading digits of a 身份证号."""
+    """The GB 11643 (ISO 7064 MOD 11-2) check character of the 17 leading digits of a 身份证号.
+
+    The check character C makes ``sum(a_i * 2 ** (18 - i)) ≡ 1 (mod 11)`` over all 18
+    positions, so ``C ≡ 1 - 2 * sum(a_i * 2 ** (17 - i))``; reading the body in base 13
+    computes that sum modulo 11 in one C call, because 13 ≡ 2 (mod 11).
+    """
     if len(body) != 17 or not body.isdigit():
         raise ValueError(f"a resident ID body is 17 digits, not {body!r}")
-    total = sum(int(digit) * weight for digit, weight in zip(body, _RESIDENT_ID_WEIGHTS, strict=True))
-    return _RESIDENT_ID_CHECK_CHARACTERS[total % 11]
+    check = (1 - 2 * int(body, 13)) % 11
+    return "X" if check == 10 else str(check)
 
 
 def organization_code_check_character(body: str) -> str:
@@ -107,6 +110,8 @@ class ResidentIdNumbers:
         self._days = (last_birth_date - first_birth_date).days + 1
         self._bands = tuple(sorted(region_codes_by_band, reverse=True))
         self._codes_per_band = band_sizes.pop()
+        # Birth date text and region codes per day offset, filled as days come up.
+        self._day_parts: dict[int, tuple[str, tuple[str, ...]]] = {}
         self._permutation = AffinePermutation.from_draws(
             size=self._days * self._codes_per_band * _ORDER_CODES,
             multiplier_draw=multiplier_draw,
@@ -123,10 +128,18 @@ class ResidentIdNumbers:
         position = self._permutation(index)
         day_offset, rest = position % self._days, position // self._days
         code_position, order_code = rest % self._codes_per_band, rest // self._codes_per_band
-        birth_date = self._first_birth_date + timedelta(days=day_offset)
-        region_code = next(codes for start, codes in self._bands if birth_date >= start)[code_position]
-        body = f"{region_code}{birth_date:%Y%m%d}{order_code:03d}"
+        birth_date_text, region_codes = self._day(day_offset)
+        body = f"{region_codes[code_position]}{birth_date_text}{order_code:03d}"
         return body + resident_id_check_character(body)
+
+    def _day(self, day_offset: int) -> tuple[str, tuple[str, ...]]:
+        """The birth date as YYYYMMDD and the region codes of its band."""
+        parts = self._day_parts.get(day_offset)
+        if parts is None:
+            birth_date = self._first_birth_date + timedelta(days=day_offset)
+            codes = next(codes for start, codes in self._bands if birth_date >= start)
+            parts = self._day_parts[day_offset] = (f"{birth_date:%Y%m%d}", codes)
+        return parts
 
 
 class CreditCodes:

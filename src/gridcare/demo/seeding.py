@@ -17,7 +17,6 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
 
 from gridcare.customers.models import AccountStatus, ContactKind, CustomerKind
 from gridcare.demo import catalog
@@ -106,6 +105,21 @@ class StationPlan:
     line_110kv_id: int
     #: (transformer area id, its feeder id)
     transformer_areas: list[tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class IntervalShape:
+    """A day's load shape: each quarter hour's fraction of the day's energy."""
+
+    fractions: tuple[float, ...]
+    #: The busiest quarter hour, which absorbs the rounding.
+    peak: int
+
+    def spread(self, energy: int) -> list[int]:
+        """``energy`` (Wh) over the quarter hours, in whole Wh adding up to ``energy`` exactly."""
+        values = [round(energy * fraction) for fraction in self.fractions]
+        values[self.peak] += energy - sum(values)
+        return values
 
 
 class Ids:
@@ -224,17 +238,16 @@ class Generator:
         suspensions = {index: self._structure.integer(1, months - 1) for index in general}
         return anomalies, suspensions
 
-    def _plan_interval_shapes(self) -> list[list[tuple[float, ...]]]:
-        """Per load shape, jittered variants as cumulative fractions (no two days alike)."""
+    def _plan_interval_shapes(self) -> list[list[IntervalShape]]:
+        """Per load shape, jittered variants (no two days alike)."""
         variants = []
         for shape in INTERVAL_SHAPES:
             shape_variants = []
             for _ in range(_INTERVAL_SHAPE_VARIANTS):
                 jittered = [weight * self._structure.uniform(0.9, 1.1) for weight in shape]
                 total = math.fsum(jittered)
-                cumulative = [running / total for running in _running_sums(jittered)]
-                cumulative[-1] = 1.0
-                shape_variants.append(tuple(cumulative))
+                fractions = tuple(weight / total for weight in jittered)
+                shape_variants.append(IntervalShape(fractions, fractions.index(max(fractions))))
             variants.append(shape_variants)
         return variants
 
@@ -954,8 +967,7 @@ class Generator:
             if energy is None:
                 # Before the window's first read: a usual day, not tied to any read.
                 energy = round(profile.daily_kwh * daily_weight(category, day) * 1000)
-            boundaries = [round(energy * fraction) for fraction in intervals.pick(shape_variants)]
-            values = [boundaries[0], *(high - low for low, high in pairwise(boundaries))]
+            values = intervals.pick(shape_variants).spread(energy)
             rows.interval_day.append(
                 (
                     self._ids.take("interval_day"),
@@ -1017,14 +1029,6 @@ def _indices_of(categories: bytearray, category: int, draws: Draws, count: int) 
 
 def _draw_date(draws: Draws, first: date, last: date) -> date:
     return date.fromordinal(draws.integer(first.toordinal(), max(last.toordinal(), first.toordinal())))
-
-
-def _running_sums(values: list[float]) -> list[float]:
-    sums, running = [], 0.0
-    for value in values:
-        running += value
-        sums.append(running)
-    return sums
 
 
 def _month_shift(month: date, months: int) -> date:
