@@ -24,16 +24,18 @@ MOBILE_PREFIX_MIN_DIGITS = 3
 def _account_search_condition(text: str) -> Q:
     """The filter for a search text.
 
-    Digit-only text is an identifier: a 户号 (exact or prefix) or a contact's mobile (prefix).
-    Other text matches the account name, the customer's name or the service address.
+    Digit-only text (spaces and hyphens aside, as in ``138 1234 5678``) is an identifier: a
+    户号 (exact or prefix) or a contact's mobile (prefix). Other text matches the account name,
+    the customer's name or the service address.
     """
-    if text.isascii() and text.isdigit():
-        condition = Q(account_no__startswith=text)
-        if len(text) >= MOBILE_PREFIX_MIN_DIGITS:
+    digits = text.replace(" ", "").replace("-", "")
+    if digits.isascii() and digits.isdigit():
+        condition = Q(account_no__startswith=digits)
+        if len(digits) >= MOBILE_PREFIX_MIN_DIGITS:
             # Exists rather than a join: a customer with two matching contacts must not list
             # its accounts twice.
             contact_with_mobile = Contact.objects.filter(
-                customer_id=OuterRef("customer_id"), mobile__startswith=text
+                customer_id=OuterRef("customer_id"), mobile__startswith=digits
             )
             condition |= Q(Exists(contact_with_mobile))
         return condition

@@ -16,14 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
-from typing import Any
+from queue import Full, Queue
+from threading import Event, Thread
+from typing import Any, TypeVar
 
 from django.core.management.color import no_style
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
 
+T = TypeVar("T")
 _SQLITE_BATCH_ROWS = 5000
+_QUEUE_POLL_SECONDS = 0.5
 _SQLITE_CACHE_KIB = 512 * 1024
 
 
@@ -53,7 +57,7 @@ class BulkTable:
             field.get_db_prep_save(field.get_default(), connection) if field.has_default() else None
             for field in omitted
         )
-        self.columns = tuple(field.column for field in [*written, *omitted])  # type: ignore[union-attr]
+        self.columns = tuple(_column(field) for field in [*written, *omitted])
 
     def complete(self, rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[Any, ...]]:
         """The rows with the omitted fields' defaults appended."""
@@ -61,6 +65,13 @@ class BulkTable:
             return rows
         defaults = self._defaults
         return (row + defaults for row in rows)
+
+
+def _column(field: Any) -> str:
+    column: str | None = field.column
+    if column is None:
+        raise ValueError(f"{field} has no database column")
+    return column
 
 
 class BulkWriter:
@@ -130,34 +141,86 @@ def reset_sequences(connection: BaseDatabaseWrapper, model_list: Sequence[type[m
 
 
 @contextmanager
-def bulk_session(connection: BaseDatabaseWrapper) -> Iterator[None]:
-    """Tune the connection for one big load and put it back afterwards.
+def fast_sqlite_load(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """On SQLite, no fsync and a large page cache while loading, then the settings as before.
 
-    SQLite: no fsync and a large page cache while loading (only possible outside a
-    transaction; inside one, e.g. in tests, the load runs with the normal settings).
-    PostgreSQL: foreign keys are checked at the end of each ``COPY`` rather than queued for
-    the commit, which would hold millions of pending checks in memory.
+    SQLite allows this only outside a transaction; inside one (in tests, say) the load runs
+    with the normal settings. Other databases are left alone.
     """
-    if connection.vendor == "sqlite" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            synchronous = cursor.execute("PRAGMA synchronous").fetchone()[0]
-            cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
-            cursor.execute("PRAGMA synchronous = OFF")
-            cursor.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")
-                cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
         return
-    if connection.vendor == "postgresql":
+    with connection.cursor() as cursor:
+        synchronous = cursor.execute("PRAGMA synchronous").fetchone()[0]
+        cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
         with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")
+            cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+
+
+@contextmanager
+def foreign_keys_checked_per_statement(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """On PostgreSQL, check foreign keys at the end of each ``COPY`` instead of queueing
+    millions of checks for the commit; the transaction's default afterwards. Use inside the
+    transaction (``SET CONSTRAINTS`` lasts until it ends)."""
+    if connection.vendor != "postgresql":
+        yield
         return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def read_ahead(items: Iterator[T], *, depth: int = 1) -> Iterator[T]:
+    """The items of ``items``, the next ``depth`` of them produced in a background thread
+    while the caller works on the current one.
+
+    The seeder generates the next chunk of rows while the database takes the current one:
+    SQLite and PostgreSQL do their share without holding the GIL, so two cores both work.
+    ``items`` must not touch the database (the connection belongs to the calling thread). An
+    exception in ``items`` is raised in the caller; if the caller stops early, the thread ends.
+    """
+    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
+    stopped = Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not _put(queue, (False, item), stopped):
+                    return
+        except BaseException as error:  # the consumer raises it in its own thread
+            _put(queue, (True, error), stopped)
+            return
+        _put(queue, (True, None), stopped)
+
+    producer = Thread(target=produce, name="seed-read-ahead", daemon=True)
+    producer.start()
+    try:
+        while True:
+            finished, value = queue.get()
+            if finished:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stopped.set()
+        producer.join()
+
+
+def _put(queue: Queue[tuple[bool, Any]], entry: tuple[bool, Any], stopped: Event) -> bool:
+    """Put ``entry`` unless the consumer has stopped; whether it was put."""
+    while not stopped.is_set():
+        try:
+            queue.put(entry, timeout=_QUEUE_POLL_SECONDS)
+        except Full:
+            continue
+        return True
+    return False

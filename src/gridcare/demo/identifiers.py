@@ -39,8 +39,9 @@ def organization_code_check_character(body: str) -> str:
     """The GB 11714 check character of an 8-character organization code body."""
     if len(body) != 8:
         raise ValueError(f"an organization code body has 8 characters, not {body!r}")
+    # Digits count their value, letters A–Z 10–35.
     total = sum(
-        _CREDIT_CODE_ALPHABET.index(character) * weight
+        int(character, 36) * weight
         for character, weight in zip(body, _ORGANIZATION_CODE_WEIGHTS, strict=True)
     )
     remainder = 11 - total % 11

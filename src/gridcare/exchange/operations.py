@@ -136,6 +136,10 @@ def import_file(
     """Import the rows of ``stream`` (a seekable binary file named ``file_name``) as records of
     ``kind`` acting in ``scope``, and report every bad row.
 
+    The format comes from the extension: ``.csv`` (UTF-8 with or without a BOM; GB18030 when
+    the bytes are not valid UTF-8) or ``.xlsx`` (the first sheet). Row 1 names the columns
+    (see :mod:`gridcare.exchange.kinds`); report rows are numbered as the file shows them.
+
     With bad rows nothing is imported unless ``partial``, which imports the good rows.
     ``on_problem`` is called with every problem as it is found (the report keeps only the
     first :data:`MAX_KEPT_PROBLEMS`). Raises :class:`~gridcare.exchange.errors.FileTypeUnsupported`
@@ -315,12 +319,14 @@ class _ImportRun:
         seen: set[str] = set()
         for cell in header:
             name = cell.strip().lower()
+            layout.append(known.get(name) if name else None)
+            if not name:
+                continue
             if name in seen:
                 errors.append((name, ColumnRepeated(column=name)))
-            elif name and name not in known:
+            elif name not in known:
                 errors.append((cell, ColumnUnknown(column=cell, known=", ".join(known))))
             seen.add(name)
-            layout.append(known.get(name) if name else None)
         for column in self.spec.columns:
             if column.required and column.name not in seen:
                 errors.append((column.name, ColumnMissing(column=column.name)))

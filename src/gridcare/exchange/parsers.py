@@ -111,11 +111,13 @@ class Number:
         number = read_written_number(stripped)
         if number is None:
             raise NumberInvalid(value=text)
-        if number != number.quantize(Decimal(1).scaleb(-self.decimal_places)):
-            raise NumberTooPrecise(value=text, decimal_places=self.decimal_places)
+        # The range first: quantizing a number of more than 28 digits would overflow.
         if number > self.largest:
             raise NumberOutOfRange(value=text, minimum=0, maximum=self.largest)
-        return number.quantize(Decimal(1).scaleb(-self.decimal_places))
+        step = Decimal(1).scaleb(-self.decimal_places)
+        if number != number.quantize(step):
+            raise NumberTooPrecise(value=text, decimal_places=self.decimal_places)
+        return number.quantize(step)
 
     @property
     def largest(self) -> Decimal:

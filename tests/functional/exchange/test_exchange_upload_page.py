@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from exchange_world import World, csv_bytes
+from pytest_django.fixtures import Settings
 
 from gridcare.exchange.models import ExchangeBatch
 from gridcare.identity.models import User, UserKind
@@ -122,3 +123,23 @@ def test_staff_without_an_org_unit_and_portal_users_are_refused(world: World) ->
         )
         assert response.status_code == 403
     assert MeterRead.objects.count() == 0
+
+
+def test_a_large_upload_streams_from_its_temporary_file(
+    world: World, clerk_client: Client, settings: Settings
+) -> None:
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # every upload goes to a temporary file
+    workbook = openpyxl.Workbook()
+    for row in READS[:2]:
+        workbook.active.append(row)
+    content = io.BytesIO()
+    workbook.save(content)
+
+    response = clerk_client.post(
+        reverse("exchange:upload"),
+        {"kind": "reads", "file": SimpleUploadedFile("reads.xlsx", content.getvalue())},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert 'data-import-result="committed"' in response.content.decode()
+    assert MeterRead.objects.get().meter == world.meter

@@ -125,3 +125,15 @@ def test_an_empty_file_is_reported(world: World) -> None:
 
     assert [(problem.row, problem.code) for problem in report.problems] == [(1, "file_empty")]
     assert not report.is_committed
+
+
+def test_unnamed_columns_are_ignored(world: World) -> None:
+    rows = [
+        ["customer_no", "", "kind", "name", "", "id_number"],
+        ["C610", "note", "person", "韩梅", "", id_number(61)],
+    ]
+
+    report = run_import("customers", csv_bytes(rows), scope=world.scope())
+
+    assert report.problems == []
+    assert Customer.objects.get(customer_no="C610").name == "韩梅"

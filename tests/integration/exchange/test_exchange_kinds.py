@@ -22,7 +22,8 @@ from exchange_world import (
 
 from gridcare.audit.models import AuditEvent
 from gridcare.customers.models import Account, AccountStatusChange, Contact, Customer
-from gridcare.exchange.models import ExchangeBatch, ExchangeDirection
+from gridcare.exchange.kinds import KINDS
+from gridcare.exchange.models import ExchangeBatch, ExchangeDirection, ExchangeKind
 from gridcare.exchange.operations import ImportReport
 from gridcare.metering.models import Meter, MeteringPoint, MeterInstallation, MeterRead
 
@@ -379,3 +380,7 @@ def test_reads_import_on_the_point_the_meter_was_installed_on(
         "exchange.exchangebatch",
         str(batch.pk),
     )
+
+
+def test_every_kind_has_its_batch_choice() -> None:
+    assert list(KINDS) == ExchangeKind.values

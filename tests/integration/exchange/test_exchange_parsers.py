@@ -143,3 +143,10 @@ def test_exports_write_what_the_parsers_read(value: object, text: str) -> None:
 )
 def test_spreadsheet_cells_become_the_text_a_csv_would_hold(value: object, text: str) -> None:
     assert xlsx_cell_text(value) == text
+
+
+def test_a_number_too_long_for_any_column_is_out_of_range_not_a_crash() -> None:
+    with pytest.raises(GridCareError) as refused:
+        Number(max_digits=10, decimal_places=2).parse("1" * 40 + ".5")
+
+    assert refused.value.code == "number_out_of_range"

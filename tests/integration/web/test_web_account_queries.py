@@ -59,6 +59,7 @@ def test_blank_search_lists_the_accounts_of_the_users_units(world: World) -> Non
         (ACCOUNT_A1[:7], [ACCOUNT_A1, ACCOUNT_A2]),  # 户号 prefix: 0000010…
         ("1381234", [ACCOUNT_A1]),  # contact mobile prefix
         (MOBILE_LI, [ACCOUNT_B1]),  # contact mobile, full
+        ("139 8765-4321", [ACCOUNT_B1]),  # spaces and hyphens as people type them
         ("13", []),  # too short for a mobile prefix; no 户号 starts with 13
         ("机械一厂", [ACCOUNT_A2]),  # account name
         ("有限公司", [ACCOUNT_A2]),  # customer name only

@@ -40,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "meters": metering_queries.count_meters(user=user),
         "reads": metering_queries.count_meter_reads(user=user),
     }
-    return render(request, "web/backoffice/home.html", {"counts": counts, "search_form": AccountSearchForm()})
+    return render(request, "web/backoffice/home.html", {"counts": counts})
 
 
 @staff_required
