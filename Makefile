@@ -44,9 +44,15 @@ assets: var/vendor/.copied
 
 # Compiled catalogs are build products: pybabel compiles the .po files without GNU gettext.
 messages: $(VENV)/.synced
-	$(VENV)/bin/pybabel compile --statistics -D django -d src/gridcare/locale 2>&1 | grep -v '^$$' || true
+	$(VENV)/bin/pybabel compile --statistics -D django -d src/gridcare/locale
 
-setup: $(VENV)/.synced assets messages
+# Static files are collected into var/static so WhiteNoise serves them the same way in the
+# demo, the tests and production.
+var/static/.collected: var/vendor/.copied $(VENV)/.synced $(shell find src/gridcare -path '*/static/*' -type f)
+	$(GRIDCARE) collectstatic --no-input --verbosity 0
+	touch $@
+
+setup: $(VENV)/.synced assets messages var/static/.collected
 
 demo: setup
 	$(GRIDCARE) migrate --no-input

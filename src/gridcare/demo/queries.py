@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import translation
+
 from gridcare.customers.models import Account, PortalLink
 from gridcare.demo.catalog import DEMO_PASSWORD, DEMO_PORTAL_USERNAME, DEMO_STAFF
 from gridcare.identity.models import User
@@ -64,7 +66,9 @@ def demo_logins() -> list[DemoLogin]:
         user = users.get(spec.username)
         if user is None:
             continue
-        role = f"{spec.role.value} ({spec.role.label})"
+        # The role's name is Chinese; its English label follows, whatever the active language.
+        with translation.override("en"):
+            role = f"{spec.role.value} ({spec.role.label})"
         if user.is_superuser:
             role = f"{role}, superuser"
         where = f"{user.org_unit.code} {user.org_unit.name}" if user.org_unit else ""

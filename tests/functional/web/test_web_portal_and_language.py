@@ -86,3 +86,14 @@ def test_a_language_outside_the_offered_two_falls_back_to_chinese(station_a_clie
 
     assert response.status_code == 302
     assert html_lang(station_a_client.get("/")) == "zh-hans"
+
+
+@pytest.mark.parametrize("path", ["/login/", "/portal/login/"])
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(
+    client: Client, db: None, path: str
+) -> None:
+    first_visit = client.get(path, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    assert html_lang(first_visit) == "zh-hans"
+    client.cookies[LANGUAGE_COOKIE] = "en"
+    assert html_lang(client.get(path, HTTP_ACCEPT_LANGUAGE="zh-CN")) == "en"
