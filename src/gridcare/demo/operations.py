@@ -23,7 +23,7 @@ from gridcare.demo import catalog
 from gridcare.demo.bulk import (
     BulkWriter,
     fast_sqlite_load,
-    foreign_keys_checked_per_statement,
+    indexes_built_after_load,
     next_id,
     read_ahead,
     reset_sequences,
@@ -94,7 +94,7 @@ def seed_demo_utility(
     """
     _check_options(accounts=accounts, months=months, end_month=end_month, now=now, chunk_size=chunk_size)
     connection = connections[DEFAULT_DB_ALIAS]
-    with fast_sqlite_load(connection), transaction.atomic(), foreign_keys_checked_per_statement(connection):
+    with fast_sqlite_load(connection), transaction.atomic():
         return _seed(
             options=SeedOptions(
                 accounts=accounts, seed=seed, months=months, end_month=end_month, chunk_size=chunk_size
@@ -180,16 +180,18 @@ def _seed(*, options: SeedOptions, now: datetime, progress: Callable[[int], None
         recorded_at=now,
     )
     writer = BulkWriter(connection)
-    for name, rows in generator.plan_structure().by_table().items():
-        writer.write(tables[name], rows)
-    for account_count, chunk in read_ahead(generator.chunks()):
-        for name, rows in chunk.by_table().items():
+    models = [table.model for table in tables.values()]
+    with indexes_built_after_load(connection, models):
+        for name, rows in generator.plan_structure().by_table().items():
             writer.write(tables[name], rows)
-        if progress is not None:
-            progress(account_count)
-    stock_count = max(len(catalog.STATIONS), options.accounts // ACCOUNTS_PER_STOCK_METER)
-    writer.write(tables["meter"], generator.stock_meters(stock_count).meter)
-    reset_sequences(connection, [table.model for table in tables.values()])
+        for account_count, chunk in read_ahead(generator.chunks()):
+            for name, rows in chunk.by_table().items():
+                writer.write(tables[name], rows)
+            if progress is not None:
+                progress(account_count)
+        stock_count = max(len(catalog.STATIONS), options.accounts // ACCOUNTS_PER_STOCK_METER)
+        writer.write(tables["meter"], generator.stock_meters(stock_count).meter)
+    reset_sequences(connection, models)
     if generator.portal_customer_id is None:
         # Station 37010101 holds a fifth of the accounts, nine in ten of them residential.
         raise RuntimeError("the seed produced no residential customer for the portal login")

@@ -178,7 +178,8 @@ class Column:
     ``field`` is the attribute of the new record the value is written to (for a reference,
     the foreign key that receives the referenced record); ``None`` when the kind writes it
     elsewhere (a primary contact, an installation). ``export`` is the ORM path an export
-    reads, by default the field (``field__key`` for a reference).
+    reads, by default the field (``field__key`` for a reference). ``described_by`` names the
+    model field whose verbose name explains the column, when it is not the record's own.
     """
 
     name: str
@@ -294,9 +295,6 @@ class Kind:
     #: Rows per ``INSERT``; stays under PostgreSQL's 65,535 parameters for every kind.
     insert_batch_size: ClassVar[int] = 1000
 
-    def column(self, name: str) -> Column:
-        return next(column for column in self.columns if column.name == name)
-
     def describe(self, column: Column) -> str | Promise:
         """The column's meaning for the upload page: the verbose name of the field it fills."""
         model, field_name = column.described_by or (self.model, column.field or column.name)
@@ -336,7 +334,8 @@ def _insert_extras(built: Sequence[Built], *, batch_size: int) -> None:
         model._default_manager.bulk_create(records, batch_size=batch_size)
 
 
-def _org_unit_column(*, described_by: tuple[type[models.Model], str] | None = None) -> Column:
+def _org_unit_column() -> Column:
+    """The record's org unit by code; a blank cell takes the import's org unit."""
     return Column(
         name="org_unit",
         parser=Text(max_length=16),
@@ -348,7 +347,6 @@ def _org_unit_column(*, described_by: tuple[type[models.Model], str] | None = No
             label_en="Org unit",
             defaults_to_scope_org_unit=True,
         ),
-        described_by=described_by,
     )
 
 
@@ -378,7 +376,6 @@ class CustomersKind(Kind):
             name="contact_name",
             parser=Text(max_length=100),
             default="",
-            export="contact_name",
             described_by=(Contact, "name"),
         ),
         Column(
@@ -445,6 +442,8 @@ class CustomersKind(Kind):
     )
 
     def build(self, row: Row, *, batch: Batch, prepared: Any) -> Built:
+        """The identity rule of ``register_customer`` (its uniqueness half is :attr:`uniques`,
+        checked per chunk), and the primary contact."""
         values = row.values
         has_id_number, has_credit_code = values["id_number"] is not None, values["credit_code"] is not None
         if values["kind"] == CustomerKind.PERSON and not (has_id_number and not has_credit_code):

@@ -141,7 +141,7 @@ def import_file(
     (see :mod:`gridcare.exchange.kinds`); report rows are numbered as the file shows them.
 
     With bad rows nothing is imported unless ``partial``, which imports the good rows.
-    ``on_problem`` is called with every problem as it is found (the report keeps only the
+    ``on_problem`` is called with every problem, chunk by chunk in row order (the report keeps only the
     first :data:`MAX_KEPT_PROBLEMS`). Raises :class:`~gridcare.exchange.errors.FileTypeUnsupported`
     or :class:`~gridcare.exchange.errors.FileUnreadable` for a file that cannot be read; then
     too nothing is imported.

@@ -1,0 +1,29 @@
+"""Admin for import and export batches: a view-only list, scoped to the user's org subtree."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from gridcare.exchange.models import ExchangeBatch
+from gridcare.organization.admin import OrgScopedAdmin, ViewOnlyAdmin
+
+
+@admin.register(ExchangeBatch)
+class ExchangeBatchAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    """Batches are written by the import and export operations only."""
+
+    list_display = [
+        "occurred_at",
+        "direction",
+        "kind",
+        "file_name",
+        "actor",
+        "org_unit",
+        "rows_read",
+        "rows_imported",
+        "rows_rejected",
+        "rows_exported",
+    ]
+    list_filter = ["direction", "kind", "is_partial"]
+    search_fields = ["file_name", "actor__username"]
+    date_hierarchy = "occurred_at"
