@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what GridCare needs beyond Python 3.11, git and make, and only
 # what is missing: PostgreSQL 15 (the production database and the second test pass), Chromium
-# (the browser tests drive Debian's /usr/bin/chromium through Playwright) and Node.js/npm (the
-# front-end assets come from package-lock.json). `apt-get update` runs once, and only when
+# and a CJK font (the browser tests drive Debian's /usr/bin/chromium through Playwright) and
+# Node.js/npm (the front-end assets come from package-lock.json). `apt-get update` runs once, and only when
 # something must be installed; nothing already installed is upgraded. Runs apt through sudo when
 # not root.
 set -euo pipefail
@@ -11,10 +11,13 @@ PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 packages=()
 [[ -x "$PG_BIN/postgres" ]] || packages+=(postgresql-15)
 [[ -x /usr/bin/chromium ]] || packages+=(chromium)
+# Chinese glyphs, so the browser tests' screenshots of the zh-Hans pages are legible.
+dpkg-query --show --showformat='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' ||
+    packages+=(fonts-noto-cjk)
 command -v npm >/dev/null || packages+=(nodejs npm)
 
 if [[ ${#packages[@]} -eq 0 ]]; then
-    echo "System packages: PostgreSQL 15, Chromium and npm are present."
+    echo "System packages: PostgreSQL 15, Chromium, a CJK font and npm are present."
     exit 0
 fi
 

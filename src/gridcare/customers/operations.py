@@ -1,11 +1,11 @@
 """State changes of the customer file (客户档案).
 
 Every operation is keyword-only and atomic: it validates its input with
-:mod:`gridcare.customers.validators` and the rules below before it touches the database, so a
-user gets a specific zh-Hans/English :class:`~gridcare.kit.errors.GridCareError` instead of an
-``IntegrityError``; then it changes the rows and records one audit event in the same
-transaction. Audit ``changes`` hold the new values of a created record, and ``[old, new]``
-pairs for a changed field.
+:mod:`gridcare.customers.validators` and :mod:`gridcare.customers.rules` (which imports share)
+before it touches the database, so a user gets a specific zh-Hans/English
+:class:`~gridcare.kit.errors.GridCareError` instead of an ``IntegrityError``; then it changes
+the rows and records one audit event in the same transaction. Audit ``changes`` hold the new
+values of a created record, and ``[old, new]`` pairs for a changed field.
 
 Operations do not check the actor's permissions: the interface that calls them does.
 
@@ -30,34 +30,23 @@ from gridcare.customers import validators
 from gridcare.customers.errors import (
     AccountClosed,
     AccountNumberTaken,
-    AccountOrgUnitNotStation,
-    AccountOrgUnitOutsideCustomer,
     AccountStatusUnchanged,
     AssignmentStartsTooEarly,
     ChoiceInvalid,
-    ConsentWithoutChannel,
     ContactAlreadyPrimary,
     ContactChannelMissing,
     ContactInFuture,
-    ContractCapacityInvalid,
-    CreditCodeAlreadyRegistered,
-    EnterpriseIdentityRequired,
     FieldTooLong,
     FollowUpAlreadyDone,
     FollowUpBeforeContact,
-    IdNumberAlreadyRegistered,
     ManagerAlreadyAssigned,
     ManagerAssignmentAfterClosure,
     NoFollowUpPlanned,
     NotKeyAccount,
     NotPortalUser,
-    PersonIdentityRequired,
     PortalUserAlreadyLinked,
     PrimaryContactExists,
-    ReadingDayDiffersFromRoute,
-    ReadingDayOutOfRange,
     ReadingRouteCodeTaken,
-    ReadingRouteElsewhere,
     ReadingRouteOrgUnitNotStation,
     RequiredFieldMissing,
     StaffLacksRole,
@@ -81,6 +70,15 @@ from gridcare.customers.models import (
     UsageCategory,
     VoltageLevel,
 )
+from gridcare.customers.rules import (
+    check_account_org_unit,
+    check_consents,
+    check_contract_capacity,
+    check_customer_identity,
+    check_identity_not_registered,
+    check_reading_day,
+    check_reading_route,
+)
 from gridcare.identity.models import Role, User, UserKind
 from gridcare.kit.ids import make_account_number
 from gridcare.organization.models import OrgLevel, OrgUnit
@@ -91,10 +89,6 @@ CUSTOMER_NUMBER_SEQUENCE = "customer_no"
 ACCOUNT_NUMBER_SEQUENCE = "account_no"
 CUSTOMER_NUMBER_PREFIX = "C"
 CUSTOMER_NUMBER_DIGITS = 9
-
-READING_DAY_RANGE = range(1, 29)
-CAPACITY_STEP = Decimal("0.01")
-CAPACITY_LIMIT = Decimal("100000000")  # max_digits=10 with 2 decimals
 
 #: Field labels for error messages, which carry both languages whatever the active one is.
 LABELS: dict[str, tuple[str, str]] = {
@@ -157,7 +151,8 @@ def register_customer(
     _check_choice(kind, CustomerKind, label="kind")
     name = _text(Customer, "name", name, label="name", required=True)
     postal_address = _text(Customer, "postal_address", postal_address, label="postal_address")
-    id_number, credit_code = _check_identity(kind=kind, id_number=id_number, credit_code=credit_code)
+    id_number, credit_code = check_customer_identity(kind=kind, id_number=id_number, credit_code=credit_code)
+    check_identity_not_registered(id_number=id_number, credit_code=credit_code)
     customer = Customer.objects.create(
         org_unit=org_unit,
         customer_no=_allocate_customer_number(),
@@ -185,33 +180,6 @@ def register_customer(
         },
     )
     return customer
-
-
-def _check_identity(
-    *, kind: str, id_number: str | None, credit_code: str | None
-) -> tuple[str | None, str | None]:
-    """The normalized (id_number, credit_code) pair matching ``kind``, not yet registered."""
-    id_number = (id_number or "").strip() or None
-    credit_code = (credit_code or "").strip() or None
-    if kind == CustomerKind.PERSON:
-        if id_number is None or credit_code is not None:
-            raise PersonIdentityRequired(field="id_number")
-        id_number = validators.validate_id_number(id_number)
-        existing = Customer.objects.filter(id_number=id_number).first()
-        if existing is not None:
-            raise IdNumberAlreadyRegistered(
-                field="id_number", value=id_number, customer_no=existing.customer_no
-            )
-        return id_number, None
-    if credit_code is None or id_number is not None:
-        raise EnterpriseIdentityRequired(field="credit_code")
-    credit_code = validators.validate_credit_code(credit_code)
-    existing = Customer.objects.filter(credit_code=credit_code).first()
-    if existing is not None:
-        raise CreditCodeAlreadyRegistered(
-            field="credit_code", value=credit_code, customer_no=existing.customer_no
-        )
-    return None, credit_code
 
 
 def _mask_id_number(id_number: str) -> str:
@@ -297,7 +265,7 @@ def add_contact(
     wechat_openid = validators.validate_wechat_openid(wechat_openid) if wechat_openid.strip() else ""
     if not (mobile or landline or email or wechat_openid):
         raise ContactChannelMissing(field="mobile")
-    _check_consents(
+    check_consents(
         mobile=mobile,
         landline=landline,
         email=email,
@@ -347,46 +315,6 @@ def add_contact(
         },
     )
     return contact
-
-
-def _check_consents(
-    *,
-    mobile: str,
-    landline: str,
-    email: str,
-    wechat_openid: str,
-    consents_to_sms: bool,
-    consents_to_phone: bool,
-    consents_to_email: bool,
-    consents_to_wechat: bool,
-) -> None:
-    checks = [
-        (consents_to_sms, bool(mobile), "consents_to_sms", ("短信", "SMS"), ("手机号", "mobile number")),
-        (
-            consents_to_phone,
-            bool(mobile or landline),
-            "consents_to_phone",
-            ("电话", "phone calls"),
-            ("手机号或固定电话", "mobile or landline"),
-        ),
-        (consents_to_email, bool(email), "consents_to_email", ("电子邮件", "email"), ("电子邮箱", "email")),
-        (
-            consents_to_wechat,
-            bool(wechat_openid),
-            "consents_to_wechat",
-            ("微信", "WeChat"),
-            ("微信 openid", "WeChat openid"),
-        ),
-    ]
-    for consents, has_channel, field, (channel_zh, channel_en), (needs_zh, needs_en) in checks:
-        if consents and not has_channel:
-            raise ConsentWithoutChannel(
-                field=field,
-                channel_zh=channel_zh,
-                channel_en=channel_en,
-                needs_zh=needs_zh,
-                needs_en=needs_en,
-            )
 
 
 @transaction.atomic
@@ -452,7 +380,7 @@ def create_reading_route(
         raise ReadingRouteOrgUnitNotStation(field="org_unit", org_unit_name=org_unit.name)
     code = _text(ReadingRoute, "code", code, label="route_code", required=True)
     name = _text(ReadingRoute, "name", name, label="route_name", required=True)
-    _check_reading_day(reading_day)
+    check_reading_day(reading_day=reading_day)
     if reader is not None:
         _check_staff(reader, role=Role.METER_READER, org_unit=org_unit)
     if ReadingRoute.objects.filter(code=code).exists():
@@ -504,7 +432,7 @@ def open_account(
     ``opened_date``, which is recorded as its first status change.
     """
     account_no = _check_account_number(account_no) if account_no is not None else None
-    _check_account_org_unit(customer=customer, org_unit=org_unit)
+    check_account_org_unit(customer=customer, org_unit=org_unit)
     name = _text(Account, "name", name, label="account_name", required=True)
     service_address = _text(
         Account, "service_address", service_address, label="service_address", required=True
@@ -514,10 +442,10 @@ def open_account(
     _check_choice(payment_method, PaymentMethod, label="payment_method")
     tariff_code = _text(Account, "tariff_code", tariff_code, label="tariff_code", required=True)
     industry_code = validators.validate_industry_code(industry_code) if industry_code.strip() else ""
-    _check_capacity(contract_capacity_kva)
-    _check_reading_day(reading_day)
+    check_contract_capacity(contract_capacity_kva=contract_capacity_kva)
+    check_reading_day(reading_day=reading_day)
     if reading_route is not None:
-        _check_reading_route(reading_route, org_unit=org_unit, reading_day=reading_day)
+        check_reading_route(reading_route=reading_route, org_unit=org_unit, reading_day=reading_day)
     account = Account.objects.create(
         org_unit=org_unit,
         account_no=account_no or _allocate_account_number(),
@@ -575,61 +503,6 @@ def _check_account_number(account_no: str) -> str:
     if Account.objects.filter(account_no=account_no).exists():
         raise AccountNumberTaken(field="account_no", account_no=account_no)
     return account_no
-
-
-def _check_account_org_unit(*, customer: Customer, org_unit: OrgUnit) -> None:
-    if org_unit.level != OrgLevel.STATION:
-        raise AccountOrgUnitNotStation(field="org_unit", org_unit_name=org_unit.name)
-    customer_org_unit = customer.org_unit
-    if not org_unit.path.startswith(customer_org_unit.path):
-        raise AccountOrgUnitOutsideCustomer(
-            field="org_unit",
-            org_unit_name=org_unit.name,
-            customer_no=customer.customer_no,
-            customer_org_unit_name=customer_org_unit.name,
-        )
-
-
-def _check_capacity(capacity: Decimal) -> None:
-    if not isinstance(capacity, Decimal):
-        # Capacities are exact: a float here is a programming error, not a user's.
-        raise TypeError(f"contract_capacity_kva must be a Decimal, got {type(capacity).__name__}")
-    if not capacity.is_finite():
-        reason = ("不是有限数值", "it is not a finite number")
-    elif capacity < 0:
-        reason = ("不能为负数", "it cannot be negative")
-    elif capacity >= CAPACITY_LIMIT:
-        reason = ("超出上限", "it is too large")
-    elif capacity != capacity.quantize(CAPACITY_STEP):
-        reason = ("最多保留两位小数", "it takes at most two decimals")
-    else:
-        return
-    raise ContractCapacityInvalid(
-        field="contract_capacity_kva", value=capacity, reason_zh=reason[0], reason_en=reason[1]
-    )
-
-
-def _check_reading_day(reading_day: int) -> None:
-    if reading_day not in READING_DAY_RANGE:
-        raise ReadingDayOutOfRange(field="reading_day", reading_day=reading_day)
-
-
-def _check_reading_route(route: ReadingRoute, *, org_unit: OrgUnit, reading_day: int) -> None:
-    """An account is read with its route: same station, same reading day."""
-    if route.org_unit_id != org_unit.pk:
-        raise ReadingRouteElsewhere(
-            field="reading_route",
-            route_code=route.code,
-            route_org_unit_name=route.org_unit.name,
-            org_unit_name=org_unit.name,
-        )
-    if route.reading_day != reading_day:
-        raise ReadingDayDiffersFromRoute(
-            field="reading_day",
-            reading_day=reading_day,
-            route_code=route.code,
-            route_reading_day=route.reading_day,
-        )
 
 
 @transaction.atomic

@@ -13,19 +13,23 @@ sequences afterwards.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import pickle
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
-from queue import Full, Queue
-from threading import Event, Thread
-from typing import Any, TypeVar
+from queue import Empty
+from typing import Any
 
+import django
 from django.core.management.color import no_style
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
+from django.utils.module_loading import import_string
 
-T = TypeVar("T")
 _SQLITE_BATCH_ROWS = 5000
 _QUEUE_POLL_SECONDS = 0.5
 _SQLITE_CACHE_KIB = 512 * 1024
@@ -229,49 +233,61 @@ def indexes_built_after_load(
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def read_ahead(items: Iterator[T], *, depth: int = 1) -> Iterator[T]:
-    """The items of ``items``, the next ``depth`` of them produced in a background thread
-    while the caller works on the current one.
+def produced_in_subprocess(produce: str, argument: object, *, depth: int = 2) -> Iterator[Any]:
+    """The items of ``produce(argument)``, produced in a separate process while the caller
+    works on the ones before: the seeder generates rows on one core while this one writes.
 
-    The seeder generates the next chunk of rows while the database takes the current one:
-    SQLite and PostgreSQL do their share without holding the GIL, so two cores both work.
-    ``items`` must not touch the database (the connection belongs to the calling thread). An
-    exception in ``items`` is raised in the caller; if the caller stops early, the thread ends.
+    ``produce`` is the dotted path of a function returning an iterator; it must not touch the
+    database (the connection belongs to this process). The child starts fresh (``spawn``: no
+    inherited connections), sets Django up from ``DJANGO_SETTINGS_MODULE``, and sends up to
+    ``depth`` items ahead. Its exception is raised here as :class:`SubprocessFailed`; if the
+    caller stops early, the child is stopped.
     """
-    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
-    stopped = Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not _put(queue, (False, item), stopped):
-                    return
-        except BaseException as error:  # the consumer raises it in its own thread
-            _put(queue, (True, error), stopped)
-            return
-        _put(queue, (True, None), stopped)
-
-    producer = Thread(target=produce, name="seed-read-ahead", daemon=True)
-    producer.start()
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue(maxsize=depth)
+    process = context.Process(
+        target=_produce_into,
+        args=(produce, pickle.dumps(argument, protocol=pickle.HIGHEST_PROTOCOL), queue),
+        name="gridcare-seed-generator",
+        daemon=True,
+    )
+    process.start()
     try:
         while True:
-            finished, value = queue.get()
-            if finished:
-                if value is not None:
-                    raise value
+            try:
+                kind, value = queue.get(timeout=_QUEUE_POLL_SECONDS)
+            except Empty:
+                if not process.is_alive():
+                    raise SubprocessFailed(
+                        f"{produce} ended without finishing (exit code {process.exitcode})"
+                    ) from None
+                continue
+            if kind == "item":
+                yield value
+            elif kind == "error":
+                raise SubprocessFailed(f"{produce} failed:\n{value}")
+            else:
                 return
-            yield value
     finally:
-        stopped.set()
-        producer.join()
+        if process.is_alive():
+            process.terminate()
+        process.join()
 
 
-def _put(queue: Queue[tuple[bool, Any]], entry: tuple[bool, Any], stopped: Event) -> bool:
-    """Put ``entry`` unless the consumer has stopped; whether it was put."""
-    while not stopped.is_set():
-        try:
-            queue.put(entry, timeout=_QUEUE_POLL_SECONDS)
-        except Full:
-            continue
-        return True
-    return False
+class SubprocessFailed(RuntimeError):
+    """The producing process raised or died; the message carries its traceback."""
+
+
+def _produce_into(produce: str, argument: bytes, queue: Any) -> None:
+    """The child's side of :func:`produced_in_subprocess`."""
+    try:
+        # Set Django up before unpickling: the argument's classes live in modules with models.
+        django.setup()
+        # Rows are tuples of plain values, without reference cycles: the cyclic collector would
+        # only walk millions of live tuples over and over.
+        gc.disable()
+        for item in import_string(produce)(pickle.loads(argument)):  # noqa: S301 - our own parent's bytes
+            queue.put(("item", item))
+        queue.put(("done", None))
+    except BaseException:  # the parent raises it, with this traceback
+        queue.put(("error", traceback.format_exc()))

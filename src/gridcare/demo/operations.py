@@ -17,7 +17,6 @@ from gridcare.customers.operations import (
     ACCOUNT_NUMBER_SEQUENCE,
     CUSTOMER_NUMBER_SEQUENCE,
     link_portal_user,
-    make_customer_number,
 )
 from gridcare.demo import catalog
 from gridcare.demo.bulk import (
@@ -25,18 +24,17 @@ from gridcare.demo.bulk import (
     fast_sqlite_load,
     indexes_built_after_load,
     next_id,
-    read_ahead,
+    produced_in_subprocess,
     reset_sequences,
 )
 from gridcare.demo.errors import DemoDatabaseNotEmpty, DemoSeedOptionInvalid
 from gridcare.demo.pools import NamePools
 from gridcare.demo.queries import utility_data_counts
-from gridcare.demo.seeding import Generator, SeedOptions
+from gridcare.demo.seeding import GeneratorInputs, Outcome, SeedOptions, generate
 from gridcare.demo.tables import bulk_tables
 from gridcare.identity.models import User
 from gridcare.identity.operations import create_portal_user, create_staff_user, ensure_role_groups
 from gridcare.kit.clock import local_date
-from gridcare.kit.ids import make_account_number
 from gridcare.organization.models import OrgUnit
 from gridcare.organization.operations import check_org_unit_placement, reserve_sequence_numbers
 
@@ -45,6 +43,8 @@ MAX_ACCOUNTS = 10_000_000
 MIN_MONTHS = 2
 MAX_MONTHS = 120
 DEFAULT_CHUNK_SIZE = 20_000
+#: From this many accounts on, the rows are generated in a second process by default.
+SUBPROCESS_MIN_ACCOUNTS = 50_000
 #: The demo province's 户号 and customer numbers start after this sequence value (37…).
 NUMBER_SEQUENCE_BASE = 370_000_000
 #: One stock meter per this many accounts.
@@ -78,6 +78,7 @@ def seed_demo_utility(
     end_month: date,
     now: datetime,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    generate_in_subprocess: bool | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SeedSummary:
     """Seed the demo utility into an empty database, deterministically for ``seed``.
@@ -88,6 +89,11 @@ def seed_demo_utility(
     meter ending in ``end_month`` and 30 days of 15-minute interval reads for the large
     customers; then one ``seed_demo_utility`` audit event with the counts and the planted
     anomalies. ``progress`` is called with the number of accounts written after each chunk.
+
+    The rows are generated in a second process while this one writes when
+    ``generate_in_subprocess`` is true, or, by default, when there are at least
+    :data:`SUBPROCESS_MIN_ACCOUNTS` accounts (below that, starting the process costs more than
+    it saves). Either way the rows are the same.
 
     Raises :class:`DemoDatabaseNotEmpty` if any org unit, account, meter or demo username
     exists, and :class:`DemoSeedOptionInvalid` for options out of range. All or nothing.
@@ -100,6 +106,11 @@ def seed_demo_utility(
                 accounts=accounts, seed=seed, months=months, end_month=end_month, chunk_size=chunk_size
             ),
             now=now,
+            in_subprocess=(
+                accounts >= SUBPROCESS_MIN_ACCOUNTS
+                if generate_in_subprocess is None
+                else generate_in_subprocess
+            ),
             progress=progress,
         )
 
@@ -149,7 +160,9 @@ def _check_options(*, accounts: int, months: int, end_month: date, now: datetime
         )
 
 
-def _seed(*, options: SeedOptions, now: datetime, progress: Callable[[int], None] | None) -> SeedSummary:
+def _seed(
+    *, options: SeedOptions, now: datetime, in_subprocess: bool, progress: Callable[[int], None] | None
+) -> SeedSummary:
     counts = utility_data_counts()
     if not counts.is_empty:
         raise DemoDatabaseNotEmpty(
@@ -161,45 +174,46 @@ def _seed(*, options: SeedOptions, now: datetime, progress: Callable[[int], None
     pools = NamePools.build(seed=options.seed)
     org_units = _create_org_tree()
     users = _create_staff(pools=pools, seed=options.seed, org_units=org_units, now=now)
-    account_sequences = reserve_sequence_numbers(
-        name=ACCOUNT_NUMBER_SEQUENCE, count=options.accounts, above=NUMBER_SEQUENCE_BASE
-    )
-    customer_sequences = reserve_sequence_numbers(
-        name=CUSTOMER_NUMBER_SEQUENCE, count=options.accounts, above=NUMBER_SEQUENCE_BASE
-    )
     connection = connections[DEFAULT_DB_ALIAS]
     tables = bulk_tables(connection)
-    generator = Generator(
+    inputs = GeneratorInputs(
         options=options,
-        pools=pools,
         first_ids={name: next_id(table.model) for name, table in tables.items()},
         org_unit_ids={code: org_unit.pk for code, org_unit in org_units.items()},
         user_ids={username: user.pk for username, user in users.items()},
-        account_number=lambda index: make_account_number(sequence=account_sequences[index]),
-        customer_number=lambda index: make_customer_number(sequence=customer_sequences[index]),
+        account_sequences=reserve_sequence_numbers(
+            name=ACCOUNT_NUMBER_SEQUENCE, count=options.accounts, above=NUMBER_SEQUENCE_BASE
+        ),
+        customer_sequences=reserve_sequence_numbers(
+            name=CUSTOMER_NUMBER_SEQUENCE, count=options.accounts, above=NUMBER_SEQUENCE_BASE
+        ),
+        stock_meters=max(len(catalog.STATIONS), options.accounts // ACCOUNTS_PER_STOCK_METER),
         recorded_at=now,
     )
+    if in_subprocess:
+        stream = produced_in_subprocess(f"{generate.__module__}.{generate.__name__}", inputs)
+    else:
+        stream = generate(inputs)
     writer = BulkWriter(connection)
     models = [table.model for table in tables.values()]
     with indexes_built_after_load(connection, models):
-        for name, rows in generator.plan_structure().by_table().items():
-            writer.write(tables[name], rows)
-        for account_count, chunk in read_ahead(generator.chunks()):
-            for name, rows in chunk.by_table().items():
+        for message in stream:
+            if isinstance(message, Outcome):
+                outcome = message
+                continue
+            for name, rows in message.rows.by_table().items():
                 writer.write(tables[name], rows)
-            if progress is not None:
-                progress(account_count)
-        stock_count = max(len(catalog.STATIONS), options.accounts // ACCOUNTS_PER_STOCK_METER)
-        writer.write(tables["meter"], generator.stock_meters(stock_count).meter)
+            if progress is not None and message.accounts:
+                progress(message.accounts)
     reset_sequences(connection, models)
-    if generator.portal_customer_id is None:
+    if outcome.portal_customer_id is None:
         # Station 37010101 holds a fifth of the accounts, nine in ten of them residential.
         raise RuntimeError("the seed produced no residential customer for the portal login")
-    portal_customer = _create_portal_login(customer_id=generator.portal_customer_id, now=now)
+    portal_customer = _create_portal_login(customer_id=outcome.portal_customer_id, now=now)
     summary = SeedSummary(
         row_counts=dict(sorted(writer.row_counts.items())),
-        anomalies=generator.anomaly_accounts,
-        suspended_accounts=generator.suspended_accounts,
+        anomalies=outcome.anomaly_accounts,
+        suspended_accounts=outcome.suspended_accounts,
         portal_customer_no=portal_customer.customer_no,
     )
     record_audit_event(

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from gridcare.customers.models import AccountStatus, ContactKind, CustomerKind
+from gridcare.customers.operations import make_customer_number
 from gridcare.demo import catalog
 from gridcare.demo.drafts import (
     CATEGORY_ORDER,
@@ -40,6 +41,7 @@ from gridcare.demo.profiles import INTERVAL_SHAPES, daily_weight, period_weight,
 from gridcare.demo.registers import DIAL_CAPACITY, Anomaly, AnomalyKind, RegisterSeries
 from gridcare.demo.tables import Rows
 from gridcare.kit.clock import SHANGHAI, require_aware
+from gridcare.kit.ids import make_account_number
 from gridcare.metering.intervals import intervals_per_day, missing_bitmap_length
 from gridcare.metering.models import (
     ChildRelation,
@@ -135,35 +137,68 @@ class Ids:
         return value
 
 
+@dataclass(frozen=True)
+class GeneratorInputs:
+    """Everything the generator needs from the database, as plain picklable values: the first
+    free primary key per table, org unit ids by code, demo user ids by username, and the
+    reserved blocks of 户号 and customer number sequences."""
+
+    options: SeedOptions
+    first_ids: dict[str, int]
+    org_unit_ids: dict[str, int]
+    user_ids: dict[str, int]
+    account_sequences: range
+    customer_sequences: range
+    stock_meters: int
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows to write, completing ``accounts`` more accounts (0 for the grid and the stock)."""
+
+    accounts: int
+    rows: Rows
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the run needs after the rows: the planted anomalies and the portal's customer."""
+
+    anomaly_accounts: dict[str, list[str]]
+    suspended_accounts: list[str]
+    portal_customer_id: int | None
+
+
+def generate(inputs: GeneratorInputs) -> Iterator[Batch | Outcome]:
+    """The demo utility as a stream: the grid and routes, the accounts chunk by chunk, the
+    stock meters, then the :class:`Outcome`. Touches no database, so it can run anywhere."""
+    generator = Generator(inputs)
+    yield Batch(accounts=0, rows=generator.plan_structure())
+    for accounts, rows in generator.chunks():
+        yield Batch(accounts=accounts, rows=rows)
+    yield Batch(accounts=0, rows=generator.stock_meters(inputs.stock_meters))
+    yield Outcome(
+        anomaly_accounts=generator.anomaly_accounts,
+        suspended_accounts=generator.suspended_accounts,
+        portal_customer_id=generator.portal_customer_id,
+    )
+
+
 class Generator:
     """Generates the demo utility's rows: :meth:`plan_structure`, then :meth:`chunks`, then
-    :meth:`stock_meters`.
+    :meth:`stock_meters` (see :func:`generate`)."""
 
-    ``first_ids`` gives the first free primary key per table; ``org_unit_ids`` maps org codes
-    to ids; ``user_ids`` maps demo usernames to ids; ``account_number`` and
-    ``customer_number`` give the 户号 and customer number of the n-th account.
-    """
-
-    def __init__(
-        self,
-        *,
-        options: SeedOptions,
-        pools: NamePools,
-        first_ids: dict[str, int],
-        org_unit_ids: dict[str, int],
-        user_ids: dict[str, int],
-        account_number: Callable[[int], str],
-        customer_number: Callable[[int], str],
-        recorded_at: datetime,
-    ) -> None:
+    def __init__(self, inputs: GeneratorInputs) -> None:
+        options = inputs.options
         self.options = options
-        self.pools = pools
-        self._ids = Ids(first_ids)
-        self._org_unit_ids = org_unit_ids
-        self._user_ids = user_ids
-        self._account_number = account_number
-        self._customer_number = customer_number
-        self._recorded_at = _utc_text(recorded_at)
+        self.pools = NamePools.build(seed=options.seed)
+        self._ids = Ids(inputs.first_ids)
+        self._org_unit_ids = inputs.org_unit_ids
+        self._user_ids = inputs.user_ids
+        self._account_sequences = inputs.account_sequences
+        self._customer_sequences = inputs.customer_sequences
+        self._recorded_at = _utc_text(inputs.recorded_at)
         seed = options.seed
         self._structure = Draws(seed=seed, stream="structure")
         self._attributes = Draws(seed=seed, stream="accounts")
@@ -375,7 +410,7 @@ class Generator:
         position = index - station.first_index
         account_id = self._ids.take("account")
         customer_id = self._ids.take("customer")
-        account_no = self._account_number(index)
+        account_no = make_account_number(sequence=self._account_sequences[index])
         profile = DRAFTERS[category](attributes)
         kind, customer_name, account_name, identity = self._customer_identity(category, station, profile)
         address = self._service_address(station, category)
@@ -385,7 +420,7 @@ class Generator:
             (
                 customer_id,
                 station.org_unit_id,
-                self._customer_number(index),
+                make_customer_number(sequence=self._customer_sequences[index]),
                 kind,
                 customer_name,
                 identity if is_person else None,
@@ -1052,4 +1087,4 @@ def _utc_text(moment: datetime) -> str:
     return str(require_aware(moment).astimezone(UTC).replace(tzinfo=None))
 
 
-__all__ = ["Generator", "SeedOptions", "largest_remainder"]
+__all__ = ["Batch", "GeneratorInputs", "Outcome", "SeedOptions", "generate", "largest_remainder"]

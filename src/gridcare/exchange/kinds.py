@@ -32,9 +32,8 @@ so an exported file imports back unchanged.
     maximum_demand_kw.
 
 (* required.) Every row goes through the rules the operations apply to the same record
-(:mod:`gridcare.customers.operations`, :mod:`gridcare.metering.operations` and
-:mod:`gridcare.metering.rules`); install and removal reads are refused as by
-``record_meter_read``: they come with installing and removing a meter.
+(:mod:`gridcare.customers.rules` and :mod:`gridcare.metering.rules`); install and removal
+reads are refused as by ``record_meter_read``: they come with installing and removing a meter.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.db import models
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.functional import Promise
 
 from gridcare.customers import validators
@@ -55,9 +54,7 @@ from gridcare.customers.errors import (
     AccountNumberTaken,
     ContactChannelMissing,
     CreditCodeAlreadyRegistered,
-    EnterpriseIdentityRequired,
     IdNumberAlreadyRegistered,
-    PersonIdentityRequired,
 )
 from gridcare.customers.models import (
     Account,
@@ -71,15 +68,13 @@ from gridcare.customers.models import (
     UsageCategory,
     VoltageLevel,
 )
-
-# The customer operations keep these checks private; the import calls them so a row is judged
-# exactly as the operation would judge the same record (they should move to a public module).
-from gridcare.customers.operations import (
-    _check_account_org_unit,
-    _check_capacity,
-    _check_consents,
-    _check_reading_day,
-    _check_reading_route,
+from gridcare.customers.rules import (
+    check_account_org_unit,
+    check_consents,
+    check_contract_capacity,
+    check_identity_matches_kind,
+    check_reading_day,
+    check_reading_route,
 )
 from gridcare.exchange.errors import (
     DuplicateOfEarlierRow,
@@ -103,10 +98,7 @@ from gridcare.identity.models import User
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.ids import validate_account_number
 from gridcare.metering.errors import (
-    AccuracyClassUnknown,
-    InstallationOverlaps,
     MeterAssetNumberTaken,
-    MeterDialInvalid,
     MeteringPointCodeTaken,
     MeteringPointOccupied,
     MeterNotInstalledAt,
@@ -114,7 +106,6 @@ from gridcare.metering.errors import (
     ReadTimeTaken,
 )
 from gridcare.metering.models import (
-    ACCURACY_CLASSES,
     DEMAND_DECIMALS,
     ChildRelation,
     Feeder,
@@ -134,14 +125,18 @@ from gridcare.metering.rules import (
     REGISTER_NAMES,
     InstallationIndex,
     RegisterValues,
+    check_accuracy_class,
     check_meter_can_be_read,
+    check_meter_dial,
     check_metering_point_parameters,
+    check_no_overlap,
     check_not_in_future,
     check_parent_metering_point,
     check_read_status_matches_source,
     check_registers_fit_meter,
     format_moment,
     load_installation_index,
+    load_last_removals,
     resolve_topology,
 )
 from gridcare.organization.models import OrgUnit
@@ -445,11 +440,9 @@ class CustomersKind(Kind):
         """The identity rule of ``register_customer`` (its uniqueness half is :attr:`uniques`,
         checked per chunk), and the primary contact."""
         values = row.values
-        has_id_number, has_credit_code = values["id_number"] is not None, values["credit_code"] is not None
-        if values["kind"] == CustomerKind.PERSON and not (has_id_number and not has_credit_code):
-            raise PersonIdentityRequired(field="credit_code" if has_credit_code else "id_number")
-        if values["kind"] == CustomerKind.ENTERPRISE and not (has_credit_code and not has_id_number):
-            raise EnterpriseIdentityRequired(field="id_number" if has_id_number else "credit_code")
+        check_identity_matches_kind(
+            kind=values["kind"], id_number=values["id_number"], credit_code=values["credit_code"]
+        )
         customer = Customer(**self.field_values(row), created_at=batch.now)
         contact = self._primary_contact(row, customer=customer)
         return Built(record=customer, extras=[contact] if contact is not None else [])
@@ -459,7 +452,7 @@ class CustomersKind(Kind):
         ``None`` when they are all empty."""
         values = row.values
         contact_values = {name: values[name] for name in self._CONTACT_FIELDS}
-        _check_consents(**contact_values)
+        check_consents(**contact_values)
         channels = (values["mobile"], values["landline"], values["email"], values["wechat_openid"])
         if not any(channels):
             if values["contact_name"]:
@@ -569,12 +562,14 @@ class AccountsKind(Kind):
 
     def build(self, row: Row, *, batch: Batch, prepared: Any) -> Built:
         values = self.field_values(row)
-        _check_account_org_unit(customer=values["customer"], org_unit=values["org_unit"])
-        _check_capacity(values["contract_capacity_kva"])
-        _check_reading_day(values["reading_day"])
+        check_account_org_unit(customer=values["customer"], org_unit=values["org_unit"])
+        check_contract_capacity(contract_capacity_kva=values["contract_capacity_kva"])
+        check_reading_day(reading_day=values["reading_day"])
         if values["reading_route"] is not None:
-            _check_reading_route(
-                values["reading_route"], org_unit=values["org_unit"], reading_day=values["reading_day"]
+            check_reading_route(
+                reading_route=values["reading_route"],
+                org_unit=values["org_unit"],
+                reading_day=values["reading_day"],
             )
         if values["status_effective_date"] is None:
             values["status_effective_date"] = values["opened_date"]
@@ -756,13 +751,6 @@ class MeteringPointsKind(Kind):
 # --- meters ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _LastRemovals:
-    """The latest removal from each metering point of a chunk (installations never overlap)."""
-
-    by_point: dict[int, datetime]
-
-
 class MetersKind(Kind):
     name = "meters"
     model = Meter
@@ -834,25 +822,23 @@ class MetersKind(Kind):
         ),
     )
 
-    def prepare(self, rows: Sequence[Row], *, batch: Batch) -> _LastRemovals:
-        point_ids = {row.values["metering_point"].pk for row in rows if row.values.get("metering_point")}
-        removals = (
-            MeterInstallation.objects.filter(metering_point_id__in=point_ids, removed_at__isnull=False)
-            .values("metering_point_id")
-            .annotate(last_removed_at=Max("removed_at"))
-            .values_list("metering_point_id", "last_removed_at")
+    def prepare(self, rows: Sequence[Row], *, batch: Batch) -> dict[int, datetime]:
+        """The last removal from each metering point the chunk installs on."""
+        return load_last_removals(
+            metering_point_ids={
+                row.values["metering_point"].pk for row in rows if row.values.get("metering_point")
+            }
         )
-        return _LastRemovals(by_point=dict(removals) if point_ids else {})
 
-    def build(self, row: Row, *, batch: Batch, prepared: _LastRemovals) -> Built:
+    def build(self, row: Row, *, batch: Batch, prepared: dict[int, datetime]) -> Built:
         values = self.field_values(row)
         asset_no = values["asset_no"]
-        if not (4 <= values["integer_digits"] <= 10 and 0 <= values["decimal_digits"] <= 2):
-            raise MeterDialInvalid(field="integer_digits", asset_no=asset_no)
-        if values["accuracy_class"] not in ACCURACY_CLASSES:
-            raise AccuracyClassUnknown(
-                field="accuracy_class", asset_no=asset_no, accuracy_class=values["accuracy_class"]
-            )
+        check_meter_dial(
+            asset_no=asset_no,
+            integer_digits=values["integer_digits"],
+            decimal_digits=values["decimal_digits"],
+        )
+        check_accuracy_class(asset_no=asset_no, accuracy_class=values["accuracy_class"])
         metering_point, installed_at = row.values["metering_point"], row.values["installed_at"]
         is_installed = values["status"] == MeterStatus.INSTALLED
         if is_installed != (metering_point is not None) or is_installed != (installed_at is not None):
@@ -863,11 +849,7 @@ class MetersKind(Kind):
         if metering_point is None:
             return Built(record=meter)
         self._check_installation(
-            asset_no=asset_no,
-            metering_point=metering_point,
-            installed_at=installed_at,
-            batch=batch,
-            last_removals=prepared,
+            metering_point=metering_point, installed_at=installed_at, batch=batch, last_removals=prepared
         )
         installation = MeterInstallation(
             org_unit_id=metering_point.org_unit_id,
@@ -880,26 +862,21 @@ class MetersKind(Kind):
     def _check_installation(
         self,
         *,
-        asset_no: str,
         metering_point: MeteringPoint,
         installed_at: datetime,
         batch: Batch,
-        last_removals: _LastRemovals,
+        last_removals: dict[int, datetime],
     ) -> None:
         """The checks ``install_meter`` makes on a new meter's install (no install read: the
-        file has no registers)."""
+        file has no registers; a new meter has no removals of its own)."""
         check_not_in_future(
             moment=installed_at, now=batch.now, what_zh="装表", what_en="installation", field="installed_at"
         )
-        last_removed_at = last_removals.by_point.get(metering_point.pk)
-        if last_removed_at is not None and last_removed_at > installed_at:
-            raise InstallationOverlaps(
-                field="installed_at",
-                moment=format_moment(installed_at),
-                subject_zh=f"计量点 {metering_point.code} ",
-                subject_en=f"metering point {metering_point.code}",
-                last_removed_at=format_moment(last_removed_at),
-            )
+        check_no_overlap(
+            subject=metering_point,
+            installed_at=installed_at,
+            last_removed_at=last_removals.get(metering_point.pk),
+        )
 
     def exported(self, *, scope: ExchangeScope) -> QuerySet[Any]:
         current = MeterInstallation.objects.filter(meter=OuterRef("pk"), removed_at__isnull=True)

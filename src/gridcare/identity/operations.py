@@ -1,8 +1,4 @@
-"""State changes of identity: the org tree, role groups, staff users and portal users.
-
-``create_org_unit`` lives here rather than in ``organization`` because ``organization`` sits
-below ``audit`` in the layer contract and every state change must audit itself.
-"""
+"""State changes of identity: role groups, staff users and portal users."""
 
 from __future__ import annotations
 
@@ -19,7 +15,11 @@ from gridcare.audit.operations import record_audit_event
 from gridcare.identity.errors import MobileInvalid, PasswordRejected, UsernameMissing, UsernameTaken
 from gridcare.identity.models import Role, User, UserKind
 from gridcare.organization.models import OrgUnit
-from gridcare.organization.operations import check_org_unit_placement
+
+# Moved to gridcare.organization.operations; re-exported only for tests/integration/conftest.py
+# and tests/integration/demo, which are not this change's to edit. Drop it once they import it
+# from organization.
+from gridcare.organization.operations import create_org_unit as create_org_unit
 
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
@@ -33,42 +33,6 @@ def validate_mobile(value: str) -> str:
     if not _MOBILE.match(normalized):
         raise MobileInvalid(field="mobile", value=value)
     return normalized
-
-
-@transaction.atomic
-def create_org_unit(
-    *,
-    code: str,
-    name: str,
-    level: str,
-    parent: OrgUnit | None,
-    area_type: str,
-    actor: User | None,
-    now: datetime,
-) -> OrgUnit:
-    """Add an org unit under ``parent`` (province → city → county → station) and audit it.
-
-    Raises the errors of :func:`gridcare.organization.operations.check_org_unit_placement`.
-    """
-    path = check_org_unit_placement(code=code, name=name, level=level, parent=parent, area_type=area_type)
-    org_unit = OrgUnit.objects.create(
-        code=code, name=name.strip(), level=level, parent=parent, path=path, area_type=area_type
-    )
-    record_audit_event(
-        actor=actor,
-        action="create_org_unit",
-        target=org_unit,
-        occurred_at=now,
-        changes={
-            "code": code,
-            "name": org_unit.name,
-            "level": level,
-            "parent": parent.code if parent else None,
-            "path": path,
-            "area_type": area_type,
-        },
-    )
-    return org_unit
 
 
 def ensure_role_groups() -> list[Group]:

@@ -31,13 +31,10 @@ from gridcare.audit.operations import record_audit_event
 from gridcare.customers.models import Account
 from gridcare.identity.models import User
 from gridcare.metering.errors import (
-    AccuracyClassUnknown,
     FieldInvalid,
-    InstallationOverlaps,
     IntervalDayTaken,
     MeterAlreadyInstalled,
     MeterAssetNumberTaken,
-    MeterDialInvalid,
     MeteringPointCodeTaken,
     MeteringPointHasNoMeter,
     MeteringPointOccupied,
@@ -54,7 +51,6 @@ from gridcare.metering.errors import (
 )
 from gridcare.metering.intervals import day_total, missing_count, pack_day
 from gridcare.metering.models import (
-    ACCURACY_CLASSES,
     Feeder,
     IntervalQuantity,
     IntervalReadDay,
@@ -70,14 +66,18 @@ from gridcare.metering.models import (
 )
 from gridcare.metering.rules import (
     RegisterValues,
+    check_accuracy_class,
     check_meter_can_be_read,
+    check_meter_dial,
     check_metering_point_parameters,
+    check_no_overlap,
     check_not_in_future,
     check_parent_metering_point,
     check_read_status_matches_source,
     check_registers_fit_meter,
     format_moment,
     installation_at,
+    last_removal_at,
     org_unit_contains,
     resolve_topology,
 )
@@ -330,10 +330,8 @@ def register_meter(
     """Register a meter asset in stock (库存) at ``org_unit``."""
     if Meter.objects.filter(asset_no=asset_no).exists():
         raise MeterAssetNumberTaken(field="asset_no", asset_no=asset_no)
-    if not (4 <= integer_digits <= 10 and 0 <= decimal_digits <= 2):
-        raise MeterDialInvalid(field="integer_digits", asset_no=asset_no)
-    if accuracy_class not in ACCURACY_CLASSES:
-        raise AccuracyClassUnknown(field="accuracy_class", asset_no=asset_no, accuracy_class=accuracy_class)
+    check_meter_dial(asset_no=asset_no, integer_digits=integer_digits, decimal_digits=decimal_digits)
+    check_accuracy_class(asset_no=asset_no, accuracy_class=accuracy_class)
     meter = Meter(
         org_unit=org_unit,
         asset_no=asset_no,
@@ -401,25 +399,6 @@ def _status_forbids(*, meter: Meter, action_zh: str, action_en: str) -> MeterSta
     )
 
 
-def _check_no_overlap(
-    *,
-    installations: models.QuerySet[MeterInstallation],
-    installed_at: datetime,
-    subject_zh: str,
-    subject_en: str,
-) -> None:
-    """Refuse an install before the subject's (meter's or point's) last removal."""
-    latest = installations.filter(removed_at__gt=installed_at).order_by("-removed_at").first()
-    if latest is not None and latest.removed_at is not None:
-        raise InstallationOverlaps(
-            field="installed_at",
-            moment=format_moment(installed_at),
-            subject_zh=subject_zh,
-            subject_en=subject_en,
-            last_removed_at=format_moment(latest.removed_at),
-        )
-
-
 def _create_read(
     *,
     meter: Meter,
@@ -485,17 +464,15 @@ def install_meter(
     check_not_in_future(
         moment=installed_at, now=now, what_zh="装表", what_en="installation", field="installed_at"
     )
-    _check_no_overlap(
-        installations=meter.installations.all(),
+    check_no_overlap(
+        subject=meter,
         installed_at=installed_at,
-        subject_zh=f"电能表 {meter.asset_no} ",
-        subject_en=f"meter {meter.asset_no}",
+        last_removed_at=last_removal_at(installations=meter.installations.all()),
     )
-    _check_no_overlap(
-        installations=metering_point.installations.all(),
+    check_no_overlap(
+        subject=metering_point,
         installed_at=installed_at,
-        subject_zh=f"计量点 {metering_point.code} ",
-        subject_en=f"metering point {metering_point.code}",
+        last_removed_at=last_removal_at(installations=metering_point.installations.all()),
     )
     check_registers_fit_meter(meter=meter, registers=registers)
     install_read = _create_read(
@@ -828,15 +805,6 @@ def store_interval_day(
         changes=changes,
     )
     return day
-
-
-# These checks moved to gridcare.metering.rules (they are shared with imports); the old private
-# names stay until gridcare.exchange.kinds imports them from rules.
-_check_not_in_future = check_not_in_future
-_check_parent = check_parent_metering_point
-_check_point_parameters = check_metering_point_parameters
-_check_status_matches_source = check_read_status_matches_source
-_resolve_topology = resolve_topology
 
 
 __all__ = [

@@ -14,12 +14,15 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from gridcare.customers.models import Account
 from gridcare.kit.decimals import is_multiple_of
 from gridcare.metering.errors import (
+    AccuracyClassUnknown,
+    InstallationOverlaps,
+    MeterDialInvalid,
     MeteringPointInvalid,
     MeterNotInstalled,
     MeterScrapped,
@@ -36,6 +39,7 @@ from gridcare.metering.errors import (
     TopologyInvalid,
 )
 from gridcare.metering.models import (
+    ACCURACY_CLASSES,
     DEMAND_DECIMALS,
     ChildRelation,
     Feeder,
@@ -132,6 +136,54 @@ def check_meter_can_be_read(*, meter: Meter) -> None:
         raise MeterScrapped(field="meter", asset_no=meter.asset_no)
     if meter.status == MeterStatus.IN_STOCK:
         raise MeterNotInstalled(field="meter", asset_no=meter.asset_no)
+
+
+#: A meter dial's integer and decimal digits (the rollover value is 10 ** integer digits).
+DIAL_INTEGER_DIGITS = range(4, 11)
+DIAL_DECIMAL_DIGITS = range(0, 3)
+
+
+def check_meter_dial(*, asset_no: str, integer_digits: int, decimal_digits: int) -> None:
+    """Refuse a dial without 4–10 integer digits and 0–2 decimal digits (:class:`MeterDialInvalid`)."""
+    if integer_digits not in DIAL_INTEGER_DIGITS or decimal_digits not in DIAL_DECIMAL_DIGITS:
+        raise MeterDialInvalid(field="integer_digits", asset_no=asset_no)
+
+
+def check_accuracy_class(*, asset_no: str, accuracy_class: str) -> None:
+    """Refuse an accuracy class not in :data:`ACCURACY_CLASSES` (:class:`AccuracyClassUnknown`)."""
+    if accuracy_class not in ACCURACY_CLASSES:
+        raise AccuracyClassUnknown(field="accuracy_class", asset_no=asset_no, accuracy_class=accuracy_class)
+
+
+def check_no_overlap(
+    *, subject: Meter | MeteringPoint, installed_at: datetime, last_removed_at: datetime | None
+) -> None:
+    """Refuse an install before the last removal from ``subject``, a meter or a metering point
+    (:class:`InstallationOverlaps`): installations of one meter, and of one point, never overlap.
+
+    ``last_removed_at`` is the latest ``removed_at`` of the subject's installations (``None``
+    when it has never been removed from anything): :func:`last_removal_at` for one subject,
+    :func:`load_last_removals` for the metering points of a whole import chunk.
+    """
+    if last_removed_at is None or last_removed_at <= installed_at:
+        return
+    if isinstance(subject, Meter):
+        subject_zh, subject_en = f"电能表 {subject.asset_no} ", f"meter {subject.asset_no}"
+    else:
+        subject_zh, subject_en = f"计量点 {subject.code} ", f"metering point {subject.code}"
+    raise InstallationOverlaps(
+        field="installed_at",
+        moment=format_moment(installed_at),
+        subject_zh=subject_zh,
+        subject_en=subject_en,
+        last_removed_at=format_moment(last_removed_at),
+    )
+
+
+def last_removal_at(*, installations: QuerySet[MeterInstallation]) -> datetime | None:
+    """The latest removal among ``installations`` (a meter's or a point's), or ``None``."""
+    last_removed_at: datetime | None = installations.aggregate(last=Max("removed_at"))["last"]
+    return last_removed_at
 
 
 def check_registers_fit_meter(*, meter: Meter, registers: RegisterValues) -> None:
@@ -438,12 +490,29 @@ def load_installation_index(*, meter_ids: Iterable[int]) -> InstallationIndex:
     return InstallationIndex(installations)
 
 
+def load_last_removals(*, metering_point_ids: Iterable[int]) -> dict[int, datetime]:
+    """The latest removal from each of the given metering points that has had one, by point id."""
+    unique_ids = sorted(set(metering_point_ids))
+    last_removals: dict[int, datetime] = {}
+    for start in range(0, len(unique_ids), _LOAD_CHUNK):
+        chunk = unique_ids[start : start + _LOAD_CHUNK]
+        last_removals.update(
+            MeterInstallation.objects.filter(metering_point_id__in=chunk, removed_at__isnull=False)
+            .values("metering_point_id")
+            .annotate(last_removed_at=Max("removed_at"))
+            .values_list("metering_point_id", "last_removed_at")
+        )
+    return last_removals
+
+
 def format_moment(moment: datetime) -> str:
     """A moment in local time (Asia/Shanghai) for messages, e.g. ``2025-03-01 08:00:00``."""
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 __all__ = [
+    "DIAL_DECIMAL_DIGITS",
+    "DIAL_INTEGER_DIGITS",
     "MAX_MULTIPLIER",
     "REGISTER_FLAGS",
     "REGISTER_LABELS",
@@ -451,8 +520,11 @@ __all__ = [
     "TIME_OF_USE_REGISTERS",
     "InstallationIndex",
     "RegisterValues",
+    "check_accuracy_class",
     "check_meter_can_be_read",
+    "check_meter_dial",
     "check_metering_point_parameters",
+    "check_no_overlap",
     "check_not_in_future",
     "check_parent_metering_point",
     "check_read_status_matches_source",
@@ -460,7 +532,9 @@ __all__ = [
     "dial_resolution",
     "format_moment",
     "installation_at",
+    "last_removal_at",
     "load_installation_index",
+    "load_last_removals",
     "org_unit_contains",
     "resolve_topology",
 ]

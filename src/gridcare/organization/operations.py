@@ -1,17 +1,19 @@
-"""Org unit placement rules and number sequences.
+"""State changes of the org tree, its placement rules, and number sequences.
 
-The audited operation that creates an org unit is
-:func:`gridcare.identity.operations.create_org_unit`: this app sits below ``audit`` in the
-layer contract, so it cannot write audit events itself. It provides the rules that operation
-(and imports or the seeder) apply, and the number sequences every app numbers records with.
+:func:`create_org_unit` is the audited way to add an org unit; :func:`check_org_unit_placement`
+is its rule, which bulk loaders apply too. The number sequences are what every app numbers
+its records with.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from gridcare.audit.operations import record_audit_event
 from gridcare.organization.errors import (
     OrgUnitAreaTypeInvalid,
     OrgUnitCodeInvalid,
@@ -25,6 +27,10 @@ from gridcare.organization.errors import (
 )
 from gridcare.organization.models import PARENT_LEVEL, AreaType, NumberSequence, OrgLevel, OrgUnit
 
+if TYPE_CHECKING:
+    # The user model lives in identity, a layer above; any Django user will do here.
+    from django.contrib.auth.base_user import AbstractBaseUser
+
 ORG_UNIT_CODE_MAX_LENGTH = 16
 _ORG_UNIT_CODE = re.compile(rf"^[0-9A-Za-z]{{1,{ORG_UNIT_CODE_MAX_LENGTH}}}$")
 
@@ -35,6 +41,42 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     OrgLevel.COUNTY: ("县公司", "county company"),
     OrgLevel.STATION: ("供电所", "supply station"),
 }
+
+
+@transaction.atomic
+def create_org_unit(
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent: OrgUnit | None,
+    area_type: str,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+) -> OrgUnit:
+    """Add an org unit under ``parent`` (province → city → county → station) and audit it.
+
+    Raises the errors of :func:`check_org_unit_placement`.
+    """
+    path = check_org_unit_placement(code=code, name=name, level=level, parent=parent, area_type=area_type)
+    org_unit = OrgUnit.objects.create(
+        code=code, name=name.strip(), level=level, parent=parent, path=path, area_type=area_type
+    )
+    record_audit_event(
+        actor=actor,
+        action="create_org_unit",
+        target=org_unit,
+        occurred_at=now,
+        changes={
+            "code": code,
+            "name": org_unit.name,
+            "level": level,
+            "parent": parent.code if parent else None,
+            "path": path,
+            "area_type": area_type,
+        },
+    )
+    return org_unit
 
 
 def check_org_unit_placement(

@@ -12,10 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from gridcare.audit.models import AuditEvent
-from gridcare.identity.operations import create_org_unit
 from gridcare.kit.errors import GridCareError
 from gridcare.organization import errors
 from gridcare.organization.models import AreaType, OrgLevel, OrgUnit
+from gridcare.organization.operations import create_org_unit
 
 pytestmark = pytest.mark.django_db
 
