@@ -88,9 +88,7 @@ def _database_settings() -> dict[str, object]:
         # WAL + IMMEDIATE transactions + a busy timeout let the web server and the worker
         # share one file without "database is locked".
         config["OPTIONS"] = {
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-            ),
+            "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"),
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }

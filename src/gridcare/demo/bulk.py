@@ -233,6 +233,22 @@ def indexes_built_after_load(
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a bulk load, then as it was.
+
+    Rows are tuples of plain values without reference cycles, freed by reference counting; the
+    collector would only walk the millions of live tuples again and again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def produced_in_subprocess(produce: str, argument: object, *, depth: int = 2) -> Iterator[Any]:
     """The items of ``produce(argument)``, produced in a separate process while the caller
     works on the ones before: the seeder generates rows on one core while this one writes.
@@ -283,9 +299,7 @@ def _produce_into(produce: str, argument: bytes, queue: Any) -> None:
     try:
         # Set Django up before unpickling: the argument's classes live in modules with models.
         django.setup()
-        # Rows are tuples of plain values, without reference cycles: the cyclic collector would
-        # only walk millions of live tuples over and over.
-        gc.disable()
+        gc.disable()  # see cyclic_gc_paused
         for item in import_string(produce)(pickle.loads(argument)):  # noqa: S301 - our own parent's bytes
             queue.put(("item", item))
         queue.put(("done", None))

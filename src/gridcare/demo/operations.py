@@ -21,6 +21,7 @@ from gridcare.customers.operations import (
 from gridcare.demo import catalog
 from gridcare.demo.bulk import (
     BulkWriter,
+    cyclic_gc_paused,
     fast_sqlite_load,
     indexes_built_after_load,
     next_id,
@@ -196,7 +197,7 @@ def _seed(
         stream = generate(inputs)
     writer = BulkWriter(connection)
     models = [table.model for table in tables.values()]
-    with indexes_built_after_load(connection, models):
+    with cyclic_gc_paused(), indexes_built_after_load(connection, models):
         for message in stream:
             if isinstance(message, Outcome):
                 outcome = message

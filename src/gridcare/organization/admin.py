@@ -74,7 +74,7 @@ class ViewOnlyInline(TabularInline):
 
 @admin.register(OrgUnit)
 class OrgUnitAdmin(ViewOnlyAdmin):
-    """The org tree changes only through the audited ``identity.operations.create_org_unit``."""
+    """The org tree changes only through the audited ``organization.operations.create_org_unit``."""
 
     list_display = ["code", "name", "level", "parent", "area_type", "path"]
     list_filter = ["level", "area_type"]

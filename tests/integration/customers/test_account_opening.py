@@ -383,25 +383,28 @@ def test_model_validation_explains_a_bad_check_digit_and_reading_day(account: Ac
     row.account_no = "0000000019"
     row.reading_day = 29
 
-    with translation.override("en"), pytest.raises(ValidationError) as raised:
-        row.full_clean()
-
-    assert raised.value.message_dict == {
-        "account_no": ["Account number 0000000019 is invalid: the check digit does not match"],
-        "__all__": ["The reading day must be between 1 and 28."],
-    }
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as raised:
+            row.full_clean()
+        # Messages are lazy: read them while the language is still active.
+        assert raised.value.message_dict == {
+            "account_no": ["Account number 0000000019 is invalid: the check digit does not match"],
+            "__all__": ["The reading day must be between 1 and 28."],
+        }
 
 
 def test_model_validation_explains_a_duplicate_account_number(account: Account) -> None:
     row = Account.objects.get(pk=account.pk)
     row.pk = None
 
-    with translation.override("en"), pytest.raises(ValidationError) as raised:
-        row.full_clean()
-
-    assert raised.value.message_dict == {
-        "account_no": ["An account with this account number already exists."]
-    }
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as raised:
+            row.full_clean()
+        assert raised.value.message_dict == {
+            "account_no": ["An account with this account number already exists."]
+        }
+    with translation.override("zh-hans"):
+        assert raised.value.message_dict == {"account_no": ["该户号已存在。"]}
 
 
 # --- reading routes ------------------------------------------------------------------------
