@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -18,8 +19,11 @@ PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("GRIDCARE_VAR_DIR", PROJECT_DIR / "var"))
 
 DEBUG = os.environ.get("GRIDCARE_DEBUG", "1") == "1"
-# The demo key is only acceptable with DEBUG on; production must set its own.
-SECRET_KEY = os.environ.get("GRIDCARE_SECRET_KEY", "gridcare-demo-insecure-key-change-me")
+_DEMO_SECRET_KEY = "gridcare-demo-insecure-key-change-me"
+SECRET_KEY = os.environ.get("GRIDCARE_SECRET_KEY", _DEMO_SECRET_KEY)
+if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
+    # The demo key is public: a production server must never sign sessions with it.
+    raise ImproperlyConfigured("Set GRIDCARE_SECRET_KEY: the demo key is refused when GRIDCARE_DEBUG is not 1.")
 ALLOWED_HOSTS = os.environ.get("GRIDCARE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [

@@ -22,6 +22,7 @@ from gridcare.customers.models import AccountStatus, ContactKind, CustomerKind
 from gridcare.customers.operations import make_customer_number
 from gridcare.demo import catalog
 from gridcare.demo.drafts import (
+    AGRICULTURE,
     CATEGORY_ORDER,
     DRAFTERS,
     GENERAL,
@@ -82,6 +83,8 @@ class SeedOptions:
 
 @dataclass(frozen=True)
 class Route:
+    """A reading route (抄表段) as the accounts need it."""
+
     id: int
     reading_day: int
 
@@ -94,6 +97,8 @@ class StationPlan:
     org_unit_id: int
     address_prefix: str
     place: str
+    #: The county's name without 区 or 县, as enterprises put it in front of their names.
+    county_short_name: str
     is_urban: bool
     is_remote: bool
     in_manager_city: bool
@@ -341,6 +346,7 @@ class Generator:
                     org_unit_id=org_unit_id,
                     address_prefix=f"{specs[catalog.PROVINCE_CODE].place}{city.place}{county.place}",
                     place=spec.place,
+                    county_short_name=county.place[:-1],
                     is_urban=spec.area_type == "urban",
                     is_remote=spec.area_type == "remote",
                     in_manager_city=spec.code.startswith(staff["manager"]),
@@ -494,8 +500,8 @@ class Generator:
             self._persons += 1
             account_name = name if category == RESIDENTIAL else f"{name}（{profile.trade}）"
             return CustomerKind.PERSON, name, account_name, identity
-        brand = station.address_prefix[-3:-1] + attributes.pick(pools.company_words) + profile.trade
-        if CATEGORY_ORDER[category] == "agriculture":
+        brand = station.county_short_name + attributes.pick(pools.company_words) + profile.trade
+        if category == AGRICULTURE:
             name, entity_type = f"{brand}专业合作社", "3"
         elif profile.is_individual_business:
             name, entity_type = f"{brand}店", "2"

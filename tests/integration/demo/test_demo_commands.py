@@ -91,7 +91,7 @@ def test_demo_logins_command_prints_every_login(db: None) -> None:
     out = StringIO()
     call_command("demo_logins", stdout=out)
     lines = out.getvalue().splitlines()
-    assert lines[0] == "Demo logins — staff at /, portal customers at the portal login page:"
+    assert lines[0] == "Demo logins (staff sign in at /login/, the portal customer at /portal/login/):"
     assert lines[1].split() == ["username", "password", "role", "org", "unit", "/", "customer"]
     assert [line.split()[0] for line in lines[2:]] == [
         "admin", "sysadmin", "supervisor", "manager", "expansion", "billing", "inspector", "reader",

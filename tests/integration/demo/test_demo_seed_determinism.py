@@ -16,3 +16,7 @@ def test_same_seed_gives_identical_rows(digest_of_seed: Callable[..., str]) -> N
 
 def test_another_seed_gives_other_rows(digest_of_seed: Callable[..., str]) -> None:
     assert digest_of_seed(seed=8) != digest_of_seed(seed=7)
+
+
+def test_generating_in_a_second_process_gives_the_same_rows(digest_of_seed: Callable[..., str]) -> None:
+    assert digest_of_seed(generate_in_subprocess=True) == digest_of_seed(generate_in_subprocess=False)

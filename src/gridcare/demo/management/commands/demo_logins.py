@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 from gridcare.demo.queries import demo_logins
 
@@ -20,7 +21,10 @@ class Command(BaseCommand):
         header = ("username", "password", "role", "org unit / customer")
         rows = [header, *((login.username, login.password, login.role, login.where) for login in logins)]
         widths = [max(_width(row[column]) for row in rows) for column in range(len(header) - 1)]
-        self.stdout.write("Demo logins — staff at /, portal customers at the portal login page:")
+        self.stdout.write(
+            f"Demo logins (staff sign in at {reverse('web:login')}, "
+            f"the portal customer at {reverse('portal:login')}):"
+        )
         for row in rows:
             cells = [
                 row[column] + " " * (widths[column] - _width(row[column])) for column in range(len(widths))
