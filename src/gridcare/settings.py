@@ -23,7 +23,7 @@ _DEMO_SECRET_KEY = "gridcare-demo-insecure-key-change-me"
 SECRET_KEY = os.environ.get("GRIDCARE_SECRET_KEY", _DEMO_SECRET_KEY)
 if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
     # The demo key is public: a production server must never sign sessions with it.
-    raise ImproperlyConfigured("Set GRIDCARE_SECRET_KEY: the demo key is refused when GRIDCARE_DEBUG is not 1.")
+    raise ImproperlyConfigured("Set GRIDCARE_SECRET_KEY: the demo key is refused unless GRIDCARE_DEBUG=1.")
 ALLOWED_HOSTS = os.environ.get("GRIDCARE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
