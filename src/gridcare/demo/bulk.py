@@ -17,9 +17,8 @@ import gc
 import multiprocessing
 import pickle
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from itertools import islice
 from queue import Empty
 from typing import Any
 
@@ -30,7 +29,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
 from django.utils.module_loading import import_string
 
-_SQLITE_BATCH_ROWS = 5000
 _QUEUE_POLL_SECONDS = 0.5
 _SQLITE_CACHE_KIB = 512 * 1024
 
@@ -63,12 +61,12 @@ class BulkTable:
         )
         self.columns = tuple(_column(field) for field in [*written, *omitted])
 
-    def complete(self, rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[Any, ...]]:
+    def complete(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """The rows with the omitted fields' defaults appended."""
         if not self._defaults:
             return rows
         defaults = self._defaults
-        return (row + defaults for row in rows)
+        return [row + defaults for row in rows]
 
 
 def _column(field: Any) -> str:
@@ -87,11 +85,11 @@ class BulkWriter:
         self._connection = connection
         self.row_counts: dict[str, int] = {}
 
-    def write(self, table: BulkTable, rows: Iterable[tuple[Any, ...]]) -> None:
+    def write(self, table: BulkTable, rows: list[tuple[Any, ...]]) -> None:
         """Insert ``rows`` (tuples in ``table``'s column order) and count them."""
         quote = self._connection.ops.quote_name
         columns = ", ".join(quote(column) for column in table.columns)
-        counted = _Counter(table.complete(rows))
+        completed = table.complete(rows)
         self._connection.ensure_connection()
         raw = self._connection.connection
         if self._connection.vendor == "postgresql":
@@ -99,35 +97,18 @@ class BulkWriter:
                 raw.cursor() as cursor,
                 cursor.copy(f"COPY {quote(table.table)} ({columns}) FROM STDIN") as copy,
             ):
-                for row in counted:
+                for row in completed:
                     copy.write_row(row)
         else:
             placeholders = ", ".join("?" for _ in table.columns)
             statement = f"INSERT INTO {quote(table.table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
             cursor = raw.cursor()
             try:
-                while batch := list(islice(counted, _SQLITE_BATCH_ROWS)):
-                    cursor.executemany(statement, batch)
+                cursor.executemany(statement, completed)
             finally:
                 cursor.close()
         label = table.model._meta.label
-        self.row_counts[label] = self.row_counts.get(label, 0) + counted.count
-
-
-class _Counter:
-    """An iterator over rows that counts them as they pass."""
-
-    def __init__(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        self._rows = iter(rows)
-        self.count = 0
-
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return self
-
-    def __next__(self) -> tuple[Any, ...]:
-        row = next(self._rows)
-        self.count += 1
-        return row
+        self.row_counts[label] = self.row_counts.get(label, 0) + len(rows)
 
 
 def next_id(model: type[models.Model]) -> int:
@@ -273,24 +254,36 @@ def produced_in_subprocess(produce: str, argument: object, *, depth: int = 2) ->
     process.start()
     try:
         while True:
-            try:
-                kind, value = queue.get(timeout=_QUEUE_POLL_SECONDS)
-            except Empty:
-                if not process.is_alive():
-                    raise SubprocessFailed(
-                        f"{produce} ended without finishing (exit code {process.exitcode})"
-                    ) from None
-                continue
+            kind, value = _next_message(queue, process, produce)
             if kind == "item":
                 yield value
             elif kind == "error":
                 raise SubprocessFailed(f"{produce} failed:\n{value}")
             else:
+                process.join()
                 return
     finally:
         if process.is_alive():
             process.terminate()
         process.join()
+
+
+def _next_message(queue: Any, process: Any, produce: str) -> tuple[str, Any]:
+    """The child's next message; :class:`SubprocessFailed` if it died without sending one."""
+    while True:
+        try:
+            message: tuple[str, Any] = queue.get(timeout=_QUEUE_POLL_SECONDS)
+        except Empty:
+            if process.is_alive():
+                continue
+            try:
+                # A child flushes its queue before it exits: one last look.
+                message = queue.get(timeout=_QUEUE_POLL_SECONDS)
+            except Empty:
+                raise SubprocessFailed(
+                    f"{produce} ended without finishing (exit code {process.exitcode})"
+                ) from None
+        return message
 
 
 class SubprocessFailed(RuntimeError):

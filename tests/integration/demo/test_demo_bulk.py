@@ -18,7 +18,7 @@ def test_omitted_fields_get_their_defaults_and_required_ones_are_refused(db: Non
     written = [name for name in TABLE_FIELDS["meter"][1] if name != "has_export"]
     table = BulkTable(Meter, written, connection)
     assert table.columns[-1] == "has_export"
-    assert list(table.complete([(1, 2)])) == [(1, 2, False)]
+    assert table.complete([(1, 2)]) == [(1, 2, False)]
     with pytest.raises(ValueError, match=r"metering.Meter.asset_no has no default: the seeder must write it"):
         BulkTable(Meter, [name for name in written if name != "asset_no"], connection)
 
@@ -47,3 +47,8 @@ def test_subprocess_failure_is_raised_with_its_traceback() -> None:
         SubprocessFailed, match=r"(?s)builtins.iter failed:.*TypeError: 'int' object is not iterable"
     ):
         list(produced_in_subprocess("builtins.iter", 5))
+
+
+def test_subprocess_that_dies_without_a_word_is_reported() -> None:
+    with pytest.raises(SubprocessFailed, match=r"^os._exit ended without finishing \(exit code 3\)$"):
+        list(produced_in_subprocess("os._exit", 3))
