@@ -17,8 +17,9 @@ import pytest
 from pytest_django.fixtures import Settings
 
 from gridcare.identity.models import Role, User
-from gridcare.identity.operations import create_org_unit, create_staff_user
+from gridcare.identity.operations import create_staff_user
 from gridcare.organization.models import AreaType, OrgLevel, OrgUnit
+from gridcare.organization.operations import create_org_unit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIXED_NOW = datetime(2025, 3, 10, 9, 30, tzinfo=SHANGHAI)

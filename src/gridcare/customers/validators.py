@@ -24,7 +24,7 @@ from gridcare.customers.errors import (
     LandlineInvalid,
     WechatOpenidInvalid,
 )
-from gridcare.identity.operations import validate_mobile
+from gridcare.identity.validators import validate_mobile
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.ids import validate_account_number
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from django.contrib.auth.models import Group
@@ -12,27 +11,10 @@ from django.db import transaction
 from django.utils import translation
 
 from gridcare.audit.operations import record_audit_event
-from gridcare.identity.errors import MobileInvalid, PasswordRejected, UsernameMissing, UsernameTaken
+from gridcare.identity.errors import PasswordRejected, UsernameMissing, UsernameTaken
 from gridcare.identity.models import Role, User, UserKind
+from gridcare.identity.validators import validate_mobile
 from gridcare.organization.models import OrgUnit
-
-# Moved to gridcare.organization.operations; re-exported only for tests/integration/conftest.py
-# and tests/integration/demo, which are not this change's to edit. Drop it once they import it
-# from organization.
-from gridcare.organization.operations import create_org_unit as create_org_unit
-
-_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
-
-
-def validate_mobile(value: str) -> str:
-    """A mainland mobile number, 11 digits starting 13–19, with spaces, dashes and +86 removed;
-    else :class:`~gridcare.identity.errors.MobileInvalid`."""
-    normalized = value.strip().replace(" ", "").replace("-", "")
-    if normalized.startswith("+86"):
-        normalized = normalized[3:]
-    if not _MOBILE.match(normalized):
-        raise MobileInvalid(field="mobile", value=value)
-    return normalized
 
 
 def ensure_role_groups() -> list[Group]:

@@ -13,9 +13,9 @@ from gridcare.customers.models import Account, Contact, Customer
 from gridcare.demo.errors import DemoDatabaseNotEmpty, DemoSeedOptionInvalid
 from gridcare.demo.operations import SeedSummary
 from gridcare.identity.models import User
-from gridcare.identity.operations import create_org_unit
 from gridcare.metering.models import IntervalReadDay, Meter, MeteringPoint, MeterRead
 from gridcare.organization.models import NumberSequence, OrgUnit
+from gridcare.organization.operations import create_org_unit
 
 Seed = Callable[..., SeedSummary]
 COUNTED = (
