@@ -97,3 +97,14 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(
     assert html_lang(first_visit) == "zh-hans"
     client.cookies[LANGUAGE_COOKIE] = "en"
     assert html_lang(client.get(path, HTTP_ACCEPT_LANGUAGE="zh-CN")) == "en"
+
+
+def test_the_login_page_speaks_chinese_and_english_after_the_switch(client: Client, db: None) -> None:
+    chinese = client.get("/login/").content.decode()
+
+    assert '<h1 id="login-title">员工登录</h1>' in chinese
+    assert "登录网上营业厅" in chinese
+    client.cookies[LANGUAGE_COOKIE] = "en"
+    english = client.get("/login/").content.decode()
+    assert '<h1 id="login-title">Staff login</h1>' in english
+    assert "员工登录" not in english
