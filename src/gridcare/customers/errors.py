@@ -236,6 +236,12 @@ class ManagerAssignmentAfterClosure(GridCareError):
     message_en = "The account manager starts on {valid_from}, so the account cannot close on {effective_date}"
 
 
+class DateInFuture(GridCareError):
+    code = "date_in_future"
+    message_zh = "{label_zh} {day} 晚于今天（{today}）：只能登记已经发生的日期"
+    message_en = "The {label_en} {day} is after today ({today}): only dates that have come can be recorded"
+
+
 class ContactInFuture(GridCareError):
     code = "contact_in_future"
     message_zh = "联系时间 {occurred_at} 晚于当前时间"

@@ -75,6 +75,7 @@ from gridcare.customers.rules import (
     check_consents,
     check_contract_capacity,
     check_customer_identity,
+    check_date_not_in_future,
     check_identity_not_registered,
     check_reading_day,
     check_reading_route,
@@ -432,6 +433,7 @@ def open_account(
     ``opened_date``, which is recorded as its first status change.
     """
     account_no = _check_account_number(account_no) if account_no is not None else None
+    check_date_not_in_future(day=opened_date, field="opened_date", now=now)
     check_account_org_unit(customer=customer, org_unit=org_unit)
     name = _text(Account, "name", name, label="account_name", required=True)
     service_address = _text(
@@ -523,6 +525,7 @@ def change_account_status(
     """
     _check_choice(status, AccountStatus, label="status")
     reason = _text(AccountStatusChange, "reason", reason, label="reason", required=True)
+    check_date_not_in_future(day=effective_date, field="effective_date", now=now)
     _lock(account)
     if account.status == AccountStatus.CLOSED:
         raise AccountClosed(

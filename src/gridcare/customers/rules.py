@@ -8,6 +8,7 @@ the database but never changes it. Failures are :mod:`gridcare.customers.errors`
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 
 from gridcare.customers import validators
@@ -17,6 +18,7 @@ from gridcare.customers.errors import (
     ConsentWithoutChannel,
     ContractCapacityInvalid,
     CreditCodeAlreadyRegistered,
+    DateInFuture,
     EnterpriseIdentityRequired,
     IdNumberAlreadyRegistered,
     PersonIdentityRequired,
@@ -25,6 +27,7 @@ from gridcare.customers.errors import (
     ReadingRouteElsewhere,
 )
 from gridcare.customers.models import Customer, CustomerKind, ReadingRoute
+from gridcare.kit.clock import local_date
 from gridcare.organization.models import OrgLevel, OrgUnit
 
 #: Reading days every month has (抄表例日).
@@ -199,3 +202,23 @@ __all__ = [
     "check_reading_day",
     "check_reading_route",
 ]
+
+
+#: Labels of the dates that may not lie in the future, for :class:`DateInFuture`.
+FUTURE_DATE_LABELS: dict[str, tuple[str, str]] = {
+    "opened_date": ("立户日期", "opening date"),
+    "effective_date": ("生效日期", "effective date"),
+}
+
+
+def check_date_not_in_future(*, day: date, field: str, now: datetime) -> None:
+    """Refuse ``day`` if it is after today in Asia/Shanghai.
+
+    An account's opening and status changes take effect as soon as they are recorded (the
+    account's ``status`` is its status today), so a future date would show tomorrow's status
+    today; scheduled changes are a later feature, not a silent one.
+    """
+    today = local_date(now)
+    if day > today:
+        label_zh, label_en = FUTURE_DATE_LABELS[field]
+        raise DateInFuture(field=field, day=day, today=today, label_zh=label_zh, label_en=label_en)

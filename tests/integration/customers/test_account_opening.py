@@ -142,6 +142,19 @@ def test_a_duplicate_account_number_is_refused_with_a_clear_message(
     assert snapshot() == before
 
 
+def test_an_opening_date_after_today_is_refused(open_account_with: Any, snapshot: Any) -> None:
+    before = snapshot()
+
+    with pytest.raises(errors.DateInFuture) as raised:
+        open_account_with(opened_date=date(2031, 1, 1))
+
+    assert raised.value.message("zh-hans") == (
+        "立户日期 2031-01-01 晚于今天（2025-03-10）：只能登记已经发生的日期"
+    )
+    assert raised.value.field == "opened_date"
+    assert snapshot() == before
+
+
 def test_the_database_refuses_a_duplicate_account_number(account: Account) -> None:
     duplicate = Account.objects.get(pk=account.pk)
     duplicate.pk = None

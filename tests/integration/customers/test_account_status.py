@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -273,3 +273,45 @@ def test_the_database_refuses_two_status_changes_on_one_day(account: Account, no
             account=account, status="suspended", effective_date=date(2025, 1, 2), recorded_at=now
         )
     assert AccountStatusChange.objects.count() == 1
+
+
+def test_a_status_change_dated_after_today_is_refused(
+    account: Account, actor: Any, now: datetime, snapshot: Any
+) -> None:
+    before = snapshot()
+
+    with pytest.raises(errors.DateInFuture) as raised:
+        change_account_status(
+            account=account,
+            status="closed",
+            effective_date=date(2025, 3, 11),
+            reason="销户",
+            actor=actor,
+            now=now,
+        )
+
+    assert raised.value.message("zh-hans") == (
+        "生效日期 2025-03-11 晚于今天（2025-03-10）：只能登记已经发生的日期"
+    )
+    assert raised.value.message("en") == (
+        "The effective date 2025-03-11 is after today (2025-03-10): only dates that have come can be recorded"
+    )
+    assert raised.value.field == "effective_date"
+    assert snapshot() == before
+
+
+def test_a_status_change_dated_today_in_beijing_takes_effect(account: Account, actor: Any) -> None:
+    # 2025-03-09 17:00 UTC is already 2025-03-10 01:00 in Beijing: "today" is the local date.
+    late_evening_utc = datetime(2025, 3, 9, 17, 0, tzinfo=UTC)
+
+    change_account_status(
+        account=account,
+        status="suspended",
+        effective_date=date(2025, 3, 10),
+        reason="暂停用电",
+        actor=actor,
+        now=late_evening_utc,
+    )
+
+    account.refresh_from_db()
+    assert (account.status, account.status_effective_date) == ("suspended", date(2025, 3, 10))
