@@ -1,9 +1,11 @@
-"""Django admin for metering, scoped to the acting user's org subtree.
+"""Django admin for metering: a view-only window on the records, scoped to the acting user's
+org subtree.
 
-The admin is a back-office inspection tool: topology, metering points and meter assets can be
-edited, but a meter's lifecycle status, installations, reads and interval days change only
-through :mod:`gridcare.metering.operations` (which validate and audit). Reads in particular are
-corrected by recording a new read, never by editing one.
+Nothing is added, changed or deleted here, not even by a superuser: topology, metering points
+and meters change only through :mod:`gridcare.metering.operations` (and the audited import),
+which apply :mod:`gridcare.metering.rules` and record an audit event. An edit here would bypass
+both — a CT ratio changed in place would silently rewrite the multiplier of every existing read.
+Reads in particular are corrected by recording a new read, never by editing one.
 """
 
 from __future__ import annotations
@@ -28,28 +30,23 @@ from gridcare.metering.models import (
     TransformerArea,
 )
 from gridcare.organization.admin import OrgScopedAdmin, ViewOnlyAdmin
-from gridcare.organization.models import OrgScopedQuerySet, OrgUnit
+from gridcare.organization.models import OrgScopedQuerySet, OrgUnitQuerySet
+
+#: Filters by org unit offer only the units of rows the user can see, not the whole tree.
+ORG_UNIT_FILTER = ("org_unit", admin.RelatedOnlyFieldListFilter)
 
 
-class MeteringAdmin(OrgScopedAdmin):
-    """Org-scoped lists, and foreign-key choices limited to rows (and org units) the user may see."""
+class MeteringAdmin(ViewOnlyAdmin, OrgScopedAdmin):
+    """Org-scoped, view-only lists and pages; foreign-key choices limited to rows (and org units)
+    the user may see."""
 
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField[Any] | None:
         related_queryset = db_field.related_model._default_manager.all()  # type: ignore[union-attr]
-        if isinstance(related_queryset, OrgScopedQuerySet):
+        if isinstance(related_queryset, OrgScopedQuerySet | OrgUnitQuerySet):
             kwargs["queryset"] = related_queryset.visible_to(request.user)
-        elif db_field.related_model is OrgUnit and not request.user.is_superuser:
-            org_unit = getattr(request.user, "org_unit", None)
-            kwargs["queryset"] = (
-                OrgUnit.objects.filter(path__startswith=org_unit.path) if org_unit else OrgUnit.objects.none()
-            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class MeteringViewOnlyAdmin(ViewOnlyAdmin, MeteringAdmin):
-    """Rows written only by operations: org-scoped, viewable, never added, edited or deleted here."""
 
 
 @admin.register(Feeder)
@@ -64,9 +61,8 @@ class FeederAdmin(MeteringAdmin):
 class TransformerAreaAdmin(MeteringAdmin):
     list_display = ["code", "name", "feeder", "capacity_kva", "org_unit"]
     search_fields = ["code", "name", "feeder__code"]
-    list_filter = ["org_unit"]
+    list_filter = [ORG_UNIT_FILTER]
     list_select_related = ["feeder", "org_unit"]
-    raw_id_fields = ["feeder"]
 
 
 @admin.register(MeteringPoint)
@@ -83,9 +79,9 @@ class MeteringPointAdmin(MeteringAdmin):
         "org_unit",
     ]
     search_fields = ["code", "name", "account__account_no", "account__name"]
-    list_filter = ["metering_arrangement", "child_relation", "org_unit"]
+    list_filter = ["metering_arrangement", "child_relation", ORG_UNIT_FILTER]
     list_select_related = ["account", "transformer_area", "org_unit"]
-    raw_id_fields = ["account", "parent", "transformer_area", "feeder"]
+    # The database computes the multiplier; listed here so the detail page shows it.
     readonly_fields = ["multiplier"]
 
 
@@ -103,35 +99,19 @@ class MeterAdmin(MeteringAdmin):
     search_fields = ["asset_no", "manufacturer", "model"]
     list_filter = ["status", "meter_type", "accuracy_class", "has_time_of_use", "has_demand"]
     list_select_related = ["org_unit"]
-    # The lifecycle moves only through install/remove/scrap operations.
-    readonly_fields = ["status", "status_changed_at"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        # A register's dial and set cannot change once the meter has reads.
-        if obj is not None and obj.reads.exists():
-            return [
-                *self.readonly_fields,
-                "has_time_of_use",
-                "has_export",
-                "has_reactive",
-                "has_demand",
-                "integer_digits",
-                "decimal_digits",
-            ]
-        return list(self.readonly_fields)
 
 
 @admin.register(MeterInstallation)
-class MeterInstallationAdmin(MeteringViewOnlyAdmin):
+class MeterInstallationAdmin(MeteringAdmin):
     list_display = ["meter", "metering_point", "installed_at", "removed_at", "org_unit"]
     search_fields = ["meter__asset_no", "metering_point__code"]
-    list_filter = ["org_unit"]
+    list_filter = [ORG_UNIT_FILTER]
     list_select_related = ["meter", "metering_point", "org_unit"]
     date_hierarchy = "installed_at"
 
 
 @admin.register(MeterRead)
-class MeterReadAdmin(MeteringViewOnlyAdmin):
+class MeterReadAdmin(MeteringAdmin):
     list_display = [
         "meter",
         "metering_point",
@@ -149,7 +129,7 @@ class MeterReadAdmin(MeteringViewOnlyAdmin):
 
 
 @admin.register(IntervalReadDay)
-class IntervalReadDayAdmin(MeteringViewOnlyAdmin):
+class IntervalReadDayAdmin(MeteringAdmin):
     list_display = ["metering_point", "read_date", "quantity", "interval_minutes", "source"]
     search_fields = ["metering_point__code"]
     list_filter = ["quantity", "interval_minutes", "source"]
