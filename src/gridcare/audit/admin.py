@@ -31,6 +31,8 @@ class AuditedCorrectionAdmin(ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: Any) -> None:
+        if change and not form.changed_data:
+            return  # a Save that changed nothing is not a state change: no write, no audit event
         original = type(obj)._default_manager.get(pk=obj.pk) if change else None
         old_values = {name: _field_value(original, name) for name in form.changed_data}
         super().save_model(request, obj, form, change)

@@ -53,6 +53,22 @@ def test_an_account_name_correction_is_saved_and_audited(account: Account, super
     assert event.changes == {"name": ["张三", "张三（更正）"]}
 
 
+def test_a_save_that_changes_nothing_writes_no_audit_event(account: Account, superuser: User) -> None:
+    account_admin = AccountAdmin(Account, admin.site)
+    request = _request(superuser)
+    form_class = account_admin.get_form(request, account, change=True)
+    form = form_class(
+        data={"name": account.name, "service_address": account.service_address}, instance=account
+    )
+    assert form.is_valid(), form.errors
+    before = AuditEvent.objects.count()
+
+    account_admin.save_model(request, account_admin.save_form(request, form, change=True), form, change=True)
+
+    assert form.changed_data == []
+    assert AuditEvent.objects.count() == before
+
+
 def test_identifiers_and_status_are_read_only_in_the_admin(account: Account, superuser: User) -> None:
     request = _request(superuser)
 
