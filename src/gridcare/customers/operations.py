@@ -54,6 +54,7 @@ from gridcare.customers.errors import (
     StaffUserRequired,
     StatusEffectiveDateTooEarly,
 )
+from gridcare.customers.masking import mask_id_number
 from gridcare.customers.models import (
     Account,
     AccountManagerAssignment,
@@ -175,16 +176,12 @@ def register_customer(
             "kind": kind,
             "name": name,
             # The audit log is kept forever: it holds a masked 身份证号, not the person's number.
-            "id_number": _mask_id_number(id_number) if id_number else None,
+            "id_number": mask_id_number(id_number) if id_number else None,
             "credit_code": credit_code,
             "postal_address": postal_address,
         },
     )
     return customer
-
-
-def _mask_id_number(id_number: str) -> str:
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
 def _allocate_customer_number() -> str:

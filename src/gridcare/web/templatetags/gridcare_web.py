@@ -9,7 +9,7 @@ from django import template
 from django.core.paginator import Page
 from django.http import HttpRequest
 
-from gridcare.web import masking
+from gridcare.customers import masking
 
 register = template.Library()
 

@@ -1,4 +1,4 @@
-"""Partial masking of personal data shown on pages (身份证号, mobile numbers).
+"""Partial masking of personal data shown on pages and kept in the audit log (身份证号, mobiles).
 
 The full PII rules (who may unmask, audited reveals) come with the identity issue.
 """

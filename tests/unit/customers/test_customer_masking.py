@@ -1,10 +1,10 @@
-"""Partial masking of personal data (gridcare.web.masking). Pure functions: no database."""
+"""Partial masking of personal data (gridcare.customers.masking). Pure functions: no database."""
 
 from __future__ import annotations
 
 import pytest
 
-from gridcare.web.masking import mask_id_number, mask_middle, mask_mobile
+from gridcare.customers.masking import mask_id_number, mask_middle, mask_mobile
 
 
 @pytest.mark.parametrize(
