@@ -34,6 +34,8 @@ so an exported file imports back unchanged.
 (* required.) Every row goes through the rules the operations apply to the same record
 (:mod:`gridcare.customers.rules` and :mod:`gridcare.metering.rules`); install and removal
 reads are refused as by ``record_meter_read``: they come with installing and removing a meter.
+So the reads export leaves them out too; a meter's installation travels in the ``meters``
+file (its current one, without its install read).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ from gridcare.exchange.errors import (
 from gridcare.exchange.parsers import (
     Boolean,
     Choice,
+    Email,
     Energy,
     Integer,
     IsoDate,
@@ -185,6 +188,12 @@ class Column:
     reference: Reference | None = None
     export: str | None = None
     described_by: tuple[type[models.Model], str] | None = None
+
+    @property
+    def is_text(self) -> bool:
+        """Whether the column holds free text (guarded against formulas in CSV files), not a
+        number, date, flag or code from a fixed set."""
+        return isinstance(self.parser, Text | Email)
 
     @property
     def export_path(self) -> str:
@@ -983,7 +992,12 @@ class ReadsKind(Kind):
         return Built(record=read)
 
     def exported(self, *, scope: ExchangeScope) -> QuerySet[Any]:
-        return in_scope(MeterRead, scope=scope).order_by("meter_id", "read_at")
+        # Install and removal reads would be refused on import (see above).
+        return (
+            in_scope(MeterRead, scope=scope)
+            .exclude(reason__in=(ReadReason.INSTALL, ReadReason.REMOVAL))
+            .order_by("meter_id", "read_at")
+        )
 
 
 KINDS: dict[str, Kind] = {

@@ -30,7 +30,10 @@ class ExchangeBatch(models.Model):
     org_unit = models.ForeignKey(
         OrgUnit,
         verbose_name=_("org unit"),
-        help_text=_("The org unit whose subtree the batch was limited to; empty for all units."),
+        help_text=_(
+            "The org unit whose subtree the batch covered: the one chosen for it, else the acting "
+            "user's, else the root of the org tree."
+        ),
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -10,8 +10,13 @@ crash half-way leaves nothing behind. Good rows are inserted even after a bad on
 chunks see them: a duplicate of a row thousands of lines earlier is still reported.
 
 A committed import (or an export) is recorded as an :class:`ExchangeBatch` with one audit
-event, ``import_<kind>`` / ``export_<kind>``, carrying the file name and row counts. A
-rejected file leaves no batch and no audit event: nothing changed.
+event, ``import_<kind>`` / ``export_<kind>``, carrying the file name and row counts; both
+belong to the org unit covering the scope (:func:`~gridcare.exchange.queries.covering_org_unit`),
+so the auditors above it see them. A rejected file leaves no batch and no audit event: nothing
+changed.
+
+CSV text cells are read through :func:`~gridcare.exchange.files.unguard_formula` and written
+through :func:`~gridcare.exchange.files.guard_formula` (CSV injection); numeric cells never are.
 """
 
 from __future__ import annotations
@@ -39,12 +44,20 @@ from gridcare.exchange.errors import (
     ReferenceNotFound,
     ValueRequired,
 )
-from gridcare.exchange.files import FileFormat, read_rows, write_rows
+from gridcare.exchange.files import (
+    FileFormat,
+    file_format_of,
+    guard_formula,
+    read_rows,
+    unguard_formula,
+    write_rows,
+)
 from gridcare.exchange.kinds import KINDS, Batch, Built, Column, Kind, Reference, Row, Unique
 from gridcare.exchange.models import ExchangeBatch, ExchangeDirection
 from gridcare.exchange.parsers import format_cell
-from gridcare.exchange.queries import ExchangeScope, find_in_scope, highest_pk
+from gridcare.exchange.queries import ExchangeScope, covering_org_unit, find_in_scope, highest_pk
 from gridcare.kit.errors import GridCareError
+from gridcare.organization.models import OrgUnit
 
 #: Rows validated and inserted together; bounds the memory an import uses.
 CHUNK_SIZE = 5000
@@ -148,8 +161,13 @@ def import_file(
     """
     spec = kind_named(kind)
     report = ImportReport(kind=spec.name, file_name=file_name, is_partial=partial)
-    run = _ImportRun(spec=spec, report=report, on_problem=on_problem)
     rows = read_rows(stream=stream, file_name=file_name)
+    run = _ImportRun(
+        spec=spec,
+        report=report,
+        on_problem=on_problem,
+        unguards_formulas=file_format_of(file_name) is FileFormat.CSV,
+    )
     header = next(rows, None)
     layout = run.read_header(header)
     if layout is None:
@@ -183,11 +201,13 @@ def export_file(
     spec = kind_named(kind)
     records = spec.exported(scope=scope).values_list(*(column.export_path for column in spec.columns))
     header = [column.name for column in spec.columns]
-    lines = ([format_cell(value) for value in values] for values in records.iterator(chunk_size=chunk_size))
+    guarded = [column.is_text and file_format is FileFormat.CSV for column in spec.columns]
+    lines = (_export_line(values, guarded=guarded) for values in records.iterator(chunk_size=chunk_size))
     count = write_rows(stream=stream, file_format=file_format, rows=chain([header], lines))
+    org_unit = covering_org_unit(scope=scope)
     with transaction.atomic():
         batch = ExchangeBatch.objects.create(
-            org_unit=scope.org_unit,
+            org_unit=org_unit,
             direction=ExchangeDirection.EXPORT,
             kind=spec.name,
             file_name=file_name[:255],
@@ -200,14 +220,20 @@ def export_file(
             action=f"export_{spec.name}",
             target=batch,
             occurred_at=now,
-            changes={"file_name": file_name, "rows_exported": count, "org_unit": _scope_code(scope)},
+            changes={"file_name": file_name, "rows_exported": count, "org_unit": _code(org_unit)},
         )
     return ExportResult(rows_exported=count, batch=batch)
 
 
+def _export_line(values: Sequence[Any], *, guarded: Sequence[bool]) -> list[str]:
+    cells = (format_cell(value) for value in values)
+    return [guard_formula(cell) if guard else cell for cell, guard in zip(cells, guarded, strict=True)]
+
+
 def _record_import(*, report: ImportReport, scope: ExchangeScope, now: datetime) -> ExchangeBatch:
+    org_unit = covering_org_unit(scope=scope)
     batch = ExchangeBatch.objects.create(
-        org_unit=scope.org_unit,
+        org_unit=org_unit,
         direction=ExchangeDirection.IMPORT,
         kind=report.kind,
         file_name=report.file_name[:255],
@@ -229,14 +255,14 @@ def _record_import(*, report: ImportReport, scope: ExchangeScope, now: datetime)
             "rows_read": report.rows_read,
             "rows_imported": report.rows_imported,
             "rows_rejected": report.rows_rejected,
-            "org_unit": _scope_code(scope),
+            "org_unit": _code(org_unit),
         },
     )
     return batch
 
 
-def _scope_code(scope: ExchangeScope) -> str | None:
-    return scope.org_unit.code if scope.org_unit is not None else None
+def _code(org_unit: OrgUnit | None) -> str | None:
+    return org_unit.code if org_unit is not None else None
 
 
 def _chunks(items: Iterable[Any], *, size: int) -> Iterator[list[Any]]:
@@ -272,6 +298,7 @@ class _ImportRun:
     spec: Kind
     report: ImportReport
     on_problem: ProblemSink | None
+    unguards_formulas: bool
     watermarks: dict[Unique, int] = field(default_factory=dict)
     chunk_problems: list[RowProblem] = field(default_factory=list)
 
@@ -371,7 +398,11 @@ class _ImportRun:
         if not any(cell.strip() for cell in cells):
             return None
         self.report.rows_read += 1
-        texts = {column.name: cell for column, cell in zip(layout, cells, strict=False) if column is not None}
+        texts = {
+            column.name: self.cell_text(column, cell)
+            for column, cell in zip(layout, cells, strict=False)
+            if column is not None
+        }
         row = Row(number=number, cells=texts)
         errors: list[tuple[str, GridCareError]] = []
         beyond = [cell for cell in cells[len(layout) :] if cell.strip()]
@@ -392,6 +423,10 @@ class _ImportRun:
             self.reject(row, errors)
             return None
         return row
+
+    def cell_text(self, column: Column, cell: str) -> str:
+        """The text of a cell, without the apostrophe a CSV export puts before formula-like text."""
+        return unguard_formula(cell) if self.unguards_formulas and column.is_text else cell
 
     def resolve_references(self, rows: list[Row], *, batch: Batch) -> list[Row]:
         """Replace each reference value by its record (one query per reference column); rows

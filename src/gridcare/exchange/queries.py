@@ -36,6 +36,24 @@ class ExchangeScope:
         return self.user.org_unit if self.user is not None else None
 
 
+def covering_org_unit(*, scope: ExchangeScope) -> OrgUnit | None:
+    """The most specific org unit whose subtree holds the whole of ``scope``: the batch of an
+    import or export and its audit event belong to it, so the auditors of that unit and the
+    units above it see them.
+
+    That is the scope's org unit (``--org-unit``), else the acting user's org unit, else (the
+    unrestricted command line, or a superuser, who sees every unit) the root of the org tree,
+    the provincial company. ``None`` only when there is no single root.
+    """
+    if scope.org_unit is not None:
+        return scope.org_unit
+    user = scope.user
+    if user is not None and not user.is_superuser and user.org_unit is not None:
+        return user.org_unit
+    roots = list(OrgUnit.objects.filter(parent__isnull=True)[:2])
+    return roots[0] if len(roots) == 1 else None
+
+
 def in_scope(model: type[Model], *, scope: ExchangeScope) -> QuerySet[Any]:
     """The rows of ``model`` (an org-scoped business model) visible in ``scope``."""
     manager: Any = model._default_manager

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import IO
 
+from gridcare.exchange.files import guard_formula
 from gridcare.exchange.operations import ProblemSink, RowProblem
 
 #: The columns of a report: the row as the user sees it in the file, the column name, the
@@ -19,12 +20,14 @@ def report_row(problem: RowProblem) -> list[str]:
 
 
 def csv_report_writer(stream: IO[str]) -> ProblemSink:
-    """Write the report header to ``stream`` and return a sink writing each problem as a line."""
+    """Write the report header to ``stream`` and return a sink writing each problem as a line,
+    its text cells guarded against formulas (the row number is a number)."""
     writer = csv.writer(stream)
     writer.writerow(REPORT_HEADER)
 
     def write(problem: RowProblem) -> None:
-        writer.writerow(report_row(problem))
+        row, *texts = report_row(problem)
+        writer.writerow([row, *(guard_formula(text) for text in texts)])
 
     return write
 

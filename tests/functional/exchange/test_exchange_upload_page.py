@@ -7,14 +7,17 @@ import io
 
 import openpyxl
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from exchange_world import World, csv_bytes
+from exchange_world import World, csv_bytes, make_staff
 from pytest_django.fixtures import Settings
 
+from gridcare.audit.models import AuditEvent
+from gridcare.exchange.forms import MAX_UPLOAD_BYTES, UploadForm
 from gridcare.exchange.models import ExchangeBatch
-from gridcare.identity.models import User, UserKind
+from gridcare.identity.models import Role, User, UserKind
 from gridcare.metering.models import MeterRead
 
 #: The back office ignores Accept-Language (Chinese first); the language switch sets this cookie.
@@ -146,3 +149,58 @@ def test_a_large_upload_streams_from_its_temporary_file(
 
     assert 'data-import-result="committed"' in response.content.decode()
     assert MeterRead.objects.get().meter == world.meter
+
+
+def test_a_province_auditor_sees_the_batches_and_events_of_the_upload_page(
+    world: World, clerk_client: Client
+) -> None:
+    _upload(clerk_client, partial=True)
+    response = clerk_client.get(reverse("exchange:export", args=["meters", "csv"]))
+    assert response.status_code == 200
+    auditor = make_staff("province_auditor", world.province)
+    auditor.groups.set([Group.objects.get_or_create(name=Role.AUDITOR.value)[0]])
+    far_clerk = make_staff("far_clerk", world.far_station)
+
+    batches = ExchangeBatch.objects.visible_to(auditor).order_by("pk")
+    events = (
+        AuditEvent.objects.visible_to(auditor).filter(object_type="exchange.exchangebatch").order_by("pk")
+    )
+
+    assert [(batch.direction, batch.kind, batch.org_unit) for batch in batches] == [
+        ("import", "reads", world.county),
+        ("export", "meters", world.county),
+    ]
+    assert [(event.action, event.object_id, event.org_unit) for event in events] == [
+        ("import_reads", str(batches[0].pk), world.county),
+        ("export_meters", str(batches[1].pk), world.county),
+    ]
+    assert [event.changes["org_unit"] for event in events] == ["370102", "370102"]
+    assert not ExchangeBatch.objects.visible_to(far_clerk).exists()
+    assert not AuditEvent.objects.visible_to(far_clerk).filter(object_type="exchange.exchangebatch").exists()
+
+
+def test_a_file_over_the_upload_limit_is_sent_to_the_import_command(clerk_client: Client) -> None:
+    header = csv_bytes(READS[:2])
+    content = header + b" " * (MAX_UPLOAD_BYTES + 1 - len(header))
+    clerk_client.cookies[LANGUAGE_COOKIE] = "en"
+
+    response = clerk_client.post(
+        reverse("exchange:upload"), {"kind": "reads", "file": SimpleUploadedFile("reads.csv", content)}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "The file is larger than 20 MB, the most this page takes. Import larger files on the server "
+        "with the command “gridcare import”."
+    ) in page
+    assert "data-import-result" not in page
+    assert MeterRead.objects.count() == 0
+    assert ExchangeBatch.objects.count() == 0
+
+
+def test_a_file_of_exactly_the_upload_limit_is_taken(db: None) -> None:
+    for size, is_valid in ((MAX_UPLOAD_BYTES, True), (MAX_UPLOAD_BYTES + 1, False)):
+        form = UploadForm({"kind": "reads"}, {"file": SimpleUploadedFile("reads.csv", b"x" * size)})
+
+        assert (size, form.is_valid()) == (size, is_valid)

@@ -115,13 +115,15 @@ def test_a_partial_import_takes_the_997_good_rows_and_reports_the_3_bad_ones(
     ).get().import_active_total == (Decimal("1000.00"))
     batch = ExchangeBatch.objects.get()
     assert (batch.kind, batch.rows_read, batch.rows_imported, batch.rows_rejected) == ("reads", 1000, 997, 3)
+    # Neither --user nor --org-unit: the batch covers the whole tree, so it belongs to its root.
+    assert batch.org_unit == world.province
     event = AuditEvent.objects.get(action="import_reads")
-    assert event.object_id == str(batch.pk)
+    assert (event.object_id, event.org_unit) == (str(batch.pk), world.province)
     assert event.changes == {
         "file_name": "reads.csv",
         "partial": True,
         "rows_read": 1000,
         "rows_imported": 997,
         "rows_rejected": 3,
-        "org_unit": None,
+        "org_unit": "37",
     }

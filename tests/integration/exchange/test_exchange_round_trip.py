@@ -1,8 +1,11 @@
 """An export imports back unchanged: export every kind, empty the customer file, import the
-files in dependency order, and export again — the files are identical."""
+files in dependency order, and export again — the files are identical. That holds with meters
+that were installed and removed (their install and removal reads are not exported) and with
+text a spreadsheet would take for a formula."""
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +20,16 @@ from gridcare.exchange.files import FileFormat
 from gridcare.exchange.models import ExchangeBatch, ExchangeDirection
 from gridcare.exchange.operations import export_file
 from gridcare.exchange.queries import ExchangeScope
-from gridcare.metering.models import Meter, MeteringPoint, MeterInstallation, MeterRead, MeterStatus
+from gridcare.metering.models import (
+    Meter,
+    MeteringPoint,
+    MeterInstallation,
+    MeterRead,
+    MeterStatus,
+    ReadSource,
+)
+from gridcare.metering.operations import install_meter, record_meter_read, remove_meter
+from gridcare.metering.rules import RegisterValues
 
 KINDS_IN_ORDER = ("customers", "accounts", "metering_points", "meters", "reads")
 EVERYTHING = ExchangeScope(user=None)
@@ -94,8 +106,8 @@ def _export_all(file_format: FileFormat) -> dict[str, bytes]:
 
 
 def _empty_the_customer_file() -> None:
+    MeterInstallation.objects.all().delete()  # first: it holds its install and removal reads
     MeterRead.objects.all().delete()
-    MeterInstallation.objects.all().delete()
     Meter.objects.all().delete()
     MeteringPoint.objects.filter(parent__isnull=False).delete()
     MeteringPoint.objects.all().delete()
@@ -166,7 +178,7 @@ def test_the_exported_files_hold_what_the_import_reads(world: World) -> None:
     assert AuditEvent.objects.filter(action="export_reads").get().changes == {
         "file_name": "reads.csv",
         "rows_exported": 3,
-        "org_unit": None,
+        "org_unit": "37",
     }
 
 
@@ -186,3 +198,101 @@ def test_an_export_holds_only_the_users_org_units(world: World) -> None:
     assert [line.split(",")[0] for line in lines[1:]] == ["M0001", "M0003", "M0004"]
     assert result.rows_exported == 3
     assert result.batch.actor == world.station_clerk
+
+
+def _meter_history(world: World) -> None:
+    """M0004 installed on MP0003 and removed again (install and removal reads), then a new
+    meter installed there with a periodic read: the install reads stay in the database."""
+    registers = RegisterValues(import_active_total=Decimal("10.00"))
+    install_meter(
+        meter=world.stock_meter,
+        metering_point=world.free_point,
+        installed_at=datetime(2024, 12, 1, 9, tzinfo=SHANGHAI),
+        registers=registers,
+        source=ReadSource.MANUAL,
+        actor=None,
+        now=NOW,
+    )
+    remove_meter(
+        metering_point=world.free_point,
+        removed_at=datetime(2025, 1, 10, 9, tzinfo=SHANGHAI),
+        registers=RegisterValues(import_active_total=Decimal("55.50")),
+        source=ReadSource.MANUAL,
+        actor=None,
+        now=NOW,
+    )
+    new_meter = make_meter("M0901", world.station, status=MeterStatus.IN_STOCK)
+    install_meter(
+        meter=new_meter,
+        metering_point=world.free_point,
+        installed_at=datetime(2025, 1, 20, 9, tzinfo=SHANGHAI),
+        registers=registers,
+        source=ReadSource.MANUAL,
+        actor=None,
+        now=NOW,
+    )
+    record_meter_read(
+        meter=new_meter,
+        read_at=datetime(2025, 3, 1, tzinfo=SHANGHAI),
+        source=ReadSource.AMI,
+        registers=RegisterValues(import_active_total=Decimal("30.00")),
+        actor=None,
+        now=NOW,
+    )
+
+
+def test_install_and_removal_reads_stay_out_of_the_reads_export_so_it_imports_back(world: World) -> None:
+    _meter_history(world)
+    assert MeterRead.objects.filter(reason__in=["install", "removal"]).count() == 3
+
+    exported = _export_all(FileFormat.CSV)
+    assert exported["reads"].decode("utf-8-sig").splitlines()[1:] == [
+        "M0901,2025-03-01T00:00:00+08:00,ami,valid,periodic,30.00,,,,,,,,",
+    ]
+    _empty_the_customer_file()
+    for kind in KINDS_IN_ORDER:
+        report = run_import(kind, exported[kind], scope=EVERYTHING, file_name=f"{kind}.csv")
+        assert (kind, report.problems) == (kind, [])
+
+    assert _export_all(FileFormat.CSV) == exported
+    installations = MeterInstallation.objects.order_by("meter__asset_no")
+    assert list(installations.values_list("meter__asset_no", "metering_point__code")) == [
+        ("M0001", "MP0001"),
+        ("M0002", "MP0002"),
+        ("M0005", "MP0004"),
+        ("M0901", "MP0003"),
+    ]
+    assert Meter.objects.get(asset_no="M0004").status == MeterStatus.REMOVED
+
+
+FORMULA_LIKE = ('=HYPERLINK("http://evil.example","x")', "+86 531 8888", "@SUM(1+1)", "'=已有引号", "-李")
+
+
+def test_formula_like_text_is_guarded_in_csv_and_imports_back_exactly(world: World) -> None:
+    world.person.name, world.enterprise.name, world.far_customer.name = FORMULA_LIKE[:3]
+    world.person.postal_address, world.enterprise.postal_address = FORMULA_LIKE[3:]
+    for customer in (world.person, world.enterprise, world.far_customer):
+        customer.save()
+
+    exported = _export_all(FileFormat.CSV)
+    rows = list(csv.reader(io.StringIO(exported["customers"].decode("utf-8-sig"))))
+    name, postal_address = rows[0].index("name"), rows[0].index("postal_address")
+    assert [(row[name], row[postal_address]) for row in rows[1:]] == [
+        ('\'=HYPERLINK("http://evil.example","x")', "''=已有引号"),
+        ("'+86 531 8888", "'-李"),
+        ("'@SUM(1+1)", ""),
+    ]
+    _empty_the_customer_file()
+    for kind in KINDS_IN_ORDER:
+        report = run_import(kind, exported[kind], scope=EVERYTHING, file_name=f"{kind}.csv")
+        assert (kind, report.problems) == (kind, [])
+
+    assert list(Customer.objects.order_by("customer_no").values_list("name", "postal_address")) == [
+        (FORMULA_LIKE[0], FORMULA_LIKE[3]),
+        (FORMULA_LIKE[1], FORMULA_LIKE[4]),
+        (FORMULA_LIKE[2], ""),
+    ]
+    assert _export_all(FileFormat.CSV) == exported
+    xlsx = _cells(_export_all(FileFormat.XLSX)["customers"], FileFormat.XLSX)
+    # XLSX cells are typed as text, never formulas: they hold the text as it is.
+    assert [row[name] for row in xlsx[1:]] == list(FORMULA_LIKE[:3])
