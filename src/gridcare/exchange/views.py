@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
@@ -22,28 +18,14 @@ from gridcare.exchange.kinds import KINDS
 from gridcare.exchange.models import ExchangeKind
 from gridcare.exchange.operations import ImportReport, export_file, import_file
 from gridcare.exchange.queries import ExchangeScope
+from gridcare.identity.access import staff_required
 from gridcare.kit.errors import GridCareError
 
 View = Callable[..., HttpResponseBase]
 
 
-def staff_with_org_unit_required(view: View) -> View:
-    """Let in logged-in staff bound to an org unit (and superusers); send others to log in or
-    refuse them."""
-
-    @wraps(view)
-    @login_required
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user: Any = request.user
-        if not user.is_staff or (user.org_unit_id is None and not user.is_superuser):
-            raise PermissionDenied(_("Import and export are for staff bound to an org unit."))
-        return view(request, *args, **kwargs)
-
-    return guarded
-
-
 @require_http_methods(["GET", "POST"])
-@staff_with_org_unit_required
+@staff_required
 def upload(request: HttpRequest) -> HttpResponse:
     """The upload form; after a POST, the import's counts and the report of its bad rows."""
     report: ImportReport | None = None
@@ -73,7 +55,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_with_org_unit_required
+@staff_required
 def export(request: HttpRequest, kind: str, file_format: str) -> FileResponse:
     """Download every record of ``kind`` the user may see, as CSV or XLSX."""
     if kind not in KINDS or file_format not in FileFormat.__members__.values():

@@ -116,19 +116,20 @@ def test_anonymous_users_are_sent_to_log_in(db: None) -> None:
     assert response["Location"].startswith(reverse("web:login"))
 
 
-def test_staff_without_an_org_unit_and_portal_users_are_refused(world: World) -> None:
+def test_staff_without_an_org_unit_are_refused_and_portal_users_sent_to_the_portal(world: World) -> None:
     unbound = User.objects.create(username="unbound", kind=UserKind.STAFF, is_staff=True)
     portal = User.objects.create(username="portal", kind=UserKind.PORTAL)
-    for user in (unbound, portal):
-        client = Client()
-        client.force_login(user)
+    upload = {"kind": "reads", "file": SimpleUploadedFile("reads.csv", csv_bytes(READS))}
+    unbound_client = Client()
+    unbound_client.force_login(unbound)
+    portal_client = Client()
+    portal_client.force_login(portal)
 
-        assert client.get(reverse("exchange:upload")).status_code == 403
-        response = client.post(
-            reverse("exchange:upload"),
-            {"kind": "reads", "file": SimpleUploadedFile("reads.csv", csv_bytes(READS))},
-        )
-        assert response.status_code == 403
+    assert unbound_client.get(reverse("exchange:upload")).status_code == 403
+    assert unbound_client.post(reverse("exchange:upload"), upload).status_code == 403
+    upload["file"].seek(0)
+    refused = portal_client.post(reverse("exchange:upload"), upload)
+    assert (refused.status_code, refused["Location"]) == (302, reverse("portal:home"))
     assert MeterRead.objects.count() == 0
 
 

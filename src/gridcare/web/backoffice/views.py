@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from gridcare.customers import queries as customer_queries
 from gridcare.customers.models import Account
+from gridcare.identity.access import staff_required
 from gridcare.metering import queries as metering_queries
-from gridcare.web.access import staff_required
 from gridcare.web.forms import AccountSearchForm, StaffAuthenticationForm
 from gridcare.web.views import LogoutWithNoticeView
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from gridcare.customers import queries as customer_queries
-from gridcare.web.access import portal_user_required
+from gridcare.identity.access import portal_user_required
 from gridcare.web.forms import PortalAuthenticationForm
 from gridcare.web.views import LogoutWithNoticeView
 
