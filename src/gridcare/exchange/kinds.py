@@ -104,8 +104,6 @@ from gridcare.metering.errors import (
     MeterAssetNumberTaken,
     MeteringPointCodeTaken,
     MeteringPointOccupied,
-    MeterNotInstalledAt,
-    ReadReasonReserved,
     ReadTimeTaken,
 )
 from gridcare.metering.models import (
@@ -129,14 +127,12 @@ from gridcare.metering.rules import (
     InstallationIndex,
     RegisterValues,
     check_accuracy_class,
-    check_meter_can_be_read,
     check_meter_dial,
+    check_meter_read,
     check_metering_point_parameters,
     check_no_overlap,
     check_not_in_future,
     check_parent_metering_point,
-    check_read_status_matches_source,
-    check_registers_fit_meter,
     format_moment,
     load_installation_index,
     load_last_removals,
@@ -970,20 +966,20 @@ class ReadsKind(Kind):
         return load_installation_index(meter_ids={row.values["asset_no"].pk for row in rows})
 
     def build(self, row: Row, *, batch: Batch, prepared: InstallationIndex) -> Built:
-        """The checks of ``record_meter_read``, in its order."""
+        """The checks of ``record_meter_read`` (the same rule function)."""
         values = row.values
         meter: Meter = values["asset_no"]
         read_at: datetime = values["read_at"]
-        check_meter_can_be_read(meter=meter)
-        if values["reason"] in (ReadReason.INSTALL, ReadReason.REMOVAL):
-            raise ReadReasonReserved(field="reason")
-        check_read_status_matches_source(source=values["source"], status=values["status"])
-        check_not_in_future(moment=read_at, now=batch.now, what_zh="抄表", what_en="read", field="read_at")
-        installation = prepared.at(meter_id=meter.pk, moment=read_at)
-        if installation is None:
-            raise MeterNotInstalledAt(field="read_at", asset_no=meter.asset_no, moment=format_moment(read_at))
-        registers = RegisterValues(**{name: values[name] for name in REGISTER_NAMES})
-        check_registers_fit_meter(meter=meter, registers=registers)
+        installation = check_meter_read(
+            meter=meter,
+            read_at=read_at,
+            source=values["source"],
+            status=values["status"],
+            reason=values["reason"],
+            registers=RegisterValues(**{name: values[name] for name in REGISTER_NAMES}),
+            find_installation=lambda: prepared.at(meter_id=meter.pk, moment=read_at),
+            now=batch.now,
+        )
         read = MeterRead(
             org_unit_id=installation.org_unit_id,
             metering_point_id=installation.metering_point_id,

@@ -38,11 +38,9 @@ from gridcare.metering.errors import (
     MeteringPointCodeTaken,
     MeteringPointHasNoMeter,
     MeteringPointOccupied,
-    MeterNotInstalledAt,
     MeterScrapped,
     MeterStatusForbids,
     MomentInFuture,
-    ReadReasonReserved,
     ReadsAfterRemoval,
     ReadTimeTaken,
     RemovalNotAfterInstall,
@@ -67,13 +65,12 @@ from gridcare.metering.models import (
 from gridcare.metering.rules import (
     RegisterValues,
     check_accuracy_class,
-    check_meter_can_be_read,
     check_meter_dial,
+    check_meter_read,
     check_metering_point_parameters,
     check_no_overlap,
     check_not_in_future,
     check_parent_metering_point,
-    check_read_status_matches_source,
     check_registers_fit_meter,
     format_moment,
     installation_at,
@@ -680,15 +677,16 @@ def record_meter_read(
     not fit the meter.
     """
     meter.refresh_from_db(from_queryset=Meter.objects.select_for_update())
-    check_meter_can_be_read(meter=meter)
-    if reason in (ReadReason.INSTALL, ReadReason.REMOVAL):
-        raise ReadReasonReserved(field="reason")
-    check_read_status_matches_source(source=source, status=status)
-    check_not_in_future(moment=read_at, now=now, what_zh="抄表", what_en="read", field="read_at")
-    installation = installation_at(meter=meter, moment=read_at)
-    if installation is None:
-        raise MeterNotInstalledAt(field="read_at", asset_no=meter.asset_no, moment=format_moment(read_at))
-    check_registers_fit_meter(meter=meter, registers=registers)
+    installation = check_meter_read(
+        meter=meter,
+        read_at=read_at,
+        source=source,
+        status=status,
+        reason=reason,
+        registers=registers,
+        find_installation=lambda: installation_at(meter=meter, moment=read_at),
+        now=now,
+    )
     read = _create_read(
         meter=meter,
         metering_point=installation.metering_point,

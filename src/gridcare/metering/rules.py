@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -25,9 +25,11 @@ from gridcare.metering.errors import (
     MeterDialInvalid,
     MeteringPointInvalid,
     MeterNotInstalled,
+    MeterNotInstalledAt,
     MeterScrapped,
     MomentInFuture,
     ParentMeteringPointInvalid,
+    ReadReasonReserved,
     ReadStatusMismatchesSource,
     RegisterBeyondDial,
     RegisterMissing,
@@ -49,6 +51,7 @@ from gridcare.metering.models import (
     MeterInstallation,
     MeterRead,
     MeterStatus,
+    ReadReason,
     ReadSource,
     ReadStatus,
     TransformerArea,
@@ -538,3 +541,32 @@ __all__ = [
     "org_unit_contains",
     "resolve_topology",
 ]
+
+
+def check_meter_read(
+    *,
+    meter: Meter,
+    read_at: datetime,
+    source: str,
+    status: str,
+    reason: str,
+    registers: RegisterValues,
+    find_installation: Callable[[], MeterInstallation | None],
+    now: datetime,
+) -> MeterInstallation:
+    """Every check a new register read must pass, in one order for the operation and the import;
+    returns the installation in force at ``read_at``, where the read belongs.
+
+    ``find_installation`` looks the installation up (one query for a single read, an index for
+    an import chunk); it runs only after the cheap checks have passed.
+    """
+    check_meter_can_be_read(meter=meter)
+    if reason in (ReadReason.INSTALL, ReadReason.REMOVAL):
+        raise ReadReasonReserved(field="reason")
+    check_read_status_matches_source(source=source, status=status)
+    check_not_in_future(moment=read_at, now=now, what_zh="抄表", what_en="read", field="read_at")
+    installation = find_installation()
+    if installation is None:
+        raise MeterNotInstalledAt(field="read_at", asset_no=meter.asset_no, moment=format_moment(read_at))
+    check_registers_fit_meter(meter=meter, registers=registers)
+    return installation
