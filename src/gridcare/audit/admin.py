@@ -81,7 +81,7 @@ def _masked(name: str, values: list[object]) -> object:
 class AuditEventAdmin(OrgScopedAdmin, ViewOnlyAdmin):
     """The audit log is append-only: the admin shows it, scoped to the user's org subtree."""
 
-    list_display = ["occurred_at", "action", "object_type", "object_id", "actor", "org_unit"]
+    list_display = ["sequence", "occurred_at", "action", "object_type", "object_id", "actor", "org_unit"]
     list_filter = ["action", "object_type"]
     search_fields = ["action", "object_type", "object_id", "actor__username"]
     list_select_related = ["actor", "org_unit"]

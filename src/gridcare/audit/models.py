@@ -1,12 +1,31 @@
-"""Append-only audit events. Issue 3 adds the hash chain and tamper checks on top."""
+"""Append-only, hash-chained audit events and the chain head that serializes their writers.
+
+The application never updates or deletes an event (the model and its queryset refuse it; on
+PostgreSQL a trigger refuses it too, on SQLite a trigger refuses updates). Each event holds the
+hash of the one before it (see :mod:`gridcare.audit.chain`), so ``gridcare audit verify`` finds
+any row edited, deleted or reordered behind the application's back.
+"""
 
 from __future__ import annotations
+
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gridcare.audit.errors import AuditEventImmutable
 from gridcare.organization.models import OrgScopedQuerySet
+
+
+class AuditEventQuerySet(OrgScopedQuerySet):
+    """Org-scoped reads; bulk updates and deletes are refused."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditEventImmutable()
+
+    def delete(self) -> NoReturn:
+        raise AuditEventImmutable()
 
 
 class AuditEvent(models.Model):
@@ -33,9 +52,12 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     changes = models.JSONField(_("changes"), default=dict)
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    previous_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
 
     # Events without an org unit (org tree changes, portal users) are visible to superusers only.
-    objects = OrgScopedQuerySet.as_manager()
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")
@@ -45,3 +67,28 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert a new event; an existing event is never saved again."""
+        if not self._state.adding:
+            raise AuditEventImmutable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditEventImmutable()
+
+
+class AuditChainHead(models.Model):
+    """The single row holding the chain's last sequence and hash. Appending an event locks it
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's IMMEDIATE transactions serialize writers),
+    so two transactions can never link to the same predecessor."""
+
+    sequence = models.PositiveBigIntegerField(_("sequence"), default=0)
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self) -> str:
+        return f"{self.sequence} {self.hash}"

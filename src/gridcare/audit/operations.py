@@ -6,11 +6,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
-from gridcare.audit.models import AuditEvent
+from gridcare.audit.chain import GENESIS_HASH, event_hash
+from gridcare.audit.models import AuditChainHead, AuditEvent
+
+#: The primary key of the one chain-head row.
+CHAIN_HEAD_ID = 1
 
 
+@transaction.atomic
 def record_audit_event(
     *,
     actor: Any,
@@ -19,17 +24,36 @@ def record_audit_event(
     occurred_at: datetime,
     changes: Mapping[str, object] | None = None,
 ) -> AuditEvent:
-    """Append one audit event for ``action`` on ``target`` (its org unit is taken from it)."""
-    org_unit_id = getattr(target, "org_unit_id", None)
-    return AuditEvent.objects.create(
+    """Append one audit event for ``action`` on ``target`` (its org unit is taken from it),
+    linked to the chain head, which stays locked until the caller's transaction ends."""
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(
+        pk=CHAIN_HEAD_ID, defaults={"sequence": 0, "hash": GENESIS_HASH}
+    )
+    event = AuditEvent(
         occurred_at=occurred_at,
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         object_type=target._meta.label_lower,
         object_id=str(target.pk),
-        org_unit_id=org_unit_id,
+        org_unit_id=getattr(target, "org_unit_id", None),
         changes=_jsonable(changes or {}),
+        sequence=head.sequence + 1,
+        previous_hash=head.hash,
     )
+    event.hash = event_hash(
+        occurred_at=event.occurred_at,
+        actor_id=event.actor_id,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        org_unit_id=event.org_unit_id,
+        changes=event.changes,
+        previous_hash=event.previous_hash,
+    )
+    event.save(force_insert=True)
+    head.sequence, head.hash = event.sequence, event.hash
+    head.save(update_fields=["sequence", "hash"])
+    return event
 
 
 def _jsonable(value: object) -> Any:
