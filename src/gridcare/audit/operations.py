@@ -20,12 +20,22 @@ def record_audit_event(
     *,
     actor: Any,
     action: str,
-    target: models.Model,
+    target: models.Model | None,
     occurred_at: datetime,
     changes: Mapping[str, object] | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    org_unit_id: int | None = None,
 ) -> AuditEvent:
     """Append one audit event for ``action`` on ``target`` (its org unit is taken from it),
-    linked to the chain head, which stays locked until the caller's transaction ends."""
+    linked to the chain head, which stays locked until the caller's transaction ends.
+
+    An event about no stored row (a failed login for an unknown username, an export) passes
+    ``target=None`` and names the object with ``object_type``, ``object_id`` and ``org_unit_id``
+    instead; those three are refused alongside a ``target``."""
+    object_type, object_id, org_unit_id = _described_object(
+        target=target, object_type=object_type, object_id=object_id, org_unit_id=org_unit_id
+    )
     head, _created = AuditChainHead.objects.select_for_update().get_or_create(
         pk=CHAIN_HEAD_ID, defaults={"sequence": 0, "hash": GENESIS_HASH}
     )
@@ -33,9 +43,9 @@ def record_audit_event(
         occurred_at=occurred_at,
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
-        object_type=target._meta.label_lower,
-        object_id=str(target.pk),
-        org_unit_id=getattr(target, "org_unit_id", None),
+        object_type=object_type,
+        object_id=object_id,
+        org_unit_id=org_unit_id,
         changes=_jsonable(changes or {}),
         sequence=head.sequence + 1,
         previous_hash=head.hash,
@@ -54,6 +64,19 @@ def record_audit_event(
     head.sequence, head.hash = event.sequence, event.hash
     head.save(update_fields=["sequence", "hash"])
     return event
+
+
+def _described_object(
+    *, target: models.Model | None, object_type: str, object_id: str, org_unit_id: int | None
+) -> tuple[str, str, int | None]:
+    """The object type, id and org unit id of the event: taken from ``target``, or as given."""
+    if target is None:
+        if not object_type:
+            raise ValueError("An audit event without a target needs an object_type.")
+        return object_type, object_id, org_unit_id
+    if object_type or object_id or org_unit_id is not None:
+        raise ValueError("object_type, object_id and org_unit_id are taken from the target.")
+    return target._meta.label_lower, str(target.pk), getattr(target, "org_unit_id", None)
 
 
 def _jsonable(value: object) -> Any:

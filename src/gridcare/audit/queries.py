@@ -1,9 +1,14 @@
-"""Reading the audit chain for verification. This is a whole-database integrity check run by
-operators and backups, not a business read, so it is not scoped to an acting user."""
+"""Reading the audit log: the chain for verification (a whole-database integrity check run by
+operators and backups, not a business read, so not scoped to an acting user), and the events an
+acting user may browse."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
 
 from gridcare.audit.chain import GENESIS_HASH, ChainedEvent, ChainHead, verify_chain
 from gridcare.audit.models import AuditChainHead, AuditEvent
@@ -55,3 +60,35 @@ def verify_audit_chain(*, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ChainHead:
     to the next run, so concurrent writers never cause a false alarm."""
     head = recorded_chain_head()
     return verify_chain(events=chained_events(up_to=head.sequence, chunk_size=chunk_size), head=head)
+
+
+def search_audit_events(
+    *,
+    user: Any,
+    actor_username: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    action: str = "",
+    occurred_from: datetime | None = None,
+    occurred_before: datetime | None = None,
+    through_sequence: int | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit events ``user`` may see, newest first, with their actor and org unit: those
+    matching every filter given (exact actor username, object type, object id and action;
+    ``occurred_from`` ≤ time < ``occurred_before``; sequence ≤ ``through_sequence``)."""
+    exact_filters = {
+        "actor__username": actor_username,
+        "object_type": object_type,
+        "object_id": object_id,
+        "action": action,
+    }
+    events = AuditEvent.objects.visible_to(user).filter(
+        **{lookup: value for lookup, value in exact_filters.items() if value}
+    )
+    if occurred_from is not None:
+        events = events.filter(occurred_at__gte=occurred_from)
+    if occurred_before is not None:
+        events = events.filter(occurred_at__lt=occurred_before)
+    if through_sequence is not None:
+        events = events.filter(sequence__lte=through_sequence)
+    return events.select_related("actor", "org_unit").order_by("-occurred_at", "-sequence")

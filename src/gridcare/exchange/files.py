@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
@@ -36,10 +35,6 @@ from gridcare.exchange.errors import FileTypeUnsupported, FileUnreadable
 
 _SNIFF_BLOCK = 1 << 20
 #: The first characters that make a spreadsheet program read a CSV cell as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_QUOTE = "'"
-#: A plain number, which a spreadsheet reads as a number even with a leading sign.
-_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)")
 
 
 class FileFormat(StrEnum):
@@ -139,29 +134,6 @@ def write_rows(*, stream: IO[bytes], file_format: FileFormat, rows: Iterable[lis
     if file_format is FileFormat.CSV:
         return _write_csv(stream=stream, rows=rows)
     return _write_xlsx(stream=stream, rows=rows)
-
-
-def guard_formula(text: str) -> str:
-    """``text`` as a CSV text cell: prefixed with ``'`` when it starts with a
-    :data:`FORMULA_TRIGGERS` character, possibly after apostrophes (so that ``'=x`` is written
-    ``''=x`` and :func:`unguard_formula` gives back exactly the text), unless it is a plain
-    number such as ``-5.00``."""
-    if _looks_like_formula(text) and not _PLAIN_NUMBER.fullmatch(text):
-        return _FORMULA_QUOTE + text
-    return text
-
-
-def unguard_formula(text: str) -> str:
-    """A CSV text cell's text with the apostrophe :func:`guard_formula` adds taken off: exactly
-    one leading ``'`` when the rest starts with a :data:`FORMULA_TRIGGERS` character (possibly
-    after more apostrophes); any other cell unchanged."""
-    if text.startswith(_FORMULA_QUOTE) and _looks_like_formula(text[1:]):
-        return text[1:]
-    return text
-
-
-def _looks_like_formula(text: str) -> bool:
-    return text.lstrip(_FORMULA_QUOTE).startswith(FORMULA_TRIGGERS)
 
 
 def _write_csv(*, stream: IO[bytes], rows: Iterable[list[str]]) -> int:

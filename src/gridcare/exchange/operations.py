@@ -16,7 +16,7 @@ so the auditors above it see them. A rejected file leaves no batch and no audit 
 changed.
 
 CSV text cells are read through :func:`~gridcare.exchange.files.unguard_formula` and written
-through :func:`~gridcare.exchange.files.guard_formula` (CSV injection); numeric cells never are.
+through :func:`~gridcare.kit.spreadsheet.guard_formula` (CSV injection); numeric cells never are.
 """
 
 from __future__ import annotations
@@ -47,9 +47,7 @@ from gridcare.exchange.errors import (
 from gridcare.exchange.files import (
     FileFormat,
     file_format_of,
-    guard_formula,
     read_rows,
-    unguard_formula,
     write_rows,
 )
 from gridcare.exchange.kinds import KINDS, Batch, Built, Column, Kind, Reference, Row, Unique
@@ -57,6 +55,7 @@ from gridcare.exchange.models import ExchangeBatch, ExchangeDirection
 from gridcare.exchange.parsers import format_cell
 from gridcare.exchange.queries import ExchangeScope, covering_org_unit, find_in_scope, highest_pk
 from gridcare.kit.errors import GridCareError
+from gridcare.kit.spreadsheet import guard_formula, unguard_formula
 from gridcare.organization.models import OrgUnit
 
 #: Rows validated and inserted together; bounds the memory an import uses.

@@ -7,8 +7,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import IO
 
-from gridcare.exchange.files import guard_formula
 from gridcare.exchange.operations import ProblemSink, RowProblem
+from gridcare.kit.spreadsheet import guard_formula
 
 #: The columns of a report: the row as the user sees it in the file, the column name, the
 #: cell's text, and the reason in zh-Hans and English.

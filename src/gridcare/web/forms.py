@@ -48,3 +48,29 @@ class AccountSearchForm(forms.Form):
         max_length=100,
         help_text=_("Account number, account or customer name, contact mobile or service address"),
     )
+
+
+class AuditLogFilterForm(forms.Form):
+    """The filters of the audit browser; every field is optional. Dates are local days."""
+
+    actor = forms.CharField(label=_("Actor (username)"), required=False, max_length=150)
+    object_type = forms.CharField(
+        label=_("Object type"), required=False, max_length=64, help_text=_("For example customers.account")
+    )
+    object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
+    action = forms.CharField(
+        label=_("Action"), required=False, max_length=64, help_text=_("For example login_failed")
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean() or {}
+        date_from, date_to = cleaned_data.get("date_from"), cleaned_data.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned_data

@@ -55,6 +55,11 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
         ),
     ),
     NavigationEntry(
+        label=_("Audit log"),
+        url_name="web:audit_log",
+        roles=frozenset({Role.AUDITOR, Role.MARKETING_SUPERVISOR, Role.SYSTEM_ADMINISTRATOR}),
+    ),
+    NavigationEntry(
         label=_("Administration"), url_name="admin:index", roles=frozenset({Role.SYSTEM_ADMINISTRATOR})
     ),
 )

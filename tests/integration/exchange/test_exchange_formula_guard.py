@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from exchange_world import World, csv_bytes, id_number, run_import, xlsx_bytes
 
 from gridcare.customers.models import Customer
-from gridcare.exchange.files import guard_formula, unguard_formula
+from gridcare.kit.spreadsheet import guard_formula, unguard_formula
 
 GUARDED = [
     ("=1+2", "'=1+2"),

@@ -1,0 +1,143 @@
+"""The audit browser: the audit events a 审计员, 营销主管 or 系统管理员 may see, filtered, paged,
+and downloadable as CSV (each download is itself audited)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gridcare.audit import queries as audit_queries
+from gridcare.audit.models import AuditEvent
+from gridcare.audit.operations import record_audit_event
+from gridcare.identity.access import staff_required
+from gridcare.identity.models import Role
+from gridcare.web.csv_export import Cell, streaming_csv_response
+from gridcare.web.forms import AuditLogFilterForm
+
+EVENTS_PER_PAGE = 50
+#: The roles that may browse the audit log (superusers may too).
+AUDIT_LOG_ROLES = frozenset({Role.AUDITOR, Role.MARKETING_SUPERVISOR, Role.SYSTEM_ADMINISTRATOR})
+#: Rows read per query while a download streams.
+EXPORT_CHUNK_SIZE = 2000
+
+
+def require_audit_log_reader(user: Any) -> None:
+    """Refuse (403) a user who holds none of :data:`AUDIT_LOG_ROLES` and is not a superuser."""
+    if not user.is_superuser and AUDIT_LOG_ROLES.isdisjoint(user.roles()):
+        raise PermissionDenied(
+            _("Only auditors, marketing supervisors and system administrators see the audit log.")
+        )
+
+
+@staff_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The filtered audit events, newest first, 50 a page."""
+    require_audit_log_reader(request.user)
+    form = AuditLogFilterForm(request.GET)
+    if form.is_valid():
+        events = audit_queries.search_audit_events(user=request.user, **_search_filters(form.cleaned_data))
+    else:
+        events = AuditEvent.objects.none()
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    filter_query = request.GET.copy()
+    filter_query.pop("page", None)
+    context = {
+        "filter_form": form,
+        "page_obj": page,
+        "rows": [_row_cells(event) for event in page.object_list],
+        "filter_query": filter_query.urlencode(),
+    }
+    return render(request, "web/backoffice/audit_log.html", context)
+
+
+@staff_required
+def audit_log_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The filtered audit events as a CSV download; the download is recorded as an
+    ``export_audit_log`` event with its filters and row count."""
+    require_audit_log_reader(request.user)
+    form = AuditLogFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            _("The filters are not valid: %(errors)s") % {"errors": form.errors.as_text()}, status=400
+        )
+    filters = _search_filters(form.cleaned_data)
+    events = _record_export(user=request.user, filters=filters, form_data=form.cleaned_data)
+    rows = (_row_cells(event) for event in events.iterator(chunk_size=EXPORT_CHUNK_SIZE))
+    file_name = f"audit-log-{timezone.localdate():%Y%m%d}.csv"
+    return streaming_csv_response(file_name=file_name, header=_header(), rows=rows)
+
+
+@transaction.atomic
+def _record_export(*, user: Any, filters: dict[str, Any], form_data: dict[str, Any]) -> Any:
+    """Record the export and return the events it holds: those up to the chain head read
+    before it, so the count recorded is exactly the rows written and the export event itself
+    is not among them."""
+    head = audit_queries.recorded_chain_head()
+    events = audit_queries.search_audit_events(user=user, through_sequence=head.sequence, **filters)
+    given_filters = {key: value for key, value in form_data.items() if value}
+    record_audit_event(
+        actor=user,
+        action="export_audit_log",
+        target=None,
+        object_type=AuditEvent._meta.label_lower,
+        org_unit_id=user.org_unit_id,
+        occurred_at=timezone.now(),
+        changes={"filters": given_filters, "row_count": events.count()},
+    )
+    return events
+
+
+def _search_filters(cleaned_data: dict[str, Any]) -> dict[str, Any]:
+    """The query's keyword arguments from the form: local dates become the half-open range
+    [start of ``date_from``, start of the day after ``date_to``)."""
+    date_to = cleaned_data["date_to"]
+    return {
+        "actor_username": cleaned_data["actor"],
+        "object_type": cleaned_data["object_type"],
+        "object_id": cleaned_data["object_id"],
+        "action": cleaned_data["action"],
+        "occurred_from": _start_of_day(cleaned_data["date_from"]),
+        "occurred_before": _start_of_day(date_to + timedelta(days=1) if date_to else None),
+    }
+
+
+def _start_of_day(day: date | None) -> datetime | None:
+    return timezone.make_aware(datetime.combine(day, time.min)) if day else None
+
+
+def _header() -> Sequence[str]:
+    return [
+        _("Time"),
+        _("Sequence"),
+        _("Actor"),
+        _("Action"),
+        _("Object type"),
+        _("Object id"),
+        _("Org unit"),
+        _("Changes"),
+    ]
+
+
+def _row_cells(event: AuditEvent) -> list[Cell]:
+    """One event as the cells the page and the CSV show: local time, sequence, actor's
+    username, action, object type and id, org unit name and the changes as compact JSON."""
+    return [
+        f"{timezone.localtime(event.occurred_at):%Y-%m-%d %H:%M:%S}",
+        event.sequence,
+        event.actor.username if event.actor else "",
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.org_unit.name if event.org_unit else "",
+        json.dumps(event.changes, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+    ]
