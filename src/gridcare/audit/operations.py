@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import QuerySet
 
+from gridcare.audit import queries
 from gridcare.audit.chain import GENESIS_HASH, event_hash
 from gridcare.audit.models import AuditChainHead, AuditEvent
 
@@ -64,6 +66,30 @@ def record_audit_event(
     head.sequence, head.hash = event.sequence, event.hash
     head.save(update_fields=["sequence", "hash"])
     return event
+
+
+@transaction.atomic
+def export_audit_log(
+    *, actor: Any, filters: Mapping[str, Any], given_filters: Mapping[str, object], now: datetime
+) -> QuerySet[AuditEvent]:
+    """Record an ``export_audit_log`` event and return the events the export holds.
+
+    ``filters`` are :func:`~gridcare.audit.queries.search_audit_events` keywords; the events
+    stop at the chain head read before the export event, so the count recorded is exactly the
+    rows written and the export event itself is not among them.
+    """
+    head = queries.recorded_chain_head()
+    events = queries.search_audit_events(user=actor, through_sequence=head.sequence, **filters)
+    record_audit_event(
+        actor=actor,
+        action="export_audit_log",
+        target=None,
+        object_type=AuditEvent._meta.label_lower,
+        org_unit_id=actor.org_unit_id,
+        occurred_at=now,
+        changes={"filters": dict(given_filters), "row_count": events.count()},
+    )
+    return events
 
 
 def _described_object(

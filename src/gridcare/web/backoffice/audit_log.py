@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,9 +17,10 @@ from django.utils.translation import gettext as _
 
 from gridcare.audit import queries as audit_queries
 from gridcare.audit.models import AuditEvent
-from gridcare.audit.operations import record_audit_event
+from gridcare.audit.operations import export_audit_log
 from gridcare.identity.access import staff_required
 from gridcare.identity.models import Role
+from gridcare.kit.clock import local_midnight
 from gridcare.web.csv_export import Cell, streaming_csv_response
 from gridcare.web.forms import AuditLogFilterForm
 
@@ -71,48 +71,27 @@ def audit_log_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             _("The filters are not valid: %(errors)s") % {"errors": form.errors.as_text()}, status=400
         )
     filters = _search_filters(form.cleaned_data)
-    events = _record_export(user=request.user, filters=filters, form_data=form.cleaned_data)
+    given_filters = {key: value for key, value in form.cleaned_data.items() if value}
+    events = export_audit_log(
+        actor=request.user, filters=filters, given_filters=given_filters, now=timezone.now()
+    )
     rows = (_row_cells(event) for event in events.iterator(chunk_size=EXPORT_CHUNK_SIZE))
     file_name = f"audit-log-{timezone.localdate():%Y%m%d}.csv"
     return streaming_csv_response(file_name=file_name, header=_header(), rows=rows)
 
 
-@transaction.atomic
-def _record_export(*, user: Any, filters: dict[str, Any], form_data: dict[str, Any]) -> Any:
-    """Record the export and return the events it holds: those up to the chain head read
-    before it, so the count recorded is exactly the rows written and the export event itself
-    is not among them."""
-    head = audit_queries.recorded_chain_head()
-    events = audit_queries.search_audit_events(user=user, through_sequence=head.sequence, **filters)
-    given_filters = {key: value for key, value in form_data.items() if value}
-    record_audit_event(
-        actor=user,
-        action="export_audit_log",
-        target=None,
-        object_type=AuditEvent._meta.label_lower,
-        org_unit_id=user.org_unit_id,
-        occurred_at=timezone.now(),
-        changes={"filters": given_filters, "row_count": events.count()},
-    )
-    return events
-
-
 def _search_filters(cleaned_data: dict[str, Any]) -> dict[str, Any]:
     """The query's keyword arguments from the form: local dates become the half-open range
     [start of ``date_from``, start of the day after ``date_to``)."""
-    date_to = cleaned_data["date_to"]
+    date_from, date_to = cleaned_data["date_from"], cleaned_data["date_to"]
     return {
         "actor_username": cleaned_data["actor"],
         "object_type": cleaned_data["object_type"],
         "object_id": cleaned_data["object_id"],
         "action": cleaned_data["action"],
-        "occurred_from": _start_of_day(cleaned_data["date_from"]),
-        "occurred_before": _start_of_day(date_to + timedelta(days=1) if date_to else None),
+        "occurred_from": local_midnight(date_from) if date_from else None,
+        "occurred_before": local_midnight(date_to + timedelta(days=1)) if date_to else None,
     }
-
-
-def _start_of_day(day: date | None) -> datetime | None:
-    return timezone.make_aware(datetime.combine(day, time.min)) if day else None
 
 
 def _header() -> Sequence[str]:
