@@ -1,0 +1,201 @@
+"""The fixed permission vocabulary and what each seeded role holds (least privilege).
+
+Permissions are plain strings ``<area>.<verb>`` held by roles, never by individual users: a
+user's permissions are the union of their roles' permissions (all of them for a superuser).
+Pages, API endpoints, exports and operations ask :func:`has_permission`; which *records* a
+user may touch is the separate org scope (:meth:`OrgScopedQuerySet.visible_to`).
+
+Later issues add permissions for their own areas here; a permission nobody holds is a bug the
+unit tests catch.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from gridcare.identity.models import Role
+
+
+class Permission(StrEnum):
+    """Everything a staff user may be allowed to do."""
+
+    # Customer file (客户档案)
+    VIEW_CUSTOMERS = "customers.view"
+    CHANGE_CUSTOMERS = "customers.change"
+    # Metering (计量与抄表)
+    VIEW_METERING = "metering.view"
+    RECORD_METER_READS = "metering.record_read"
+    CHANGE_METERING = "metering.change"
+    # Import and export of files
+    IMPORT_DATA = "exchange.import"
+    EXPORT_DATA = "exchange.export"
+    # Personal data (身份证号, 手机号, 银行账号)
+    UNMASK_PII = "pii.unmask"
+    UNMASK_PII_IN_BULK = "pii.unmask_bulk"
+    # Audit log
+    VIEW_AUDIT_LOG = "audit.view"
+    EXPORT_AUDIT_LOG = "audit.export"
+    # Users, roles, lockouts, integrations
+    MANAGE_USERS = "identity.manage_users"
+    UNLOCK_USERS = "identity.unlock_users"
+    MANAGE_INTEGRATIONS = "identity.manage_integrations"
+    # Four-eyes approvals (双人复核)
+    APPROVE = "approvals.approve"
+    # Tariffs, billing, payments (the billing and payments issues build on these)
+    CHANGE_TARIFFS = "tariffs.change"
+    RUN_BILLING = "billing.run"
+    ADJUST_BILLS = "billing.adjust"
+    COLLECT_PAYMENTS = "payments.collect"
+    REFUND_PAYMENTS = "payments.refund"
+    WAIVE_LATE_FEES = "payments.waive_late_fee"
+    # Service orders, 95598, inspection
+    HANDLE_SERVICE_ORDERS = "service_orders.handle"
+    HANDLE_SERVICE_TICKETS = "service_desk.handle"
+    PERFORM_INSPECTIONS = "inspection.perform"
+
+
+PERMISSION_LABELS: dict[Permission, Any] = {
+    Permission.VIEW_CUSTOMERS: _("View customers and accounts"),
+    Permission.CHANGE_CUSTOMERS: _("Change customers and accounts"),
+    Permission.VIEW_METERING: _("View metering points, meters and reads"),
+    Permission.RECORD_METER_READS: _("Record meter reads"),
+    Permission.CHANGE_METERING: _("Change metering points and meters"),
+    Permission.IMPORT_DATA: _("Import files"),
+    Permission.EXPORT_DATA: _("Export files"),
+    Permission.UNMASK_PII: _("Show one customer's personal data unmasked"),
+    Permission.UNMASK_PII_IN_BULK: _("Request personal data unmasked in bulk"),
+    Permission.VIEW_AUDIT_LOG: _("View the audit log"),
+    Permission.EXPORT_AUDIT_LOG: _("Export the audit log"),
+    Permission.MANAGE_USERS: _("Manage users and roles"),
+    Permission.UNLOCK_USERS: _("Unlock locked-out users"),
+    Permission.MANAGE_INTEGRATIONS: _("Manage integration credentials"),
+    Permission.APPROVE: _("Approve sensitive operations"),
+    Permission.CHANGE_TARIFFS: _("Change tariffs"),
+    Permission.RUN_BILLING: _("Run billing"),
+    Permission.ADJUST_BILLS: _("Adjust bills"),
+    Permission.COLLECT_PAYMENTS: _("Collect payments"),
+    Permission.REFUND_PAYMENTS: _("Refund payments"),
+    Permission.WAIVE_LATE_FEES: _("Waive late fees"),
+    Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
+    Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
+    Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
+}
+
+_P = Permission
+
+#: What each seeded role holds. Read-only roles (营销主管, 审计员) hold no change permission:
+#: at province level they see the whole province and change nothing.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.BUSINESS_EXPANSION_CLERK: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.CHANGE_METERING, _P.IMPORT_DATA}
+        | {_P.EXPORT_DATA, _P.UNMASK_PII, _P.HANDLE_SERVICE_ORDERS}
+    ),
+    Role.METER_READER: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RECORD_METER_READS, _P.IMPORT_DATA}
+    ),
+    Role.BILLING_CLERK: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RUN_BILLING, _P.ADJUST_BILLS, _P.EXPORT_DATA}
+    ),
+    Role.CASHIER: frozenset({_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}),
+    Role.ACCOUNT_MANAGER: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.EXPORT_DATA}
+    ),
+    Role.USAGE_INSPECTOR: frozenset({_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}),
+    Role.SERVICE_DESK_AGENT: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.HANDLE_SERVICE_TICKETS}
+    ),
+    Role.MARKETING_SUPERVISOR: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_DATA, _P.APPROVE}
+        | {_P.UNMASK_PII_IN_BULK}
+    ),
+    Role.AUDITOR: frozenset({_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG}),
+    Role.SYSTEM_ADMINISTRATOR: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.MANAGE_USERS, _P.UNLOCK_USERS}
+        | {_P.MANAGE_INTEGRATIONS, _P.APPROVE, _P.CHANGE_TARIFFS, _P.IMPORT_DATA, _P.EXPORT_DATA}
+    ),
+}
+
+#: Roles whose users must enrol and verify a TOTP device before any page: every role that
+#: touches money or personal data, and administrators. Superusers always need MFA too.
+MFA_REQUIRED_ROLES: frozenset[Role] = frozenset(set(Role) - {Role.METER_READER, Role.USAGE_INSPECTOR})
+
+#: Permissions that change records; read-only roles hold none of them.
+CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
+    {
+        _P.CHANGE_CUSTOMERS,
+        _P.RECORD_METER_READS,
+        _P.CHANGE_METERING,
+        _P.IMPORT_DATA,
+        _P.CHANGE_TARIFFS,
+        _P.RUN_BILLING,
+        _P.ADJUST_BILLS,
+        _P.COLLECT_PAYMENTS,
+        _P.REFUND_PAYMENTS,
+        _P.WAIVE_LATE_FEES,
+        _P.HANDLE_SERVICE_ORDERS,
+        _P.HANDLE_SERVICE_TICKETS,
+        _P.PERFORM_INSPECTIONS,
+    }
+)
+
+_CACHE_ATTRIBUTE = "_gridcare_permissions"
+
+
+def permissions_of(user: Any) -> frozenset[Permission]:
+    """Every permission ``user`` holds: none for anonymous, inactive or portal users, all for an
+    active superuser, else the union of their roles'. Cached on the user object per request."""
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.kind != "staff":
+        result: frozenset[Permission] = frozenset()
+    elif user.is_superuser:
+        result = frozenset(Permission)
+    else:
+        role_names = set(user.groups.values_list("name", flat=True))
+        result = frozenset(
+            permission
+            for role, permissions in ROLE_PERMISSIONS.items()
+            if role.value in role_names
+            for permission in permissions
+        )
+    setattr(user, _CACHE_ATTRIBUTE, result)
+    return result
+
+
+def has_permission(user: Any, permission: Permission) -> bool:
+    """Whether ``user`` holds ``permission`` (through a role, or as an active superuser)."""
+    return permission in permissions_of(user)
+
+
+def forget_permissions(user: Any) -> None:
+    """Drop the cached permissions, e.g. after the user's roles changed."""
+    if hasattr(user, _CACHE_ATTRIBUTE):
+        delattr(user, _CACHE_ATTRIBUTE)
+
+
+def requires_mfa(user: Any) -> bool:
+    """Whether ``user`` must pass TOTP before reaching any page: superusers and holders of any
+    role in :data:`MFA_REQUIRED_ROLES`."""
+    if not getattr(user, "is_authenticated", False) or user.kind != "staff":
+        return False
+    if user.is_superuser:
+        return True
+    role_names = set(user.groups.values_list("name", flat=True))
+    return any(role.value in role_names for role in MFA_REQUIRED_ROLES)
+
+
+__all__ = [
+    "CHANGE_PERMISSIONS",
+    "MFA_REQUIRED_ROLES",
+    "PERMISSION_LABELS",
+    "ROLE_PERMISSIONS",
+    "Permission",
+    "forget_permissions",
+    "has_permission",
+    "permissions_of",
+    "requires_mfa",
+]
