@@ -21,8 +21,8 @@ def world(db: None) -> World:
 
 
 @pytest.fixture
-def clerk_client(world: World) -> Client:
+def clerk_client(world: World, log_in) -> Client:
     """A client logged in as the county clerk (staff of 370102)."""
     client = Client()
-    client.force_login(world.county_clerk)
+    log_in(client, world.county_clerk)
     return client

@@ -116,14 +116,16 @@ def test_anonymous_users_are_sent_to_log_in(db: None) -> None:
     assert response["Location"].startswith(reverse("web:login"))
 
 
-def test_staff_without_an_org_unit_are_refused_and_portal_users_sent_to_the_portal(world: World) -> None:
+def test_staff_without_an_org_unit_are_refused_and_portal_users_sent_to_the_portal(
+    world: World, log_in
+) -> None:
     unbound = User.objects.create(username="unbound", kind=UserKind.STAFF, is_staff=True)
     portal = User.objects.create(username="portal", kind=UserKind.PORTAL)
     upload = {"kind": "reads", "file": SimpleUploadedFile("reads.csv", csv_bytes(READS))}
     unbound_client = Client()
-    unbound_client.force_login(unbound)
+    log_in(unbound_client, unbound)
     portal_client = Client()
-    portal_client.force_login(portal)
+    log_in(portal_client, portal)
 
     assert unbound_client.get(reverse("exchange:upload")).status_code == 403
     assert unbound_client.post(reverse("exchange:upload"), upload).status_code == 403

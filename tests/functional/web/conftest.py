@@ -21,8 +21,8 @@ def world(db: None) -> World:
 
 
 @pytest.fixture
-def station_a_client(world: World) -> Client:
+def station_a_client(world: World, log_in) -> Client:
     """A client logged in as the meter reader of station A."""
     client = Client()
-    client.force_login(world.station_a_user)
+    log_in(client, world.station_a_user)
     return client

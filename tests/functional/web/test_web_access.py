@@ -108,9 +108,9 @@ def test_anonymous_users_are_sent_to_the_portal_login(client: Client, db: None) 
 
 @pytest.mark.parametrize("path", ["/", "/accounts/", "/accounts/0000010010/"])
 def test_portal_customers_are_sent_from_the_back_office_to_the_portal(
-    client: Client, world: World, path: str
+    client: Client, world: World, path: str, log_in
 ) -> None:
-    client.force_login(world.portal_user)
+    log_in(client, world.portal_user)
 
     response = client.get(path)
 
@@ -125,8 +125,8 @@ def test_staff_are_sent_from_the_portal_to_the_back_office(station_a_client: Cli
     assert response["Location"] == "/"
 
 
-def test_staff_bound_to_no_org_unit_are_refused(client: Client, world: World) -> None:
-    client.force_login(world.unbound_staff)
+def test_staff_bound_to_no_org_unit_are_refused(client: Client, world: World, log_in) -> None:
+    log_in(client, world.unbound_staff)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
     for path in ("/", "/accounts/"):
@@ -135,8 +135,8 @@ def test_staff_bound_to_no_org_unit_are_refused(client: Client, world: World) ->
         assert "not bound to an org unit" in response.content.decode()
 
 
-def test_superuser_bound_to_no_org_unit_sees_every_unit(client: Client, world: World) -> None:
-    client.force_login(world.superuser)
+def test_superuser_bound_to_no_org_unit_sees_every_unit(client: Client, world: World, log_in) -> None:
+    log_in(client, world.superuser)
 
     response = client.get("/")
 
@@ -165,8 +165,8 @@ def test_logout_notice_shows_once_on_the_login_page(station_a_client: Client) ->
     assert 'class="flash' not in station_a_client.get("/login/").content.decode()
 
 
-def test_portal_logout_returns_to_the_portal_login(client: Client, world: World) -> None:
-    client.force_login(world.portal_user)
+def test_portal_logout_returns_to_the_portal_login(client: Client, world: World, log_in) -> None:
+    log_in(client, world.portal_user)
 
     response = client.post("/portal/logout/")
 
@@ -176,7 +176,9 @@ def test_portal_logout_returns_to_the_portal_login(client: Client, world: World)
     assert 'class="flash flash--info"' in client.get("/portal/login/").content.decode()
 
 
-def test_logged_in_users_skip_the_login_pages(station_a_client: Client, client: Client, world: World) -> None:
+def test_logged_in_users_skip_the_login_pages(
+    station_a_client: Client, client: Client, world: World, log_in
+) -> None:
     assert station_a_client.get("/login/")["Location"] == "/"
-    client.force_login(world.portal_user)
+    log_in(client, world.portal_user)
     assert client.get("/portal/login/")["Location"] == "/portal/"

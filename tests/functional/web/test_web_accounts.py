@@ -82,8 +82,8 @@ def test_search_by_mobile_finds_the_account(station_a_client: Client) -> None:
     assert f'href="/accounts/{ACCOUNT_A1}/"' in response.content.decode()
 
 
-def test_county_user_sees_both_stations(client: Client, world: World) -> None:
-    client.force_login(world.county_supervisor)
+def test_county_user_sees_both_stations(client: Client, world: World, log_in) -> None:
+    log_in(client, world.county_supervisor)
 
     response = client.get("/accounts/")
 
@@ -188,11 +188,11 @@ def test_account_page_masks_the_id_number_and_mobile(station_a_client: Client) -
 
 
 def test_account_of_another_station_is_not_found(
-    station_a_client: Client, client: Client, world: World
+    station_a_client: Client, client: Client, world: World, log_in
 ) -> None:
     assert station_a_client.get(f"/accounts/{ACCOUNT_B1}/").status_code == 404
     assert station_a_client.get("/accounts/0000000000/").status_code == 404
-    client.force_login(world.station_b_user)
+    log_in(client, world.station_b_user)
     assert client.get(f"/accounts/{ACCOUNT_B1}/").status_code == 200
 
 

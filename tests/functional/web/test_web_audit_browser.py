@@ -90,11 +90,17 @@ def scene(db: None) -> Scene:
     )
 
 
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+@pytest.fixture
+def client_for(log_in):
+    """``client_for(user)`` → a new client logged in as ``user``, in English."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        log_in(client, user)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return client
+
+    return make
 
 
 def listed_sequences(response: object) -> list[int]:
@@ -106,7 +112,7 @@ def sequences(scene: Scene, *indexes: int) -> list[int]:
 
 
 @pytest.mark.parametrize("user_name", ["province_auditor", "supervisor"])
-def test_auditors_and_supervisors_see_the_audit_log(scene: Scene, user_name: str) -> None:
+def test_auditors_and_supervisors_see_the_audit_log(scene: Scene, user_name: str, client_for) -> None:
     response = client_for(getattr(scene, user_name)).get("/audit/", SCENE_DAYS)
 
     assert response.status_code == 200
@@ -114,7 +120,7 @@ def test_auditors_and_supervisors_see_the_audit_log(scene: Scene, user_name: str
     assert 'href="/audit/"' in response.content.decode()
 
 
-def test_superuser_sees_the_audit_log(scene: Scene) -> None:
+def test_superuser_sees_the_audit_log(scene: Scene, client_for) -> None:
     superuser = make_staff_user(username="root", org_unit=None, is_superuser=True)
 
     response = client_for(superuser).get("/audit/", SCENE_DAYS)
@@ -123,7 +129,7 @@ def test_superuser_sees_the_audit_log(scene: Scene) -> None:
     assert listed_sequences(response) == sequences(scene, 3, 2, 1, 0)
 
 
-def test_other_roles_are_refused(scene: Scene) -> None:
+def test_other_roles_are_refused(scene: Scene, client_for) -> None:
     client = client_for(scene.reader)
 
     assert client.get("/audit/").status_code == 403
@@ -132,7 +138,7 @@ def test_other_roles_are_refused(scene: Scene) -> None:
     assert not AuditEvent.objects.filter(action="export_audit_log").exists()
 
 
-def test_portal_users_are_sent_to_the_portal(scene: Scene) -> None:
+def test_portal_users_are_sent_to_the_portal(scene: Scene, client_for) -> None:
     response = client_for(scene.portal_user).get("/audit/")
 
     assert response.status_code == 302
@@ -146,7 +152,7 @@ def test_anonymous_users_are_sent_to_the_login(scene: Scene) -> None:
     assert response["Location"] == "/login/?next=/audit/"
 
 
-def test_newest_first_without_filters(scene: Scene) -> None:
+def test_newest_first_without_filters(scene: Scene, client_for) -> None:
     client = client_for(scene.province_auditor)
 
     response = client.get("/audit/")
@@ -172,14 +178,14 @@ def test_newest_first_without_filters(scene: Scene) -> None:
     ],
 )
 def test_filters_give_exactly_the_matching_rows(
-    scene: Scene, filters: dict[str, str], expected_indexes: tuple[int, ...]
+    scene: Scene, filters: dict[str, str], expected_indexes: tuple[int, ...], client_for
 ) -> None:
     response = client_for(scene.province_auditor).get("/audit/", {**SCENE_DAYS, **filters})
 
     assert listed_sequences(response) == sequences(scene, *expected_indexes)
 
 
-def test_an_end_before_the_start_shows_an_error_and_no_rows(scene: Scene) -> None:
+def test_an_end_before_the_start_shows_an_error_and_no_rows(scene: Scene, client_for) -> None:
     response = client_for(scene.province_auditor).get(
         "/audit/", {"date_from": "2025-03-11", "date_to": "2025-03-10"}
     )
@@ -189,13 +195,13 @@ def test_an_end_before_the_start_shows_an_error_and_no_rows(scene: Scene) -> Non
     assert "The end date is before the start date." in response.content.decode()
 
 
-def test_a_county_auditor_sees_only_the_county_subtree(scene: Scene) -> None:
+def test_a_county_auditor_sees_only_the_county_subtree(scene: Scene, client_for) -> None:
     response = client_for(scene.county_auditor).get("/audit/", SCENE_DAYS)
 
     assert listed_sequences(response) == sequences(scene, 3, 1, 0)
 
 
-def test_rows_show_local_time_actor_object_unit_and_changes(scene: Scene) -> None:
+def test_rows_show_local_time_actor_object_unit_and_changes(scene: Scene, client_for) -> None:
     response = client_for(scene.province_auditor).get("/audit/", {"action": "change_account"})
 
     assert response.context["rows"] == [
@@ -212,7 +218,7 @@ def test_rows_show_local_time_actor_object_unit_and_changes(scene: Scene) -> Non
     ]
 
 
-def test_pages_hold_fifty_events(scene: Scene) -> None:
+def test_pages_hold_fifty_events(scene: Scene, client_for) -> None:
     for minute in range(55):
         record_audit_event(
             actor=None,
@@ -234,7 +240,7 @@ def test_pages_hold_fifty_events(scene: Scene) -> None:
 
 
 def test_audit_log_query_count_does_not_grow_with_rows(
-    scene: Scene, django_assert_num_queries: DjangoAssertNumQueries
+    scene: Scene, django_assert_num_queries: DjangoAssertNumQueries, client_for
 ) -> None:
     client = client_for(scene.province_auditor)
     # Session, user, the role check's and the navigation's role groups, the top bar's org unit,
@@ -254,7 +260,7 @@ def test_audit_log_query_count_does_not_grow_with_rows(
         client.get("/audit/", {"actor": "reader", **SCENE_DAYS})
 
 
-def test_csv_download_holds_exactly_the_filtered_rows(scene: Scene) -> None:
+def test_csv_download_holds_exactly_the_filtered_rows(scene: Scene, client_for) -> None:
     client = client_for(scene.province_auditor)
 
     response = client.get("/audit/export.csv", {"date_from": "2025-03-10", "date_to": "2025-03-10"})
@@ -274,7 +280,7 @@ def test_csv_download_holds_exactly_the_filtered_rows(scene: Scene) -> None:
     )
 
 
-def test_csv_guards_cells_a_spreadsheet_would_run(scene: Scene) -> None:
+def test_csv_guards_cells_a_spreadsheet_would_run(scene: Scene, client_for) -> None:
     record_audit_event(
         actor=None,
         action="=cmd|' /C calc'!A0",
@@ -291,7 +297,7 @@ def test_csv_guards_cells_a_spreadsheet_would_run(scene: Scene) -> None:
     assert data_line.split(",")[3:6] == ["'=cmd|' /C calc'!A0", "'@evil", "-5"]
 
 
-def test_the_download_is_audited_with_its_filters_and_row_count(scene: Scene) -> None:
+def test_the_download_is_audited_with_its_filters_and_row_count(scene: Scene, client_for) -> None:
     client = client_for(scene.province_auditor)
 
     response = client.get("/audit/export.csv", {"actor": "reader", **SCENE_DAYS})
@@ -311,7 +317,7 @@ def test_the_download_is_audited_with_its_filters_and_row_count(scene: Scene) ->
     verify_audit_chain()
 
 
-def test_the_download_does_not_hold_its_own_export_event(scene: Scene) -> None:
+def test_the_download_does_not_hold_its_own_export_event(scene: Scene, client_for) -> None:
     client = client_for(scene.province_auditor)
 
     response = client.get("/audit/export.csv", {"action": "export_audit_log"})

@@ -16,8 +16,8 @@ def html_lang(response: object) -> str:
     return content[start : content.index('"', start)]
 
 
-def test_portal_home_lists_the_linked_customers_accounts(client: Client, world: World) -> None:
-    client.force_login(world.portal_user)
+def test_portal_home_lists_the_linked_customers_accounts(client: Client, world: World, log_in) -> None:
+    log_in(client, world.portal_user)
 
     response = client.get("/portal/")
 
@@ -29,8 +29,8 @@ def test_portal_home_lists_the_linked_customers_accounts(client: Client, world: 
     assert ACCOUNT_A1 in response.content.decode()
 
 
-def test_unlinked_portal_user_sees_an_empty_state(client: Client, world: World) -> None:
-    client.force_login(make_portal_user(username="newcomer", customer=None))
+def test_unlinked_portal_user_sees_an_empty_state(client: Client, world: World, log_in) -> None:
+    log_in(client, make_portal_user(username="newcomer", customer=None))
 
     response = client.get("/portal/")
 

@@ -105,9 +105,9 @@ def staffed(
 
 
 @pytest.fixture
-def root_client(staffed: dict[str, User]) -> Client:
+def root_client(staffed: dict[str, User], log_in) -> Client:
     client = Client()
-    client.force_login(staffed["root"])
+    log_in(client, staffed["root"])
     return client
 
 
