@@ -52,7 +52,7 @@ class OneTimeCodeRejected(GridCareError):
 class OneTimeCodeWrong(OneTimeCodeRejected):
     code = "one_time_code_wrong"
     message_zh = "验证码不正确，还可再试 {tries_left} 次"
-    message_en = "The code is wrong. {tries_left} tries left."
+    message_en = "The code is wrong. Tries left: {tries_left}."
 
 
 class OneTimeCodeAttemptsExhausted(OneTimeCodeRejected):
