@@ -41,10 +41,10 @@ def test_the_login_page_offers_both_ways_and_no_inline_script(english_client: Cl
     code_page = english_client.get("/portal/login/code/").content.decode()
 
     assert '<a href="/portal/login/?next=/portal/accounts/bind/" aria-current="page">' in password_page
-    assert '<a href="/portal/login/code/?next=/portal/accounts/bind/">Mobile and code</a>' in password_page
+    assert '<a href="/portal/login/code/?next=/portal/accounts/bind/">Text message login</a>' in password_page
     assert 'name="username"' in password_page
     assert 'name="mobile"' not in password_page
-    assert '<a href="/portal/login/code/" aria-current="page">Mobile and code</a>' in code_page
+    assert '<a href="/portal/login/code/" aria-current="page">Text message login</a>' in code_page
     assert 'name="mobile"' in code_page
     assert 'name="code"' in code_page
     assert 'name="password"' not in code_page
