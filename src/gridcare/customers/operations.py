@@ -803,6 +803,7 @@ def bind_portal_account(*, portal_user: User, account_no: str, proof: str, now: 
     account_no = account_no.strip()
     proof = proof.strip().upper()
     with transaction.atomic():
+        # Not through visible_to: a portal user has no org scope; the proof is the access check.
         account = Account.objects.select_related("customer").filter(account_no=account_no).first()
         if account is not None and any(matches(account, proof) for matches in ACCOUNT_BINDING_PROOFS):
             return _bind(portal_user=portal_user, account=account, now=now)

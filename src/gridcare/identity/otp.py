@@ -53,11 +53,12 @@ class OneTimeCodeSender(Protocol):
 
 
 class DevOutboxSender:
-    """Writes each message to :class:`~gridcare.identity.models.DevOutboxMessage` (and a log
-    line naming the masked mobile) instead of sending it.
+    """Writes each message to :class:`~gridcare.identity.models.DevOutboxMessage` and to the
+    log (a warning, so the demo's console shows it) instead of sending it.
 
-    For development, demos and tests only. The notifications issue replaces it with the real
-    outbox (SMS gateway with receipts): set ``GRIDCARE_OTP_SENDER`` to that sender.
+    For development, demos and tests only: it keeps the code readable. The notifications issue
+    replaces it with the real outbox (SMS gateway with receipts): set ``GRIDCARE_OTP_SENDER``
+    to that sender.
     """
 
     def send(self, *, mobile: str, message: str, now: datetime) -> None:
@@ -67,9 +68,7 @@ class DevOutboxSender:
             body=message,
             created_at=now,
         )
-        logger.info(
-            "Text message for %s stored in the development outbox (id %s)", stored.recipient_masked, stored.pk
-        )
+        logger.warning("Development outbox, text message to %s: %s", stored.recipient_masked, stored.body)
 
 
 def configured_sender() -> OneTimeCodeSender:

@@ -158,6 +158,7 @@ def account_detail(request: HttpRequest, account_no: str) -> HttpResponse:
     return render(request, "web/portal/account_detail.html", {"account": account})
 
 
+@sensitive_post_parameters("proof")
 @portal_user_required
 def bind_account(request: HttpRequest) -> HttpResponse:
     """Bind an account by its 户号 and the last 6 characters of the holder's ID."""
