@@ -102,11 +102,10 @@ def issue_one_time_code(
     compose: Callable[[str], str] | None,
     delivery: str,
     now: datetime,
-    sender: OneTimeCodeSender | None = None,
 ) -> OneTimeCode:
-    """Store a new code for the normalized ``mobile`` and send ``compose(code)`` to it; with
-    ``compose`` ``None`` nothing is sent (a code nobody receives). ``delivery`` names what was
-    sent for the audit event (``code``, ``notice`` or ``none``)."""
+    """Store a new code for the normalized ``mobile`` and send ``compose(code)`` to it through
+    the configured sender; with ``compose`` ``None`` nothing is sent (a code nobody receives).
+    ``delivery`` names what was sent, for the audit event (``code``, ``notice`` or ``none``)."""
     code = new_code()
     digest = mobile_digest(mobile)
     one_time_code = OneTimeCode.objects.create(
@@ -118,7 +117,7 @@ def issue_one_time_code(
         expires_at=now + CODE_LIFETIME,
     )
     if compose is not None:
-        (sender or configured_sender()).send(mobile=mobile, message=compose(code), now=now)
+        configured_sender().send(mobile=mobile, message=compose(code), now=now)
     record_audit_event(
         actor=None,
         action="issue_one_time_code",
@@ -136,8 +135,8 @@ def redeem_one_time_code(
 
     Refusals raise a :class:`~gridcare.identity.errors.OneTimeCodeRejected` subclass: expired
     (or never requested), used, too many wrong tries, or wrong. A wrong try is counted and
-    audited even though the error is raised, so the count holds when the caller's own
-    transaction rolls back only if it catches the error inside it (see the portal operations).
+    audited before the error is raised; a caller that wraps this in a transaction of its own
+    must catch the error inside it, or the count rolls back (see ``register_portal_user``).
     """
     refusal: OneTimeCodeRejected
     with transaction.atomic():

@@ -4,11 +4,13 @@ stored hashed, single-use, 5 tries, 5 minutes; audited with the mobile masked.""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import pytest
 from django.contrib.auth import authenticate
 from django.utils import timezone, translation
 from portal_login_values import ADDRESS, MOBILE, UNKNOWN_MOBILE, SentCodes
+from pytest_django.fixtures import Settings
 
 from gridcare.audit.models import AuditEvent
 from gridcare.identity import errors
@@ -181,3 +183,27 @@ def test_an_invalid_mobile_is_refused_and_nothing_is_stored(portal_user: User, n
         raised.value.message("en") == "Mobile number 12345 is invalid: it must be 11 digits starting with 1"
     )
     assert (OneTimeCode.objects.count(), DevOutboxMessage.objects.count()) == (0, 0)
+
+
+class RecordingSender:
+    """A sender that keeps what it is asked to send (the setting names it by dotted path)."""
+
+    sent: ClassVar[list[tuple[str, str]]] = []
+
+    def send(self, *, mobile: str, message: str, now: datetime) -> None:
+        RecordingSender.sent.append((mobile, message))
+
+
+def test_codes_go_through_the_sender_the_setting_names(
+    portal_user: User, now: datetime, settings: Settings
+) -> None:
+    settings.GRIDCARE_OTP_SENDER = f"{__name__}.RecordingSender"
+    RecordingSender.sent.clear()
+
+    with translation.override("en"):
+        request_portal_login_code(mobile=MOBILE, client_address=ADDRESS, now=now)
+
+    [(mobile, message)] = RecordingSender.sent
+    assert mobile == MOBILE
+    assert message.startswith("Your GridCare login code is ")
+    assert DevOutboxMessage.objects.count() == 0
