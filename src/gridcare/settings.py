@@ -63,6 +63,16 @@ AUTH_USER_MODEL = "identity.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 
+# Portal (网上营业厅) logins: 户号 + password and mobile + one-time code beside usernames.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "gridcare.customers.portal_auth.PortalAccountPasswordBackend",
+    "gridcare.identity.portal_auth.PortalOneTimeCodeBackend",
+]
+# Who delivers one-time codes (a gridcare.identity.otp.OneTimeCodeSender): the development
+# outbox until the notifications issue brings the real one.
+GRIDCARE_OTP_SENDER = "gridcare.identity.otp.DevOutboxSender"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -323,3 +323,34 @@ __all__ = [
     "StaffUserRequired",
     "StatusEffectiveDateTooEarly",
 ]
+
+
+# --- Portal (网上营业厅) account binding ---------------------------------------------------
+
+
+class BindingProofRejected(GridCareError):
+    # Says nothing about whether the account exists: a stranger must not learn which 户号 are real.
+    code = "binding_proof_rejected"
+    message_zh = "户号与证明信息不匹配。请核对户号，以及户主身份证号或统一社会信用代码的后 6 位"
+    message_en = (
+        "The account number and the proof do not match. Check the account number and the last 6 "
+        "characters of the account holder's resident ID number or unified social credit code"
+    )
+
+
+class AccountAlreadyBound(GridCareError):
+    code = "account_already_bound"
+    message_zh = "户号 {account_no} 已绑定到您的网上营业厅"
+    message_en = "Account {account_no} is already bound to your portal login"
+
+
+class PortalLoginServesOneCustomer(GridCareError):
+    code = "portal_login_serves_one_customer"
+    message_zh = "您的网上营业厅已绑定客户 {customer_name} 的户号，一个登录账号只能绑定一位客户的户号"
+    message_en = (
+        "Your portal login is bound to the accounts of {customer_name}; one login serves the accounts "
+        "of one customer"
+    )
+
+
+__all__ += ["AccountAlreadyBound", "BindingProofRejected", "PortalLoginServesOneCustomer"]

@@ -18,20 +18,23 @@ is a station.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.customers import validators
 from gridcare.customers.errors import (
+    AccountAlreadyBound,
     AccountClosed,
     AccountNumberTaken,
     AccountStatusUnchanged,
     AssignmentStartsTooEarly,
+    BindingProofRejected,
     ChoiceInvalid,
     ContactAlreadyPrimary,
     ContactChannelMissing,
@@ -44,6 +47,7 @@ from gridcare.customers.errors import (
     NoFollowUpPlanned,
     NotKeyAccount,
     NotPortalUser,
+    PortalLoginServesOneCustomer,
     PortalUserAlreadyLinked,
     PrimaryContactExists,
     ReadingRouteCodeTaken,
@@ -82,6 +86,7 @@ from gridcare.customers.rules import (
     check_reading_route,
 )
 from gridcare.identity.models import Role, User, UserKind
+from gridcare.identity.rate_limits import RateLimit, check_rate_limits, record_rate_limit_hit
 from gridcare.kit.ids import make_account_number
 from gridcare.organization.models import OrgLevel, OrgUnit
 from gridcare.organization.operations import reserve_sequence_numbers
@@ -756,11 +761,89 @@ def _local(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
+# --- portal account binding ---------------------------------------------------------------
+
+#: Failed binding attempts a portal user may make per hour.
+BINDING_FAILURES_PER_USER = RateLimit(scope="portal_binding_failure_user", limit=5, window=timedelta(hours=1))
+#: The length of a binding proof: the last characters of the holder's identity number.
+BINDING_PROOF_LENGTH = 6
+#: An attempted 户号 is cut to this length before it is audited (it is whatever the user typed).
+ACCOUNT_NUMBER_AUDIT_LENGTH = 20
+
+
+def _holder_identity_tail_matches(account: Account, proof: str) -> bool:
+    """Whether ``proof`` is the last 6 characters of the account holder's 身份证号 (a person) or
+    统一社会信用代码 (an enterprise)."""
+    customer = account.customer
+    identity_number = customer.id_number if customer.kind == CustomerKind.PERSON else customer.credit_code
+    tail = (identity_number or "").upper()[-BINDING_PROOF_LENGTH:]
+    return len(tail) == BINDING_PROOF_LENGTH and constant_time_compare(tail, proof)
+
+
+#: The proofs a portal user may give that an account is theirs; any one that matches binds.
+#: Hook: the billing issue adds "the amount of the account's last issued bill" here, as a
+#: check taking the account and the proof text.
+ACCOUNT_BINDING_PROOFS: tuple[Callable[[Account, str], bool], ...] = (_holder_identity_tail_matches,)
+
+
+def bind_portal_account(*, portal_user: User, account_no: str, proof: str, now: datetime) -> PortalLink:
+    """Bind the customer holding ``account_no`` to ``portal_user`` (who then sees all of that
+    customer's accounts) when ``proof`` fits one of :data:`ACCOUNT_BINDING_PROOFS`, and audit it.
+
+    A wrong proof, or a 户号 that does not exist, raises the same
+    :class:`~gridcare.customers.errors.BindingProofRejected`, is audited and counts towards
+    :data:`BINDING_FAILURES_PER_USER`; past that limit
+    :class:`~gridcare.identity.errors.RateLimited` is raised before anything is checked. A
+    portal login serves one customer (:class:`PortalLink` is one per user).
+    """
+    if portal_user.kind != UserKind.PORTAL:
+        raise NotPortalUser(field="user", username=portal_user.username)
+    user_key = str(portal_user.pk)
+    check_rate_limits(checks=[(BINDING_FAILURES_PER_USER, user_key)], now=now)
+    account_no = account_no.strip()
+    proof = proof.strip().upper()
+    with transaction.atomic():
+        # Not through visible_to: a portal user has no org scope; the proof is the access check.
+        account = Account.objects.select_related("customer").filter(account_no=account_no).first()
+        if account is not None and any(matches(account, proof) for matches in ACCOUNT_BINDING_PROOFS):
+            return _bind(portal_user=portal_user, account=account, now=now)
+        record_rate_limit_hit(scope=BINDING_FAILURES_PER_USER.scope, key=user_key, now=now)
+        record_audit_event(
+            actor=portal_user,
+            action="refuse_portal_account_binding",
+            target=portal_user,
+            occurred_at=now,
+            changes={"account_no": account_no[:ACCOUNT_NUMBER_AUDIT_LENGTH]},
+        )
+    # Raised after the block commits, so the failed attempt stays counted and audited.
+    raise BindingProofRejected(field="proof")
+
+
+def _bind(*, portal_user: User, account: Account, now: datetime) -> PortalLink:
+    existing = (
+        PortalLink.objects.select_for_update().filter(user=portal_user).select_related("customer").first()
+    )
+    if existing is not None and existing.customer_id == account.customer_id:
+        raise AccountAlreadyBound(field="account_no", account_no=account.account_no)
+    if existing is not None:
+        raise PortalLoginServesOneCustomer(field="account_no", customer_name=existing.customer.name)
+    link = PortalLink.objects.create(user=portal_user, customer=account.customer)
+    record_audit_event(
+        actor=portal_user,
+        action="bind_portal_account",
+        target=account.customer,
+        occurred_at=now,
+        changes={"portal_user": portal_user.username, "account_no": account.account_no},
+    )
+    return link
+
+
 __all__ = [
     "ACCOUNT_NUMBER_SEQUENCE",
     "CUSTOMER_NUMBER_SEQUENCE",
     "add_contact",
     "assign_account_manager",
+    "bind_portal_account",
     "change_account_status",
     "complete_follow_up",
     "create_reading_route",

@@ -30,3 +30,61 @@ class MobileInvalid(GridCareError):
 
 
 __all__ = ["MobileInvalid", "PasswordRejected", "UsernameMissing", "UsernameTaken"]
+
+
+# --- Portal (网上营业厅) logins: rate limits and one-time codes ------------------------------
+
+
+class RateLimited(GridCareError):
+    code = "rate_limited"
+    message_zh = "操作过于频繁，请 {wait_zh}后再试"
+    message_en = "Too many attempts. Try again in {wait_en}."
+
+
+class OneTimeCodeRejected(GridCareError):
+    """A one-time code that does not log in or register; the subclasses say why."""
+
+    code = "one_time_code_rejected"
+    message_zh = "验证码无效，请重新获取"
+    message_en = "The code is not valid. Request a new code."
+
+
+class OneTimeCodeWrong(OneTimeCodeRejected):
+    code = "one_time_code_wrong"
+    message_zh = "验证码不正确，还可再试 {tries_left} 次"
+    message_en = "The code is wrong. Tries left: {tries_left}."
+
+
+class OneTimeCodeAttemptsExhausted(OneTimeCodeRejected):
+    code = "one_time_code_attempts_exhausted"
+    message_zh = "验证码错误次数过多，已经失效，请重新获取"
+    message_en = "Too many wrong tries: this code no longer works. Request a new code."
+
+
+class OneTimeCodeExpired(OneTimeCodeRejected):
+    code = "one_time_code_expired"
+    message_zh = "验证码已过期或尚未获取，请重新获取"
+    message_en = "The code has expired or was never requested. Request a new code."
+
+
+class OneTimeCodeUsed(OneTimeCodeRejected):
+    code = "one_time_code_used"
+    message_zh = "验证码已使用过，请重新获取"
+    message_en = "This code has already been used. Request a new code."
+
+
+class MobileAlreadyRegistered(GridCareError):
+    code = "mobile_already_registered"
+    message_zh = "手机号 {mobile} 已注册网上营业厅，请直接登录"
+    message_en = "Mobile {mobile} already has a portal login. Log in instead."
+
+
+__all__ += [
+    "MobileAlreadyRegistered",
+    "OneTimeCodeAttemptsExhausted",
+    "OneTimeCodeExpired",
+    "OneTimeCodeRejected",
+    "OneTimeCodeUsed",
+    "OneTimeCodeWrong",
+    "RateLimited",
+]

@@ -37,6 +37,7 @@ def test_unlinked_portal_user_sees_an_empty_state(client: Client, world: World, 
     assert response.status_code == 200
     assert list(response.context["accounts"]) == []
     assert 'class="empty-state"' in response.content.decode()
+    assert '<a class="button button--secondary" href="/portal/accounts/bind/">' in response.content.decode()
 
 
 def test_portal_login_page_has_its_own_layout(client: Client, db: None) -> None:

@@ -1,29 +1,140 @@
-"""Portal (网上营业厅) pages: login and the customer's home with their accounts.
+"""Portal (网上营业厅) pages: the two logins, self-registration, binding an account, and the
+customer's accounts.
 
-A shell for later issues (bills, payments, service requests).
+Every page a customer reads is scoped to the customer their login is bound to
+(:func:`gridcare.customers.queries.accounts_of_portal_user`): another customer's 户号 in a URL
+is a 404.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from gridcare.customers import queries as customer_queries
+from gridcare.customers.operations import bind_portal_account
 from gridcare.identity.access import portal_user_required
-from gridcare.web.forms import PortalAuthenticationForm
+from gridcare.identity.errors import (
+    MobileAlreadyRegistered,
+    MobileInvalid,
+    OneTimeCodeRejected,
+    PasswordRejected,
+    RateLimited,
+)
+from gridcare.identity.otp import mask_mobile
+from gridcare.identity.portal_auth import (
+    ONE_TIME_CODE_BACKEND,
+    register_portal_user,
+    request_portal_login_code,
+    request_portal_registration_code,
+)
+from gridcare.kit.errors import GridCareError
+from gridcare.web.portal.forms import (
+    BindAccountForm,
+    PortalCodeLoginForm,
+    PortalPasswordLoginForm,
+    PortalRegistrationForm,
+    client_address,
+    error_text,
+)
 from gridcare.web.views import LogoutWithNoticeView
 
 
+def _code_sent_notice(mobile: str) -> str:
+    # The same words whether or not the mobile has a login: nobody learns which mobiles do.
+    return _(
+        "If %(mobile)s can receive our messages, a 6-digit code is on its way. It is valid for 5 minutes."
+    ) % {"mobile": mask_mobile(mobile)}
+
+
 class PortalLoginView(LoginView):
-    form_class = PortalAuthenticationForm
+    """Account number (户号) or username + password."""
+
+    form_class = PortalPasswordLoginForm
     template_name = "web/portal/login.html"
     redirect_authenticated_user = True
     next_page = "portal:home"
+    extra_context = {"login_method": "password"}
+
+
+class PortalCodeLoginView(LoginView):
+    """Mobile + one-time code: "Send me a code" posts the mobile, "Log in" posts both."""
+
+    # LoginView only needs form.get_user(), which this form has.
+    form_class = PortalCodeLoginForm  # type: ignore[assignment]
+    template_name = "web/portal/login.html"
+    redirect_authenticated_user = True
+    next_page = "portal:home"
+    extra_context = {"login_method": "code"}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form: Any = self.get_form()  # a PortalCodeLoginForm; LoginView's types say AuthenticationForm
+        if not form.is_valid():
+            return self.form_invalid(form)
+        if form.wants_code:
+            return self.send_code(form)
+        return self.form_valid(form)
+
+    def send_code(self, form: PortalCodeLoginForm) -> HttpResponse:
+        mobile = form.cleaned_data["mobile"]
+        try:
+            request_portal_login_code(
+                mobile=mobile, client_address=client_address(self.request), now=timezone.now()
+            )
+        except RateLimited as refusal:
+            form.add_error(None, error_text(refusal))
+        else:
+            messages.info(self.request, _code_sent_notice(mobile))
+        return self.render_to_response(self.get_context_data(form=form))
 
 
 class PortalLogoutView(LogoutWithNoticeView):
     next_page = "portal:login"
+
+
+@sensitive_post_parameters("password1", "password2", "code")
+def register(request: HttpRequest) -> HttpResponseBase:
+    """Self-registration: mobile + one-time code + password; then the customer binds accounts."""
+    if request.user.is_authenticated:
+        return redirect("portal:home")
+    form = PortalRegistrationForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        mobile = form.cleaned_data["mobile"]
+        if form.wants_code:
+            try:
+                request_portal_registration_code(
+                    mobile=mobile, client_address=client_address(request), now=timezone.now()
+                )
+            except RateLimited as refusal:
+                form.add_error(None, error_text(refusal))
+            else:
+                messages.info(request, _code_sent_notice(mobile))
+        else:
+            try:
+                user = register_portal_user(
+                    mobile=mobile,
+                    code=form.cleaned_data["code"],
+                    password=form.cleaned_data["password1"],
+                    now=timezone.now(),
+                )
+            except (OneTimeCodeRejected, PasswordRejected, MobileAlreadyRegistered, MobileInvalid) as error:
+                form.add_error(error.field, error_text(error))
+            else:
+                login(request, user, backend=ONE_TIME_CODE_BACKEND)
+                messages.success(
+                    request, _("Your login is ready. Bind your electricity account to see it here.")
+                )
+                return redirect("portal:bind_account")
+    return render(request, "web/portal/register.html", {"form": form})
 
 
 @portal_user_required
@@ -35,3 +146,37 @@ def home(request: HttpRequest) -> HttpResponse:
         "accounts": customer_queries.accounts_of_portal_user(user=user),
     }
     return render(request, "web/portal/home.html", context)
+
+
+@portal_user_required
+def account_detail(request: HttpRequest, account_no: str) -> HttpResponse:
+    """One of the customer's accounts; any other 户号 is a 404."""
+    account = get_object_or_404(
+        customer_queries.accounts_of_portal_user(user=request.user).select_related("customer"),
+        account_no=account_no,
+    )
+    return render(request, "web/portal/account_detail.html", {"account": account})
+
+
+@sensitive_post_parameters("proof")
+@portal_user_required
+def bind_account(request: HttpRequest) -> HttpResponse:
+    """Bind an account by its 户号 and the last 6 characters of the holder's ID."""
+    form = BindAccountForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = bind_portal_account(
+                portal_user=request.user,  # type: ignore[arg-type]
+                account_no=form.cleaned_data["account_no"],
+                proof=form.cleaned_data["proof"],
+                now=timezone.now(),
+            )
+        except GridCareError as error:
+            form.add_error(None, error_text(error))
+        else:
+            messages.success(
+                request,
+                _("Your login is now bound to the accounts of %(name)s.") % {"name": link.customer.name},
+            )
+            return redirect("portal:home")
+    return render(request, "web/portal/bind_account.html", {"form": form})

@@ -1,0 +1,40 @@
+"""Fixtures of the portal login tests: a portal user with a mobile, and readers of what the
+development outbox "sent"."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from gridcare.identity.models import DevOutboxMessage, User
+from gridcare.identity.operations import create_portal_user
+from gridcare.identity.otp import mobile_digest
+
+# pytest's importlib mode puts no test folder on sys.path; the test modules import the shared
+# values from portal_login_values.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from portal_login_values import MOBILE, PASSWORD
+
+
+@pytest.fixture
+def portal_user(db: None, now: datetime, fast_password_hasher: None) -> User:
+    return create_portal_user(username="zhangsan", password=PASSWORD, mobile=MOBILE, actor=None, now=now)
+
+
+@pytest.fixture
+def sent_codes(db: None) -> Callable[[str], list[str]]:
+    """``sent_codes(mobile)`` → the 6-digit codes in the messages sent to ``mobile``, oldest first."""
+
+    def codes(mobile: str) -> list[str]:
+        bodies = DevOutboxMessage.objects.filter(recipient_digest=mobile_digest(mobile)).values_list(
+            "body", flat=True
+        )
+        return [match.group(0) for body in bodies for match in [re.search(r"\b[0-9]{6}\b", body)] if match]
+
+    return codes
