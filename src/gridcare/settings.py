@@ -20,7 +20,7 @@ PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("GRIDCARE_VAR_DIR", PROJECT_DIR / "var"))
 
 DEBUG = os.environ.get("GRIDCARE_DEBUG", "1") == "1"
-_DEMO_SECRET_KEY = "gridcare-demo-insecure-key-change-me"
+_DEMO_SECRET_KEY = "gridcare-demo-insecure-key-change-me"  # public demo key, refused unless DEBUG  # nosec B105
 SECRET_KEY = os.environ.get("GRIDCARE_SECRET_KEY", _DEMO_SECRET_KEY)
 if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
     # The demo key is public: a production server must never sign sessions with it.
