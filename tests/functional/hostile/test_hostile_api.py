@@ -2,9 +2,9 @@
 HTML), and never a server error.
 
 LEAD, AT MERGE: the API is built on another branch. This module skips itself while nothing is
-mounted under api/; once the API is, it runs: check the two endpoint paths below against the API's account list and
-detail endpoints (and the auth the API expects: a session login is assumed) and remove nothing
-else — the assertions are the contract.
+mounted under api/; once the API is, it runs: check the two endpoint paths below against the
+API's account list and detail endpoints (and the auth the API expects: a session login is
+assumed) and change nothing else — the assertions are the contract.
 """
 
 from __future__ import annotations
