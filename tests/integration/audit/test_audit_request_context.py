@@ -21,7 +21,14 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 
 from gridcare.__main__ import main as gridcare_main
-from gridcare.audit.chain import CURRENT_CHAIN_FORMAT, GENESIS_HASH, LEGACY_CHAIN_FORMAT, event_hash
+from gridcare.audit.chain import (
+    CURRENT_CHAIN_FORMAT,
+    GENESIS_HASH,
+    LEGACY_CHAIN_FORMAT,
+    LegacyFormatCannotHoldContext,
+    canonical_form,
+    event_hash,
+)
 from gridcare.audit.context import RequestIdLogFilter, audit_context, current_audit_context
 from gridcare.audit.models import AuditChainHead, AuditEvent
 from gridcare.audit.operations import CHAIN_HEAD_ID, record_audit_event
@@ -435,3 +442,39 @@ def test_the_migration_keeps_existing_rows_verifiable_and_the_table_append_only(
     assert verify_audit_chain().sequence == 2
     with pytest.raises(DatabaseError, match="audit events are append-only"), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditevent SET action = 'forged'")
+
+
+# --- the canonical form of format 2 (pure) -------------------------------------------------------
+
+FORMAT_2_FIELDS: dict[str, Any] = {
+    "occurred_at": datetime.fromisoformat("2025-03-10T09:30:00+08:00"),
+    "actor_id": 7,
+    "action": "update_customer",
+    "object_type": "customers.customer",
+    "object_id": "42",
+    "org_unit_id": 3,
+    "changes": {"name": ["张三", "李四"]},
+    "previous_hash": GENESIS_HASH,
+    "acting_org_unit_id": 2,
+    "request_id": "req-12345678",
+    "source": "http",
+}
+
+
+def test_format_2_hashes_the_context_after_the_format_1_fields() -> None:
+    form = canonical_form(**FORMAT_2_FIELDS, ip_address="2001:0db8:0000::0001", chain_format=2)
+
+    assert (
+        form
+        == (
+            '[2,"2025-03-10T01:30:00.000000+00:00","7","update_customer","customers.customer","42","3",'
+            '{"name":["张三","李四"]},"' + GENESIS_HASH + '","2","req-12345678","2001:db8::1","http"]'
+        ).encode()
+    )
+
+
+def test_format_1_cannot_hold_a_context_and_unknown_formats_are_refused() -> None:
+    with pytest.raises(LegacyFormatCannotHoldContext):
+        canonical_form(**FORMAT_2_FIELDS, chain_format=1)
+    with pytest.raises(ValueError, match="Unknown audit chain format: 3"):
+        canonical_form(**FORMAT_2_FIELDS, chain_format=3)
