@@ -141,6 +141,8 @@ def test_an_unreachable_service_skips_with_a_clear_line(tmp_path: Path) -> None:
     # A proxy on a closed local port: every request to the service fails to connect.
     environment = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
     environment.pop("NO_PROXY", None)
+    # An empty cache: an answer cached by an earlier online run would be used without the network.
+    environment["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     environment.pop("no_proxy", None)
 
     completed = subprocess.run(  # noqa: S603 - this repository's script
