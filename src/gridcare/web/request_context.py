@@ -65,8 +65,10 @@ def client_ip_address(
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address in ``text``, without an IPv6 zone (``fe80::1%eth0``), which the database's
+    address column cannot hold; ``None`` when ``text`` is no address."""
     try:
-        return ipaddress.ip_address(text.strip())
+        return ipaddress.ip_address(text.strip().split("%", 1)[0])
     except ValueError:
         return None
 

@@ -148,6 +148,7 @@ def test_forwarded_for_is_believed_from_a_trusted_proxy(auditor_client: Client, 
         ("192.0.2.10", "203.0.113.7", "192.0.2.10"),
         ("", "203.0.113.7", None),
         ("unix-socket", "", None),
+        ("fe80::1%eth0", "", "fe80::1"),
     ],
 )
 def test_client_ip_address_rules(remote_addr: str, forwarded_for: str, expected: str | None) -> None:
@@ -238,6 +239,20 @@ def test_a_gridcare_command_records_its_name_as_source(
     )
     assert current_audit_context().source == ""
     verify_audit_chain()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ip_address", ["2001:DB8:0:0::7", "::ffff:192.0.2.1", "192.0.2.1"])
+def test_any_written_form_of_an_address_verifies_after_the_database_round_trip(
+    org_tree: Any, now: datetime, ip_address: str
+) -> None:
+    with audit_context(source="http", request_id="req-12345678", ip_address=ip_address):
+        event = record_audit_event(actor=None, action="x", target=org_tree.station, occurred_at=now)
+
+    assert verify_audit_chain().hash == event.hash
+    assert ipaddress.ip_address(AuditEvent.objects.get(pk=event.pk).ip_address) == ipaddress.ip_address(
+        ip_address
+    )
 
 
 @pytest.mark.django_db
