@@ -86,7 +86,7 @@ test: setup lint typecheck contracts security pytest-sqlite pytest-postgres
 # bandit on src/ (medium and high findings fail; config in pyproject.toml [tool.bandit]), and
 # pip-audit of exactly the locked packages, which fails on a vulnerability not accepted in
 # security/dependency-audit-allowlist.toml and prints "skipped: offline" when the vulnerability
-# service cannot be reached. About 3 s and 5 s.
+# service cannot be reached. Each takes 3–7 s.
 security: bandit dependency-audit
 
 bandit: $(VENV)/.synced
