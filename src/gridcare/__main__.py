@@ -11,7 +11,12 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridcare.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from gridcare.audit.context import audit_context, command_source
+
+    # Audit events the command records name it as their source (no request id, no IP).
+    command_name = sys.argv[1] if len(sys.argv) > 1 else "help"
+    with audit_context(source=command_source(command_name)):
+        execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

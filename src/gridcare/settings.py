@@ -7,6 +7,7 @@ and PostgreSQL production: ``DATABASE_URL`` (default: SQLite in ``var/``),
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -19,7 +20,7 @@ PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("GRIDCARE_VAR_DIR", PROJECT_DIR / "var"))
 
 DEBUG = os.environ.get("GRIDCARE_DEBUG", "1") == "1"
-_DEMO_SECRET_KEY = "gridcare-demo-insecure-key-change-me"
+_DEMO_SECRET_KEY = "gridcare-demo-insecure-key-change-me"  # public demo key, refused unless DEBUG  # nosec B105
 SECRET_KEY = os.environ.get("GRIDCARE_SECRET_KEY", _DEMO_SECRET_KEY)
 if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
     # The demo key is public: a production server must never sign sessions with it.
@@ -45,6 +46,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so everything after it (logins, lockouts, audit events, log lines) sees the
+    # request id and client IP (issue 3 hardening).
+    "gridcare.web.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -147,6 +151,32 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every line carries the request id (or "-"), matching the X-Request-ID response header
+    # and the audit events of the same request.
+    "filters": {"request_id": {"()": "gridcare.audit.context.RequestIdLogFilter"}},
+    "formatters": {
+        "with_request_id": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "with_request_id",
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# --- Request context (issue 3 hardening) -------------------------------------------------------
+# Reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For header
+# is believed for the client IP recorded in the audit log; empty: the peer address is the client.
+GRIDCARE_TRUSTED_PROXIES = [
+    entry.strip() for entry in os.environ.get("GRIDCARE_TRUSTED_PROXIES", "").split(",") if entry.strip()
+]
+for _proxy in GRIDCARE_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"GRIDCARE_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from _error

@@ -55,6 +55,23 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
     previous_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64)
+    # --- request context (issue 3 hardening): where the change came from --------------------
+    # The format the row's hash was taken in (see gridcare.audit.chain): 1 for rows written
+    # before these columns existed, which hold no request context.
+    chain_format = models.PositiveSmallIntegerField(_("chain format"), default=1)
+    # The actor's own org unit when the event was recorded (org_unit is the record's).
+    acting_org_unit = models.ForeignKey(
+        "organization.OrgUnit",
+        verbose_name=_("acting org unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # "http" for a web request, "command:<name>" for a gridcare command; empty when unknown.
+    source = models.CharField(_("source"), max_length=100, blank=True)
 
     # Events without an org unit (org tree changes, portal users) are visible to superusers only.
     objects = AuditEventQuerySet.as_manager()

@@ -10,7 +10,8 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 
 from gridcare.audit import queries
-from gridcare.audit.chain import GENESIS_HASH, event_hash
+from gridcare.audit.chain import CURRENT_CHAIN_FORMAT, GENESIS_HASH, event_hash
+from gridcare.audit.context import current_audit_context
 from gridcare.audit.models import AuditChainHead, AuditEvent
 
 #: The primary key of the one chain-head row.
@@ -34,7 +35,11 @@ def record_audit_event(
 
     An event about no stored row (a failed login for an unknown username, an export) passes
     ``target=None`` and names the object with ``object_type``, ``object_id`` and ``org_unit_id``
-    instead; those three are refused alongside a ``target``."""
+    instead; those three are refused alongside a ``target``.
+
+    The event also records the actor's own org unit at this moment and, from
+    :func:`~gridcare.audit.context.current_audit_context`, the request id, client IP and source
+    (``http``, ``command:<name>``) of the work that made the change."""
     object_type, object_id, org_unit_id = _described_object(
         target=target, object_type=object_type, object_id=object_id, org_unit_id=org_unit_id
     )
@@ -52,6 +57,14 @@ def record_audit_event(
         sequence=head.sequence + 1,
         previous_hash=head.hash,
     )
+    # --- request context: where the change came from ----------------------------------------
+    context = current_audit_context()
+    event.chain_format = CURRENT_CHAIN_FORMAT
+    event.acting_org_unit_id = getattr(actor, "org_unit_id", None) if event.actor else None
+    event.request_id = context.request_id
+    event.ip_address = context.ip_address
+    event.source = context.source
+    # ------------------------------------------------------------------------------------------
     event.hash = event_hash(
         occurred_at=event.occurred_at,
         actor_id=event.actor_id,
@@ -61,6 +74,11 @@ def record_audit_event(
         org_unit_id=event.org_unit_id,
         changes=event.changes,
         previous_hash=event.previous_hash,
+        chain_format=event.chain_format,
+        acting_org_unit_id=event.acting_org_unit_id,
+        request_id=event.request_id,
+        ip_address=event.ip_address,
+        source=event.source,
     )
     event.save(force_insert=True)
     head.sequence, head.hash = event.sequence, event.hash

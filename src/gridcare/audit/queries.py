@@ -28,6 +28,11 @@ _CHAINED_FIELDS = (
     "changes",
     "previous_hash",
     "hash",
+    "chain_format",
+    "acting_org_unit_id",
+    "request_id",
+    "ip_address",
+    "source",
 )
 
 
@@ -69,18 +74,20 @@ def search_audit_events(
     object_type: str = "",
     object_id: str = "",
     action: str = "",
+    request_id: str = "",
     occurred_from: datetime | None = None,
     occurred_before: datetime | None = None,
     through_sequence: int | None = None,
 ) -> QuerySet[AuditEvent]:
-    """The audit events ``user`` may see, newest first, with their actor and org unit: those
-    matching every filter given (exact actor username, object type, object id and action;
-    ``occurred_from`` ≤ time < ``occurred_before``; sequence ≤ ``through_sequence``)."""
+    """The audit events ``user`` may see, newest first, with their actor and org units: those
+    matching every filter given (exact actor username, object type, object id, action and
+    request id; ``occurred_from`` ≤ time < ``occurred_before``; sequence ≤ ``through_sequence``)."""
     exact_filters = {
         "actor__username": actor_username,
         "object_type": object_type,
         "object_id": object_id,
         "action": action,
+        "request_id": request_id,
     }
     events = AuditEvent.objects.visible_to(user).filter(
         **{lookup: value for lookup, value in exact_filters.items() if value}
@@ -91,4 +98,4 @@ def search_audit_events(
         events = events.filter(occurred_at__lt=occurred_before)
     if through_sequence is not None:
         events = events.filter(sequence__lte=through_sequence)
-    return events.select_related("actor", "org_unit").order_by("-occurred_at", "-sequence")
+    return events.select_related("actor", "org_unit", "acting_org_unit").order_by("-occurred_at", "-sequence")

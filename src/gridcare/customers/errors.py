@@ -61,6 +61,15 @@ class FieldTooLong(GridCareError):
     message_en = "The {label_en} takes at most {max_length} characters, got {length}"
 
 
+class TextHasControlCharacter(GridCareError):
+    code = "text_has_control_character"
+    message_zh = "{label_zh}第 {position} 个字符是不可见的控制字符 {code_point}，请删除后重试"
+    message_en = (
+        "The {label_en} holds the invisible control character {code_point} at position {position}; "
+        "remove it and try again"
+    )
+
+
 class ChoiceInvalid(GridCareError):
     code = "choice_invalid"
     message_zh = "{label_zh} {value} 无效，可选值：{allowed}"
@@ -322,6 +331,7 @@ __all__ = [
     "StaffOutsideOrgUnit",
     "StaffUserRequired",
     "StatusEffectiveDateTooEarly",
+    "TextHasControlCharacter",
 ]
 
 

@@ -57,6 +57,7 @@ from gridcare.customers.errors import (
     StaffOutsideOrgUnit,
     StaffUserRequired,
     StatusEffectiveDateTooEarly,
+    TextHasControlCharacter,
 )
 from gridcare.customers.masking import mask_id_number
 from gridcare.customers.models import (
@@ -88,6 +89,7 @@ from gridcare.customers.rules import (
 from gridcare.identity.models import Role, User, UserKind
 from gridcare.identity.rate_limits import RateLimit, check_rate_limits, record_rate_limit_hit
 from gridcare.kit.ids import make_account_number
+from gridcare.kit.text import first_forbidden_character
 from gridcare.organization.models import OrgLevel, OrgUnit
 from gridcare.organization.operations import reserve_sequence_numbers
 
@@ -709,11 +711,17 @@ def complete_follow_up(*, entry: ContactLogEntry, actor: User | None, now: datet
 
 
 def _text(model: type[models.Model], field: str, value: str, *, label: str, required: bool = False) -> str:
-    """``value`` stripped, refused when required and blank or longer than the column."""
+    """``value`` stripped, refused when required and blank, when it holds a control character
+    (see :mod:`gridcare.kit.text`) or when longer than the column."""
     value = value.strip()
     label_zh, label_en = LABELS[label]
     if required and not value:
         raise RequiredFieldMissing(field=field, label_zh=label_zh, label_en=label_en)
+    forbidden = first_forbidden_character(value)
+    if forbidden is not None:
+        raise TextHasControlCharacter(
+            field=field, label_zh=label_zh, label_en=label_en, position=forbidden[0], code_point=forbidden[1]
+        )
     column = model._meta.get_field(field)
     max_length = column.max_length if isinstance(column, models.Field) else None
     if max_length is not None and len(value) > max_length:

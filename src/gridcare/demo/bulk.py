@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import pickle
+import pickle  # only unpickles the bytes its own parent process pickled  # nosec B403
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -101,7 +101,7 @@ class BulkWriter:
                     copy.write_row(row)
         else:
             placeholders = ", ".join("?" for _ in table.columns)
-            statement = f"INSERT INTO {quote(table.table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+            statement = f"INSERT INTO {quote(table.table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 -- quoted names, bound values  # nosec B608
             cursor = raw.cursor()
             try:
                 cursor.executemany(statement, completed)
@@ -296,7 +296,7 @@ def _produce_into(produce: str, argument: bytes, queue: Any) -> None:
         # Set Django up before unpickling: the argument's classes live in modules with models.
         django.setup()
         gc.disable()  # see cyclic_gc_paused
-        for item in import_string(produce)(pickle.loads(argument)):  # noqa: S301 - our own parent's bytes
+        for item in import_string(produce)(pickle.loads(argument)):  # noqa: S301 - our own parent's bytes  # nosec B301
             queue.put(("item", item))
         queue.put(("done", None))
     except BaseException:  # the parent raises it, with this traceback

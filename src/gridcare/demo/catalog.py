@@ -14,7 +14,7 @@ from gridcare.identity.models import Role
 from gridcare.organization.models import AreaType, OrgLevel
 
 #: The password of every demo login. Printed by ``gridcare demo_logins``; never use it elsewhere.
-DEMO_PASSWORD = "gridcare-demo"  # noqa: S105 - a published demo password, not a secret
+DEMO_PASSWORD = "gridcare-demo"  # noqa: S105 - a published demo password, not a secret  # nosec B105
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ class Draws:
     """One named stream of draws of a seeded run."""
 
     def __init__(self, *, seed: int, stream: str) -> None:
-        generator = random.Random(f"{seed}/{stream}")  # noqa: S311 - synthetic demo data, not secrets
+        generator = random.Random(f"{seed}/{stream}")  # noqa: S311 - synthetic demo data, not secrets  # nosec B311
         self.fraction = generator.random
         self.uniform = generator.uniform
         self.lognormal = generator.lognormvariate

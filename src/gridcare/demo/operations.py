@@ -260,7 +260,7 @@ def _create_staff(
 ) -> dict[str, User]:
     """The role groups and one demo login per role (plus the superuser), with Chinese names."""
     ensure_role_groups()
-    names = random.Random(f"{seed}/staff")  # noqa: S311 - demo names, not secrets
+    names = random.Random(f"{seed}/staff")  # noqa: S311 - demo names, not secrets  # nosec B311
     users = {}
     for spec in catalog.DEMO_STAFF:
         users[spec.username] = create_staff_user(

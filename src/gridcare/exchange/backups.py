@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # runs pg_dump and pg_restore with argument lists, never a shell  # nosec B404
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
@@ -268,7 +268,7 @@ def _dump_postgresql(*, database: DatabaseSettings, output: Path) -> tuple[dict[
         with conn.transaction(), conn.cursor() as cursor:
             cursor.execute("SELECT pg_export_snapshot()")
             row = cursor.fetchone()
-            assert row is not None  # noqa: S101 -- pg_export_snapshot always returns one row
+            assert row is not None  # noqa: S101 -- pg_export_snapshot always returns one row  # nosec B101
             facts = _snapshot_facts(cursor, vendor="postgresql")
             _run_tool(
                 "pg_dump",
@@ -345,7 +345,7 @@ def _run_tool(
     if tool == "pg_restore":
         # pg_restore prints SQL instead of restoring unless --dbname is given; the name is no secret.
         command += [f"--dbname={dbname}", str(path)]
-    completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)  # noqa: S603
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)  # noqa: S603 -- a found tool, an argument list, no shell  # nosec B603
     if completed.returncode != 0:
         raise BackupToolFailed(
             tool=tool, returncode=completed.returncode, stderr=completed.stderr.strip()[-2000:]
@@ -369,7 +369,7 @@ def _snapshot_facts(cursor: Any, *, vendor: str) -> tuple[dict[str, int], AuditH
     tables = _table_names(cursor, vendor=vendor)
     counts: dict[str, int] = {}
     for table in tables:
-        cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 -- quoted catalog name
+        cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 -- quoted catalog name  # nosec B608
         counts[table] = int(cursor.fetchone()[0])
     return counts, _audit_head(cursor, tables=tables, vendor=vendor)
 
@@ -403,7 +403,7 @@ def _audit_head(cursor: Any, *, tables: list[str], vendor: str) -> AuditHead | N
     hash_column = "NULL"
     if hash_field is not None and hash_field.column in _column_names(cursor, table=table, vendor=vendor):
         hash_column = _quote(hash_field.column)
-    cursor.execute(f"SELECT id, {hash_column} FROM {_quote(table)} ORDER BY id DESC LIMIT 1")  # noqa: S608
+    cursor.execute(f"SELECT id, {hash_column} FROM {_quote(table)} ORDER BY id DESC LIMIT 1")  # noqa: S608 -- quoted catalog names  # nosec B608
     row = cursor.fetchone()
     if row is None:
         return None

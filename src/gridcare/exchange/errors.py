@@ -69,6 +69,12 @@ class TextTooLong(GridCareError):
     message_en = "Too long: at most {max_length} characters."
 
 
+class TextHasControlCharacter(GridCareError):
+    code = "text_has_control_character"
+    message_zh = "第 {position} 个字符是不可见的控制字符 {code_point}，请删除后重试。"
+    message_en = "Character {position} is the invisible control character {code_point}; remove it."
+
+
 class ChoiceInvalid(GridCareError):
     code = "choice_invalid"
     message_zh = "“{value}”不是可选值；可选：{allowed}"
@@ -247,6 +253,7 @@ __all__ = [
     "OrgUnitRequired",
     "ReferenceNotFound",
     "StatusBeforeOpening",
+    "TextHasControlCharacter",
     "TextTooLong",
     "ValueRequired",
     "ValueTaken",

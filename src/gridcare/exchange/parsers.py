@@ -37,10 +37,12 @@ from gridcare.exchange.errors import (
     NumberNegative,
     NumberOutOfRange,
     NumberTooPrecise,
+    TextHasControlCharacter,
     TextTooLong,
 )
 from gridcare.kit.decimals import read_written_number
 from gridcare.kit.energy import parse_energy
+from gridcare.kit.text import first_forbidden_character
 
 #: Business time: a date and time written without an offset is local time here.
 BUSINESS_TIME_ZONE = ZoneInfo("Asia/Shanghai")
@@ -52,14 +54,18 @@ _INTEGER = re.compile(r"[-+]?\d+")
 
 @dataclass(frozen=True)
 class Text:
-    """Free text up to ``max_length`` characters, surrounding spaces removed; ``check`` (one of the
-    shared validators, e.g. ``validate_id_number``) may refuse or normalize it."""
+    """Free text up to ``max_length`` characters, surrounding spaces removed, without control
+    characters (see :mod:`gridcare.kit.text`); ``check`` (one of the shared validators, e.g.
+    ``validate_id_number``) may refuse or normalize it."""
 
     max_length: int
     check: Callable[[str], str] | None = None
 
     def parse(self, text: str) -> str:
         value = text.strip()
+        forbidden = first_forbidden_character(value)
+        if forbidden is not None:
+            raise TextHasControlCharacter(position=forbidden[0], code_point=forbidden[1])
         if self.check is not None:
             value = self.check(value)
         if len(value) > self.max_length:

@@ -61,6 +61,12 @@ class AuditLogFilterForm(forms.Form):
     action = forms.CharField(
         label=_("Action"), required=False, max_length=64, help_text=_("For example login_failed")
     )
+    request_id = forms.CharField(
+        label=_("Request id"),
+        required=False,
+        max_length=64,
+        help_text=_("The X-Request-ID of one web request"),
+    )
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -214,6 +214,11 @@ def test_rows_show_local_time_actor_object_unit_and_changes(scene: Scene, client
             "3701000001",
             "解放路供电所",
             '{"name":["=HYPERLINK(\\"x\\")","张三, 李四"]}',
+            # Recorded outside a request: the acting unit only, no request id, IP or source.
+            "解放路供电所",
+            "",
+            "",
+            "",
         ]
     ]
 
@@ -271,12 +276,13 @@ def test_csv_download_holds_exactly_the_filtered_rows(scene: Scene, client_for) 
     assert response["Content-Disposition"].startswith('attachment; filename="audit-log-')
     changed, failed = scene.events[1], scene.events[2]
     assert b"".join(response.streaming_content).decode("utf-8") == (
-        "\ufeffTime,Sequence,Actor,Action,Object type,Object id,Org unit,Changes\r\n"
+        "\ufeffTime,Sequence,Actor,Action,Object type,Object id,Org unit,Changes,"
+        "Acting org unit,Request id,IP address,Source\r\n"
         f"2025-03-10 23:59:59,{failed.sequence},,login_failed,identity.user,,市中区供电中心,"
-        '"{""username"":""-nobody""}"\r\n'
+        '"{""username"":""-nobody""}",,,,\r\n'
         f"2025-03-10 00:00:00,{changed.sequence},reader,change_account,customers.account,3701000001,"
         "解放路供电所,"
-        '"{""name"":[""=HYPERLINK(\\""x\\"")"",""张三, 李四""]}"\r\n'
+        '"{""name"":[""=HYPERLINK(\\""x\\"")"",""张三, 李四""]}",解放路供电所,,,\r\n'
     )
 
 

@@ -25,9 +25,10 @@ Tamper = Callable[[str, list[Any]], None]
 
 
 def _expected_hash(event: AuditEvent) -> str:
-    """The documented canonical form, rebuilt here from the stored row."""
+    """The documented canonical form (format 2), rebuilt here from the stored row."""
     canonical = json.dumps(
         [
+            2,
             event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
             None if event.actor_id is None else str(event.actor_id),
             event.action,
@@ -36,6 +37,10 @@ def _expected_hash(event: AuditEvent) -> str:
             None if event.org_unit_id is None else str(event.org_unit_id),
             event.changes,
             event.previous_hash,
+            None if event.acting_org_unit_id is None else str(event.acting_org_unit_id),
+            event.request_id,
+            event.ip_address,
+            event.source,
         ],
         sort_keys=True,
         separators=(",", ":"),

@@ -89,6 +89,7 @@ def _search_filters(cleaned_data: dict[str, Any]) -> dict[str, Any]:
         "object_type": cleaned_data["object_type"],
         "object_id": cleaned_data["object_id"],
         "action": cleaned_data["action"],
+        "request_id": cleaned_data["request_id"],
         "occurred_from": local_midnight(date_from) if date_from else None,
         "occurred_before": local_midnight(date_to + timedelta(days=1)) if date_to else None,
     }
@@ -104,12 +105,17 @@ def _header() -> Sequence[str]:
         _("Object id"),
         _("Org unit"),
         _("Changes"),
+        _("Acting org unit"),
+        _("Request id"),
+        _("IP address"),
+        _("Source"),
     ]
 
 
 def _row_cells(event: AuditEvent) -> list[Cell]:
     """One event as the cells the page and the CSV show: local time, sequence, actor's
-    username, action, object type and id, org unit name and the changes as compact JSON."""
+    username, action, object type and id, org unit name, the changes as compact JSON, and where
+    the change came from: the actor's org unit name, request id, IP address and source."""
     return [
         f"{timezone.localtime(event.occurred_at):%Y-%m-%d %H:%M:%S}",
         event.sequence,
@@ -119,4 +125,8 @@ def _row_cells(event: AuditEvent) -> list[Cell]:
         event.object_id,
         event.org_unit.name if event.org_unit else "",
         json.dumps(event.changes, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        event.acting_org_unit.name if event.acting_org_unit else "",
+        event.request_id,
+        event.ip_address or "",
+        event.source,
     ]
