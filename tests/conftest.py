@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from gridcare.identity.mfa import TOTP_DEVICE_NAME
 from gridcare.identity.permissions import requires_mfa
@@ -16,7 +16,7 @@ LogIn = Callable[[Client, Any], Client]
 
 
 @pytest.fixture(autouse=True)
-def passwords_do_not_expire_by_age(settings: SettingsWrapper) -> None:
+def passwords_do_not_expire_by_age(settings: Settings) -> None:
     """Test users are created at fixed past dates, so by the real clock the pages read every
     password would be past the 90-day maximum age; tests of expiry set their own maximum."""
     settings.GRIDCARE_PASSWORD_MAX_AGE_DAYS = 0

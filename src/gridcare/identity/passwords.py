@@ -36,6 +36,27 @@ def character_classes_of(password: str) -> set[str]:
     return {name for name, belongs in CHARACTER_CLASSES if any(belongs(character) for character in password)}
 
 
+class MinimumLengthValidator:
+    """At least ``min_length`` characters (Django's own validator's message is not translated)."""
+
+    def __init__(self, min_length: int = 12) -> None:
+        self.min_length = min_length
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if len(password) < self.min_length:
+            raise ValidationError(self._message(), code="password_too_short")
+
+    def get_help_text(self) -> str:
+        return self._message()
+
+    def _message(self) -> str:
+        return ngettext(
+            "The password must have at least %(count)d character.",
+            "The password must have at least %(count)d characters.",
+            self.min_length,
+        ) % {"count": self.min_length}
+
+
 class CharacterClassValidator:
     """At least ``min_classes`` of: upper-case letters, lower-case letters, digits, symbols."""
 
