@@ -64,7 +64,7 @@ def fast_password_hasher(settings: Settings) -> None:
 
 StaffUserFactory = Callable[..., User]
 #: The password of every user ``staff_user_factory`` makes (it passes the password policy).
-STAFF_PASSWORD = "Staff-Secret-2025"  # noqa: S105 - a test password
+STAFF_PASSWORD = "Staff-Secret-2025"
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import models
-from django.http import HttpRequest
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +23,13 @@ from gridcare.identity.models import User
 from gridcare.identity.permissions import Permission, has_permission
 from gridcare.organization.models import OrgUnit
 
+if TYPE_CHECKING:
+    BaseUserAdmin = DjangoUserAdmin[User]
+    BasePasswordChangeForm = AdminPasswordChangeForm[User]
+else:  # the admin classes are not subscriptable at run time
+    BaseUserAdmin = DjangoUserAdmin
+    BasePasswordChangeForm = AdminPasswordChangeForm
+
 # Authenticators change only through the audited operations (enrol, reset), never by editing
 # device rows, so django-otp's own admin pages are removed.
 for _device_model in (TOTPDevice, StaticDevice):
@@ -34,11 +40,11 @@ for _device_model in (TOTPDevice, StaticDevice):
 _acting_administrator: ContextVar[User | None] = ContextVar("acting_administrator", default=None)
 
 
-class AuditedAdminPasswordChangeForm(AdminPasswordChangeForm):
+class AuditedAdminPasswordChangeForm(BasePasswordChangeForm):
     """The admin's "change password" form as an audited reset: the policy applies and the user
     must choose their own password at the next login. Disabling password login is not offered."""
 
-    usable_password = None  # type: ignore[assignment]
+    usable_password = None
 
     def save(self, commit: bool = True) -> Any:
         actor = _acting_administrator.get()
@@ -48,11 +54,6 @@ class AuditedAdminPasswordChangeForm(AdminPasswordChangeForm):
             actor=actor, user=self.user, new_password=self.cleaned_data["password1"], now=timezone.now()
         )
         return self.user
-
-if TYPE_CHECKING:
-    BaseUserAdmin = DjangoUserAdmin[User]
-else:  # the admin classes are not subscriptable at run time
-    BaseUserAdmin = DjangoUserAdmin
 
 
 @admin.register(User)
@@ -73,7 +74,7 @@ class UserAdmin(AuditedCorrectionAdmin, BaseUserAdmin):
     change_password_form = AuditedAdminPasswordChangeForm
     actions = ["reset_mfa"]
 
-    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponseBase:
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         token = _acting_administrator.set(request.user)  # type: ignore[arg-type]
         try:
             return super().user_change_password(request, id, form_url)
@@ -91,7 +92,9 @@ class UserAdmin(AuditedCorrectionAdmin, BaseUserAdmin):
     def reset_mfa(self, request: HttpRequest, queryset: models.QuerySet[User]) -> None:
         """Remove the selected users' authenticators and recovery codes (audited, one by one)."""
         if not has_permission(request.user, Permission.MANAGE_USERS):
-            self.message_user(request, gettext("Only user managers may reset authenticators."), messages.ERROR)
+            self.message_user(
+                request, gettext("Only user managers may reset authenticators."), messages.ERROR
+            )
             return
         reset = []
         for user in queryset:
@@ -104,7 +107,8 @@ class UserAdmin(AuditedCorrectionAdmin, BaseUserAdmin):
         if reset:
             self.message_user(
                 request,
-                gettext("Two-factor authentication reset for: %(usernames)s.") % {"usernames": ", ".join(reset)},
+                gettext("Two-factor authentication reset for: %(usernames)s.")
+                % {"usernames": ", ".join(reset)},
                 messages.SUCCESS,
             )
 

@@ -50,7 +50,7 @@ class MfaCodeInvalid(GridCareError):
 class MfaThrottled(GridCareError):
     code = "mfa_throttled"
     message_zh = "错误次数过多，请 {seconds} 秒后再试"
-    message_en = "Too many wrong codes: try again in {seconds} seconds"
+    message_en = "Too many wrong codes: try again after {seconds} s"
 
 
 class MfaEnrolmentNotStarted(GridCareError):

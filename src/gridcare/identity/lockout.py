@@ -94,7 +94,9 @@ def lockout_response(
     return render(request, LOCKED_OUT_TEMPLATE, context, status=HTTPStatus.TOO_MANY_REQUESTS)
 
 
-def audit_lockout(*, sender: Any, request: HttpRequest, username: str | None, ip_address: str, **kwargs: Any) -> None:
+def audit_lockout(
+    *, sender: Any, request: HttpRequest, username: str | None, ip_address: str, **kwargs: Any
+) -> None:
     """Record ``lock_out_user`` when a failed login locks out a username or an IP address.
 
     django-axes also signals each refused attempt during a lockout; those are already audited

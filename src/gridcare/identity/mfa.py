@@ -50,7 +50,7 @@ def recovery_codes_left(user: Any) -> int:
 
 def has_enrolled_mfa(user: Any) -> bool:
     """Whether the user has a confirmed TOTP device."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def must_enrol_mfa(user: Any) -> bool:

@@ -90,3 +90,6 @@ class PasswordHistory(models.Model):
         verbose_name_plural = _("password history")
         ordering = ["-set_at", "-pk"]
         indexes = [models.Index(fields=["user", "-set_at"], name="passwordhistory_user_set_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.set_at:%Y-%m-%d %H:%M}"

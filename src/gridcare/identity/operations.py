@@ -167,7 +167,11 @@ def change_password(*, user: User, current_password: str, new_password: str, now
     user.save(update_fields=["password", "password_changed_at", "must_change_password"])
     _remember_password(user=user, now=now)
     record_audit_event(
-        actor=user, action="change_password", target=user, occurred_at=now, changes={"was_required": was_required}
+        actor=user,
+        action="change_password",
+        target=user,
+        occurred_at=now,
+        changes={"was_required": was_required},
     )
 
 
@@ -222,7 +226,11 @@ def confirm_mfa_enrolment(*, user: User, token: str, now: datetime) -> tuple[TOT
             )
             return device, codes
         record_audit_event(
-            actor=user, action="verify_mfa_failed", target=user, occurred_at=now, changes={"stage": "enrolment"}
+            actor=user,
+            action="verify_mfa_failed",
+            target=user,
+            occurred_at=now,
+            changes={"stage": "enrolment"},
         )
     raise _refusal(throttled_for)
 
@@ -242,7 +250,9 @@ def verify_mfa(*, user: User, token: str, now: datetime) -> Device:
             device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
         else:
             device = (
-                StaticDevice.objects.select_for_update().filter(user=user, name=mfa.RECOVERY_DEVICE_NAME).first()
+                StaticDevice.objects.select_for_update()
+                .filter(user=user, name=mfa.RECOVERY_DEVICE_NAME)
+                .first()
             )
         if device is None and is_totp_code:
             raise MfaNotEnrolled(username=user.username)
@@ -342,7 +352,7 @@ def unlock_user(*, actor: User, username: str, now: datetime) -> int:
             occurred_at=now,
             changes=changes,
         )
-    return cleared
+    return int(cleared)
 
 
 @transaction.atomic
@@ -362,7 +372,7 @@ def unlock_ip_address(*, actor: User, ip_address: str, now: datetime) -> int:
         occurred_at=now,
         changes={"ip_address": ip_address, "cleared_failures": failures},
     )
-    return cleared
+    return int(cleared)
 
 
 def _replace_recovery_codes(user: User) -> list[str]:
@@ -388,7 +398,7 @@ def _throttled_seconds(device: Device) -> int | None:
     locked_until = (details or {}).get("locked_until")
     if locked_until is None:
         return 1
-    return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+    return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))  # type: ignore[no-any-return]
 
 
 def _refusal(throttled_for: int | None) -> GridCareError:

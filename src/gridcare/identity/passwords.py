@@ -7,7 +7,6 @@ similarity, common-password and all-digits checks), so every form that sets a pa
 
 from __future__ import annotations
 
-import string
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,7 +85,9 @@ class PasswordHistoryValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if user is None or user.pk is None:
             return
-        if any(check_password(password, encoded) for encoded in recent_password_hashes(user, self.remembered)):
+        if any(
+            check_password(password, encoded) for encoded in recent_password_hashes(user, self.remembered)
+        ):
             raise ValidationError(self._message(), code="password_recently_used")
 
     def get_help_text(self) -> str:

@@ -11,8 +11,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from gridcare.audit.models import AuditEvent
 
 #: The password of every user made here.
-PASSWORD = "Quancheng-Road-2025"  # noqa: S105 - a test password
-WRONG_PASSWORD = "Wrong-Password-99"  # noqa: S105 - a test password
+PASSWORD = "Quancheng-Road-2025"
+WRONG_PASSWORD = "Wrong-Password-99"
 
 
 def post_login(client: Client, username: str, password: str = PASSWORD, **extra: str) -> HttpResponse:

@@ -16,11 +16,10 @@ from gridcare.identity.operations import create_staff_user
 from gridcare.organization.models import AreaType, OrgLevel, OrgUnit
 from gridcare.organization.operations import create_org_unit
 
-
 # pytest's importlib mode puts no test folder on sys.path; the helpers module sits beside this.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from auth_helpers import PASSWORD  # noqa: E402
+from auth_helpers import PASSWORD
 
 MakeUser = Callable[..., User]
 
@@ -44,7 +43,11 @@ def make_user(province: OrgUnit, settings: Settings) -> MakeUser:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
     def make(
-        username: str, *, roles: Iterable[Role] = (), is_superuser: bool = False, must_change_password: bool = False
+        username: str,
+        *,
+        roles: Iterable[Role] = (),
+        is_superuser: bool = False,
+        must_change_password: bool = False,
     ) -> User:
         return create_staff_user(
             username=username,

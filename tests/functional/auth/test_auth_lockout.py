@@ -116,7 +116,7 @@ def test_failures_from_one_address_lock_it_out_for_every_username(
     assert post_login(Client(), "reader", PASSWORD, REMOTE_ADDR="10.9.8.7").status_code == 429
     # ...while the same username from elsewhere logs in.
     assert post_login(Client(), "reader", PASSWORD, REMOTE_ADDR="10.9.8.8").status_code == 302
-    [(action, changes)] = actions("lock_out_user")
+    [(_action, changes)] = actions("lock_out_user")
     assert changes == {"username": "guess4", "ip_address": "10.9.8.7", "failures": 5}
 
 
@@ -126,7 +126,9 @@ def test_an_address_unlock_is_audited(client: Client, reader: User, administrato
 
     administrator.post("/security/lockouts/unlock/", {"ip_address": "10.9.8.7"})
 
-    assert actions("unlock_ip_address") == [("unlock_ip_address", {"ip_address": "10.9.8.7", "cleared_failures": 5})]
+    assert actions("unlock_ip_address") == [
+        ("unlock_ip_address", {"ip_address": "10.9.8.7", "cleared_failures": 5})
+    ]
     assert post_login(Client(), "reader", PASSWORD, REMOTE_ADDR="10.9.8.7").status_code == 302
 
 

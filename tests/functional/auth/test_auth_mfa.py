@@ -93,13 +93,15 @@ def test_a_role_that_needs_mfa_reaches_no_page_before_enrolling(client: Client, 
     codes = confirmed.context["codes"]
     assert len(codes) == 10
     assert len(set(codes)) == 10
-    assert 'data-recovery-codes' in confirmed.content.decode()
+    assert "data-recovery-codes" in confirmed.content.decode()
     assert actions("enrol_mfa") == [("enrol_mfa", {"replaced_devices": 0, "recovery_codes": 10})]
     for path in ("/", "/accounts/", "/security/"):
         assert client.get(path).status_code == 200
 
 
-def test_an_enrolled_user_verifies_in_every_new_session_before_any_page(client: Client, cashier: User) -> None:
+def test_an_enrolled_user_verifies_in_every_new_session_before_any_page(
+    client: Client, cashier: User
+) -> None:
     post_login(client, "cashier")
     enrol(client, cashier)
     device = TOTPDevice.objects.get(user=cashier, confirmed=True)
@@ -146,7 +148,9 @@ def test_a_recovery_code_works_once(client: Client, cashier: User) -> None:
     assert refused.status_code == 200
     assert refused.context["form"].errors["code"]
     assert again.get("/accounts/")["Location"] == "/security/mfa/verify/?next=/accounts/"
-    assert actions("verify_mfa_failed") == [("verify_mfa_failed", {"stage": "login", "method": "recovery_code"})]
+    assert actions("verify_mfa_failed") == [
+        ("verify_mfa_failed", {"stage": "login", "method": "recovery_code"})
+    ]
     assert sorted(StaticToken.objects.filter(device__user=cashier).values_list("token", flat=True)) == sorted(
         code for index, code in enumerate(codes) if index != 3
     )
@@ -161,7 +165,9 @@ def test_regenerating_recovery_codes_replaces_them_and_is_audited(client: Client
     new_codes = response.context["codes"]
     assert len(new_codes) == 10
     assert set(new_codes).isdisjoint(old_codes)
-    assert actions("regenerate_mfa_recovery_codes") == [("regenerate_mfa_recovery_codes", {"recovery_codes": 10})]
+    assert actions("regenerate_mfa_recovery_codes") == [
+        ("regenerate_mfa_recovery_codes", {"recovery_codes": 10})
+    ]
     other = Client()
     post_login(other, "cashier")
     refused = other.post("/security/mfa/verify/", {"code": old_codes[0]})

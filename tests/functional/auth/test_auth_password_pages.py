@@ -15,10 +15,17 @@ from gridcare.identity.models import Role, User
 PAGES = ["/", "/accounts/", "/security/", "/exchange/", "/admin/", "/audit/"]
 
 
-def change(client: Client, *, current: str, new: str, again: str | None = None, next_url: str = "/") -> object:
+def change(
+    client: Client, *, current: str, new: str, again: str | None = None, next_url: str = "/"
+) -> object:
     return client.post(
         "/security/password/",
-        {"current_password": current, "new_password": new, "new_password_again": again or new, "next": next_url},
+        {
+            "current_password": current,
+            "new_password": new,
+            "new_password_again": again or new,
+            "next": next_url,
+        },
     )
 
 
@@ -73,7 +80,9 @@ def test_an_administrator_resets_a_password_in_the_admin_and_the_user_must_chang
     reader = make_user("reader", roles=[Role.METER_READER])
     root = log_in(Client(), make_user("root", is_superuser=True))
 
-    weak = root.post(f"/admin/identity/user/{reader.pk}/password/", {"password1": "short", "password2": "short"})
+    weak = root.post(
+        f"/admin/identity/user/{reader.pk}/password/", {"password1": "short", "password2": "short"}
+    )
     assert weak.status_code == 200
     assert actions("reset_password") == []
     response = root.post(

@@ -64,7 +64,9 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -85,7 +87,7 @@ def free_port() -> int:
 
 
 def gridcare(*arguments: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "gridcare", *arguments],
         env=environment,
         cwd=PROJECT_DIR,
@@ -110,9 +112,20 @@ def served(tmp_path: Path) -> Iterator[tuple[int, ssl.SSLContext]]:
     gridcare("migrate", "--no-input", environment=environment)
     gridcare("shell", "-c", CREATE_READER, environment=environment)
     port = free_port()
-    command = [sys.executable, "-m", "gridcare", "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "gridcare",
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     command += ["--tls-cert", str(certificate), "--tls-key", str(key)]
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         command, env=environment, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
@@ -134,7 +147,13 @@ def served(tmp_path: Path) -> Iterator[tuple[int, ssl.SSLContext]]:
 
 
 def request(
-    port: int, context: ssl.SSLContext, method: str, path: str, *, body: str = "", headers: dict[str, str] | None = None
+    port: int,
+    context: ssl.SSLContext,
+    method: str,
+    path: str,
+    *,
+    body: str = "",
+    headers: dict[str, str] | None = None,
 ) -> http.client.HTTPResponse:
     connection = http.client.HTTPSConnection(HOST, port, context=context, timeout=30)
     connection.request(method, path, body=body, headers=headers or {})
@@ -157,7 +176,9 @@ def test_serve_with_tls_answers_https_with_csp_hsts_and_a_secure_session_cookie(
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["Referrer-Policy"] == "same-origin"
-    csrf_cookie = next(value for value in page.headers.get_all("Set-Cookie") or [] if value.startswith("csrftoken="))
+    csrf_cookie = next(
+        value for value in page.headers.get_all("Set-Cookie") or [] if value.startswith("csrftoken=")
+    )
     assert "; Secure" in csrf_cookie
     csrf_token = re.match(r"csrftoken=([^;]+)", csrf_cookie).group(1)  # type: ignore[union-attr]
 
@@ -166,7 +187,9 @@ def test_serve_with_tls_answers_https_with_csp_hsts_and_a_secure_session_cookie(
         context,
         "POST",
         "/login/",
-        body=urlencode({"username": "reader", "password": "Reader-Secret-2026", "csrfmiddlewaretoken": csrf_token}),
+        body=urlencode(
+            {"username": "reader", "password": "Reader-Secret-2026", "csrfmiddlewaretoken": csrf_token}
+        ),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
             "Cookie": f"csrftoken={csrf_token}",
@@ -176,7 +199,9 @@ def test_serve_with_tls_answers_https_with_csp_hsts_and_a_secure_session_cookie(
     )
 
     assert (login.status, login.headers["Location"]) == (302, "/")
-    session_cookie = next(value for value in login.headers.get_all("Set-Cookie") or [] if value.startswith("sessionid="))
+    session_cookie = next(
+        value for value in login.headers.get_all("Set-Cookie") or [] if value.startswith("sessionid=")
+    )
     assert "; Secure" in session_cookie
     assert "; HttpOnly" in session_cookie
     assert "; SameSite=Lax" in session_cookie

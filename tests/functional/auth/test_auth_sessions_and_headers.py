@@ -128,6 +128,8 @@ def test_no_template_has_inline_scripts_styles_or_event_handlers() -> None:
     """The CSP refuses inline code, so none may be written: scripts and styles are static files."""
     templates = sorted(TEMPLATE_ROOT.rglob("templates/**/*.html"))
     assert len(templates) > 20
-    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE)
+    inline = re.compile(
+        r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE
+    )
     offenders = {str(path.relative_to(TEMPLATE_ROOT)): inline.findall(path.read_text()) for path in templates}
     assert {path: found for path, found in offenders.items() if found} == {}

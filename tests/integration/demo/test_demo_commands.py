@@ -96,7 +96,17 @@ def test_demo_logins_command_prints_every_login(db: None) -> None:
     call_command("demo_logins", stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[0] == "Demo logins (staff sign in at /login/, the portal customer at /portal/login/):"
-    assert lines[1].split() == ["username", "password", "TOTP", "secret", "role", "org", "unit", "/", "customer"]
+    assert lines[1].split() == [
+        "username",
+        "password",
+        "TOTP",
+        "secret",
+        "role",
+        "org",
+        "unit",
+        "/",
+        "customer",
+    ]
     assert [line.split()[0] for line in lines[2:-1]] == [
         "admin", "sysadmin", "supervisor", "manager", "expansion", "billing", "inspector", "reader",
         "cashier", "agent", "auditor", "portal",

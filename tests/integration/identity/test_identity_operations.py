@@ -85,7 +85,8 @@ def test_a_weak_password_is_refused_with_the_validators_reasons_in_both_language
     assert raised.value.message("en") == (
         "The password is not acceptable: The password must have at least 12 characters. "
         "This password is too common. This password is entirely numeric. "
-        "The password must use at least 3 of these: upper-case letters, lower-case letters, digits and symbols."
+        "The password must use at least 3 of these: upper-case letters, lower-case letters, "
+        "digits and symbols."
     )
     assert _counts() == (0, 0)
 

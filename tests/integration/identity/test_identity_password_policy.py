@@ -19,6 +19,9 @@ from gridcare.identity.passwords import password_change_required
 INITIAL = "Staff-Secret-2025"
 LATER = ["Second-Secret-2025", "Third-Secret-2025", "Fourth-Secret-2025", "Fifth-Secret-2025"]
 REUSE_REASON = "The password must differ from your last 5 passwords."
+CLASSES_REASON = (
+    "The password must use at least 3 of these: upper-case letters, lower-case letters, digits and symbols."
+)
 
 
 @pytest.fixture
@@ -38,11 +41,11 @@ def state(user: User) -> tuple[str, int, int]:
         ("Short-1a", "The password must have at least 12 characters."),
         (
             "onlylowercaseletters",
-            "The password must use at least 3 of these: upper-case letters, lower-case letters, digits and symbols.",
+            CLASSES_REASON,
         ),
         (
             "lowercase and spaces",  # lower case and a symbol: two classes
-            "The password must use at least 3 of these: upper-case letters, lower-case letters, digits and symbols.",
+            CLASSES_REASON,
         ),
     ],
 )
@@ -57,7 +60,9 @@ def test_short_passwords_and_too_few_character_classes_are_refused(
 
 
 @pytest.mark.parametrize("password", ["Harbour-Lights-77", "UPPER lower 12345", "no-digits-But-Symbols!"])
-def test_three_of_four_classes_and_twelve_characters_are_accepted(clerk: User, now: datetime, password: str) -> None:
+def test_three_of_four_classes_and_twelve_characters_are_accepted(
+    clerk: User, now: datetime, password: str
+) -> None:
     change_password(user=clerk, current_password=INITIAL, new_password=password, now=now)
     assert clerk.check_password(password)
 
@@ -65,23 +70,31 @@ def test_three_of_four_classes_and_twelve_characters_are_accepted(clerk: User, n
 def test_each_of_the_last_five_passwords_is_refused_with_the_reason(clerk: User, now: datetime) -> None:
     current = INITIAL
     for step, password in enumerate(LATER, start=1):
-        change_password(user=clerk, current_password=current, new_password=password, now=now + timedelta(days=step))
+        change_password(
+            user=clerk, current_password=current, new_password=password, now=now + timedelta(days=step)
+        )
         current = password
     assert PasswordHistory.objects.filter(user=clerk).count() == 5
 
     before = state(clerk)
     for reused in [INITIAL, *LATER]:
         with pytest.raises(PasswordRejected) as raised:
-            change_password(user=clerk, current_password=current, new_password=reused, now=now + timedelta(days=9))
+            change_password(
+                user=clerk, current_password=current, new_password=reused, now=now + timedelta(days=9)
+            )
         assert raised.value.message("en") == f"The password is not acceptable: {REUSE_REASON}"
         with translation.override("zh-hans"):
             assert raised.value.message("zh-hans").startswith("密码不符合要求：")
     assert state(clerk) == before
 
     # A sixth password pushes the first out of the history, so the first may return.
-    change_password(user=clerk, current_password=current, new_password="Sixth-Secret-2025", now=now + timedelta(days=10))
+    change_password(
+        user=clerk, current_password=current, new_password="Sixth-Secret-2025", now=now + timedelta(days=10)
+    )
     assert PasswordHistory.objects.filter(user=clerk).count() == 5
-    change_password(user=clerk, current_password="Sixth-Secret-2025", new_password=INITIAL, now=now + timedelta(days=11))
+    change_password(
+        user=clerk, current_password="Sixth-Secret-2025", new_password=INITIAL, now=now + timedelta(days=11)
+    )
     assert clerk.check_password(INITIAL)
 
 
@@ -100,11 +113,15 @@ def test_a_password_change_is_audited_without_the_password_or_its_hash(clerk: Us
 def test_a_wrong_current_password_changes_nothing(clerk: User, now: datetime) -> None:
     before = state(clerk)
     with pytest.raises(CurrentPasswordWrong):
-        change_password(user=clerk, current_password="Not-The-Password-1", new_password="Harbour-Lights-77", now=now)
+        change_password(
+            user=clerk, current_password="Not-The-Password-1", new_password="Harbour-Lights-77", now=now
+        )
     assert state(clerk) == before
 
 
-def test_a_new_staff_user_must_change_the_password_an_administrator_chose(org_tree: Any, now: datetime) -> None:
+def test_a_new_staff_user_must_change_the_password_an_administrator_chose(
+    org_tree: Any, now: datetime
+) -> None:
     user = create_staff_user(
         username="newcomer",
         password="Initial-Secret-2025",
@@ -137,7 +154,9 @@ def test_a_weak_initial_password_is_refused_and_creates_nobody(org_tree: Any, no
 def test_an_administrators_reset_is_audited_and_forces_a_change(
     clerk: User, org_tree: Any, staff_user_factory: Any, now: datetime
 ) -> None:
-    admin = staff_user_factory(username="admin", org_unit=org_tree.province, roles=[Role.SYSTEM_ADMINISTRATOR])
+    admin = staff_user_factory(
+        username="admin", org_unit=org_tree.province, roles=[Role.SYSTEM_ADMINISTRATOR]
+    )
 
     reset_password(actor=admin, user=clerk, new_password="Temporary-Pass-2025", now=now)
 
@@ -147,7 +166,9 @@ def test_an_administrators_reset_is_audited_and_forces_a_change(
     event = AuditEvent.objects.get(action="reset_password")
     assert (event.actor_id, event.object_id, event.changes) == (admin.pk, str(clerk.pk), {})
     # The user's own change then clears the flag and says it was required.
-    change_password(user=clerk, current_password="Temporary-Pass-2025", new_password="Harbour-Lights-77", now=now)
+    change_password(
+        user=clerk, current_password="Temporary-Pass-2025", new_password="Harbour-Lights-77", now=now
+    )
     clerk.refresh_from_db()
     assert clerk.must_change_password is False
     assert AuditEvent.objects.get(action="change_password").changes == {"was_required": True}

@@ -20,9 +20,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gridcare.identity import lockout, mfa, operations
@@ -76,20 +75,22 @@ class CodeForm(forms.Form):
     code = forms.CharField(
         label=gettext_lazy("Code"),
         max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
     )
 
 
 @staff_required
 def password_change(request: HttpRequest) -> HttpResponse:
     """Change one's own password; the only page a user with a forced change may open."""
-    user = request.user
+    user: Any = request.user
     now = timezone.now()
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             operations.change_password(
-                user=user,  # type: ignore[arg-type]
+                user=user,
                 current_password=form.cleaned_data["current_password"],
                 new_password=form.cleaned_data["new_password"],
                 now=now,
@@ -100,7 +101,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
             form.add_error("new_password", error.message(get_language()))
         else:
             # Keep this session (and its MFA verification) logged in with the new password.
-            update_session_auth_hash(request, user)  # type: ignore[arg-type]
+            update_session_auth_hash(request, user)
             messages.success(request, _("Your password has been changed."))
             return redirect(_next_url(request))
     return render(
@@ -128,7 +129,9 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device, codes = operations.confirm_mfa_enrolment(user=user, token=form.cleaned_data["code"], now=now)
+            device, codes = operations.confirm_mfa_enrolment(
+                user=user, token=form.cleaned_data["code"], now=now
+            )
         except (MfaCodeInvalid, MfaThrottled, MfaEnrolmentNotStarted) as error:
             form.add_error("code", error.message(get_language()))
         else:
@@ -175,7 +178,9 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
                     % {"count": left},
                 )
             return redirect(_next_url(request))
-    return render(request, "web/backoffice/security/mfa_verify.html", {"form": form, "next": _next_url(request)})
+    return render(
+        request, "web/backoffice/security/mfa_verify.html", {"form": form, "next": _next_url(request)}
+    )
 
 
 @staff_required

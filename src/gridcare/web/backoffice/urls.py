@@ -17,7 +17,9 @@ urlpatterns = [
     path("security/mfa/enrol/", security.mfa_enrol, name="mfa_enrol"),
     path("security/mfa/verify/", security.mfa_verify, name="mfa_verify"),
     path(
-        "security/mfa/recovery-codes/", security.recovery_codes_regenerate, name="mfa_recovery_codes_regenerate"
+        "security/mfa/recovery-codes/",
+        security.recovery_codes_regenerate,
+        name="mfa_recovery_codes_regenerate",
     ),
     path("security/lockouts/", security.lockouts, name="lockouts"),
     path("security/lockouts/unlock/", security.unlock, name="unlock"),

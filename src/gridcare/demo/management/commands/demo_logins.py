@@ -11,7 +11,9 @@ from gridcare.demo.queries import demo_logins
 
 
 class Command(BaseCommand):
-    help = "Print the demo logins (username, password, TOTP secret, role, org unit) seeded by `gridcare seed`."
+    help = (
+        "Print the demo logins (username, password, TOTP secret, role, org unit) seeded by `gridcare seed`."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins = demo_logins()

@@ -39,7 +39,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
         parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default 8000).")
         parser.add_argument(
-            "--workers", type=int, default=DEFAULT_WORKERS, help=f"Worker processes (default {DEFAULT_WORKERS})."
+            "--workers",
+            type=int,
+            default=DEFAULT_WORKERS,
+            help=f"Worker processes (default {DEFAULT_WORKERS}).",
         )
         parser.add_argument("--tls-cert", type=Path, help="PEM certificate (chain) file: serve HTTPS.")
         parser.add_argument("--tls-key", type=Path, help="PEM private key file of the certificate.")
