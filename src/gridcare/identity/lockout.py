@@ -97,15 +97,26 @@ def lockout_response(
 def audit_lockout(
     *, sender: Any, request: HttpRequest, username: str | None, ip_address: str, **kwargs: Any
 ) -> None:
-    """Record ``lock_out_user`` when a failed login locks out a username or an IP address.
+    """Record ``lock_out_user`` when a failed login locks out a username or an IP address: the
+    attempt that brought either count to the limit (``locked_by`` says which).
 
     django-axes also signals each refused attempt during a lockout; those are already audited
-    as ``login_failed``, so only the attempt that reached the limit is recorded here."""
-    failures = getattr(request, "axes_failures_since_start", None)
-    if failures is not None and failures != failure_limit():
-        return
+    as ``login_failed``, so they record nothing here."""
     attempted = (username or "")[:ATTEMPTED_USERNAME_MAX_LENGTH]
-    changes = {"username": attempted, "ip_address": ip_address, "failures": failures}
+    recent = AccessAttempt.objects.filter(attempt_time__gt=timezone.now() - cool_off())
+    counts = {
+        "username": _failures(recent.filter(username=username)) if username else 0,
+        "ip_address": _failures(recent.filter(ip_address=ip_address)),
+    }
+    locked_by = [parameter for parameter, count in counts.items() if count == failure_limit()]
+    if not locked_by:
+        return
+    changes = {
+        "username": attempted,
+        "ip_address": ip_address,
+        "failures": max(counts.values()),
+        "locked_by": locked_by,
+    }
     user = User.objects.filter(username=attempted).first() if attempted else None
     if user is not None:
         record_audit_event(
@@ -120,3 +131,7 @@ def audit_lockout(
             occurred_at=timezone.now(),
             changes=changes,
         )
+
+
+def _failures(attempts: Any) -> int:
+    return int(attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0)

@@ -47,7 +47,7 @@ def test_five_wrong_passwords_lock_the_account_and_audit_each_failure_and_the_lo
     # django-axes hears the fifth failure first (the admin loads it before identity connects).
     assert actions("login_failed", "lock_out_user") == [
         *[("login_failed", expected_attempt)] * (FAILURE_LIMIT - 1),
-        ("lock_out_user", {**expected_attempt, "failures": FAILURE_LIMIT}),
+        ("lock_out_user", {**expected_attempt, "failures": 5, "locked_by": ["username", "ip_address"]}),
         ("login_failed", expected_attempt),
     ]
     locked = client.get("/login/")
@@ -117,7 +117,12 @@ def test_failures_from_one_address_lock_it_out_for_every_username(
     # ...while the same username from elsewhere logs in.
     assert post_login(Client(), "reader", PASSWORD, REMOTE_ADDR="10.9.8.8").status_code == 302
     [(_action, changes)] = actions("lock_out_user")
-    assert changes == {"username": "guess4", "ip_address": "10.9.8.7", "failures": 5}
+    assert changes == {
+        "username": "guess4",
+        "ip_address": "10.9.8.7",
+        "failures": 5,
+        "locked_by": ["ip_address"],
+    }
 
 
 def test_an_address_unlock_is_audited(client: Client, reader: User, administrator: Client) -> None:
@@ -150,6 +155,21 @@ def test_the_django_admin_login_locks_out_too(client: Client, make_user) -> None
 def test_the_limit_and_cool_off_come_from_settings(client: Client, reader: User, settings: Settings) -> None:
     settings.AXES_FAILURE_LIMIT = 2
     assert fail_logins(client, "reader", 2) == [200, 429]
+
+
+def test_a_username_reaching_the_limit_from_an_address_already_locked_is_audited_too(
+    client: Client, reader: User
+) -> None:
+    for attempt in range(FAILURE_LIMIT):
+        post_login(client, f"guess{attempt}", WRONG_PASSWORD, REMOTE_ADDR="10.9.8.7")
+    # The same address then fails five times for reader: the address count passes the limit
+    # (no new event for it), the username count reaches it.
+    fail_logins(client, "reader", FAILURE_LIMIT, REMOTE_ADDR="10.9.8.7")
+
+    assert [changes["locked_by"] for _action, changes in actions("lock_out_user")] == [
+        ["ip_address"],
+        ["username"],
+    ]
 
 
 def test_only_holders_of_the_unlock_permission_see_lockouts(client: Client, make_user, log_in) -> None:  # type: ignore[no-untyped-def]
