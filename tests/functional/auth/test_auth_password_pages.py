@@ -104,3 +104,24 @@ def test_mfa_comes_before_the_password_change(client: Client, make_user) -> None
 
     assert client.get("/")["Location"] == "/security/mfa/enrol/?next=/"
     assert client.get("/security/password/")["Location"] == "/security/mfa/enrol/?next=/security/password/"
+
+
+def test_a_user_added_in_the_admin_must_change_the_password_at_first_login(
+    client: Client, make_user, log_in
+) -> None:  # type: ignore[no-untyped-def]
+    root = log_in(Client(), make_user("root", is_superuser=True))
+
+    response = root.post(
+        "/admin/identity/user/add/",
+        {
+            "username": "newcomer",
+            "password1": "Initial-Secret-2025",
+            "password2": "Initial-Secret-2025",
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 302
+    newcomer = User.objects.get(username="newcomer")
+    assert newcomer.must_change_password is True
+    assert [action for action, _changes in actions("admin_add")] == ["admin_add"]
