@@ -58,10 +58,10 @@ demo: setup
 	$(GRIDCARE) migrate --no-input
 	$(GRIDCARE) seed --accounts $(DEMO_ACCOUNTS) --seed $(DEMO_SEED) --if-empty
 	$(GRIDCARE) demo_logins
-	$(GRIDCARE) runserver --noreload $(HOST):$(PORT)
+	$(GRIDCARE) serve --host $(HOST) --port $(PORT)
 
 serve: setup
-	$(GRIDCARE) runserver --noreload $(HOST):$(PORT)
+	$(GRIDCARE) serve --host $(HOST) --port $(PORT) $(SERVE_ARGS)
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check src tests

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +37,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Staff authentication (issue 3): TOTP MFA with recovery codes, lockout, CSP.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "gridcare.organization",
     "gridcare.identity",
     "gridcare.audit",
@@ -56,9 +64,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Staff authentication (issue 3): CSP header, session lifetimes, then the wall that keeps a
+    # user on the MFA and password-change pages until done; axes comes last, as it asks.
+    "csp.middleware.CSPMiddleware",
+    "gridcare.identity.middleware.SessionLifetimeMiddleware",
+    "gridcare.identity.middleware.AuthenticationWallMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gridcare.urls"
@@ -68,11 +83,6 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 
 # Portal (网上营业厅) logins: 户号 + password and mobile + one-time code beside usernames.
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "gridcare.customers.portal_auth.PortalAccountPasswordBackend",
-    "gridcare.identity.portal_auth.PortalOneTimeCodeBackend",
-]
 # Who delivers one-time codes (a gridcare.identity.otp.OneTimeCodeSender): the development
 # outbox until the notifications issue brings the real one.
 GRIDCARE_OTP_SENDER = "gridcare.identity.otp.DevOutboxSender"
@@ -123,9 +133,11 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "gridcare.identity.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "gridcare.identity.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "gridcare.identity.passwords.PasswordHistoryValidator", "OPTIONS": {"remembered": 5}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -180,3 +192,77 @@ for _proxy in GRIDCARE_TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"GRIDCARE_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
         ) from _error
+
+# --- Staff authentication and transport security (issue 3, item 1) ---------------------------
+# Every number is an environment variable so an operator tunes it without a code change.
+
+
+def _int_from_environment(name: str, default: int) -> int:
+    """A non-negative integer setting from the environment."""
+    value = int(os.environ.get(name, str(default)))
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 or more, not {value}.")
+    return value
+
+
+#: Days a password stays valid; 0 means passwords never expire.
+GRIDCARE_PASSWORD_MAX_AGE_DAYS = _int_from_environment("GRIDCARE_PASSWORD_MAX_AGE_DAYS", 90)
+#: Failed logins (per username and, separately, per IP address) before a lockout.
+GRIDCARE_LOCKOUT_FAILURES = _int_from_environment("GRIDCARE_LOCKOUT_FAILURES", 5)
+GRIDCARE_LOCKOUT_COOLOFF_MINUTES = _int_from_environment("GRIDCARE_LOCKOUT_COOLOFF_MINUTES", 30)
+#: A session ends after this long without a request, and after this long in any case.
+GRIDCARE_SESSION_IDLE_MINUTES = _int_from_environment("GRIDCARE_SESSION_IDLE_MINUTES", 30)
+GRIDCARE_SESSION_MAX_HOURS = _int_from_environment("GRIDCARE_SESSION_MAX_HOURS", 12)
+#: Set by `gridcare serve --tls-cert ... --tls-key ...` (or by an operator whose TLS proxy
+#: sets X-Forwarded-Proto): cookies are then sent over HTTPS only.
+GRIDCARE_SERVED_OVER_TLS = os.environ.get("GRIDCARE_TLS", "0") == "1"
+
+# django-axes tries each backend after its own check, which refuses locked-out users.
+# axes first, as it asks: it refuses locked-out credentials before any backend checks them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "gridcare.customers.portal_auth.PortalAccountPasswordBackend",
+    "gridcare.identity.portal_auth.PortalOneTimeCodeBackend",
+]
+AXES_FAILURE_LIMIT = GRIDCARE_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=GRIDCARE_LOCKOUT_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "gridcare.identity.lockout.lockout_response"
+AXES_WHITELIST_CALLABLE = "gridcare.identity.lockout.is_exempt_from_lockout"
+# Unlocking goes through the audited back-office page, not axes' own admin.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# REMOTE_ADDR only: forwarded headers are set by the client unless a trusted proxy rewrites them.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+OTP_TOTP_ISSUER = "GridCare"
+
+SESSION_COOKIE_AGE = GRIDCARE_SESSION_MAX_HOURS * 60 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG or GRIDCARE_SERVED_OVER_TLS
+if os.environ.get("GRIDCARE_TRUST_FORWARDED_PROTO", "0") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Django sends HSTS only on requests that came over HTTPS.
+SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}

@@ -63,24 +63,28 @@ def fast_password_hasher(settings: Settings) -> None:
 
 
 StaffUserFactory = Callable[..., User]
+#: The password of every user ``staff_user_factory`` makes (it passes the password policy).
+STAFF_PASSWORD = "Staff-Secret-2025"
 
 
 @pytest.fixture
 def staff_user_factory(db: None, now: datetime, fast_password_hasher: None) -> StaffUserFactory:
-    """``make(username=..., org_unit=..., roles=[Role...], is_superuser=False)`` → a staff user."""
+    """``make(username=..., org_unit=..., roles=[Role...], is_superuser=False)`` → a staff user
+    with the password :data:`STAFF_PASSWORD`, who need not change it at first login."""
 
     def make(
         *, username: str, org_unit: OrgUnit, roles: Iterable[Role] = (), is_superuser: bool = False
     ) -> User:
         return create_staff_user(
             username=username,
-            password=f"{username}-Secret-2025",
+            password=STAFF_PASSWORD,
             org_unit=org_unit,
             roles=list(roles),
             display_name=username,
             actor=None,
             now=now,
             is_superuser=is_superuser,
+            must_change_password=False,
         )
 
     return make

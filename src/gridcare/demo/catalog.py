@@ -14,7 +14,9 @@ from gridcare.identity.models import Role
 from gridcare.organization.models import AreaType, OrgLevel
 
 #: The password of every demo login. Printed by ``gridcare demo_logins``; never use it elsewhere.
-DEMO_PASSWORD = "gridcare-demo"  # noqa: S105 - a published demo password, not a secret  # nosec B105
+#: It satisfies the password policy (length, character classes), and demo users are not asked
+#: to change it.
+DEMO_PASSWORD = "GridCare-Demo-2026"  # noqa: S105  # nosec B105 - a published demo password
 
 
 @dataclass(frozen=True)

@@ -28,4 +28,12 @@ class DemoSeedOptionInvalid(GridCareError):
     message_en = "Option {option} = {value} is invalid: {reason_en}"
 
 
-__all__ = ["DemoDatabaseNotEmpty", "DemoSeedOptionInvalid"]
+class DemoTotpUnavailable(GridCareError):
+    """``gridcare demo_totp`` gives codes only for demo logins with an authenticator."""
+
+    code = "demo_totp_unavailable"
+    message_zh = "{username} 不是带认证器的演示账号：只能为演示账号生成验证码"
+    message_en = "{username} is not a demo login with an authenticator: codes are given only for those"
+
+
+__all__ = ["DemoDatabaseNotEmpty", "DemoSeedOptionInvalid", "DemoTotpUnavailable"]

@@ -34,7 +34,13 @@ from gridcare.demo.queries import utility_data_counts
 from gridcare.demo.seeding import GeneratorInputs, Outcome, SeedOptions, generate
 from gridcare.demo.tables import bulk_tables
 from gridcare.identity.models import User
-from gridcare.identity.operations import create_portal_user, create_staff_user, ensure_role_groups
+from gridcare.identity.operations import (
+    create_portal_user,
+    create_staff_user,
+    enrol_preset_totp_device,
+    ensure_role_groups,
+)
+from gridcare.identity.permissions import requires_mfa
 from gridcare.kit.clock import local_date
 from gridcare.organization.models import OrgUnit
 from gridcare.organization.operations import check_org_unit_placement, reserve_sequence_numbers
@@ -258,7 +264,9 @@ def _create_org_tree() -> dict[str, OrgUnit]:
 def _create_staff(
     *, pools: NamePools, seed: int, org_units: dict[str, OrgUnit], now: datetime
 ) -> dict[str, User]:
-    """The role groups and one demo login per role (plus the superuser), with Chinese names."""
+    """The role groups and one demo login per role (plus the superuser), with Chinese names.
+    Logins whose role needs MFA get an authenticator secret, which ``gridcare demo_logins``
+    prints, so a person trying the demo can add it to an app (or use ``gridcare demo_totp``)."""
     ensure_role_groups()
     names = random.Random(f"{seed}/staff")  # noqa: S311 - demo names, not secrets  # nosec B311
     users = {}
@@ -272,7 +280,10 @@ def _create_staff(
             actor=None,
             now=now,
             is_superuser=spec.is_superuser,
+            must_change_password=False,
         )
+        if requires_mfa(users[spec.username]):
+            enrol_preset_totp_device(user=users[spec.username], actor=None, now=now)
     return users
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils import translation
+from django_otp.oath import TOTP
 
 from gridcare.customers.models import Account, PortalLink
 from gridcare.demo.catalog import DEMO_PASSWORD, DEMO_PORTAL_USERNAME, DEMO_STAFF
+from gridcare.demo.errors import DemoTotpUnavailable
+from gridcare.identity.mfa import confirmed_totp_device, totp_secret
 from gridcare.identity.models import User
 from gridcare.metering.models import Meter
 from gridcare.organization.models import OrgUnit
@@ -36,6 +39,8 @@ class DemoLogin:
     password: str
     role: str
     where: str
+    #: The base32 secret of the login's authenticator ("" when the role needs none).
+    totp_secret: str = ""
 
 
 def demo_usernames() -> tuple[str, ...]:
@@ -72,7 +77,16 @@ def demo_logins() -> list[DemoLogin]:
         if user.is_superuser:
             role = f"{role}, superuser"
         where = f"{user.org_unit.code} {user.org_unit.name}" if user.org_unit else ""
-        logins.append(DemoLogin(username=user.username, password=DEMO_PASSWORD, role=role, where=where))
+        device = confirmed_totp_device(user)
+        logins.append(
+            DemoLogin(
+                username=user.username,
+                password=DEMO_PASSWORD,
+                role=role,
+                where=where,
+                totp_secret=totp_secret(device) if device is not None else "",
+            )
+        )
     portal_user = users.get(DEMO_PORTAL_USERNAME)
     if portal_user is not None:
         link = PortalLink.objects.filter(user=portal_user).select_related("customer").first()
@@ -91,3 +105,15 @@ def demo_logins() -> list[DemoLogin]:
             )
         )
     return logins
+
+
+def demo_totp_code(*, username: str, at: float) -> str:
+    """The code the authenticator of demo login ``username`` shows at POSIX time ``at``, for a
+    person trying the demo without an authenticator app; refused for anyone else."""
+    user = User.objects.filter(username=username).first()
+    device = confirmed_totp_device(user) if user is not None and username in demo_usernames() else None
+    if device is None:
+        raise DemoTotpUnavailable(username=username)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = at
+    return f"{totp.token():0{device.digits}d}"

@@ -2,22 +2,58 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gridcare.audit.admin import AuditedCorrectionAdmin
+from gridcare.identity import operations
+from gridcare.identity.errors import MfaNotEnrolled
 from gridcare.identity.models import User
+from gridcare.identity.permissions import Permission, has_permission
 from gridcare.organization.models import OrgUnit
 
 if TYPE_CHECKING:
     BaseUserAdmin = DjangoUserAdmin[User]
+    BasePasswordChangeForm = AdminPasswordChangeForm[User]
 else:  # the admin classes are not subscriptable at run time
     BaseUserAdmin = DjangoUserAdmin
+    BasePasswordChangeForm = AdminPasswordChangeForm
+
+# Authenticators change only through the audited operations (enrol, reset), never by editing
+# device rows, so django-otp's own admin pages are removed.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
+
+#: The administrator resetting a password in the admin, for the form's audited save.
+_acting_administrator: ContextVar[User | None] = ContextVar("acting_administrator", default=None)
+
+
+class AuditedAdminPasswordChangeForm(BasePasswordChangeForm):
+    """The admin's "change password" form as an audited reset: the policy applies and the user
+    must choose their own password at the next login. Disabling password login is not offered."""
+
+    usable_password = None
+
+    def save(self, commit: bool = True) -> Any:
+        actor = _acting_administrator.get()
+        if actor is None:
+            raise RuntimeError("The admin password form saves only inside UserAdmin.user_change_password.")
+        operations.reset_password(
+            actor=actor, user=self.user, new_password=self.cleaned_data["password1"], now=timezone.now()
+        )
+        return self.user
 
 
 @admin.register(User)
@@ -32,7 +68,49 @@ class UserAdmin(AuditedCorrectionAdmin, BaseUserAdmin):
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         (_("GridCare"), {"fields": ("kind", "org_unit", "mobile")}),
+        (_("Password policy"), {"fields": ("must_change_password", "password_changed_at")}),
     )
+    readonly_fields = ["password_changed_at"]
+    change_password_form = AuditedAdminPasswordChangeForm
+    actions = ["reset_mfa"]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        token = _acting_administrator.set(request.user)  # type: ignore[arg-type]
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _acting_administrator.reset(token)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: Any) -> None:
+        if not change:
+            # An administrator chose this password: the new user replaces it at first login.
+            obj.must_change_password = True
+            obj.password_changed_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Reset two-factor authentication"))
+    def reset_mfa(self, request: HttpRequest, queryset: models.QuerySet[User]) -> None:
+        """Remove the selected users' authenticators and recovery codes (audited, one by one)."""
+        if not has_permission(request.user, Permission.MANAGE_USERS):
+            self.message_user(
+                request, gettext("Only user managers may reset authenticators."), messages.ERROR
+            )
+            return
+        reset = []
+        for user in queryset:
+            try:
+                operations.reset_mfa(actor=request.user, user=user, now=timezone.now())  # type: ignore[arg-type]
+            except MfaNotEnrolled as error:
+                self.message_user(request, error.message(request.LANGUAGE_CODE), messages.WARNING)
+            else:
+                reset.append(user.username)
+        if reset:
+            self.message_user(
+                request,
+                gettext("Two-factor authentication reset for: %(usernames)s.")
+                % {"usernames": ", ".join(reset)},
+                messages.SUCCESS,
+            )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return DjangoUserAdmin.has_add_permission(self, request)

@@ -29,9 +29,6 @@ class MobileInvalid(GridCareError):
     message_en = "Mobile number {value} is invalid: it must be 11 digits starting with 1"
 
 
-__all__ = ["MobileInvalid", "PasswordRejected", "UsernameMissing", "UsernameTaken"]
-
-
 # --- Portal (网上营业厅) logins: rate limits and one-time codes ------------------------------
 
 
@@ -79,12 +76,64 @@ class MobileAlreadyRegistered(GridCareError):
     message_en = "Mobile {mobile} already has a portal login. Log in instead."
 
 
-__all__ += [
+# --- Staff authentication (issue 3, item 1) ---
+
+
+class CurrentPasswordWrong(GridCareError):
+    code = "current_password_wrong"
+    message_zh = "当前密码不正确"
+    message_en = "The current password is not correct"
+
+
+class MfaCodeInvalid(GridCareError):
+    code = "mfa_code_invalid"
+    message_zh = "验证码不正确或已使用，请输入认证器当前显示的 6 位数字或一个未用过的恢复码"
+    message_en = (
+        "The code is wrong or already used: enter the 6 digits your authenticator shows now, "
+        "or an unused recovery code"
+    )
+
+
+class MfaThrottled(GridCareError):
+    code = "mfa_throttled"
+    message_zh = "错误次数过多，请 {seconds} 秒后再试"
+    message_en = "Too many wrong codes: try again after {seconds} s"
+
+
+class MfaEnrolmentNotStarted(GridCareError):
+    code = "mfa_enrolment_not_started"
+    message_zh = "尚未开始绑定认证器，请重新打开绑定页面"
+    message_en = "No authenticator enrolment is under way: open the enrolment page again"
+
+
+class MfaNotEnrolled(GridCareError):
+    code = "mfa_not_enrolled"
+    message_zh = "用户 {username} 尚未绑定认证器"
+    message_en = "User {username} has not enrolled an authenticator"
+
+
+class NotLockedOut(GridCareError):
+    code = "not_locked_out"
+    message_zh = "{subject} 没有失败登录记录，无需解锁"
+    message_en = "{subject} has no failed logins on record: nothing to unlock"
+
+
+__all__ = [
+    "CurrentPasswordWrong",
+    "MfaCodeInvalid",
+    "MfaEnrolmentNotStarted",
+    "MfaNotEnrolled",
+    "MfaThrottled",
     "MobileAlreadyRegistered",
+    "MobileInvalid",
+    "NotLockedOut",
     "OneTimeCodeAttemptsExhausted",
     "OneTimeCodeExpired",
     "OneTimeCodeRejected",
     "OneTimeCodeUsed",
     "OneTimeCodeWrong",
+    "PasswordRejected",
     "RateLimited",
+    "UsernameMissing",
+    "UsernameTaken",
 ]

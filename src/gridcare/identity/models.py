@@ -43,6 +43,18 @@ class User(AbstractUser):
         related_name="users",
     )
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    # Staff authentication (issue 3): password age and forced change.
+    password_changed_at = models.DateTimeField(
+        _("password changed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the password was last set; its age counts from joining when empty."),
+    )
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set for a new user and after an administrator resets the password."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -148,3 +160,25 @@ class RateLimitHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Staff authentication: password age, forced change and history (issue 3, item 1) ---
+
+
+class PasswordHistory(models.Model):
+    """A password hash a user held, so that the last few cannot be chosen again."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="password_history"
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    set_at = models.DateTimeField(_("set at"))
+
+    class Meta:
+        verbose_name = _("password history entry")
+        verbose_name_plural = _("password history")
+        ordering = ["-set_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-set_at"], name="passwordhistory_user_set_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.set_at:%Y-%m-%d %H:%M}"

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gridcare.audit.operations import record_audit_event
-from gridcare.identity.errors import PasswordRejected, UsernameMissing, UsernameTaken
-from gridcare.identity.models import Role, User, UserKind
+from gridcare.identity import mfa
+from gridcare.identity.errors import (
+    CurrentPasswordWrong,
+    MfaCodeInvalid,
+    MfaEnrolmentNotStarted,
+    MfaNotEnrolled,
+    MfaThrottled,
+    NotLockedOut,
+    PasswordRejected,
+    UsernameMissing,
+    UsernameTaken,
+)
+from gridcare.identity.models import PasswordHistory, Role, User, UserKind
+from gridcare.identity.passwords import REMEMBERED_PASSWORDS, password_change_required
 from gridcare.identity.validators import validate_mobile
+from gridcare.kit.errors import GridCareError
 from gridcare.organization.models import OrgUnit
 
 
@@ -33,8 +51,12 @@ def create_staff_user(
     actor: User | None,
     now: datetime,
     is_superuser: bool = False,
+    must_change_password: bool = True,
 ) -> User:
-    """Create a staff user bound to ``org_unit`` holding ``roles``, and audit it."""
+    """Create a staff user bound to ``org_unit`` holding ``roles``, and audit it.
+
+    The password must pass the password policy; the user must replace it at first login
+    unless ``must_change_password`` is False (the demo logins, which are published)."""
     _check_username_free(username)
     user = User(
         username=username,
@@ -44,10 +66,14 @@ def create_staff_user(
         is_staff=True,
         is_superuser=is_superuser,
         date_joined=now,
+        password_changed_at=now,
+        must_change_password=must_change_password,
     )
+    _check_password(password, user=user)
     user.set_password(password)
     user.full_clean()
     user.save()
+    _remember_password(user=user, now=now)
     groups = [Group.objects.get_or_create(name=role.value)[0] for role in roles]
     user.groups.set(groups)
     record_audit_event(
@@ -78,10 +104,12 @@ def create_portal_user(
         mobile=normalized_mobile,
         is_staff=False,
         date_joined=now,
+        password_changed_at=now,
     )
     _check_password(password, user=user)
     user.set_password(password)
     user.save()
+    _remember_password(user=user, now=now)
     record_audit_event(
         actor=actor,
         action="create_portal_user",
@@ -112,3 +140,266 @@ def _check_password(password: str, *, user: User) -> None:
                 reasons[language] = separator.join(error.messages)
     if reasons:
         raise PasswordRejected(field="password", reasons_zh=reasons["zh-hans"], reasons_en=reasons["en"])
+
+
+# --- Staff authentication: passwords, MFA and lockouts (issue 3, item 1) ---------------------
+# Audit events here never hold a password, a password hash, a TOTP secret or a recovery code.
+
+
+def _remember_password(*, user: User, now: datetime) -> None:
+    """Add ``user``'s current password hash to their history and keep only the remembered ones."""
+    PasswordHistory.objects.create(user=user, password=user.password, set_at=now)
+    kept = PasswordHistory.objects.filter(user=user).values_list("pk", flat=True)[:REMEMBERED_PASSWORDS]
+    PasswordHistory.objects.filter(user=user).exclude(pk__in=list(kept)).delete()
+
+
+@transaction.atomic
+def change_password(*, user: User, current_password: str, new_password: str, now: datetime) -> None:
+    """``user`` replaces their own password: the current one must be right and the new one pass
+    the policy (length, character classes, not one of the last five). Clears a forced change."""
+    if not user.check_password(current_password):
+        raise CurrentPasswordWrong(field="current_password")
+    _check_password(new_password, user=user)
+    was_required = password_change_required(user=user, now=now)
+    user.set_password(new_password)
+    user.password_changed_at = now
+    user.must_change_password = False
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    _remember_password(user=user, now=now)
+    record_audit_event(
+        actor=user,
+        action="change_password",
+        target=user,
+        occurred_at=now,
+        changes={"was_required": was_required},
+    )
+
+
+@transaction.atomic
+def reset_password(*, actor: User, user: User, new_password: str, now: datetime) -> None:
+    """An administrator gives ``user`` a new password, which the user must replace at their next
+    login. The new password passes the same policy as any other."""
+    _check_password(new_password, user=user)
+    user.set_password(new_password)
+    user.password_changed_at = now
+    user.must_change_password = True
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    _remember_password(user=user, now=now)
+    record_audit_event(actor=actor, action="reset_password", target=user, occurred_at=now, changes={})
+
+
+@transaction.atomic
+def start_mfa_enrolment(*, user: User, now: datetime) -> TOTPDevice:
+    """The unconfirmed TOTP device ``user`` is enrolling: the one under way, else a new one with
+    a fresh secret (audited). It counts only once confirmed by a first valid code."""
+    pending = mfa.pending_totp_device(user)
+    if pending is not None:
+        return pending
+    device = TOTPDevice.objects.create(user=user, name=mfa.TOTP_DEVICE_NAME, confirmed=False)
+    record_audit_event(actor=user, action="start_mfa_enrolment", target=user, occurred_at=now, changes={})
+    return device
+
+
+def confirm_mfa_enrolment(*, user: User, token: str, now: datetime) -> tuple[TOTPDevice, list[str]]:
+    """Confirm ``user``'s pending TOTP device with a first valid ``token``; it replaces any
+    device enrolled before, and a new set of recovery codes is made. Returns the device and the
+    recovery codes (shown to the user once; only the device keeps them).
+
+    A wrong code is audited (``verify_mfa_failed``) and refused with :class:`MfaCodeInvalid`."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+        if device is None:
+            raise MfaEnrolmentNotStarted()
+        throttled_for = _throttled_seconds(device)
+        accepted = throttled_for is None and device.verify_token(_digits(token))
+        if accepted:
+            replaced, _deleted = TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            codes = _replace_recovery_codes(user)
+            record_audit_event(
+                actor=user,
+                action="enrol_mfa",
+                target=user,
+                occurred_at=now,
+                changes={"replaced_devices": replaced, "recovery_codes": len(codes)},
+            )
+            return device, codes
+        record_audit_event(
+            actor=user,
+            action="verify_mfa_failed",
+            target=user,
+            occurred_at=now,
+            changes={"stage": "enrolment"},
+        )
+    raise _refusal(throttled_for)
+
+
+def verify_mfa(*, user: User, token: str, now: datetime) -> Device:
+    """Check a second-factor code of ``user``: six digits are a TOTP code, anything else a
+    recovery code (used up by this check). Returns the device that accepted it, for
+    ``django_otp.login``; audits ``verify_mfa`` or ``use_mfa_recovery_code``.
+
+    A wrong code is audited (``verify_mfa_failed``) and refused with :class:`MfaCodeInvalid`;
+    django-otp throttles each device after failures (:class:`MfaThrottled`)."""
+    token = token.strip().replace(" ", "")
+    is_totp_code = token.isdigit() and len(token) == mfa.TOTP_DIGITS
+    with transaction.atomic():
+        device: TOTPDevice | StaticDevice | None
+        if is_totp_code:
+            device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        else:
+            device = (
+                StaticDevice.objects.select_for_update()
+                .filter(user=user, name=mfa.RECOVERY_DEVICE_NAME)
+                .first()
+            )
+        if device is None and is_totp_code:
+            raise MfaNotEnrolled(username=user.username)
+        throttled_for = _throttled_seconds(device) if device is not None else None
+        accepted = device is not None and throttled_for is None and device.verify_token(token.lower())
+        if accepted and device is not None:
+            if isinstance(device, StaticDevice):
+                record_audit_event(
+                    actor=user,
+                    action="use_mfa_recovery_code",
+                    target=user,
+                    occurred_at=now,
+                    changes={"recovery_codes_left": device.token_set.count()},
+                )
+            else:
+                record_audit_event(
+                    actor=user, action="verify_mfa", target=user, occurred_at=now, changes={"method": "totp"}
+                )
+            return device
+        record_audit_event(
+            actor=user,
+            action="verify_mfa_failed",
+            target=user,
+            occurred_at=now,
+            changes={"stage": "login", "method": "totp" if is_totp_code else "recovery_code"},
+        )
+    raise _refusal(throttled_for)
+
+
+@transaction.atomic
+def regenerate_recovery_codes(*, user: User, now: datetime) -> list[str]:
+    """Replace ``user``'s recovery codes with a new set (the old ones stop working); returns the
+    new codes to show once. Needs an enrolled TOTP device."""
+    if not mfa.has_enrolled_mfa(user):
+        raise MfaNotEnrolled(username=user.username)
+    codes = _replace_recovery_codes(user)
+    record_audit_event(
+        actor=user,
+        action="regenerate_mfa_recovery_codes",
+        target=user,
+        occurred_at=now,
+        changes={"recovery_codes": len(codes)},
+    )
+    return codes
+
+
+@transaction.atomic
+def reset_mfa(*, actor: User, user: User, now: datetime) -> None:
+    """An administrator removes ``user``'s authenticator and recovery codes (a lost phone): the
+    user enrols again at their next login if their role needs MFA."""
+    totp_devices, _totp = TOTPDevice.objects.filter(user=user).delete()
+    static_devices = StaticDevice.objects.filter(user=user)
+    recovery_devices = static_devices.count()
+    static_devices.delete()
+    if not totp_devices and not recovery_devices:
+        raise MfaNotEnrolled(username=user.username)
+    record_audit_event(
+        actor=actor,
+        action="reset_mfa",
+        target=user,
+        occurred_at=now,
+        changes={"username": user.username, "removed_devices": totp_devices + recovery_devices},
+    )
+
+
+@transaction.atomic
+def enrol_preset_totp_device(*, user: User, actor: User | None, now: datetime) -> TOTPDevice:
+    """Give ``user`` a confirmed TOTP device with a new secret, without the enrolment page: for
+    the demo logins, whose secret ``gridcare demo_logins`` prints."""
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name=mfa.TOTP_DEVICE_NAME, confirmed=True)
+    record_audit_event(
+        actor=actor, action="enrol_mfa", target=user, occurred_at=now, changes={"method": "preset"}
+    )
+    return device
+
+
+@transaction.atomic
+def unlock_user(*, actor: User, username: str, now: datetime) -> int:
+    """Clear the failed logins recorded for ``username`` (by django-axes), which lifts a lockout
+    of that username; returns how many attempt records were cleared."""
+    attempts = AccessAttempt.objects.filter(username=username)
+    failures = sum(attempts.values_list("failures_since_start", flat=True))
+    if not failures:
+        raise NotLockedOut(subject=username)
+    cleared, _deleted = attempts.delete()
+    user = User.objects.filter(username=username).first()
+    changes = {"username": username, "cleared_failures": failures}
+    if user is not None:
+        record_audit_event(actor=actor, action="unlock_user", target=user, occurred_at=now, changes=changes)
+    else:
+        record_audit_event(
+            actor=actor,
+            action="unlock_user",
+            target=None,
+            object_type=User._meta.label_lower,
+            occurred_at=now,
+            changes=changes,
+        )
+    return int(cleared)
+
+
+@transaction.atomic
+def unlock_ip_address(*, actor: User, ip_address: str, now: datetime) -> int:
+    """Clear the failed logins recorded from ``ip_address``, which lifts a lockout of that
+    address; returns how many attempt records were cleared."""
+    attempts = AccessAttempt.objects.filter(ip_address=ip_address)
+    failures = sum(attempts.values_list("failures_since_start", flat=True))
+    if not failures:
+        raise NotLockedOut(subject=ip_address)
+    cleared, _deleted = attempts.delete()
+    record_audit_event(
+        actor=actor,
+        action="unlock_ip_address",
+        target=None,
+        object_type=AccessAttempt._meta.label_lower,
+        occurred_at=now,
+        changes={"ip_address": ip_address, "cleared_failures": failures},
+    )
+    return int(cleared)
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    """A new set of single-use recovery codes on the user's recovery device."""
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=mfa.RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _index in range(mfa.RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def _digits(token: str) -> str:
+    return token.strip().replace(" ", "")
+
+
+def _throttled_seconds(device: Device) -> int | None:
+    """Seconds until django-otp lets ``device`` check a code again; None when it may now."""
+    allowed, details = device.verify_is_allowed()
+    if allowed:
+        return None
+    locked_until = (details or {}).get("locked_until")
+    if locked_until is None:
+        return 1
+    return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))  # type: ignore[no-any-return]
+
+
+def _refusal(throttled_for: int | None) -> GridCareError:
+    return MfaThrottled(seconds=throttled_for) if throttled_for is not None else MfaCodeInvalid()

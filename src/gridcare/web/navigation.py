@@ -62,6 +62,9 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Administration"), url_name="admin:index", roles=frozenset({Role.SYSTEM_ADMINISTRATOR})
     ),
+    NavigationEntry(
+        label=_("Lockouts"), url_name="web:lockouts", roles=frozenset({Role.SYSTEM_ADMINISTRATOR})
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

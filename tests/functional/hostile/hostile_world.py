@@ -133,6 +133,7 @@ def build_hostile_file() -> HostileFile:
             display_name=username,
             actor=None,
             now=NOW,
+            must_change_password=False,
         )
 
     clerk = staff("clerk", county, Role.BUSINESS_EXPANSION_CLERK)

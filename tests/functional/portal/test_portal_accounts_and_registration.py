@@ -88,7 +88,14 @@ def test_a_weak_password_is_refused_before_the_code_is_spent(
     )
 
     assert response.status_code == 200
-    assert form_errors(response) == {"password1": ["This password is too common."]}
+    assert form_errors(response) == {
+        "password1": [
+            "The password must have at least 12 characters.",
+            "This password is too common.",
+            "The password must use at least 3 of these: upper-case letters, lower-case letters, "
+            "digits and symbols.",
+        ]
+    }
     assert not User.objects.filter(mobile=UNKNOWN_MOBILE).exists()
     assert OneTimeCode.objects.get().used_at is None
 

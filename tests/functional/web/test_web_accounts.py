@@ -27,9 +27,10 @@ from web_world import (
 from gridcare.customers.models import Account
 from gridcare.kit.ids import make_account_number
 
-#: Queries of a back-office page before its own reads: session, user, the user's role groups
-#: (navigation) and org unit (top bar).
-PAGE_OVERHEAD_QUERIES = 4
+#: Queries of a back-office page before its own reads: session, user, whether the user must pass
+#: MFA (their role groups, then their enrolled authenticators: a meter reader needs none), the
+#: user's role groups (navigation) and org unit (top bar).
+PAGE_OVERHEAD_QUERIES = 6
 
 
 def listed_account_numbers(response: object) -> list[str]:

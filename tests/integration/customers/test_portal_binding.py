@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 
 from gridcare.audit.models import AuditEvent
 from gridcare.customers import errors
@@ -202,13 +203,35 @@ def test_staff_cannot_bind(account: Account, actor: User, now: datetime, snapsho
 def test_account_number_and_password_log_in_the_bound_portal_user(
     account: Account, key_account: Account, portal_user: User, actor: User, now: datetime
 ) -> None:
-    assert authenticate(None, username=account.account_no, password=PASSWORD) is None
+    assert (
+        authenticate(RequestFactory().post("/portal/login/"), username=account.account_no, password=PASSWORD)
+        is None
+    )
     bind_portal_account(portal_user=portal_user, account_no=account.account_no, proof=PERSON_PROOF, now=now)
 
-    assert authenticate(None, username=account.account_no, password=PASSWORD) == portal_user
-    assert authenticate(None, username=account.account_no, password="wrong-password") is None
-    assert authenticate(None, username=key_account.account_no, password=PASSWORD) is None
-    assert authenticate(None, username="zhangsan", password=PASSWORD) == portal_user
+    assert (
+        authenticate(RequestFactory().post("/portal/login/"), username=account.account_no, password=PASSWORD)
+        == portal_user
+    )
+    assert (
+        authenticate(
+            RequestFactory().post("/portal/login/"), username=account.account_no, password="wrong-password"
+        )
+        is None
+    )
+    assert (
+        authenticate(
+            RequestFactory().post("/portal/login/"), username=key_account.account_no, password=PASSWORD
+        )
+        is None
+    )
+    assert (
+        authenticate(RequestFactory().post("/portal/login/"), username="zhangsan", password=PASSWORD)
+        == portal_user
+    )
     portal_user.is_active = False
     portal_user.save()
-    assert authenticate(None, username=account.account_no, password=PASSWORD) is None
+    assert (
+        authenticate(RequestFactory().post("/portal/login/"), username=account.account_no, password=PASSWORD)
+        is None
+    )

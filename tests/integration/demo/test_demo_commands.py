@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gridcare.customers.models import Account
 from gridcare.demo.operations import latest_complete_reading_month
+from gridcare.identity.mfa import totp_secret
+from gridcare.identity.models import User
 from gridcare.metering.models import MeterRead
 
 pytestmark = pytest.mark.usefixtures("fast_password_hasher")
@@ -92,17 +96,63 @@ def test_demo_logins_command_prints_every_login(db: None) -> None:
     call_command("demo_logins", stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[0] == "Demo logins (staff sign in at /login/, the portal customer at /portal/login/):"
-    assert lines[1].split() == ["username", "password", "role", "org", "unit", "/", "customer"]
-    assert [line.split()[0] for line in lines[2:]] == [
+    assert lines[1].split() == [
+        "username",
+        "password",
+        "TOTP",
+        "secret",
+        "role",
+        "org",
+        "unit",
+        "/",
+        "customer",
+    ]
+    assert [line.split()[0] for line in lines[2:-1]] == [
         "admin", "sysadmin", "supervisor", "manager", "expansion", "billing", "inspector", "reader",
         "cashier", "agent", "auditor", "portal",
     ]  # fmt: skip
     assert lines[9].split() == [
         "reader",
-        "gridcare-demo",
+        "GridCare-Demo-2026",
+        "-",
         "抄表员",
         "(Meter",
         "reader)",
         "37010101",
         "城东供电所",
     ]
+    admin_secret = lines[2].split()[2]
+    assert admin_secret == totp_secret(TOTPDevice.objects.get(user__username="admin", confirmed=True))
+    assert len(admin_secret) == 32
+    assert lines[-1] == (
+        "Logins with a TOTP secret pass a second step: add the secret to an authenticator app, "
+        "or print the current code with `gridcare demo_totp USERNAME`."
+    )
+
+
+def test_demo_totp_prints_the_code_the_demo_authenticator_shows(db: None, settings: Any) -> None:
+    _seed_command()
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("demo_totp", "admin", stdout=out)
+    code = out.getvalue().strip()
+    assert len(code) == 6
+    # The admin's authenticator accepts it, once.
+    device = TOTPDevice.objects.get(user__username="admin", confirmed=True)
+    assert device.verify_token(code)
+    assert not device.verify_token(code)
+
+
+def test_demo_totp_refuses_outside_a_demo_and_for_logins_without_an_authenticator(
+    db: None, settings: Any
+) -> None:
+    _seed_command()
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="works only in a demo"):
+        call_command("demo_totp", "admin", stdout=StringIO())
+    settings.DEBUG = True
+    with pytest.raises(CommandError, match="reader is not a demo login with an authenticator"):
+        call_command("demo_totp", "reader", stdout=StringIO())
+    User.objects.create_user(username="outsider", password="Outsider-Secret-2025")
+    with pytest.raises(CommandError, match="outsider is not a demo login with an authenticator"):
+        call_command("demo_totp", "outsider", stdout=StringIO())

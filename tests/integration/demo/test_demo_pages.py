@@ -3,20 +3,32 @@ account page and the admin show the seeded records, each login within its org un
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.test import Client
 
 from gridcare.customers.models import Account
 from gridcare.demo.catalog import DEMO_PASSWORD
 from gridcare.demo.operations import SeedSummary
+from gridcare.demo.queries import demo_totp_code
+from gridcare.identity.mfa import confirmed_totp_device
+from gridcare.identity.models import User
 from gridcare.metering.models import MeterRead
 
 pytestmark = pytest.mark.django_db
 
 
 def logged_in(username: str) -> Client:
+    """A client logged in through the login form with the demo password and, for a login whose
+    role needs MFA, the code ``gridcare demo_totp`` would print."""
     client = Client()
-    assert client.login(username=username, password=DEMO_PASSWORD)
+    response = client.post("/login/", {"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    if confirmed_totp_device(User.objects.get(username=username)) is not None:
+        code = demo_totp_code(username=username, at=time.time())
+        verified = client.post("/security/mfa/verify/", {"code": code})
+        assert (verified.status_code, verified["Location"]) == (302, "/")
     return client
 
 

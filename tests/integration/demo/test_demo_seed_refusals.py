@@ -65,6 +65,8 @@ def test_one_audit_event_records_the_whole_seed(seeded: SeedSummary) -> None:
     assert Counter(AuditEvent.objects.values_list("action", flat=True)) == {
         "seed_demo_utility": 1,
         "create_staff_user": 11,
+        # Every demo login whose role needs MFA, i.e. all but the meter reader and the inspector.
+        "enrol_mfa": 9,
         "create_portal_user": 1,
         "link_portal_user": 1,
     }

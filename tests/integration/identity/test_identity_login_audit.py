@@ -25,7 +25,7 @@ def login_events() -> list[AuditEvent]:
 
 
 def test_successful_login_records_one_login_event(client: Client, reader: User) -> None:
-    response = client.post("/login/", {"username": "reader", "password": "reader-Secret-2025"})
+    response = client.post("/login/", {"username": "reader", "password": "Staff-Secret-2025"})
 
     assert response.status_code == 302
     [event] = login_events()
@@ -76,7 +76,7 @@ def test_unknown_username_records_login_failed_on_no_row(client: Client, reader:
 
 
 def test_logout_records_a_logout_event(client: Client, reader: User) -> None:
-    client.post("/login/", {"username": "reader", "password": "reader-Secret-2025"})
+    client.post("/login/", {"username": "reader", "password": "Staff-Secret-2025"})
 
     response = client.post("/logout/")
 

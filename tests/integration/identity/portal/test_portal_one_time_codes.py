@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.utils import timezone, translation
 from portal_login_values import ADDRESS, MOBILE, UNKNOWN_MOBILE, SentCodes
 from pytest_django.fixtures import Settings
@@ -86,10 +87,15 @@ def test_the_right_code_logs_the_portal_user_in_once(portal_user: User, sent_cod
     request_portal_login_code(mobile=MOBILE, client_address=ADDRESS, now=now)
     [code] = sent_codes(MOBILE)
 
-    assert authenticate(None, mobile=MOBILE, one_time_password=code) == portal_user
+    assert (
+        authenticate(RequestFactory().post("/portal/login/"), mobile=MOBILE, one_time_password=code)
+        == portal_user
+    )
 
     assert OneTimeCode.objects.get().used_at is not None
-    assert authenticate(None, mobile=MOBILE, one_time_password=code) is None
+    assert (
+        authenticate(RequestFactory().post("/portal/login/"), mobile=MOBILE, one_time_password=code) is None
+    )
     with pytest.raises(errors.OneTimeCodeUsed) as raised:
         redeem_one_time_code(purpose=LOGIN, mobile=MOBILE, code=code, now=now)
     assert raised.value.message("zh-hans") == "验证码已使用过，请重新获取"

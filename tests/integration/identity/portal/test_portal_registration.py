@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.utils import translation
 from portal_login_values import ADDRESS, MOBILE, UNKNOWN_MOBILE, SentCodes
 
@@ -135,5 +136,8 @@ def test_a_registration_code_does_not_log_in(db: None, now: datetime, sent_codes
     request_portal_registration_code(mobile=UNKNOWN_MOBILE, client_address=ADDRESS, now=now)
     [code] = sent_codes(UNKNOWN_MOBILE)
 
-    assert authenticate(None, mobile=UNKNOWN_MOBILE, one_time_password=code) is None
+    assert (
+        authenticate(RequestFactory().post("/portal/login/"), mobile=UNKNOWN_MOBILE, one_time_password=code)
+        is None
+    )
     assert OneTimeCode.objects.get().used_at is None

@@ -11,15 +11,23 @@ from gridcare.demo.queries import demo_logins
 
 
 class Command(BaseCommand):
-    help = "Print the demo logins (username, password, role, org unit) seeded by `gridcare seed`."
+    help = (
+        "Print the demo logins (username, password, TOTP secret, role, org unit) seeded by `gridcare seed`."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins = demo_logins()
         if not logins:
             self.stdout.write("No demo logins yet: run `gridcare seed --accounts N --seed S` first.")
             return
-        header = ("username", "password", "role", "org unit / customer")
-        rows = [header, *((login.username, login.password, login.role, login.where) for login in logins)]
+        header = ("username", "password", "TOTP secret", "role", "org unit / customer")
+        rows = [
+            header,
+            *(
+                (login.username, login.password, login.totp_secret or "-", login.role, login.where)
+                for login in logins
+            ),
+        ]
         widths = [max(_width(row[column]) for row in rows) for column in range(len(header) - 1)]
         self.stdout.write(
             f"Demo logins (staff sign in at {reverse('web:login')}, "
@@ -30,6 +38,10 @@ class Command(BaseCommand):
                 row[column] + " " * (widths[column] - _width(row[column])) for column in range(len(widths))
             ]
             self.stdout.write("  " + "  ".join([*cells, row[-1]]))
+        self.stdout.write(
+            "Logins with a TOTP secret pass a second step: add the secret to an authenticator app, "
+            "or print the current code with `gridcare demo_totp USERNAME`."
+        )
 
 
 def _width(text: str) -> int:
