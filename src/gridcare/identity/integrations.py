@@ -55,7 +55,7 @@ class ApiScope(StrEnum):
     AUDIT_VERIFY = "audit:verify"
 
 
-TOKEN_ID_PREFIX = "gct_"
+TOKEN_ID_PREFIX = "gct_"  # noqa: S105 (a public prefix, not a secret)
 _TOKEN_PATTERN = re.compile(r"^(gct_[0-9a-f]{16})\.([A-Za-z0-9_-]{43})$")
 _NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _TIMESTAMP_PATTERN = re.compile(r"^[0-9]{1,12}$")
@@ -106,7 +106,9 @@ def integration_signing_key(integration: Integration) -> str:
 
 def find_integration(*, name: str) -> Integration:
     """The integration called ``name`` (any state), or :class:`IntegrationNotFound`."""
-    integration = Integration.objects.select_related("org_unit", "service_user").filter(name=name).first()
+    integration: Integration | None = (
+        Integration.objects.select_related("org_unit", "service_user").filter(name=name).first()
+    )
     if integration is None:
         raise IntegrationNotFound(field="name", name=name)
     return integration

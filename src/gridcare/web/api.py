@@ -7,6 +7,8 @@ path of every invalid field. See docs/api.md for authentication and request sign
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from ninja import NinjaAPI
@@ -35,7 +37,7 @@ api.add_router("/audit", audit_router)
 CONFLICTS = (ReadTimeTaken,)
 
 
-def _error(request: HttpRequest, *, status: int, body: dict[str, object]) -> HttpResponse:
+def _error(request: HttpRequest, *, status: int, body: Mapping[str, object]) -> HttpResponse:
     return api.create_response(request, body, status=status)
 
 
