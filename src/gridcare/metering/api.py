@@ -9,7 +9,7 @@ from typing import Annotated
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Field, P, PathEx, Query, Router, Schema
+from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from pydantic import AfterValidator, AwareDatetime
 
 from gridcare.customers.api import ACCOUNT_NUMBER_PATTERN, PLAIN_TEXT_PATTERN, PageQuery, find_account
@@ -154,7 +154,7 @@ def account_meter_reads(
     auth=api_access(permission=Permission.RECORD_METER_READS, scope=ApiScope.METER_READS_WRITE),
     summary="Record a meter read",
 )
-def create_meter_read(request: HttpRequest, read: MeterReadIn) -> tuple[int, dict[str, object]]:
+def create_meter_read(request: HttpRequest, read: MeterReadIn) -> Status[dict[str, object]]:
     """Record a register read of a meter in the caller's org units on the metering point it was
     installed on at ``read_at``; refused (422) as the reads import refuses it, 409 if the meter
     already has a read at that moment."""
@@ -173,4 +173,4 @@ def create_meter_read(request: HttpRequest, read: MeterReadIn) -> tuple[int, dic
         actor=user,
         now=timezone.now(),
     )
-    return 201, _read_out(recorded)
+    return Status(201, _read_out(recorded))
