@@ -11,7 +11,7 @@ A signed request carries four headers (see docs/api.md):
 The canonical string is six lines joined by ``\\n`` (no trailing newline)::
 
     METHOD                   upper case, e.g. POST
-    /api/v1/meter-reads      the path, percent-encoded as by canonical_path
+    /api/v1/meter-reads      the path, percent-decoded, then encoded as by canonical_path
     a=1&b=x%20y              the query pairs sorted by name then value, RFC 3986-encoded
     1741570200               the timestamp header
     3q2-7w...                the nonce header
@@ -40,8 +40,8 @@ _PATH_SAFE = "/:@&+$,-_.!~*'()"
 
 
 def canonical_path(path: str) -> str:
-    """``path`` percent-encoded one way, whether it arrives encoded or not."""
-    return quote(unquote(path), safe=_PATH_SAFE)
+    """A percent-decoded ``path`` (as Django's ``request.path``) percent-encoded one way."""
+    return quote(path, safe=_PATH_SAFE)
 
 
 def canonical_query(query: str) -> str:
@@ -57,7 +57,8 @@ def body_digest(body: bytes) -> str:
 
 
 def canonical_string(*, method: str, path: str, query: str, timestamp: str, nonce: str, body: bytes) -> str:
-    """The text a request's signature is computed over (see the module docstring)."""
+    """The text a request's signature is computed over (see the module docstring): ``path`` is
+    percent-decoded, ``query`` is the raw query string as sent."""
     return "\n".join(
         [method.upper(), canonical_path(path), canonical_query(query), timestamp, nonce, body_digest(body)]
     )
@@ -98,7 +99,12 @@ def sign_request(
     timestamp_text = str(int(time.time()) if timestamp is None else timestamp)
     nonce = new_nonce() if nonce is None else nonce
     canonical = canonical_string(
-        method=method, path=parts.path, query=parts.query, timestamp=timestamp_text, nonce=nonce, body=body
+        method=method,
+        path=unquote(parts.path),
+        query=parts.query,
+        timestamp=timestamp_text,
+        nonce=nonce,
+        body=body,
     )
     return {
         AUTHORIZATION_HEADER: f"{BEARER_PREFIX}{token}",
