@@ -88,7 +88,7 @@ def run_every_operation(
                 if case.cookies:
                     case.cookies.clear()
                 response = case.call(headers=headers, cookies=cookies)
-                seen[operation.label, response.status_code] += 1
+                seen[case.operation.label, response.status_code] += 1
                 case.validate_response(response, checks=CHECKS)
 
             check()

@@ -164,4 +164,5 @@ def test_the_schema_and_the_docs_are_served_without_a_cdn(db: None):
     page = docs.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
-    assert "http://" not in page and "https://" not in page
+    assert "http://" not in page
+    assert "https://" not in page
