@@ -34,6 +34,7 @@ from gridcare.identity.errors import (
     ApiTokenInvalid,
     ApiTokenRevoked,
     IntegrationNotFound,
+    IntegrationRevoked,
 )
 from gridcare.identity.models import ApiNonce, ApiToken, Integration
 from gridcare.identity.signing import (
@@ -111,6 +112,16 @@ def find_integration(*, name: str) -> Integration:
     )
     if integration is None:
         raise IntegrationNotFound(field="name", name=name)
+    return integration
+
+
+def find_active_integration(*, name: str) -> Integration:
+    """The active integration called ``name``; :class:`IntegrationNotFound` or
+    :class:`IntegrationRevoked` otherwise (a revoked integration signs nothing)."""
+    integration = find_integration(name=name)
+    if not integration.is_active:
+        revoked_at = integration.revoked_at.isoformat() if integration.revoked_at else ""
+        raise IntegrationRevoked(name=name, revoked_at=revoked_at)
     return integration
 
 
@@ -225,6 +236,7 @@ __all__ = [
     "SignedRequest",
     "check_scope",
     "check_signature",
+    "find_active_integration",
     "find_integration",
     "find_usable_token",
     "generate_signing_key",
