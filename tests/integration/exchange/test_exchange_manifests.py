@@ -110,11 +110,8 @@ def test_a_truncated_file_is_rejected(world: World, bank, tmp_path: Path):
     content = path.read_bytes()
     path.write_bytes(content[:-3])
 
-    with pytest.raises(ManifestFileMismatch) as refused:
-        with path.open("rb") as stream:
-            check_manifest(
-                stream=stream, file_name=path.name, manifest=manifest.read_bytes(), manifest_name="m"
-            )
+    with pytest.raises(ManifestFileMismatch) as refused, path.open("rb") as stream:
+        check_manifest(stream=stream, file_name=path.name, manifest=manifest.read_bytes(), manifest_name="m")
 
     assert refused.value.message("en") == (
         f"The file customers.csv does not match its manifest ({len(content) - 3} bytes, the manifest says "
@@ -140,7 +137,7 @@ def test_a_manifest_of_a_revoked_integration_or_malformed_is_rejected(world: Wor
     broken = tmp_path / "broken.json"
     broken.write_text('{"version": 1}')
 
-    with pytest.raises(CommandError, match="The manifest broken.json cannot be read or is malformed"):
+    with pytest.raises(CommandError, match=r"The manifest broken\.json cannot be read or is malformed"):
         call_command("import", "customers", str(path), "--manifest", str(broken), stdout=io.StringIO())
     revoke_integration(integration=bank.integration, actor=None, now=timezone.now())
     with pytest.raises(

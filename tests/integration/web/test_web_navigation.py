@@ -37,11 +37,25 @@ def test_system_administrator_sees_administration(world: World) -> None:
         username="admin_a", org_unit=world.station_a, roles=(Role.SYSTEM_ADMINISTRATOR,)
     )
 
-    assert urls_for(administrator) == ["/", "/accounts/", *exchange_upload_urls(), "/audit/", "/admin/"]
+    assert urls_for(administrator) == [
+        "/",
+        "/accounts/",
+        *exchange_upload_urls(),
+        "/audit/",
+        "/integrations/",
+        "/admin/",
+    ]
 
 
 def test_superuser_sees_every_entry(world: World) -> None:
-    assert urls_for(world.superuser) == ["/", "/accounts/", *exchange_upload_urls(), "/audit/", "/admin/"]
+    assert urls_for(world.superuser) == [
+        "/",
+        "/accounts/",
+        *exchange_upload_urls(),
+        "/audit/",
+        "/integrations/",
+        "/admin/",
+    ]
 
 
 def test_portal_user_sees_the_portal_navigation(world: World) -> None:

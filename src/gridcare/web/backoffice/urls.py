@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridcare.web.backoffice import audit_log, views
+from gridcare.web.backoffice import audit_log, integrations, views
 
 app_name = "web"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("accounts/<str:account_no>/", views.account_detail, name="account_detail"),
     path("audit/", audit_log.audit_log, name="audit_log"),
     path("audit/export.csv", audit_log.audit_log_csv, name="audit_log_csv"),
+    path("integrations/", integrations.integrations, name="integrations"),
+    path("integrations/<str:name>/rotate", integrations.rotate, name="integration_rotate"),
+    path("integrations/<str:name>/revoke", integrations.revoke, name="integration_revoke"),
 ]
