@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from gridcare.identity.access import staff_required
 from gridcare.identity.integrations import ApiScope, IssuedCredentials
-from gridcare.identity.models import Integration, IntegrationKind
+from gridcare.identity.models import Integration, IntegrationKind, User
 from gridcare.identity.operations import (
     create_integration,
     revoke_integration,
@@ -64,6 +64,14 @@ def _visible_integration(user: Any, name: str) -> Integration:
     return integration
 
 
+def _acting_user(request: HttpRequest) -> User:
+    """The logged-in staff user (``staff_required`` has let only them in)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
 def _credentials_page(request: HttpRequest, issued: IssuedCredentials) -> HttpResponse:
     response = render(request, "web/backoffice/integration_credentials.html", {"issued": issued})
     # The secrets must not stay in a browser or proxy cache.
@@ -74,7 +82,7 @@ def _credentials_page(request: HttpRequest, issued: IssuedCredentials) -> HttpRe
 @staff_required
 def integrations(request: HttpRequest) -> HttpResponse:
     """The list and the create form; a valid POST creates and shows the credentials once."""
-    user = request.user
+    user = _acting_user(request)
     _require_integration_manager(user)
     form = IntegrationForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
@@ -116,10 +124,11 @@ def rotate(request: HttpRequest, name: str) -> HttpResponse:
 @staff_required
 def revoke(request: HttpRequest, name: str) -> HttpResponse:
     """Revoke the integration for good and go back to the list."""
-    _require_integration_manager(request.user)
-    integration = _visible_integration(request.user, name)
+    user = _acting_user(request)
+    _require_integration_manager(user)
+    integration = _visible_integration(user, name)
     try:
-        revoke_integration(integration=integration, actor=request.user, now=timezone.now())
+        revoke_integration(integration=integration, actor=user, now=timezone.now())
     except GridCareError as error:
         messages.error(request, error.message(translation.get_language() or "zh-hans"))
     else:
