@@ -108,12 +108,11 @@ def integrations(request: HttpRequest) -> HttpResponse:
 @staff_required
 def rotate(request: HttpRequest, name: str) -> HttpResponse:
     """Revoke the integration's token and show its new token and signing key once."""
-    _require_integration_manager(request.user)
-    integration = _visible_integration(request.user, name)
+    user = _acting_user(request)
+    _require_integration_manager(user)
+    integration = _visible_integration(user, name)
     try:
-        issued = rotate_integration_credentials(
-            integration=integration, actor=request.user, now=timezone.now()
-        )
+        issued = rotate_integration_credentials(integration=integration, actor=user, now=timezone.now())
     except GridCareError as error:
         messages.error(request, error.message(translation.get_language() or "zh-hans"))
         return redirect("web:integrations")
