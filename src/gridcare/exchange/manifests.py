@@ -46,6 +46,8 @@ MANIFEST_FIELDS: dict[str, tuple[type, ...]] = {
     "rows": (int, type(None)),
 }
 _READ_BLOCK = 1 << 20
+#: A manifest is a few hundred bytes; more is not read.
+MAX_MANIFEST_BYTES = 64 * 1024
 
 
 def file_digest(stream: IO[bytes]) -> tuple[int, str]:
