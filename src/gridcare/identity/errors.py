@@ -59,6 +59,12 @@ class IntegrationKindUnknown(GridCareError):
     message_en = "Unknown integration kind {kind}; the kinds are: {known}"
 
 
+class IntegrationOrgUnitOutOfScope(GridCareError):
+    code = "integration_org_unit_out_of_scope"
+    message_zh = "单位 {code} 不在您的管辖范围内，不能为其创建接口"
+    message_en = "Org unit {code} is not one of your units: you cannot create an integration for it"
+
+
 class IntegrationNotFound(GridCareError):
     code = "integration_not_found"
     message_zh = "没有名为 {name} 的接口"
@@ -173,6 +179,7 @@ __all__ = [
     "IntegrationNameInvalid",
     "IntegrationNameTaken",
     "IntegrationNotFound",
+    "IntegrationOrgUnitOutOfScope",
     "IntegrationRevoked",
     "IntegrationScopeUnknown",
     "MobileInvalid",

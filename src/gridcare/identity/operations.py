@@ -18,6 +18,7 @@ from gridcare.identity.errors import (
     IntegrationKindUnknown,
     IntegrationNameInvalid,
     IntegrationNameTaken,
+    IntegrationOrgUnitOutOfScope,
     IntegrationRevoked,
     IntegrationScopeUnknown,
     PasswordRejected,
@@ -149,8 +150,10 @@ def create_integration(
 ) -> IssuedCredentials:
     """Create an integration acting in ``org_unit``'s subtree with ``scopes``, its service user,
     its first API token and its signing key, and audit it (never the secrets). The token and
-    the key are returned once."""
+    the key are returned once. An ``actor`` may create one only in their own org units."""
     _check_integration_name(name)
+    if actor is not None and not OrgUnit.objects.visible_to(actor).filter(pk=org_unit.pk).exists():
+        raise IntegrationOrgUnitOutOfScope(field="org_unit", code=org_unit.code)
     if kind not in IntegrationKind.values:
         raise IntegrationKindUnknown(field="kind", kind=kind, known=", ".join(IntegrationKind.values))
     checked_scopes = _checked_scopes(scopes)

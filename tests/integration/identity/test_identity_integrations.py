@@ -17,6 +17,7 @@ from gridcare.identity.errors import (
     ApiTokenRevoked,
     IntegrationNameInvalid,
     IntegrationNameTaken,
+    IntegrationOrgUnitOutOfScope,
     IntegrationRevoked,
     IntegrationScopeUnknown,
 )
@@ -189,3 +190,16 @@ def test_the_command_creates_lists_rotates_and_revokes(org_tree, now):
     ]
     with pytest.raises(CommandError, match="There is no integration named nobody"):
         call_command("integration", "rotate", "nobody", stdout=io.StringIO())
+
+
+def test_an_actor_cannot_create_an_integration_outside_their_units(org_tree, staff_user_factory, now):
+    station_admin = staff_user_factory(
+        username="station_admin", org_unit=org_tree.station, roles=[Role.SYSTEM_ADMINISTRATOR]
+    )
+
+    with pytest.raises(IntegrationOrgUnitOutOfScope):
+        create_integration(
+            name="ami-other", kind=IntegrationKind.AMI, org_unit=org_tree.other_station,
+            scopes=[ApiScope.METER_READS_WRITE], actor=station_admin, now=now,
+        )  # fmt: skip
+    assert not Integration.objects.exists()
