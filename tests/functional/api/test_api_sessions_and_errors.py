@@ -166,3 +166,4 @@ def test_the_schema_and_the_docs_are_served_without_a_cdn(db: None):
     assert "cdn" not in page.lower()
     assert "http://" not in page
     assert "https://" not in page
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
