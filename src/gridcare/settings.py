@@ -266,3 +266,8 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+# --- JSON API and integrations (issue 3, integrations part) -------------------------------------
+# django-ninja's app serves the Swagger UI assets locally (no CDN on the internal network).
+INSTALLED_APPS += ["ninja"]
+#: How far a signed API request's X-GridCare-Timestamp may be from the server clock.
+GRIDCARE_API_SIGNATURE_WINDOW_SECONDS = int(os.environ.get("GRIDCARE_API_SIGNATURE_WINDOW_SECONDS", "300"))

@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("portal/", include("gridcare.web.portal.urls")),
+    path("api/", include("gridcare.web.api")),
 ]
 # The import and export pages are mounted once gridcare.exchange provides them.
 if find_spec("gridcare.exchange.urls") is not None:

@@ -225,6 +225,41 @@ class KindUnknown(GridCareError):
     message_en = "Unknown kind {kind}; the kinds are: {known}"
 
 
+# --- file manifests (integrations part of issue 3) -----------------------------------------
+
+
+class ManifestUnreadable(GridCareError):
+    code = "manifest_unreadable"
+    message_zh = "清单文件 {file_name} 无法读取或格式不对：{reason}"
+    message_en = "The manifest {file_name} cannot be read or is malformed: {reason}"
+
+
+class ManifestIntegrationInvalid(GridCareError):
+    code = "manifest_integration_invalid"
+    message_zh = "清单中的接口 {name} 不存在或已停用，无法验证签名"
+    message_en = (
+        "The manifest's integration {name} does not exist or is not active: its signature cannot be checked"
+    )
+
+
+class ManifestSignatureInvalid(GridCareError):
+    code = "manifest_signature_invalid"
+    message_zh = "清单签名不正确：清单不是接口 {name} 签发的，或已被改动。文件未导入"
+    message_en = (
+        "The manifest signature does not match: it was not signed by integration {name} or was "
+        "changed. Nothing was imported"
+    )
+
+
+class ManifestFileMismatch(GridCareError):
+    code = "manifest_file_mismatch"
+    message_zh = "文件 {file_name} 与清单不符（{what_zh}）：文件可能被篡改或传输不完整。文件未导入"
+    message_en = (
+        "The file {file_name} does not match its manifest ({what_en}): it may have been altered "
+        "or truncated. Nothing was imported"
+    )
+
+
 __all__ = [
     "BooleanInvalid",
     "CellsBeyondHeader",
@@ -246,6 +281,10 @@ __all__ = [
     "InstallationColumnsMismatch",
     "IntegerInvalid",
     "KindUnknown",
+    "ManifestFileMismatch",
+    "ManifestIntegrationInvalid",
+    "ManifestSignatureInvalid",
+    "ManifestUnreadable",
     "NumberInvalid",
     "NumberNegative",
     "NumberOutOfRange",

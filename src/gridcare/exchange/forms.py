@@ -20,6 +20,15 @@ class UploadForm(forms.Form):
         label=_("File"),
         help_text=_("A .csv (UTF-8 or GB18030) or .xlsx file; row 1 holds the column names."),
     )
+    manifest = forms.FileField(
+        label=_("Signed manifest"),
+        required=False,
+        max_length=255,
+        help_text=_(
+            "Optional: the file's .manifest.json from the integration that sent it. Its checksum "
+            "and signature are checked before any row is read."
+        ),
+    )
     partial = forms.BooleanField(
         label=_("Import the good rows even if some rows are bad"),
         required=False,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gridcare.exchange.files import FileFormat
 from gridcare.exchange.forms import UploadForm
 from gridcare.exchange.kinds import KINDS
+from gridcare.exchange.manifests import MAX_MANIFEST_BYTES, check_manifest
 from gridcare.exchange.models import ExchangeKind
 from gridcare.exchange.operations import ImportReport, export_file, import_file
 from gridcare.exchange.queries import ExchangeScope
@@ -32,8 +33,16 @@ def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
+        manifest = form.cleaned_data["manifest"]
         uploaded.seek(0)
         try:
+            if manifest is not None:
+                check_manifest(
+                    stream=uploaded.file,
+                    file_name=uploaded.name,
+                    manifest=manifest.read(MAX_MANIFEST_BYTES),
+                    manifest_name=manifest.name,
+                )
             report = import_file(
                 kind=form.cleaned_data["kind"],
                 stream=uploaded.file,
@@ -43,7 +52,8 @@ def upload(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
             )
         except GridCareError as error:
-            form.add_error("file", error.message(get_language() or "zh-hans"))
+            field = "manifest" if error.code.startswith("manifest_") else "file"
+            form.add_error(field, error.message(get_language() or "zh-hans"))
     context = {
         "form": form,
         "report": report,

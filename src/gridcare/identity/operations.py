@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from axes.models import AccessAttempt
@@ -18,7 +20,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from gridcare.audit.operations import record_audit_event
 from gridcare.identity import mfa
 from gridcare.identity.errors import (
+    ApiRequestRefused,
     CurrentPasswordWrong,
+    IntegrationKindUnknown,
+    IntegrationNameInvalid,
+    IntegrationNameTaken,
+    IntegrationOrgUnitOutOfScope,
+    IntegrationRevoked,
+    IntegrationScopeUnknown,
     MfaCodeInvalid,
     MfaEnrolmentNotStarted,
     MfaNotEnrolled,
@@ -28,7 +37,23 @@ from gridcare.identity.errors import (
     UsernameMissing,
     UsernameTaken,
 )
-from gridcare.identity.models import PasswordHistory, Role, User, UserKind
+from gridcare.identity.integrations import (
+    ApiScope,
+    IssuedCredentials,
+    NewToken,
+    generate_signing_key,
+    generate_token,
+    integration_signing_key,
+)
+from gridcare.identity.models import (
+    ApiToken,
+    Integration,
+    IntegrationKind,
+    PasswordHistory,
+    Role,
+    User,
+    UserKind,
+)
 from gridcare.identity.passwords import REMEMBERED_PASSWORDS, password_change_required
 from gridcare.identity.validators import validate_mobile
 from gridcare.kit.errors import GridCareError
@@ -403,3 +428,193 @@ def _throttled_seconds(device: Device) -> int | None:
 
 def _refusal(throttled_for: int | None) -> GridCareError:
     return MfaThrottled(seconds=throttled_for) if throttled_for is not None else MfaCodeInvalid()
+
+
+# --- integrations (appended by the integrations part of issue 3) --------------------------------
+
+
+@transaction.atomic
+def create_integration(
+    *,
+    name: str,
+    kind: str,
+    org_unit: OrgUnit,
+    scopes: Sequence[str],
+    actor: User | None,
+    now: datetime,
+) -> IssuedCredentials:
+    """Create an integration acting in ``org_unit``'s subtree with ``scopes``, its service user,
+    its first API token and its signing key, and audit it (never the secrets). The token and
+    the key are returned once. An ``actor`` may create one only in their own org units."""
+    _check_integration_name(name)
+    if actor is not None and not OrgUnit.objects.visible_to(actor).filter(pk=org_unit.pk).exists():
+        raise IntegrationOrgUnitOutOfScope(field="org_unit", code=org_unit.code)
+    if kind not in IntegrationKind.values:
+        raise IntegrationKindUnknown(field="kind", kind=kind, known=", ".join(IntegrationKind.values))
+    checked_scopes = _checked_scopes(scopes)
+    service_user = User(
+        username=f"{SERVICE_USERNAME_PREFIX}{name}",
+        kind=UserKind.STAFF,
+        org_unit=org_unit,
+        first_name=name,
+        is_staff=False,
+        date_joined=now,
+    )
+    _check_username_free(service_user.username)
+    # The service user never logs in: its requests are authenticated by token and signature.
+    service_user.set_unusable_password()
+    service_user.save()
+    integration = Integration.objects.create(
+        name=name,
+        kind=kind,
+        org_unit=org_unit,
+        scopes=checked_scopes,
+        service_user=service_user,
+        signing_key=generate_signing_key(),
+        created_at=now,
+    )
+    token = _issue_token(integration=integration, now=now)
+    record_audit_event(
+        actor=actor,
+        action="create_integration",
+        target=integration,
+        occurred_at=now,
+        changes={
+            "name": name,
+            "kind": kind,
+            "org_unit": org_unit.code,
+            "scopes": checked_scopes,
+            "token_id": token.token_id,
+            "service_user": service_user.username,
+        },
+    )
+    return IssuedCredentials(
+        integration=integration, token=token.text, signing_key=integration_signing_key(integration)
+    )
+
+
+@transaction.atomic
+def rotate_integration_credentials(
+    *, integration: Integration, actor: User | None, now: datetime
+) -> IssuedCredentials:
+    """Revoke every token of ``integration``, issue a new token and a new signing key, and
+    audit it; the new credentials are returned once. A revoked integration is refused."""
+    integration = Integration.objects.select_for_update().get(pk=integration.pk)
+    if integration.revoked_at is not None:
+        raise IntegrationRevoked(name=integration.name, revoked_at=integration.revoked_at.isoformat())
+    revoked_token_ids = _revoke_tokens(integration=integration, now=now)
+    integration.signing_key = generate_signing_key()
+    integration.save(update_fields=["signing_key"])
+    token = _issue_token(integration=integration, now=now)
+    record_audit_event(
+        actor=actor,
+        action="rotate_integration_credentials",
+        target=integration,
+        occurred_at=now,
+        changes={
+            "revoked_token_ids": revoked_token_ids,
+            "token_id": token.token_id,
+            "signing_key": "rotated",
+        },
+    )
+    return IssuedCredentials(
+        integration=integration, token=token.text, signing_key=integration_signing_key(integration)
+    )
+
+
+@transaction.atomic
+def revoke_integration(*, integration: Integration, actor: User | None, now: datetime) -> Integration:
+    """Deactivate ``integration`` for good: revoke its tokens, deactivate its service user, and
+    audit it. Revoking a revoked integration is refused."""
+    integration = Integration.objects.select_for_update().get(pk=integration.pk)
+    if integration.revoked_at is not None:
+        raise IntegrationRevoked(name=integration.name, revoked_at=integration.revoked_at.isoformat())
+    revoked_token_ids = _revoke_tokens(integration=integration, now=now)
+    integration.is_active = False
+    integration.revoked_at = now
+    integration.save(update_fields=["is_active", "revoked_at"])
+    User.objects.filter(pk=integration.service_user_id).update(is_active=False)
+    record_audit_event(
+        actor=actor,
+        action="revoke_integration",
+        target=integration,
+        occurred_at=now,
+        changes={"name": integration.name, "revoked_token_ids": revoked_token_ids},
+    )
+    return integration
+
+
+@transaction.atomic
+def record_api_request_denial(
+    *,
+    refusal: ApiRequestRefused,
+    integration: Integration | None,
+    user: User | None,
+    method: str,
+    path: str,
+    ip_address: str | None,
+    now: datetime,
+) -> None:
+    """Audit a refused API request (``deny_api_request``) with the refusal's code, on the
+    integration when the token was recognised; the acting user is the staff user or the
+    integration's service user when known."""
+    changes = {
+        "code": refusal.code,
+        "status": refusal.status_code,
+        "method": method,
+        "path": path[:200],
+        "ip_address": ip_address,
+    }
+    if integration is not None:
+        record_audit_event(
+            actor=integration.service_user,
+            action="deny_api_request",
+            target=integration,
+            occurred_at=now,
+            changes=changes,
+        )
+    else:
+        record_audit_event(
+            actor=user,
+            action="deny_api_request",
+            target=None,
+            object_type="api.request",
+            org_unit_id=getattr(user, "org_unit_id", None),
+            occurred_at=now,
+            changes=changes,
+        )
+
+
+#: Service users are named after their integration with this prefix.
+SERVICE_USERNAME_PREFIX = "integration."
+_INTEGRATION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def _check_integration_name(name: str) -> None:
+    if not _INTEGRATION_NAME.match(name):
+        raise IntegrationNameInvalid(field="name", name=name)
+    if Integration.objects.filter(name=name).exists():
+        raise IntegrationNameTaken(field="name", name=name)
+
+
+def _checked_scopes(scopes: Sequence[str]) -> list[str]:
+    known = [scope.value for scope in ApiScope]
+    for scope in scopes:
+        if scope not in known:
+            raise IntegrationScopeUnknown(field="scopes", scope=scope, known=", ".join(known))
+    return sorted(set(scopes))
+
+
+def _issue_token(*, integration: Integration, now: datetime) -> NewToken:
+    token = generate_token()
+    ApiToken.objects.create(
+        integration=integration, token_id=token.token_id, secret_hash=token.secret_hash, created_at=now
+    )
+    return token
+
+
+def _revoke_tokens(*, integration: Integration, now: datetime) -> list[str]:
+    active = ApiToken.objects.filter(integration=integration, revoked_at__isnull=True)
+    token_ids = sorted(active.values_list("token_id", flat=True))
+    active.update(revoked_at=now)
+    return token_ids

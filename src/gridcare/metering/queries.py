@@ -81,3 +81,21 @@ def count_meters(*, user: Any) -> int:
 def count_meter_reads(*, user: Any) -> int:
     """How many register reads ``user`` may see."""
     return int(MeterRead.objects.visible_to(user).count())
+
+
+def find_meter(*, user: Any, asset_no: str) -> Meter:
+    """The meter with ``asset_no`` if ``user`` may see it; raises ``Meter.DoesNotExist``
+    otherwise (also for meters out of scope, so their existence is not revealed)."""
+    meter: Meter = Meter.objects.visible_to(user).get(asset_no=asset_no)
+    return meter
+
+
+def reads_of_account(*, user: Any, account: Account) -> QuerySet[MeterRead]:
+    """The register reads taken on ``account``'s metering points that ``user`` may see, newest
+    first, with their meter and metering point."""
+    return (
+        MeterRead.objects.visible_to(user)
+        .filter(metering_point__account=account)
+        .select_related("meter", "metering_point")
+        .order_by("-read_at", "-id")
+    )

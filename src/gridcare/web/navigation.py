@@ -60,6 +60,9 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
         roles=frozenset({Role.AUDITOR, Role.MARKETING_SUPERVISOR, Role.SYSTEM_ADMINISTRATOR}),
     ),
     NavigationEntry(
+        label=_("Integrations"), url_name="web:integrations", roles=frozenset({Role.SYSTEM_ADMINISTRATOR})
+    ),
+    NavigationEntry(
         label=_("Administration"), url_name="admin:index", roles=frozenset({Role.SYSTEM_ADMINISTRATOR})
     ),
     NavigationEntry(

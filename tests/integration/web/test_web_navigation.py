@@ -38,13 +38,15 @@ def test_system_administrator_sees_administration(world: World) -> None:
     )
 
     assert urls_for(administrator) == [
-        "/", "/accounts/", *exchange_upload_urls(), "/audit/", "/admin/", "/security/lockouts/"
+        "/", "/accounts/", *exchange_upload_urls(), "/audit/", "/integrations/", "/admin/",
+        "/security/lockouts/",
     ]  # fmt: skip
 
 
 def test_superuser_sees_every_entry(world: World) -> None:
     assert urls_for(world.superuser) == [
-        "/", "/accounts/", *exchange_upload_urls(), "/audit/", "/admin/", "/security/lockouts/"
+        "/", "/accounts/", *exchange_upload_urls(), "/audit/", "/integrations/", "/admin/",
+        "/security/lockouts/",
     ]  # fmt: skip
 
 

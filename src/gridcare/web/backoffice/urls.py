@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridcare.web.backoffice import audit_log, security, views
+from gridcare.web.backoffice import audit_log, integrations, security, views
 
 app_name = "web"
 urlpatterns = [
@@ -23,4 +23,7 @@ urlpatterns = [
     ),
     path("security/lockouts/", security.lockouts, name="lockouts"),
     path("security/lockouts/unlock/", security.unlock, name="unlock"),
+    path("integrations/", integrations.integrations, name="integrations"),
+    path("integrations/<str:name>/rotate", integrations.rotate, name="integration_rotate"),
+    path("integrations/<str:name>/revoke", integrations.revoke, name="integration_revoke"),
 ]

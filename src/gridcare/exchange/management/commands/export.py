@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from gridcare.exchange.files import file_format_of
 from gridcare.exchange.kinds import KINDS
+from gridcare.exchange.manifests import write_manifest
 from gridcare.exchange.operations import export_file
 from gridcare.exchange.queries import resolve_scope
+from gridcare.identity.integrations import find_active_integration
 from gridcare.kit.errors import GridCareError
 
 
@@ -26,11 +28,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--user", help="Export as this staff user: only their org units (default: unrestricted)."
         )
+        parser.add_argument(
+            "--integration",
+            help="Write FILE.manifest.json beside the file, signed with this integration's key.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         try:
             scope = resolve_scope(username=options["user"], org_unit_code=options["org_unit"])
+            integration = (
+                find_active_integration(name=options["integration"]) if options["integration"] else None
+            )
             file_format = file_format_of(path.name)
             with path.open("wb") as stream:
                 result = export_file(
@@ -41,8 +50,14 @@ class Command(BaseCommand):
                     scope=scope,
                     now=timezone.now(),
                 )
+            if integration is not None:
+                manifest = write_manifest(
+                    path=path, integration=integration, rows=result.rows_exported, created_at=timezone.now()
+                )
         except GridCareError as error:
             raise CommandError(f"{error.message('zh-hans')} / {error.message('en')}") from error
         except OSError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"{options['kind']}: {result.rows_exported} rows exported to {path}.")
+        if integration is not None:
+            self.stdout.write(f"Manifest signed by {integration.name}: {manifest}.")

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from gridcare.exchange.kinds import KINDS
+from gridcare.exchange.manifests import check_manifest
 from gridcare.exchange.operations import ImportReport, import_file
 from gridcare.exchange.queries import resolve_scope
 from gridcare.exchange.reports import csv_report_writer, format_table
@@ -41,6 +42,11 @@ class Command(BaseCommand):
             "--user",
             help="Import as this staff user, within their org units (default: unrestricted, no actor).",
         )
+        parser.add_argument(
+            "--manifest",
+            type=Path,
+            help="The file's signed manifest: its SHA-256, size and signature are checked first.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -49,6 +55,14 @@ class Command(BaseCommand):
             scope = resolve_scope(username=options["user"], org_unit_code=options["org_unit"])
             with ExitStack() as files:
                 stream = files.enter_context(path.open("rb"))
+                if options["manifest"] is not None:
+                    manifest_file: Path = options["manifest"]
+                    check_manifest(
+                        stream=stream,
+                        file_name=path.name,
+                        manifest=manifest_file.read_bytes(),
+                        manifest_name=manifest_file.name,
+                    )
                 on_problem = None
                 if report_path is not None:
                     report_file = files.enter_context(report_path.open("w", encoding="utf-8-sig", newline=""))
