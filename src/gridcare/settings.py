@@ -140,3 +140,52 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# --- Personal data encryption keys (issue 3 item 5; docs/adr/0004-pii-encryption.md) --------
+# GRIDCARE_PII_KEYS: "k2:<base64 32 bytes>,k1:<...>" (the first key is active: it encrypts;
+# the others still decrypt), GRIDCARE_PII_HASH_KEY: "<base64 32 bytes>" for the keyed search
+# hashes. Or GRIDCARE_PII_KEY_FILE: a file (not readable by group or others) holding the same
+# "id:base64key" lines, one a line, and the hash key as the line "hash:<base64>".
+# Under GRIDCARE_DEBUG=1 (demo, tests) and with none of them set, fixed DEMO keys are used: they
+# are public, protect nothing, and are refused outside DEBUG.
+_DEMO_PII_KEYS = "demo1:uHX/TTzEsQP7b3thfmxTbIcx0K1lnSefB0vdTmpftis="
+_DEMO_PII_HASH_KEY = "BEKU3eo3kzMydJexI9CEUPj9ujNlqug8b6+e7tL0mc0="
+
+
+def _pii_key_settings() -> tuple[str, str]:
+    """The data key lines and the hash key, from the environment, the key file or (DEBUG) the demo."""
+    from gridcare.kit.crypto import HASH_KEY_ID, KeyLine, PiiKeyError, PiiKeyRing, decode_key, parse_key_lines
+
+    key_file = os.environ.get("GRIDCARE_PII_KEY_FILE", "")
+    keys_text = os.environ.get("GRIDCARE_PII_KEYS", "")
+    hash_text = os.environ.get("GRIDCARE_PII_HASH_KEY", "")
+    if key_file:
+        path = Path(key_file)
+        if not path.is_file():
+            raise ImproperlyConfigured(f"GRIDCARE_PII_KEY_FILE {key_file} does not exist.")
+        if path.stat().st_mode & 0o077:
+            raise ImproperlyConfigured(f"GRIDCARE_PII_KEY_FILE {key_file} must be readable by its owner only (chmod 600).")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        hash_lines = [line for line in lines if line.strip().startswith(HASH_KEY_ID + ":")]
+        keys_text = "\n".join(line for line in lines if line not in hash_lines)
+        hash_text = hash_lines[0].strip().partition(":")[2] if hash_lines else ""
+    if not keys_text and not hash_text and DEBUG:
+        keys_text, hash_text = _DEMO_PII_KEYS, _DEMO_PII_HASH_KEY
+    if not keys_text or not hash_text:
+        raise ImproperlyConfigured(
+            "Set GRIDCARE_PII_KEYS and GRIDCARE_PII_HASH_KEY, or GRIDCARE_PII_KEY_FILE: "
+            "personal data is encrypted at rest (see docs/operations.md)."
+        )
+    try:
+        hash_key = decode_key(hash_text, key_id=HASH_KEY_ID)
+        key_lines: list[KeyLine] = parse_key_lines(keys_text)
+        PiiKeyRing(keys=key_lines, hash_key=hash_key)
+    except PiiKeyError as error:
+        raise ImproperlyConfigured(f"Personal data keys: {error}") from error
+    if not DEBUG and keys_text == _DEMO_PII_KEYS:
+        raise ImproperlyConfigured("The demo personal data key is refused unless GRIDCARE_DEBUG=1.")
+    return keys_text, hash_text
+
+
+GRIDCARE_PII_KEYS, GRIDCARE_PII_HASH_KEY = _pii_key_settings()
+# --- end of personal data keys -------------------------------------------------------------

@@ -27,6 +27,7 @@ from gridcare.customers.errors import (
     ReadingRouteElsewhere,
 )
 from gridcare.customers.models import Customer, CustomerKind, ReadingRoute
+from gridcare.identity.pii import pii_hash
 from gridcare.kit.clock import local_date
 from gridcare.organization.models import OrgLevel, OrgUnit
 
@@ -71,7 +72,7 @@ def check_identity_matches_kind(*, kind: str, id_number: str | None, credit_code
 def check_identity_not_registered(*, id_number: str | None, credit_code: str | None) -> None:
     """Refuse a normalized identifier another customer already has, naming that customer."""
     if id_number is not None:
-        existing = Customer.objects.filter(id_number=id_number).first()
+        existing = Customer.objects.filter(id_number_hash=pii_hash(id_number, kind="id_number")).first()
         if existing is not None:
             raise IdNumberAlreadyRegistered(
                 field="id_number", value=id_number, customer_no=existing.customer_no

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridcare.identity.fields import EncryptedTextField, PiiHashField
 from gridcare.organization.models import OrgUnit
 
 
@@ -42,7 +43,9 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    # Personal data: encrypted at rest, found by its keyed hash (ADR 0004).
+    mobile = EncryptedTextField(_("mobile"), max_length=20, blank=True)
+    mobile_hash = PiiHashField(_("mobile hash"), source="mobile", kind="mobile", blank=True, default="", db_index=True)
 
     class Meta:
         verbose_name = _("user")
