@@ -164,7 +164,9 @@ def _pii_key_settings() -> tuple[str, str]:
         if not path.is_file():
             raise ImproperlyConfigured(f"GRIDCARE_PII_KEY_FILE {key_file} does not exist.")
         if path.stat().st_mode & 0o077:
-            raise ImproperlyConfigured(f"GRIDCARE_PII_KEY_FILE {key_file} must be readable by its owner only (chmod 600).")
+            raise ImproperlyConfigured(
+                f"GRIDCARE_PII_KEY_FILE {key_file} must be readable by its owner only (chmod 600)."
+            )
         lines = path.read_text(encoding="utf-8").splitlines()
         hash_lines = [line for line in lines if line.strip().startswith(HASH_KEY_ID + ":")]
         keys_text = "\n".join(line for line in lines if line not in hash_lines)

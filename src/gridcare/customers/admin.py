@@ -174,7 +174,10 @@ class AccountAdmin(OrgScopedAdmin, PiiSearchAdmin, AuditedCorrectionAdmin):
     # Only names and addresses are corrected here; everything else changes through operations.
     readonly_fields = [name for name in ACCOUNT_FIELDS if name not in ("name", "service_address")]
     inlines = [AccountStatusChangeInline, AccountManagerAssignmentInline]
-    pii_search_hashes = {"bank_account_no_hash": "bank_account_no", "customer__contacts__mobile_hash": "mobile"}
+    pii_search_hashes = {
+        "bank_account_no_hash": "bank_account_no",
+        "customer__contacts__mobile_hash": "mobile",
+    }
 
     @admin.display(description=_("bank account number"))
     def masked_bank_account_no(self, account: Account) -> str:

@@ -323,3 +323,9 @@ __all__ = [
     "StaffUserRequired",
     "StatusEffectiveDateTooEarly",
 ]
+
+
+class PiiUnmaskNotPermitted(GridCareError):
+    code = "pii_unmask_not_permitted"
+    message_zh = "您的角色无权查看完整的个人信息（身份证号、电话）"
+    message_en = "Your role may not see personal data (ID numbers, phones) unmasked"

@@ -38,7 +38,9 @@ class Customer(models.Model):
         blank=True,
         validators=[validators.validate_id_number_field],
     )
-    id_number_hash = PiiHashField(_("resident ID number hash"), source="id_number", kind="id_number", null=True)
+    id_number_hash = PiiHashField(
+        _("resident ID number hash"), source="id_number", kind="id_number", null=True
+    )
     # The 统一社会信用代码 stays plaintext: it identifies a company, not a person, and is public
     # (printed on the business licence and listed in the national credit register).
     credit_code = models.CharField(
@@ -99,7 +101,9 @@ class Contact(models.Model):
     mobile = EncryptedTextField(
         _("mobile"), max_length=11, blank=True, validators=[validators.validate_mobile_field]
     )
-    mobile_hash = PiiHashField(_("mobile hash"), source="mobile", kind="mobile", blank=True, default="", db_index=True)
+    mobile_hash = PiiHashField(
+        _("mobile hash"), source="mobile", kind="mobile", blank=True, default="", db_index=True
+    )
     landline = EncryptedTextField(_("landline"), max_length=20, blank=True)
     landline_hash = PiiHashField(
         _("landline hash"), source="landline", kind="landline", blank=True, default="", db_index=True

@@ -18,6 +18,7 @@ is a station.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -44,6 +45,7 @@ from gridcare.customers.errors import (
     NoFollowUpPlanned,
     NotKeyAccount,
     NotPortalUser,
+    PiiUnmaskNotPermitted,
     PortalUserAlreadyLinked,
     PrimaryContactExists,
     ReadingRouteCodeTaken,
@@ -82,6 +84,7 @@ from gridcare.customers.rules import (
     check_reading_route,
 )
 from gridcare.identity.models import Role, User, UserKind
+from gridcare.identity.permissions import Permission, has_permission
 from gridcare.kit.ids import make_account_number
 from gridcare.organization.models import OrgLevel, OrgUnit
 from gridcare.organization.operations import reserve_sequence_numbers
@@ -741,6 +744,57 @@ def _check_staff(user: User, *, role: Role | None = None, org_unit: OrgUnit | No
         raise StaffOutsideOrgUnit(field="staff", username=user.username, org_unit_name=org_unit.name)
 
 
+# --- Audited reveal of personal data (issue 3 item 5; ADR 0004) ------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevealedContact:
+    """One contact's phones, unmasked."""
+
+    name: str
+    mobile: str
+    landline: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevealedPii:
+    """One customer's personal data, unmasked, as :func:`reveal_customer_pii` returns it."""
+
+    customer: Customer
+    id_number: str | None
+    contacts: list[RevealedContact]
+    fields: list[str]
+
+
+@transaction.atomic
+def reveal_customer_pii(*, actor: User, customer: Customer, now: datetime) -> RevealedPii:
+    """The unmasked 身份证号 and contact phones of ``customer`` for a holder of
+    ``Permission.UNMASK_PII`` who may see the customer, recorded as an ``unmask_pii`` audit
+    event naming the fields shown (never their values).
+
+    Raises :class:`PiiUnmaskNotPermitted` without the permission and ``Customer.DoesNotExist``
+    for a customer outside the actor's org subtree; nothing is recorded then.
+    """
+    if not has_permission(actor, Permission.UNMASK_PII):
+        raise PiiUnmaskNotPermitted()
+    customer = Customer.objects.visible_to(actor).get(pk=customer.pk)
+    contacts = [
+        RevealedContact(name=contact.name, mobile=contact.mobile, landline=contact.landline)
+        for contact in customer.contacts.order_by("-is_primary", "name", "id")
+    ]
+    fields = (["id_number"] if customer.id_number else []) + sorted(
+        {name for contact in contacts for name in ("mobile", "landline") if getattr(contact, name)}
+    )
+    record_audit_event(
+        actor=actor,
+        action="unmask_pii",
+        target=customer,
+        occurred_at=now,
+        changes={"customer_no": customer.customer_no, "fields": fields},
+    )
+    return RevealedPii(customer=customer, id_number=customer.id_number, contacts=contacts, fields=fields)
+
+
 def _lock(record: models.Model) -> None:
     """Lock ``record``'s row for the rest of the transaction and reload it, so checks see the
     latest committed state."""
@@ -769,5 +823,6 @@ __all__ = [
     "make_customer_number",
     "open_account",
     "register_customer",
+    "reveal_customer_pii",
     "set_primary_contact",
 ]

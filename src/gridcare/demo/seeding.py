@@ -430,7 +430,11 @@ class Generator:
                 make_customer_number(sequence=self._customer_sequences[index]),
                 kind,
                 customer_name,
-                *(_sealed(identity, column=_ID_NUMBER_COLUMN, kind="id_number") if is_person else (None, None)),
+                *(
+                    _sealed(identity, column=_ID_NUMBER_COLUMN, kind="id_number")
+                    if is_person
+                    else (None, None)
+                ),
                 None if is_person else identity,
                 address,
                 self._instant(opened, _CREATED_TIME),

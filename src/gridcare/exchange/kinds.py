@@ -100,8 +100,8 @@ from gridcare.exchange.queries import ExchangeScope, existing_keys, in_scope
 from gridcare.identity.models import User
 from gridcare.identity.pii import pii_hash
 from gridcare.kit.errors import GridCareError
-from gridcare.kit.masking import mask_id_number, mask_landline, mask_mobile
 from gridcare.kit.ids import validate_account_number
+from gridcare.kit.masking import mask_id_number, mask_landline, mask_mobile
 from gridcare.metering.errors import (
     MeterAssetNumberTaken,
     MeteringPointCodeTaken,

@@ -207,7 +207,8 @@ def export_file(
     unmask_pii = False
     masks = [None if unmask_pii else column.pii_mask for column in spec.columns]
     lines = (
-        _export_line(values, guarded=guarded, masks=masks) for values in records.iterator(chunk_size=chunk_size)
+        _export_line(values, guarded=guarded, masks=masks)
+        for values in records.iterator(chunk_size=chunk_size)
     )
     count = write_rows(stream=stream, file_format=file_format, rows=chain([header], lines))
     org_unit = covering_org_unit(scope=scope)

@@ -34,7 +34,7 @@ class EncryptedLookupRefused(TypeError):
     """A lookup that cannot work on ciphertext (equality with a value, ``in``, ``contains``...)."""
 
 
-class _EmptyOnlyExact(Exact):
+class _EmptyOnlyExact(Exact):  # type: ignore[type-arg]
     """Equality with ``""`` only (what check constraints test); values are found by hash."""
 
     def get_prep_lookup(self) -> Any:

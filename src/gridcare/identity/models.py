@@ -45,7 +45,9 @@ class User(AbstractUser):
     )
     # Personal data: encrypted at rest, found by its keyed hash (ADR 0004).
     mobile = EncryptedTextField(_("mobile"), max_length=20, blank=True)
-    mobile_hash = PiiHashField(_("mobile hash"), source="mobile", kind="mobile", blank=True, default="", db_index=True)
+    mobile_hash = PiiHashField(
+        _("mobile hash"), source="mobile", kind="mobile", blank=True, default="", db_index=True
+    )
 
     class Meta:
         verbose_name = _("user")

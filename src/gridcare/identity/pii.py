@@ -188,8 +188,12 @@ def key_usage(*, connection: BaseDatabaseWrapper) -> dict[str, Counter[str]]:
     usage: dict[str, Counter[str]] = {}
     for column in encrypted_columns():
         counts: Counter[str] = Counter()
-        for rows in stored_values_in_batches(connection=connection, column=column, batch_size=10 * BATCH_SIZE):
-            counts.update(key_id_of(value) if is_ciphertext(value) else "plaintext" for _row_id, value in rows)
+        for rows in stored_values_in_batches(
+            connection=connection, column=column, batch_size=10 * BATCH_SIZE
+        ):
+            counts.update(
+                key_id_of(value) if is_ciphertext(value) else "plaintext" for _row_id, value in rows
+            )
         usage[column.label] = counts
     return usage
 
@@ -197,16 +201,16 @@ def key_usage(*, connection: BaseDatabaseWrapper) -> dict[str, Counter[str]]:
 __all__ = [
     "BATCH_SIZE",
     "EncryptedColumn",
-    "decrypt_column_to_plaintext",
-    "encrypt_plaintext_column",
-    "encrypted_columns",
-    "key_usage",
-    "stored_values_in_batches",
-    "write_values",
     "column_context",
+    "decrypt_column_to_plaintext",
     "decrypt_value",
+    "encrypt_plaintext_column",
     "encrypt_value",
+    "encrypted_columns",
     "is_ciphertext",
+    "key_usage",
     "pii_hash",
     "pii_key_ring",
+    "stored_values_in_batches",
+    "write_values",
 ]

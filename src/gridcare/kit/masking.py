@@ -55,7 +55,9 @@ def mask_personal_values(value: object) -> object:
     item); other values unchanged."""
     if isinstance(value, Mapping):
         return {
-            key: _masked_as(MASKS_BY_FIELD[key], item) if key in MASKS_BY_FIELD else mask_personal_values(item)
+            key: _masked_as(MASKS_BY_FIELD[key], item)
+            if key in MASKS_BY_FIELD
+            else mask_personal_values(item)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
