@@ -44,7 +44,8 @@ TABLE_FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
         Contact,
         (
             "id", "customer", "name", "is_primary", "mobile", "mobile_hash", "landline", "email",
-            "wechat_openid", "consents_to_sms", "consents_to_phone", "consents_to_email", "consents_to_wechat",
+            "wechat_openid", "consents_to_sms", "consents_to_phone", "consents_to_email",
+            "consents_to_wechat",
         ),
     ),
     "account": (

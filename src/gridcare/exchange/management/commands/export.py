@@ -26,10 +26,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--user", help="Export as this staff user: only their org units (default: unrestricted)."
         )
+        parser.add_argument(
+            "--unmask-pii",
+            action="store_true",
+            help="Write ID numbers and phones unmasked (audited; only without --user: the server "
+            "operator holds the keys anyway). Default: masked.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         try:
+            if options["unmask_pii"] and options["user"]:
+                raise CommandError(
+                    "--unmask-pii 仅限服务器操作员（不带 --user）/ --unmask-pii is for the server operator "
+                    "only (without --user); a user needs a four-eyes bulk-unmask grant."
+                )
             scope = resolve_scope(username=options["user"], org_unit_code=options["org_unit"])
             file_format = file_format_of(path.name)
             with path.open("wb") as stream:
@@ -40,6 +51,7 @@ class Command(BaseCommand):
                     file_name=path.name,
                     scope=scope,
                     now=timezone.now(),
+                    unmask_pii=options["unmask_pii"],
                 )
         except GridCareError as error:
             raise CommandError(f"{error.message('zh-hans')} / {error.message('en')}") from error
