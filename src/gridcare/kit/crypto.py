@@ -175,7 +175,7 @@ def _split(ciphertext: str) -> tuple[str, bytes]:
     if version != FORMAT_VERSION or not key_id or not encoded:
         raise PiiDecryptionError(f"Not a {FORMAT_VERSION} ciphertext.")
     try:
-        payload = base64.urlsafe_b64decode(encoded.encode("ascii"))
+        payload = base64.b64decode(encoded.encode("ascii"), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as error:
         raise PiiDecryptionError("The ciphertext is not valid base64.") from error
     if len(payload) < NONCE_BYTES + TAG_BYTES:
