@@ -17,6 +17,7 @@ is a station.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +34,8 @@ from gridcare.customers.errors import (
     AccountNumberTaken,
     AccountStatusUnchanged,
     AssignmentStartsTooEarly,
+    BankAccountNumberInvalid,
+    BankNameMissing,
     ChoiceInvalid,
     ContactAlreadyPrimary,
     ContactChannelMissing,
@@ -101,6 +104,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "postal_address": ("通信地址", "postal address"),
     "kind": ("类型", "kind"),
     "contact_name": ("联系人姓名", "contact name"),
+    "bank_name": ("开户银行", "bank name"),
     "account_name": ("户名", "account name"),
     "service_address": ("用电地址", "service address"),
     "usage_category": ("用电类别", "usage category"),
@@ -744,6 +748,41 @@ def _check_staff(user: User, *, role: Role | None = None, org_unit: OrgUnit | No
         raise StaffOutsideOrgUnit(field="staff", username=user.username, org_unit_name=org_unit.name)
 
 
+# --- Direct-debit bank account (代扣; issue 3 item 5) ---------------------------------------
+
+#: A mainland bank account or card number: 12 to 30 digits (blanks and dashes removed).
+_BANK_ACCOUNT_NO = re.compile(r"^[0-9]{12,30}$")
+
+
+@transaction.atomic
+def set_direct_debit_account(
+    *, account: Account, bank_name: str, bank_account_no: str, actor: User | None, now: datetime
+) -> Account:
+    """Record the bank account ``account`` pays by direct debit (代扣) from. The number is
+    stored encrypted with its keyed hash and audited masked (``***************3445``)."""
+    normalized = bank_account_no.replace(" ", "").replace("-", "")
+    if not _BANK_ACCOUNT_NO.match(normalized):
+        raise BankAccountNumberInvalid(field="bank_account_no")
+    bank_name = _text(Account, "bank_name", bank_name, label="bank_name")
+    if not bank_name:
+        raise BankNameMissing(field="bank_name")
+    _lock(account)
+    before = {"bank_name": account.bank_name, "bank_account_no": account.bank_account_no}
+    account.bank_name, account.bank_account_no = bank_name, normalized
+    account.save(update_fields=["bank_name", "bank_account_no", "bank_account_no_hash"])
+    record_audit_event(
+        actor=_user_or_none(actor),
+        action="set_direct_debit_account",
+        target=account,
+        occurred_at=now,
+        changes={
+            "bank_name": [before["bank_name"], bank_name],
+            "bank_account_no": [before["bank_account_no"], normalized],
+        },
+    )
+    return account
+
+
 # --- Audited reveal of personal data (issue 3 item 5; ADR 0004) ------------------------------
 
 
@@ -824,5 +863,6 @@ __all__ = [
     "open_account",
     "register_customer",
     "reveal_customer_pii",
+    "set_direct_debit_account",
     "set_primary_contact",
 ]
