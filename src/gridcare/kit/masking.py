@@ -3,6 +3,8 @@ rules live, for pages, exports, logs and the audit log."""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Mapping
 
 MASK = "*"
@@ -71,3 +73,27 @@ def _masked_as(mask: Callable[[str | None], str], value: object) -> object:
     if isinstance(value, list | tuple):
         return [_masked_as(mask, item) for item in value]
     return value
+
+
+#: A 身份证号 or a mainland mobile number standing alone in free text (not inside a longer
+#: run of digits such as a hash or an amount).
+_ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
+
+
+def mask_personal_text(text: str) -> str:
+    """``text`` with every 身份证号 and mobile number in it masked (for log lines, where a
+    search URL such as ``/accounts/?q=13812345678`` would otherwise keep the number)."""
+    text = _ID_NUMBER_IN_TEXT.sub(lambda found: mask_id_number(found.group()), text)
+    return _MOBILE_IN_TEXT.sub(lambda found: mask_mobile(found.group()), text)
+
+
+class PersonalDataLogFilter(logging.Filter):
+    """A logging filter that masks ID numbers and mobiles in each record's formatted message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_personal_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True

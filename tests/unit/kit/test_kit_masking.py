@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from gridcare.kit.masking import mask_bank_account_no, mask_landline, mask_personal_values
+from gridcare.kit.masking import (
+    PersonalDataLogFilter,
+    mask_bank_account_no,
+    mask_landline,
+    mask_personal_text,
+    mask_personal_values,
+)
 
 
 @pytest.mark.parametrize(
@@ -39,3 +47,20 @@ def test_personal_values_are_masked_by_key_in_nested_changes() -> None:
         "rows": [{"mobile": "138****8000"}],
         "empty": {"mobile": "", "id_number": None},
     }
+
+
+def test_log_lines_lose_id_numbers_and_mobiles_but_keep_other_digits() -> None:
+    line = '"GET /accounts/?q=13812345678 HTTP/1.1" 200 id=11010519491231002X hash=a13812345678 n=0000010017'
+
+    assert mask_personal_text(line) == (
+        '"GET /accounts/?q=138****5678 HTTP/1.1" 200 id=110***********002X hash=a13812345678 n=0000010017'
+    )
+
+
+def test_the_log_filter_masks_the_formatted_message() -> None:
+    record = logging.LogRecord(
+        "django.server", logging.INFO, __file__, 1, "%s %s", ("GET", "/?q=13912345678"), None
+    )
+
+    assert PersonalDataLogFilter().filter(record) is True
+    assert record.getMessage() == "GET /?q=139****5678"
