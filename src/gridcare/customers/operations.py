@@ -17,7 +17,6 @@ is a station.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,8 +33,6 @@ from gridcare.customers.errors import (
     AccountNumberTaken,
     AccountStatusUnchanged,
     AssignmentStartsTooEarly,
-    BankAccountNumberInvalid,
-    BankNameMissing,
     ChoiceInvalid,
     ContactAlreadyPrimary,
     ContactChannelMissing,
@@ -78,6 +75,7 @@ from gridcare.customers.models import (
 )
 from gridcare.customers.rules import (
     check_account_org_unit,
+    check_bank_named,
     check_consents,
     check_contract_capacity,
     check_customer_identity,
@@ -750,9 +748,6 @@ def _check_staff(user: User, *, role: Role | None = None, org_unit: OrgUnit | No
 
 # --- Direct-debit bank account (代扣; issue 3 item 5) ---------------------------------------
 
-#: A mainland bank account or card number: 12 to 30 digits (blanks and dashes removed).
-_BANK_ACCOUNT_NO = re.compile(r"^[0-9]{12,30}$")
-
 
 @transaction.atomic
 def set_direct_debit_account(
@@ -760,12 +755,9 @@ def set_direct_debit_account(
 ) -> Account:
     """Record the bank account ``account`` pays by direct debit (代扣) from. The number is
     stored encrypted with its keyed hash and audited masked (``***************3445``)."""
-    normalized = bank_account_no.replace(" ", "").replace("-", "")
-    if not _BANK_ACCOUNT_NO.match(normalized):
-        raise BankAccountNumberInvalid(field="bank_account_no")
+    normalized = validators.validate_bank_account_no(bank_account_no)
     bank_name = _text(Account, "bank_name", bank_name, label="bank_name")
-    if not bank_name:
-        raise BankNameMissing(field="bank_name")
+    check_bank_named(bank_name=bank_name, bank_account_no=normalized)
     _lock(account)
     before = {"bank_name": account.bank_name, "bank_account_no": account.bank_account_no}
     account.bank_name, account.bank_account_no = bank_name, normalized

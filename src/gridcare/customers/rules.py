@@ -15,6 +15,7 @@ from gridcare.customers import validators
 from gridcare.customers.errors import (
     AccountOrgUnitNotStation,
     AccountOrgUnitOutsideCustomer,
+    BankNameMissing,
     ConsentWithoutChannel,
     ContractCapacityInvalid,
     CreditCodeAlreadyRegistered,
@@ -223,3 +224,9 @@ def check_date_not_in_future(*, day: date, field: str, now: datetime) -> None:
     if day > today:
         label_zh, label_en = FUTURE_DATE_LABELS[field]
         raise DateInFuture(field=field, day=day, today=today, label_zh=label_zh, label_en=label_en)
+
+
+def check_bank_named(*, bank_name: str, bank_account_no: str) -> None:
+    """Refuse a direct-debit bank account number without the bank it is held at."""
+    if bank_account_no and not bank_name:
+        raise BankNameMissing(field="bank_name")

@@ -15,7 +15,9 @@ so an exported file imports back unchanged.
     name*, service_address*, usage_category*, industry_code (GB/T 4754), voltage_level*,
     contract_capacity_kva*, tariff_code*, payment_method, reading_route (route code),
     reading_day*, status, status_effective_date (default: opened_date), opened_date*,
-    is_key_account.
+    is_key_account, bank_name and bank_account_no (the direct-debit account, 代扣).
+
+ID numbers, phones and bank account numbers are exported masked unless the export is unmasked.
 ``metering_points`` — 计量点 (in the account's org unit)
     code*, account_no*, name*, metering_arrangement* (hv_hv | hv_lv | lv_lv), ct_ratio, pt_ratio,
     transformer_capacity_kva, transformer_no_load_loss_kw, transformer_load_loss_kw,
@@ -72,6 +74,7 @@ from gridcare.customers.models import (
 )
 from gridcare.customers.rules import (
     check_account_org_unit,
+    check_bank_named,
     check_consents,
     check_contract_capacity,
     check_identity_matches_kind,
@@ -101,7 +104,7 @@ from gridcare.identity.models import User
 from gridcare.identity.pii import pii_hash
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.ids import validate_account_number
-from gridcare.kit.masking import mask_id_number, mask_landline, mask_mobile
+from gridcare.kit.masking import mask_bank_account_no, mask_id_number, mask_landline, mask_mobile
 from gridcare.metering.errors import (
     MeterAssetNumberTaken,
     MeteringPointCodeTaken,
@@ -570,6 +573,14 @@ class AccountsKind(Kind):
         Column(name="status_effective_date", parser=IsoDate(), field="status_effective_date"),
         Column(name="opened_date", parser=IsoDate(), required=True, field="opened_date"),
         Column(name="is_key_account", parser=Boolean(), default=False, field="is_key_account"),
+        Column(name="bank_name", parser=Text(max_length=100), default="", field="bank_name"),
+        Column(
+            name="bank_account_no",
+            pii_mask=mask_bank_account_no,
+            parser=Text(max_length=34, check=validators.validate_bank_account_no),
+            default="",
+            field="bank_account_no",
+        ),
     )
     uniques = (
         _unique_field(
@@ -586,6 +597,7 @@ class AccountsKind(Kind):
     def build(self, row: Row, *, batch: Batch, prepared: Any) -> Built:
         values = self.field_values(row)
         check_account_org_unit(customer=values["customer"], org_unit=values["org_unit"])
+        check_bank_named(bank_name=values["bank_name"], bank_account_no=values["bank_account_no"])
         check_contract_capacity(contract_capacity_kva=values["contract_capacity_kva"])
         check_reading_day(reading_day=values["reading_day"])
         if values["reading_route"] is not None:
