@@ -12,8 +12,9 @@ plaintext back on load (model attributes, ``.values()``, ``.values_list()``). It
 
 Ciphertext has a random nonce, so an encrypted column cannot be compared in SQL: lookups on it
 are limited to ``isnull`` and equality with ``""``; everything else must use the hash column.
-``QuerySet.update()`` and ``save(update_fields=[...])`` do not recompute the hash: an operation
-that changes a personal value saves the hash field with it.
+``QuerySet.update()`` does not recompute the hash, and ``save(update_fields=[...])`` naming the
+value must name its hash field too (anything else is refused): an operation that changes a
+personal value saves the hash field with it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import signals
 from django.db.models.lookups import Exact, IsNull
 
 from gridcare.identity.pii import decrypt_value, encrypt_value, pii_hash
@@ -92,6 +94,20 @@ class PiiHashField(models.CharField):  # type: ignore[type-arg]
         value = pii_hash(getattr(model_instance, self.source), kind=self.kind)
         setattr(model_instance, self.attname, value)
         return value
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only)
+        if not cls._meta.abstract:
+            signals.pre_save.connect(self._refuse_stale_hash, sender=cls)
+
+    def _refuse_stale_hash(self, *, update_fields: frozenset[str] | None, **_kwargs: Any) -> None:
+        """``save(update_fields=[...])`` naming the source but not this field would leave the hash
+        of the old value: refuse it before anything is written."""
+        if update_fields is not None and self.source in update_fields and self.name not in update_fields:
+            raise ValueError(
+                f"save(update_fields=...) names {self.source!r} without {self.name!r}: "
+                "the keyed hash would go stale."
+            )
 
 
 __all__ = ["HASH_LENGTH", "EncryptedLookupRefused", "EncryptedTextField", "PiiHashField"]

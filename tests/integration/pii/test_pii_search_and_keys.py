@@ -126,6 +126,18 @@ def test_bulk_created_rows_get_their_hashes(people: People) -> None:
     assert _raw("customers_contact", "mobile", created[0].pk).startswith("gc1$demo1$")
 
 
+def test_saving_a_personal_value_without_its_hash_field_is_refused(people: People) -> None:
+    contact = Contact.objects.get(pk=people.contacts[1].pk)
+    contact.mobile = "13700002222"
+
+    with pytest.raises(ValueError, match="names 'mobile' without 'mobile_hash'"):
+        contact.save(update_fields=["mobile"])
+    contact.save(update_fields=["mobile", "mobile_hash"])
+
+    assert Contact.objects.get(mobile_hash=pii_hash("13700002222", kind="mobile")) == contact
+    assert not Contact.objects.filter(mobile_hash=pii_hash(MOBILES[1], kind="mobile")).exists()
+
+
 # --- rotation ---------------------------------------------------------------------------------
 
 
