@@ -19,7 +19,7 @@ from web_world import (
 )
 
 from gridcare.audit.models import AuditEvent
-from gridcare.customers.operations import add_contact
+from gridcare.customers.operations import add_contact, set_direct_debit_account
 from gridcare.exchange.files import FileFormat
 from gridcare.exchange.operations import export_file
 from gridcare.exchange.queries import ExchangeScope
@@ -41,6 +41,21 @@ def test_account_page_masks_every_personal_value_and_offers_no_reveal_without_th
     for secret in (ID_NUMBER_ZHANG, MOBILE_ZHANG, LANDLINE_XIAO, "88886666"):
         assert secret not in page
     assert "/personal-data/" not in page
+
+
+def test_account_page_shows_the_direct_debit_account_masked(world: World, station_a_client: Client) -> None:
+    set_direct_debit_account(
+        account=world.account_a1,
+        bank_name="中国银行",
+        bank_account_no="6216610200012345678",
+        actor=None,
+        now=NOW,
+    )
+
+    page = station_a_client.get(f"/accounts/{ACCOUNT_A1}/").content.decode()
+
+    assert "data-masked>中国银行 ***************5678<" in page
+    assert "6216610200012345678" not in page
 
 
 def test_a_holder_of_the_unmask_permission_reveals_one_customer_and_the_reveal_is_audited(

@@ -34,6 +34,12 @@ def mask_landline(value: str | None) -> str:
 
 
 @register.filter
+def mask_bank_account_no(value: str | None) -> str:
+    """``{{ account.bank_account_no|mask_bank_account_no }}`` → ``***************3445``."""
+    return masking.mask_bank_account_no(value)
+
+
+@register.filter
 def can_unmask_pii(user: Any) -> bool:
     """``{% if request.user|can_unmask_pii %}``: whether the user may reveal personal data."""
     return has_permission(user, Permission.UNMASK_PII)
