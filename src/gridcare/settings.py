@@ -163,19 +163,34 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every line carries the request id (or "-"), matching the X-Request-ID response header
-    # and the audit events of the same request.
-    "filters": {"request_id": {"()": "gridcare.audit.context.RequestIdLogFilter"}},
+    # Every line carries the request id (or "-"), matching the X-Request-ID response header and
+    # the audit events of the same request; ID numbers and mobiles in log lines (search URLs)
+    # are masked (issue 3 item 5).
+    "filters": {
+        "request_id": {"()": "gridcare.audit.context.RequestIdLogFilter"},
+        "mask_personal_data": {"()": "gridcare.kit.masking.PersonalDataLogFilter"},
+    },
     "formatters": {
-        "with_request_id": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "with_request_id": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "mask_personal_data"],
             "formatter": "with_request_id",
-        }
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_personal_data"],
+        },
     },
+    "loggers": {"django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
@@ -245,6 +260,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG or GRIDCARE_SERVED_OVER_TLS
+# Served over TLS in production, a plain-HTTP request (e.g. through a misconfigured proxy) is
+# sent to HTTPS rather than answered in the clear.
+SECURE_SSL_REDIRECT = GRIDCARE_SERVED_OVER_TLS and not DEBUG
 if os.environ.get("GRIDCARE_TRUST_FORWARDED_PROTO", "0") == "1":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
@@ -271,3 +289,54 @@ CONTENT_SECURITY_POLICY = {
 INSTALLED_APPS += ["ninja"]
 #: How far a signed API request's X-GridCare-Timestamp may be from the server clock.
 GRIDCARE_API_SIGNATURE_WINDOW_SECONDS = int(os.environ.get("GRIDCARE_API_SIGNATURE_WINDOW_SECONDS", "300"))
+
+# --- Personal data encryption keys (issue 3 item 5; docs/adr/0004-pii-encryption.md) --------
+# GRIDCARE_PII_KEYS: "k2:<base64 32 bytes>,k1:<...>" (the first key is active: it encrypts;
+# the others still decrypt), GRIDCARE_PII_HASH_KEY: "<base64 32 bytes>" for the keyed search
+# hashes. Or GRIDCARE_PII_KEY_FILE: a file (not readable by group or others) holding the same
+# "id:base64key" lines, one a line, and the hash key as the line "hash:<base64>".
+# Under GRIDCARE_DEBUG=1 (demo, tests) and with none of them set, fixed DEMO keys are used: they
+# are public, protect nothing, and are refused outside DEBUG.
+_DEMO_PII_KEYS = "demo1:uHX/TTzEsQP7b3thfmxTbIcx0K1lnSefB0vdTmpftis="
+_DEMO_PII_HASH_KEY = "BEKU3eo3kzMydJexI9CEUPj9ujNlqug8b6+e7tL0mc0="
+
+
+def _pii_key_settings() -> tuple[str, str]:
+    """The data key lines and the hash key, from the environment, the key file or (DEBUG) the demo."""
+    from gridcare.kit.crypto import HASH_KEY_ID, KeyLine, PiiKeyError, PiiKeyRing, decode_key, parse_key_lines
+
+    key_file = os.environ.get("GRIDCARE_PII_KEY_FILE", "")
+    keys_text = os.environ.get("GRIDCARE_PII_KEYS", "")
+    hash_text = os.environ.get("GRIDCARE_PII_HASH_KEY", "")
+    if key_file:
+        path = Path(key_file)
+        if not path.is_file():
+            raise ImproperlyConfigured(f"GRIDCARE_PII_KEY_FILE {key_file} does not exist.")
+        if path.stat().st_mode & 0o077:
+            raise ImproperlyConfigured(
+                f"GRIDCARE_PII_KEY_FILE {key_file} must be readable by its owner only (chmod 600)."
+            )
+        lines = path.read_text(encoding="utf-8").splitlines()
+        hash_lines = [line for line in lines if line.strip().startswith(HASH_KEY_ID + ":")]
+        keys_text = "\n".join(line for line in lines if line not in hash_lines)
+        hash_text = hash_lines[0].strip().partition(":")[2] if hash_lines else ""
+    if not keys_text and not hash_text and DEBUG:
+        keys_text, hash_text = _DEMO_PII_KEYS, _DEMO_PII_HASH_KEY
+    if not keys_text or not hash_text:
+        raise ImproperlyConfigured(
+            "Set GRIDCARE_PII_KEYS and GRIDCARE_PII_HASH_KEY, or GRIDCARE_PII_KEY_FILE: "
+            "personal data is encrypted at rest (see docs/operations.md)."
+        )
+    try:
+        hash_key = decode_key(hash_text, key_id=HASH_KEY_ID)
+        key_lines: list[KeyLine] = parse_key_lines(keys_text)
+        PiiKeyRing(keys=key_lines, hash_key=hash_key)
+    except PiiKeyError as error:
+        raise ImproperlyConfigured(f"Personal data keys: {error}") from error
+    if not DEBUG and keys_text == _DEMO_PII_KEYS:
+        raise ImproperlyConfigured("The demo personal data key is refused unless GRIDCARE_DEBUG=1.")
+    return keys_text, hash_text
+
+
+GRIDCARE_PII_KEYS, GRIDCARE_PII_HASH_KEY = _pii_key_settings()
+# --- end of personal data keys -------------------------------------------------------------

@@ -13,6 +13,7 @@ from gridcare.audit import queries
 from gridcare.audit.chain import CURRENT_CHAIN_FORMAT, GENESIS_HASH, event_hash
 from gridcare.audit.context import current_audit_context
 from gridcare.audit.models import AuditChainHead, AuditEvent
+from gridcare.kit.masking import mask_personal_values
 
 #: The primary key of the one chain-head row.
 CHAIN_HEAD_ID = 1
@@ -53,7 +54,9 @@ def record_audit_event(
         object_type=object_type,
         object_id=object_id,
         org_unit_id=org_unit_id,
-        changes=_jsonable(changes or {}),
+        # PII (issue 3 item 5): values of personal keys (id_number, mobile, landline,
+        # bank_account_no) are masked before they are stored and hashed into the chain.
+        changes=_jsonable(mask_personal_values(changes or {})),
         sequence=head.sequence + 1,
         previous_hash=head.hash,
     )

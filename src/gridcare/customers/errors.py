@@ -287,54 +287,6 @@ class PortalUserAlreadyLinked(GridCareError):
     message_en = "Portal user {username} is already linked to customer {customer_no}"
 
 
-__all__ = [
-    "AccountClosed",
-    "AccountNumberInvalid",
-    "AccountNumberTaken",
-    "AccountOrgUnitNotStation",
-    "AccountOrgUnitOutsideCustomer",
-    "AccountStatusUnchanged",
-    "AssignmentStartsTooEarly",
-    "ChoiceInvalid",
-    "ConsentWithoutChannel",
-    "ContactAlreadyPrimary",
-    "ContactChannelMissing",
-    "ContactInFuture",
-    "ContractCapacityInvalid",
-    "CreditCodeAlreadyRegistered",
-    "CreditCodeInvalid",
-    "EmailInvalid",
-    "EnterpriseIdentityRequired",
-    "FieldTooLong",
-    "FollowUpAlreadyDone",
-    "FollowUpBeforeContact",
-    "IdNumberAlreadyRegistered",
-    "IdNumberInvalid",
-    "IndustryCodeInvalid",
-    "LandlineInvalid",
-    "ManagerAlreadyAssigned",
-    "ManagerAssignmentAfterClosure",
-    "MobileInvalid",
-    "NoFollowUpPlanned",
-    "NotKeyAccount",
-    "NotPortalUser",
-    "PersonIdentityRequired",
-    "PortalUserAlreadyLinked",
-    "PrimaryContactExists",
-    "ReadingDayDiffersFromRoute",
-    "ReadingDayOutOfRange",
-    "ReadingRouteCodeTaken",
-    "ReadingRouteElsewhere",
-    "ReadingRouteOrgUnitNotStation",
-    "RequiredFieldMissing",
-    "StaffLacksRole",
-    "StaffOutsideOrgUnit",
-    "StaffUserRequired",
-    "StatusEffectiveDateTooEarly",
-    "TextHasControlCharacter",
-]
-
-
 # --- Portal (网上营业厅) account binding ---------------------------------------------------
 
 
@@ -363,4 +315,75 @@ class PortalLoginServesOneCustomer(GridCareError):
     )
 
 
-__all__ += ["AccountAlreadyBound", "BindingProofRejected", "PortalLoginServesOneCustomer"]
+class PiiUnmaskNotPermitted(GridCareError):
+    code = "pii_unmask_not_permitted"
+    message_zh = "您的角色无权查看完整的个人信息（身份证号、电话）"
+    message_en = "Your role may not see personal data (ID numbers, phones) unmasked"
+
+
+class BankAccountNumberInvalid(GridCareError):
+    code = "bank_account_no_invalid"
+    message_zh = "银行账号无效：应为 12 至 30 位数字"
+    message_en = "The bank account number is invalid: it must be 12 to 30 digits"
+
+
+class BankNameMissing(GridCareError):
+    code = "bank_name_missing"
+    message_zh = "请填写开户银行"
+    message_en = "Enter the bank the account is held at"
+
+
+__all__ = [
+    "AccountAlreadyBound",
+    "AccountClosed",
+    "AccountNumberInvalid",
+    "AccountNumberTaken",
+    "AccountOrgUnitNotStation",
+    "AccountOrgUnitOutsideCustomer",
+    "AccountStatusUnchanged",
+    "AssignmentStartsTooEarly",
+    "BankAccountNumberInvalid",
+    "BankNameMissing",
+    "BindingProofRejected",
+    "ChoiceInvalid",
+    "ConsentWithoutChannel",
+    "ContactAlreadyPrimary",
+    "ContactChannelMissing",
+    "ContactInFuture",
+    "ContractCapacityInvalid",
+    "CreditCodeAlreadyRegistered",
+    "CreditCodeInvalid",
+    "DateInFuture",
+    "EmailInvalid",
+    "EnterpriseIdentityRequired",
+    "FieldTooLong",
+    "FollowUpAlreadyDone",
+    "FollowUpBeforeContact",
+    "IdNumberAlreadyRegistered",
+    "IdNumberInvalid",
+    "IndustryCodeInvalid",
+    "LandlineInvalid",
+    "ManagerAlreadyAssigned",
+    "ManagerAssignmentAfterClosure",
+    "MobileInvalid",
+    "NoFollowUpPlanned",
+    "NotKeyAccount",
+    "NotPortalUser",
+    "PersonIdentityRequired",
+    "PiiUnmaskNotPermitted",
+    "PortalLoginServesOneCustomer",
+    "PortalUserAlreadyLinked",
+    "PrimaryContactExists",
+    "ReadingDayDiffersFromRoute",
+    "ReadingDayOutOfRange",
+    "ReadingRouteCodeTaken",
+    "ReadingRouteElsewhere",
+    "ReadingRouteOrgUnitNotStation",
+    "RequiredFieldMissing",
+    "StaffLacksRole",
+    "StaffOutsideOrgUnit",
+    "StaffUserRequired",
+    "StatusEffectiveDateTooEarly",
+    "TextHasControlCharacter",
+    "WechatOpenidInvalid",
+]

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gridcare.customers import validators
+from gridcare.identity.fields import EncryptedTextField, PiiHashField
 from gridcare.organization.models import OrgScopedQuerySet, org_unit_field
 
 
@@ -29,13 +30,19 @@ class Customer(models.Model):
     customer_no = models.CharField(_("customer number"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=CustomerKind.choices)
     name = models.CharField(_("name"), max_length=200)
-    id_number = models.CharField(
+    # Personal data: encrypted at rest, found and kept unique by its keyed hash (ADR 0004).
+    id_number = EncryptedTextField(
         _("resident ID number"),
         max_length=18,
         null=True,
         blank=True,
         validators=[validators.validate_id_number_field],
     )
+    id_number_hash = PiiHashField(
+        _("resident ID number hash"), source="id_number", kind="id_number", null=True
+    )
+    # The 统一社会信用代码 stays plaintext: it identifies a company, not a person, and is public
+    # (printed on the business licence and listed in the national credit register).
     credit_code = models.CharField(
         _("unified social credit code"),
         max_length=18,
@@ -64,9 +71,9 @@ class Customer(models.Model):
                 ),
             ),
             models.UniqueConstraint(
-                fields=["id_number"],
-                condition=Q(id_number__isnull=False),
-                name="customer_unique_id_number",
+                fields=["id_number_hash"],
+                condition=Q(id_number_hash__isnull=False),
+                name="customer_unique_id_number_hash",
                 violation_error_message=_("A customer with this resident ID number already exists."),
             ),
             models.UniqueConstraint(
@@ -90,10 +97,17 @@ class Contact(models.Model):
     )
     name = models.CharField(_("contact name"), max_length=100)
     is_primary = models.BooleanField(_("primary contact"), default=False)
-    mobile = models.CharField(
+    # Personal data: encrypted at rest, searched by keyed hash (ADR 0004).
+    mobile = EncryptedTextField(
         _("mobile"), max_length=11, blank=True, validators=[validators.validate_mobile_field]
     )
-    landline = models.CharField(_("landline"), max_length=20, blank=True)
+    mobile_hash = PiiHashField(
+        _("mobile hash"), source="mobile", kind="mobile", blank=True, default="", db_index=True
+    )
+    landline = EncryptedTextField(_("landline"), max_length=20, blank=True)
+    landline_hash = PiiHashField(
+        _("landline hash"), source="landline", kind="landline", blank=True, default="", db_index=True
+    )
     email = models.EmailField(_("email"), blank=True)
     wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True)
     consents_to_sms = models.BooleanField(_("consents to SMS"), default=False)
@@ -119,7 +133,6 @@ class Contact(models.Model):
                 ),
             ),
         ]
-        indexes = [models.Index(fields=["mobile"])]
 
     def __str__(self) -> str:
         return self.name
@@ -234,6 +247,17 @@ class Account(models.Model):
     status_effective_date = models.DateField(_("status effective date"))
     opened_date = models.DateField(_("opened on"))
     is_key_account = models.BooleanField(_("key account"), default=False)
+    # The bank account for direct debit (代扣): the number is personal data, encrypted (ADR 0004).
+    bank_name = models.CharField(_("bank name"), max_length=100, blank=True, default="")
+    bank_account_no = EncryptedTextField(_("bank account number"), max_length=34, blank=True, default="")
+    bank_account_no_hash = PiiHashField(
+        _("bank account number hash"),
+        source="bank_account_no",
+        kind="bank_account_no",
+        blank=True,
+        default="",
+        db_index=True,
+    )
 
     objects = OrgScopedQuerySet.as_manager()
 

@@ -18,6 +18,7 @@ is a station.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -47,6 +48,7 @@ from gridcare.customers.errors import (
     NoFollowUpPlanned,
     NotKeyAccount,
     NotPortalUser,
+    PiiUnmaskNotPermitted,
     PortalLoginServesOneCustomer,
     PortalUserAlreadyLinked,
     PrimaryContactExists,
@@ -78,6 +80,7 @@ from gridcare.customers.models import (
 )
 from gridcare.customers.rules import (
     check_account_org_unit,
+    check_bank_named,
     check_consents,
     check_contract_capacity,
     check_customer_identity,
@@ -87,6 +90,7 @@ from gridcare.customers.rules import (
     check_reading_route,
 )
 from gridcare.identity.models import Role, User, UserKind
+from gridcare.identity.permissions import Permission, has_permission
 from gridcare.identity.rate_limits import RateLimit, check_rate_limits, record_rate_limit_hit
 from gridcare.kit.ids import make_account_number
 from gridcare.kit.text import first_forbidden_character
@@ -105,6 +109,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "postal_address": ("通信地址", "postal address"),
     "kind": ("类型", "kind"),
     "contact_name": ("联系人姓名", "contact name"),
+    "bank_name": ("开户银行", "bank name"),
     "account_name": ("户名", "account name"),
     "service_address": ("用电地址", "service address"),
     "usage_category": ("用电类别", "usage category"),
@@ -754,6 +759,86 @@ def _check_staff(user: User, *, role: Role | None = None, org_unit: OrgUnit | No
         raise StaffOutsideOrgUnit(field="staff", username=user.username, org_unit_name=org_unit.name)
 
 
+# --- Direct-debit bank account (代扣; issue 3 item 5) ---------------------------------------
+
+
+@transaction.atomic
+def set_direct_debit_account(
+    *, account: Account, bank_name: str, bank_account_no: str, actor: User | None, now: datetime
+) -> Account:
+    """Record the bank account ``account`` pays by direct debit (代扣) from. The number is
+    stored encrypted with its keyed hash and audited masked (``***************3445``)."""
+    normalized = validators.validate_bank_account_no(bank_account_no)
+    bank_name = _text(Account, "bank_name", bank_name, label="bank_name")
+    check_bank_named(bank_name=bank_name, bank_account_no=normalized)
+    _lock(account)
+    before = {"bank_name": account.bank_name, "bank_account_no": account.bank_account_no}
+    account.bank_name, account.bank_account_no = bank_name, normalized
+    account.save(update_fields=["bank_name", "bank_account_no", "bank_account_no_hash"])
+    record_audit_event(
+        actor=_user_or_none(actor),
+        action="set_direct_debit_account",
+        target=account,
+        occurred_at=now,
+        changes={
+            "bank_name": [before["bank_name"], bank_name],
+            "bank_account_no": [before["bank_account_no"], normalized],
+        },
+    )
+    return account
+
+
+# --- Audited reveal of personal data (issue 3 item 5; ADR 0004) ------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevealedContact:
+    """One contact's phones, unmasked."""
+
+    name: str
+    mobile: str
+    landline: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevealedPii:
+    """One customer's personal data, unmasked, as :func:`reveal_customer_pii` returns it."""
+
+    customer: Customer
+    id_number: str | None
+    contacts: list[RevealedContact]
+    fields: list[str]
+
+
+@transaction.atomic
+def reveal_customer_pii(*, actor: User, customer: Customer, now: datetime) -> RevealedPii:
+    """The unmasked 身份证号 and contact phones of ``customer`` for a holder of
+    ``Permission.UNMASK_PII`` who may see the customer, recorded as an ``unmask_pii`` audit
+    event naming the fields shown (never their values).
+
+    Raises :class:`PiiUnmaskNotPermitted` without the permission and ``Customer.DoesNotExist``
+    for a customer outside the actor's org subtree; nothing is recorded then.
+    """
+    if not has_permission(actor, Permission.UNMASK_PII):
+        raise PiiUnmaskNotPermitted()
+    customer = Customer.objects.visible_to(actor).get(pk=customer.pk)
+    contacts = [
+        RevealedContact(name=contact.name, mobile=contact.mobile, landline=contact.landline)
+        for contact in customer.contacts.order_by("-is_primary", "name", "id")
+    ]
+    fields = (["id_number"] if customer.id_number else []) + sorted(
+        {name for contact in contacts for name in ("mobile", "landline") if getattr(contact, name)}
+    )
+    record_audit_event(
+        actor=actor,
+        action="unmask_pii",
+        target=customer,
+        occurred_at=now,
+        changes={"customer_no": customer.customer_no, "fields": fields},
+    )
+    return RevealedPii(customer=customer, id_number=customer.id_number, contacts=contacts, fields=fields)
+
+
 def _lock(record: models.Model) -> None:
     """Lock ``record``'s row for the rest of the transaction and reload it, so checks see the
     latest committed state."""
@@ -860,5 +945,7 @@ __all__ = [
     "make_customer_number",
     "open_account",
     "register_customer",
+    "reveal_customer_pii",
+    "set_direct_debit_account",
     "set_primary_contact",
 ]

@@ -3,6 +3,7 @@ org-scoped manager (``visible_to``), so nothing outside the user's org subtree i
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -15,27 +16,33 @@ from gridcare.customers.models import (
     Contact,
     Customer,
 )
+from gridcare.identity.pii import pii_hash
 
-#: Below this many digits a digit-only search text matches the 户号 prefix only: a mobile
-#: prefix of one or two digits would match nearly every contact.
-MOBILE_PREFIX_MIN_DIGITS = 3
+#: A full mainland mobile number: the only length a mobile is searched by (its keyed hash
+#: matches exact values only; a prefix of an encrypted number cannot be searched).
+MOBILE_DIGITS = 11
+#: A 身份证号: 17 digits and a check character (a digit or X).
+_ID_NUMBER = re.compile(r"^[0-9]{17}[0-9Xx]$")
 
 
 def _account_search_condition(text: str) -> Q:
     """The filter for a search text.
 
     Digit-only text (spaces and hyphens aside, as in ``138 1234 5678``) is an identifier: a
-    户号 (exact or prefix) or a contact's mobile (prefix). Other text matches the account name,
-    the customer's name or the service address.
+    户号 (exact or prefix) or, at 11 digits, a contact's mobile (exact, by its keyed hash). An
+    18-character 身份证号 finds its customer's accounts (exact, by keyed hash). Other text
+    matches the account name, the customer's name or the service address.
     """
     digits = text.replace(" ", "").replace("-", "")
+    if _ID_NUMBER.match(digits):
+        return Q(customer__id_number_hash=pii_hash(digits, kind="id_number"))
     if digits.isascii() and digits.isdigit():
         condition = Q(account_no__startswith=digits)
-        if len(digits) >= MOBILE_PREFIX_MIN_DIGITS:
+        if len(digits) == MOBILE_DIGITS:
             # Exists rather than a join: a customer with two matching contacts must not list
             # its accounts twice.
             contact_with_mobile = Contact.objects.filter(
-                customer_id=OuterRef("customer_id"), mobile__startswith=digits
+                customer_id=OuterRef("customer_id"), mobile_hash=pii_hash(digits, kind="mobile")
             )
             condition |= Q(Exists(contact_with_mobile))
         return condition

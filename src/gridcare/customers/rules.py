@@ -15,6 +15,7 @@ from gridcare.customers import validators
 from gridcare.customers.errors import (
     AccountOrgUnitNotStation,
     AccountOrgUnitOutsideCustomer,
+    BankNameMissing,
     ConsentWithoutChannel,
     ContractCapacityInvalid,
     CreditCodeAlreadyRegistered,
@@ -27,6 +28,7 @@ from gridcare.customers.errors import (
     ReadingRouteElsewhere,
 )
 from gridcare.customers.models import Customer, CustomerKind, ReadingRoute
+from gridcare.identity.pii import pii_hash
 from gridcare.kit.clock import local_date
 from gridcare.organization.models import OrgLevel, OrgUnit
 
@@ -71,7 +73,7 @@ def check_identity_matches_kind(*, kind: str, id_number: str | None, credit_code
 def check_identity_not_registered(*, id_number: str | None, credit_code: str | None) -> None:
     """Refuse a normalized identifier another customer already has, naming that customer."""
     if id_number is not None:
-        existing = Customer.objects.filter(id_number=id_number).first()
+        existing = Customer.objects.filter(id_number_hash=pii_hash(id_number, kind="id_number")).first()
         if existing is not None:
             raise IdNumberAlreadyRegistered(
                 field="id_number", value=id_number, customer_no=existing.customer_no
@@ -222,3 +224,9 @@ def check_date_not_in_future(*, day: date, field: str, now: datetime) -> None:
     if day > today:
         label_zh, label_en = FUTURE_DATE_LABELS[field]
         raise DateInFuture(field=field, day=day, today=today, label_zh=label_zh, label_en=label_en)
+
+
+def check_bank_named(*, bank_name: str, bank_account_no: str) -> None:
+    """Refuse a direct-debit bank account number without the bank it is held at."""
+    if bank_account_no and not bank_name:
+        raise BankNameMissing(field="bank_name")

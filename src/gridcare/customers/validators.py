@@ -17,6 +17,7 @@ from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric, uscc
 
 from gridcare.customers.errors import (
+    BankAccountNumberInvalid,
     CreditCodeInvalid,
     EmailInvalid,
     IdNumberInvalid,
@@ -32,6 +33,7 @@ _INDUSTRY_CODE = re.compile(r"^[A-T]([0-9]{2}([0-9]{1,2})?)?$")
 # Area code (0 + 2 or 3 digits), a 7- or 8-digit number not starting with 0, an optional extension.
 _LANDLINE = re.compile(r"^0[1-9][0-9]{1,2}-?[1-9][0-9]{6,7}(-[0-9]{1,6})?$")
 _WECHAT_OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+_BANK_ACCOUNT_NO = re.compile(r"^[0-9]{12,30}$")
 
 
 def _stdnum_reason(error: stdnum_exceptions.ValidationError) -> tuple[str, str]:
@@ -73,6 +75,15 @@ def validate_landline(value: str) -> str:
     normalized = value.strip().replace(" ", "")
     if not _LANDLINE.match(normalized):
         raise LandlineInvalid(field="landline", value=value)
+    return normalized
+
+
+def validate_bank_account_no(value: str) -> str:
+    """A mainland bank account or card number: 12 to 30 digits once blanks and dashes are
+    removed, else :class:`BankAccountNumberInvalid` (the number is not repeated: it is personal)."""
+    normalized = value.strip().replace(" ", "").replace("-", "")
+    if not _BANK_ACCOUNT_NO.match(normalized):
+        raise BankAccountNumberInvalid(field="bank_account_no")
     return normalized
 
 
@@ -125,6 +136,7 @@ validate_account_number_field = _as_field_validator(validate_account_number)
 __all__ = [
     "validate_account_number",
     "validate_account_number_field",
+    "validate_bank_account_no",
     "validate_credit_code",
     "validate_credit_code_field",
     "validate_email",

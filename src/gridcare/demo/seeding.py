@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from gridcare.customers.models import AccountStatus, ContactKind, CustomerKind
+from gridcare.customers.models import AccountStatus, Contact, ContactKind, Customer, CustomerKind
 from gridcare.customers.operations import make_customer_number
 from gridcare.demo import catalog
 from gridcare.demo.drafts import (
@@ -41,6 +41,7 @@ from gridcare.demo.pools import NamePools
 from gridcare.demo.profiles import INTERVAL_SHAPES, daily_weight, period_weight, split_exactly
 from gridcare.demo.registers import DIAL_CAPACITY, Anomaly, AnomalyKind, RegisterSeries
 from gridcare.demo.tables import Rows
+from gridcare.identity.pii import column_context, pii_key_ring
 from gridcare.kit.clock import SHANGHAI, require_aware
 from gridcare.kit.ids import make_account_number
 from gridcare.metering.intervals import intervals_per_day, missing_bitmap_length
@@ -429,7 +430,11 @@ class Generator:
                 make_customer_number(sequence=self._customer_sequences[index]),
                 kind,
                 customer_name,
-                identity if is_person else None,
+                *(
+                    _sealed(identity, column=_ID_NUMBER_COLUMN, kind="id_number")
+                    if is_person
+                    else (None, None)
+                ),
                 None if is_person else identity,
                 address,
                 self._instant(opened, _CREATED_TIME),
@@ -549,9 +554,10 @@ class Generator:
                     customer_id,
                     name,
                     position == 0,
-                    mobile,
+                    *_sealed(mobile, column=_MOBILE_COLUMN, kind="mobile"),
                     "",
-                    f"{mobile}@example.com" if has_email else "",
+                    # Not the mobile: an address made of it would keep the number in plaintext.
+                    f"c{customer_id}.{position}@example.com" if has_email else "",
                     f"o{attributes.bits(108):027x}" if has_wechat else "",
                     attributes.chance(0.85),
                     attributes.chance(0.6),
@@ -1094,3 +1100,14 @@ def _utc_text(moment: datetime) -> str:
 
 
 __all__ = ["Batch", "GeneratorInputs", "Outcome", "SeedOptions", "generate", "largest_remainder"]
+
+
+#: The encrypted columns the seeder writes past the ORM (ADR 0004): encrypted and hashed here.
+_ID_NUMBER_COLUMN = column_context(table=Customer._meta.db_table, column="id_number")
+_MOBILE_COLUMN = column_context(table=Contact._meta.db_table, column="mobile")
+
+
+def _sealed(value: str, *, column: str, kind: str) -> tuple[str, str]:
+    """``value`` as the ORM would store it in ``column``: its ciphertext and its keyed hash."""
+    ring = pii_key_ring()
+    return ring.encrypt(value, context=column), ring.keyed_hash(value, kind=kind)

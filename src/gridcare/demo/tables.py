@@ -36,15 +36,16 @@ TABLE_FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "customer": (
         Customer,
         (
-            "id", "org_unit", "customer_no", "kind", "name", "id_number", "credit_code", "postal_address",
-            "created_at",
+            "id", "org_unit", "customer_no", "kind", "name", "id_number", "id_number_hash", "credit_code",
+            "postal_address", "created_at",
         ),
     ),
     "contact": (
         Contact,
         (
-            "id", "customer", "name", "is_primary", "mobile", "landline", "email", "wechat_openid",
-            "consents_to_sms", "consents_to_phone", "consents_to_email", "consents_to_wechat",
+            "id", "customer", "name", "is_primary", "mobile", "mobile_hash", "landline", "email",
+            "wechat_openid", "consents_to_sms", "consents_to_phone", "consents_to_email",
+            "consents_to_wechat",
         ),
     ),
     "account": (

@@ -15,7 +15,9 @@ so an exported file imports back unchanged.
     name*, service_address*, usage_category*, industry_code (GB/T 4754), voltage_level*,
     contract_capacity_kva*, tariff_code*, payment_method, reading_route (route code),
     reading_day*, status, status_effective_date (default: opened_date), opened_date*,
-    is_key_account.
+    is_key_account, bank_name and bank_account_no (the direct-debit account, 代扣).
+
+ID numbers, phones and bank account numbers are exported masked unless the export is unmasked.
 ``metering_points`` — 计量点 (in the account's org unit)
     code*, account_no*, name*, metering_arrangement* (hv_hv | hv_lv | lv_lv), ct_ratio, pt_ratio,
     transformer_capacity_kva, transformer_no_load_loss_kw, transformer_load_loss_kw,
@@ -72,6 +74,7 @@ from gridcare.customers.models import (
 )
 from gridcare.customers.rules import (
     check_account_org_unit,
+    check_bank_named,
     check_consents,
     check_contract_capacity,
     check_identity_matches_kind,
@@ -98,8 +101,10 @@ from gridcare.exchange.parsers import (
 )
 from gridcare.exchange.queries import ExchangeScope, existing_keys, in_scope
 from gridcare.identity.models import User
+from gridcare.identity.pii import pii_hash
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.ids import validate_account_number
+from gridcare.kit.masking import mask_bank_account_no, mask_id_number, mask_landline, mask_mobile
 from gridcare.metering.errors import (
     MeterAssetNumberTaken,
     MeteringPointCodeTaken,
@@ -169,6 +174,9 @@ class Reference:
 class Column:
     """One column of a kind's file.
 
+    ``pii_mask`` marks personal data (身份证号, phones): exports mask it by default, so a masked
+    export does not import back.
+
     ``field`` is the attribute of the new record the value is written to (for a reference,
     the foreign key that receives the referenced record); ``None`` when the kind writes it
     elsewhere (a primary contact, an installation). ``export`` is the ORM path an export
@@ -184,6 +192,8 @@ class Column:
     reference: Reference | None = None
     export: str | None = None
     described_by: tuple[type[models.Model], str] | None = None
+    #: The mask of a personal-data column, applied on export unless the export is unmasked.
+    pii_mask: Callable[[str | None], str] | None = None
 
     @property
     def is_text(self) -> bool:
@@ -262,21 +272,28 @@ def _unique_field(
     label_en: str,
     taken: Callable[[Row, str], GridCareError] | None = None,
     holder: str | None = None,
+    pii_kind: str | None = None,
 ) -> Unique:
-    """A unique single field whose column has the field's name."""
+    """A unique single field whose column has the field's name. An encrypted field names its
+    ``pii_kind``: its rows are compared by keyed hash, through the ``<column>_hash`` field."""
 
     def default_taken(row: Row, _holder: str) -> GridCareError:
         return ValueTaken(field=column, label_zh=label_zh, label_en=label_en, value=row.values[column])
 
+    def key(row: Row) -> Hashable | None:
+        value = row.values.get(column)
+        return pii_hash(value, kind=pii_kind) if pii_kind is not None and value is not None else value
+
+    key_field = f"{column}_hash" if pii_kind is not None else column
     return Unique(
         column=column,
         label_zh=label_zh,
         label_en=label_en,
         model=model,
-        key=lambda row: row.values.get(column),
+        key=key,
         existing=lambda keys: existing_keys(
-            model._default_manager.filter(**{f"{column}__in": list(keys)}),
-            key_fields=(column,),
+            model._default_manager.filter(**{f"{key_field}__in": list(keys)}),
+            key_fields=(key_field,),
             holder_field=holder,
         ),
         taken=taken or default_taken,
@@ -362,6 +379,7 @@ class CustomersKind(Kind):
         Column(name="name", parser=Text(max_length=200), required=True, field="name"),
         Column(
             name="id_number",
+            pii_mask=mask_id_number,
             parser=Text(max_length=18, check=validators.validate_id_number),
             field="id_number",
         ),
@@ -380,12 +398,14 @@ class CustomersKind(Kind):
         ),
         Column(
             name="mobile",
+            pii_mask=mask_mobile,
             parser=Text(max_length=11, check=validators.validate_mobile),
             default="",
             described_by=(Contact, "mobile"),
         ),
         Column(
             name="landline",
+            pii_mask=mask_landline,
             parser=Text(max_length=20, check=validators.validate_landline),
             default="",
             described_by=(Contact, "landline"),
@@ -425,6 +445,7 @@ class CustomersKind(Kind):
             label_zh="身份证号",
             label_en="Resident ID number",
             holder="customer_no",
+            pii_kind="id_number",
             taken=lambda row, holder: IdNumberAlreadyRegistered(
                 field="id_number", value=row.values["id_number"], customer_no=holder
             ),
@@ -552,6 +573,14 @@ class AccountsKind(Kind):
         Column(name="status_effective_date", parser=IsoDate(), field="status_effective_date"),
         Column(name="opened_date", parser=IsoDate(), required=True, field="opened_date"),
         Column(name="is_key_account", parser=Boolean(), default=False, field="is_key_account"),
+        Column(name="bank_name", parser=Text(max_length=100), default="", field="bank_name"),
+        Column(
+            name="bank_account_no",
+            pii_mask=mask_bank_account_no,
+            parser=Text(max_length=34, check=validators.validate_bank_account_no),
+            default="",
+            field="bank_account_no",
+        ),
     )
     uniques = (
         _unique_field(
@@ -568,6 +597,7 @@ class AccountsKind(Kind):
     def build(self, row: Row, *, batch: Batch, prepared: Any) -> Built:
         values = self.field_values(row)
         check_account_org_unit(customer=values["customer"], org_unit=values["org_unit"])
+        check_bank_named(bank_name=values["bank_name"], bank_account_no=values["bank_account_no"])
         check_contract_capacity(contract_capacity_kva=values["contract_capacity_kva"])
         check_reading_day(reading_day=values["reading_day"])
         if values["reading_route"] is not None:

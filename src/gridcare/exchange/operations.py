@@ -194,14 +194,23 @@ def export_file(
     scope: ExchangeScope,
     now: datetime,
     chunk_size: int = CHUNK_SIZE,
+    unmask_pii: bool = False,
 ) -> ExportResult:
     """Write every record of ``kind`` in ``scope`` to ``stream`` as ``file_format``, streaming
-    (``chunk_size`` rows fetched at a time), and record the export."""
+    (``chunk_size`` rows fetched at a time), and record the export.
+
+    Personal columns (身份证号, phones) are masked unless ``unmask_pii``: the caller has
+    established the right to the values (the server operator's ``--unmask-pii``; a web export
+    with a four-eyes bulk-unmask grant). The audit event records which it was."""
     spec = kind_named(kind)
     records = spec.exported(scope=scope).values_list(*(column.export_path for column in spec.columns))
     header = [column.name for column in spec.columns]
     guarded = [column.is_text and file_format is FileFormat.CSV for column in spec.columns]
-    lines = (_export_line(values, guarded=guarded) for values in records.iterator(chunk_size=chunk_size))
+    masks = [None if unmask_pii else column.pii_mask for column in spec.columns]
+    lines = (
+        _export_line(values, guarded=guarded, masks=masks)
+        for values in records.iterator(chunk_size=chunk_size)
+    )
     count = write_rows(stream=stream, file_format=file_format, rows=chain([header], lines))
     org_unit = covering_org_unit(scope=scope)
     with transaction.atomic():
@@ -219,13 +228,23 @@ def export_file(
             action=f"export_{spec.name}",
             target=batch,
             occurred_at=now,
-            changes={"file_name": file_name, "rows_exported": count, "org_unit": _code(org_unit)},
+            changes={
+                "file_name": file_name,
+                "rows_exported": count,
+                "org_unit": _code(org_unit),
+                "pii_masked": not unmask_pii,
+            },
         )
     return ExportResult(rows_exported=count, batch=batch)
 
 
-def _export_line(values: Sequence[Any], *, guarded: Sequence[bool]) -> list[str]:
-    cells = (format_cell(value) for value in values)
+def _export_line(
+    values: Sequence[Any], *, guarded: Sequence[bool], masks: Sequence[Callable[[str | None], str] | None]
+) -> list[str]:
+    cells = (
+        mask(value) if mask is not None and value else format_cell(value)
+        for value, mask in zip(values, masks, strict=True)
+    )
     return [guard_formula(cell) if guard else cell for cell, guard in zip(cells, guarded, strict=True)]
 
 

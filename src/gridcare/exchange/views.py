@@ -81,6 +81,9 @@ def export(request: HttpRequest, kind: str, file_format: str) -> FileResponse:
         file_name=file_name,
         scope=ExchangeScope(user=request.user),  # type: ignore[arg-type]
         now=timezone.now(),
+        # PII HOOK (issue 3 item 5): masked unless a four-eyes bulk-unmask grant covers this
+        # export; the access helper replaces False with has_bulk_unmask_grant(user=request.user, ...).
+        unmask_pii=False,
     )
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=file_name)

@@ -21,6 +21,8 @@ from gridcare.identity import operations
 from gridcare.identity.errors import MfaNotEnrolled
 from gridcare.identity.models import User
 from gridcare.identity.permissions import Permission, has_permission
+from gridcare.identity.pii import pii_hash
+from gridcare.kit.masking import mask_mobile
 from gridcare.organization.models import OrgUnit
 
 if TYPE_CHECKING:
@@ -61,16 +63,17 @@ class UserAdmin(AuditedCorrectionAdmin, BaseUserAdmin):
     """Django's user admin plus the kind, org unit and mobile; adds are allowed (the system
     administrator's tool) and audited like changes."""
 
-    list_display = ["username", "first_name", "kind", "org_unit", "mobile", "is_active", "is_staff"]
+    # PII (issue 3 item 5): the mobile is listed masked and found by exact value (keyed hash).
+    list_display = ["username", "first_name", "kind", "org_unit", "masked_mobile", "is_active", "is_staff"]
     list_filter = ["kind", "is_active", "is_staff", "is_superuser", "groups"]
-    search_fields = ["username", "first_name", "last_name", "email", "mobile"]
+    search_fields = ["username", "first_name", "last_name", "email"]
     list_select_related = ["org_unit"]
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        (_("GridCare"), {"fields": ("kind", "org_unit", "mobile")}),
+        (_("GridCare"), {"fields": ("kind", "org_unit", "masked_mobile")}),
         (_("Password policy"), {"fields": ("must_change_password", "password_changed_at")}),
     )
-    readonly_fields = ["password_changed_at"]
+    readonly_fields = ["masked_mobile", "password_changed_at"]
     change_password_form = AuditedAdminPasswordChangeForm
     actions = ["reset_mfa"]
 
@@ -114,6 +117,18 @@ class UserAdmin(AuditedCorrectionAdmin, BaseUserAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return DjangoUserAdmin.has_add_permission(self, request)
+
+    @admin.display(description=_("mobile"))
+    def masked_mobile(self, user: User) -> str:
+        return mask_mobile(user.mobile)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet[User], search_term: str
+    ) -> tuple[models.QuerySet[User], bool]:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not search_term.strip():
+            return found, may_have_duplicates
+        return found | queryset.filter(mobile_hash=pii_hash(search_term, kind="mobile")), may_have_duplicates
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[User]:
         queryset = super().get_queryset(request)

@@ -100,8 +100,8 @@ def generate_signing_key() -> str:
 
 
 def integration_signing_key(integration: Integration) -> str:
-    """The integration's HMAC signing key. The one place that reads it: the identity PII
-    crypto decrypts it here once keys are encrypted at rest."""
+    """The integration's HMAC signing key. The one place that reads it, so encrypting the key at
+    rest (an open follow-up) changes only this function and the code that stores it."""
     return integration.signing_key
 
 

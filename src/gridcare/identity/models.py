@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridcare.identity.fields import EncryptedTextField, PiiHashField
 from gridcare.organization.models import OrgScopedQuerySet, OrgUnit
 
 
@@ -42,7 +43,11 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    # Personal data: encrypted at rest, found by its keyed hash (ADR 0004).
+    mobile = EncryptedTextField(_("mobile"), max_length=20, blank=True)
+    mobile_hash = PiiHashField(
+        _("mobile hash"), source="mobile", kind="mobile", blank=True, default="", db_index=True
+    )
     # Staff authentication (issue 3): password age and forced change.
     password_changed_at = models.DateTimeField(
         _("password changed at"),
@@ -214,8 +219,9 @@ class Integration(models.Model):
     service_user = models.OneToOneField(
         User, verbose_name=_("service user"), on_delete=models.PROTECT, related_name="integration"
     )
-    # The HMAC-SHA256 key of request and file signatures. Stored as-is for now: encrypted at
-    # merge with identity PII crypto. Read it only through integrations.integration_signing_key.
+    # The HMAC-SHA256 key of request and file signatures. Still stored as text (encrypting it
+    # under the PII key ring is an open follow-up); read it only through
+    # integrations.integration_signing_key, the one place that will decrypt it.
     signing_key = models.CharField(_("signing key"), max_length=128)
     created_at = models.DateTimeField(_("created at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)

@@ -11,14 +11,15 @@ from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone, translation
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gridcare.audit.operations import record_audit_event
-from gridcare.identity import mfa
+from gridcare.identity import mfa, pii
 from gridcare.identity.errors import (
     ApiRequestRefused,
     CurrentPasswordWrong,
@@ -56,6 +57,7 @@ from gridcare.identity.models import (
 )
 from gridcare.identity.passwords import REMEMBERED_PASSWORDS, password_change_required
 from gridcare.identity.validators import validate_mobile
+from gridcare.kit.crypto import PiiKeyRing
 from gridcare.kit.errors import GridCareError
 from gridcare.organization.models import OrgUnit
 
@@ -618,3 +620,76 @@ def _revoke_tokens(*, integration: Integration, now: datetime) -> list[str]:
     token_ids = sorted(active.values_list("token_id", flat=True))
     active.update(revoked_at=now)
     return token_ids
+
+
+# --- Personal data key rotation (issue 3 item 5; ADR 0004) ---------------------------------
+
+
+def rotate_pii_key(
+    *, actor: User | None, now: datetime, rehash: bool = False, batch_size: int = pii.BATCH_SIZE
+) -> dict[str, int]:
+    """Re-encrypt every personal value that is not under the active key, and with ``rehash``
+    recompute every keyed hash (after the hash key changed); return the rows rewritten per
+    column (``table.column``) and audit the counts as ``rotate_pii_key``.
+
+    Each batch commits on its own, so an interrupted run loses nothing and a rerun resumes:
+    values already under the active key (and, with ``rehash``, already hashed with the current
+    hash key) are skipped, and a run with nothing left to do changes nothing.
+    """
+    ring = pii.pii_key_ring()
+    connection = connections[DEFAULT_DB_ALIAS]
+    rewritten: dict[str, int] = {}
+    for column in pii.encrypted_columns():
+        count = 0
+        for rows in pii.stored_values_in_batches(connection=connection, column=column, batch_size=batch_size):
+            updates = _rotated_rows(ring=ring, column=column, rows=rows, connection=connection, rehash=rehash)
+            with transaction.atomic():
+                pii.write_values(connection=connection, column=column, rows=updates)
+            count += len(updates)
+        rewritten[column.label] = count
+    with transaction.atomic():
+        record_audit_event(
+            actor=actor,
+            action="rotate_pii_key",
+            target=None,
+            object_type="identity.pii_key",
+            object_id=ring.active_key_id,
+            occurred_at=now,
+            changes={"active_key_id": ring.active_key_id, "rehash": rehash, "rows_rewritten": rewritten},
+        )
+    return rewritten
+
+
+def _rotated_rows(
+    *,
+    ring: PiiKeyRing,
+    column: pii.EncryptedColumn,
+    rows: list[tuple[int, str]],
+    connection: BaseDatabaseWrapper,
+    rehash: bool,
+) -> list[tuple[int, str, str]]:
+    """``(id, ciphertext, hash)`` for the rows of a batch that need rewriting."""
+    current_hashes = _stored_hashes(connection=connection, column=column, ids=[row_id for row_id, _ in rows])
+    updates = []
+    for row_id, stored in rows:
+        plaintext = ring.decrypt(stored, context=column.label)
+        hashed = ring.keyed_hash(plaintext, kind=column.kind)
+        stale_key = ring.needs_reencryption(stored)
+        if stale_key or (rehash and current_hashes.get(row_id) != hashed):
+            ciphertext = ring.encrypt(plaintext, context=column.label) if stale_key else stored
+            updates.append((row_id, ciphertext, hashed))
+    return updates
+
+
+def _stored_hashes(
+    *, connection: BaseDatabaseWrapper, column: pii.EncryptedColumn, ids: list[int]
+) -> dict[int, str]:
+    quote = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, {quote(column.hash_column)} FROM {quote(column.table)} "  # noqa: S608  # nosec B608: model registry names
+            f"WHERE id IN ({placeholders})",
+            ids,
+        )
+        return {int(row_id): str(hashed or "") for row_id, hashed in cursor.fetchall()}

@@ -28,20 +28,13 @@ from gridcare.identity.errors import (
     OneTimeCodeWrong,
 )
 from gridcare.identity.models import DevOutboxMessage, OneTimeCode, OneTimeCodePurpose, User
+from gridcare.kit.masking import mask_mobile
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 
 logger = logging.getLogger(__name__)
-
-
-def mask_mobile(mobile: str) -> str:
-    """A mobile with the operator prefix and last four kept, ``138****5678`` (the same rule as
-    :func:`gridcare.customers.masking.mask_mobile`, which identity cannot import)."""
-    if len(mobile) <= 7:
-        return "*" * len(mobile)
-    return mobile[:3] + "*" * (len(mobile) - 7) + mobile[-4:]
 
 
 class OneTimeCodeSender(Protocol):

@@ -23,7 +23,8 @@ from gridcare.audit.operations import record_audit_event
 from gridcare.identity.errors import MobileAlreadyRegistered, MobileInvalid, OneTimeCodeRejected
 from gridcare.identity.models import OneTimeCode, OneTimeCodePurpose, User, UserKind
 from gridcare.identity.operations import create_portal_user
-from gridcare.identity.otp import CODE_LIFETIME, issue_one_time_code, mask_mobile, redeem_one_time_code
+from gridcare.identity.otp import CODE_LIFETIME, issue_one_time_code, redeem_one_time_code
+from gridcare.identity.pii import pii_hash
 from gridcare.identity.rate_limits import (
     CODE_REQUESTS_PER_ADDRESS_PER_HOUR,
     CODE_REQUESTS_PER_MOBILE_PER_HOUR,
@@ -32,6 +33,7 @@ from gridcare.identity.rate_limits import (
     record_rate_limit_hit,
 )
 from gridcare.identity.validators import validate_mobile
+from gridcare.kit.masking import mask_mobile
 
 #: The dotted path of the one-time-code backend (for logging a user in after registration).
 ONE_TIME_CODE_BACKEND = "gridcare.identity.portal_auth.PortalOneTimeCodeBackend"
@@ -43,10 +45,11 @@ def find_portal_user_by_mobile(*, mobile: str) -> User | None:
     """The active portal user with this normalized mobile; ``None`` when there is none or, for
     data registered before mobiles were unique, more than one.
 
-    The one place users are looked up by mobile: switch it to the keyed-hash lookup when
-    mobiles are encrypted at rest.
+    The one place users are looked up by mobile: mobiles are encrypted at rest, so the lookup
+    goes through their keyed hash (ADR 0004).
     """
-    users = list(User.objects.filter(kind=UserKind.PORTAL, is_active=True, mobile=mobile)[:2])
+    mobile_hash = pii_hash(mobile, kind="mobile")
+    users = list(User.objects.filter(kind=UserKind.PORTAL, is_active=True, mobile_hash=mobile_hash)[:2])
     return users[0] if len(users) == 1 else None
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
@@ -62,3 +64,11 @@ def make_user(province: OrgUnit, settings: Settings) -> MakeUser:
         )
 
     return make
+
+
+@pytest.fixture
+def client(client: Client) -> Client:
+    """pytest-django's client, reading the pages in English (the tests assert English messages;
+    Chinese is the default, chosen by the language cookie)."""
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client

@@ -43,7 +43,7 @@ def test_a_new_user_changes_the_password_before_any_page(client: Client, make_us
     kept = change(client, current=PASSWORD, new=PASSWORD)
     assert kept.status_code == 200
     assert kept.context["form"].errors["new_password"] == [
-        "密码不符合要求：The password must differ from your last 5 passwords."
+        "The password is not acceptable: The password must differ from your last 5 passwords."
     ]
     mismatched = change(client, current=PASSWORD, new="Harbour-Lights-77", again="Harbour-Lights-78")
     assert mismatched.context["form"].errors["new_password_again"] == ["The two new passwords differ."]

@@ -22,6 +22,7 @@ from web_world import (
 from gridcare.audit.models import AuditEvent
 from gridcare.customers.models import PortalLink
 from gridcare.identity.models import OneTimeCode, User, UserKind
+from gridcare.identity.pii import pii_hash
 
 SentCodes = Callable[[str], list[str]]
 NEW_PASSWORD = "Spring-Water-2025"
@@ -50,7 +51,7 @@ def test_a_customer_registers_binds_an_account_and_sees_it(
     ]
     assert registered.status_code == 302
     assert registered["Location"] == "/portal/accounts/bind/"
-    user = User.objects.get(mobile=UNKNOWN_MOBILE)
+    user = User.objects.get(mobile_hash=pii_hash(UNKNOWN_MOBILE, kind="mobile"))
     assert user.kind == UserKind.PORTAL
     assert english_client.session[SESSION_KEY] == str(user.pk)
 
@@ -96,7 +97,7 @@ def test_a_weak_password_is_refused_before_the_code_is_spent(
             "digits and symbols.",
         ]
     }
-    assert not User.objects.filter(mobile=UNKNOWN_MOBILE).exists()
+    assert not User.objects.filter(mobile_hash=pii_hash(UNKNOWN_MOBILE, kind="mobile")).exists()
     assert OneTimeCode.objects.get().used_at is None
 
 
@@ -130,7 +131,7 @@ def test_registration_with_a_wrong_code_or_differing_passwords_is_refused(
 
     assert form_errors(wrong_code) == {"code": ["The code is wrong. Tries left: 4."]}
     assert form_errors(differing) == {"password2": ["The two passwords differ."]}
-    assert not User.objects.filter(mobile=UNKNOWN_MOBILE).exists()
+    assert not User.objects.filter(mobile_hash=pii_hash(UNKNOWN_MOBILE, kind="mobile")).exists()
 
 
 def test_binding_with_wrong_proof_is_refused_and_changes_nothing(

@@ -54,7 +54,7 @@ def test_a_person_gets_the_first_customer_number_and_a_normalized_id_number(
         "org_unit": "37010201",
         "kind": "person",
         "name": "李四",
-        "id_number": "110105********002X",
+        "id_number": "110***********002X",
         "credit_code": None,
         "postal_address": "济南市历下区泉城路 8 号",
     }

@@ -62,7 +62,7 @@ def utility_digest() -> str:
         Customer.objects.order_by("customer_no").values_list(
             "customer_no", "kind", "name", "id_number", "credit_code", "postal_address", "created_at"
         ),
-        Contact.objects.order_by("customer__customer_no", "-is_primary", "name", "mobile").values_list(
+        Contact.objects.order_by("customer__customer_no", "-is_primary", "name", "mobile_hash").values_list(
             "customer__customer_no", "name", "mobile", "email", "wechat_openid", "consents_to_sms"
         ),
         Account.objects.order_by("account_no").values_list(

@@ -1,7 +1,7 @@
-"""An export imports back unchanged: export every kind, empty the customer file, import the
-files in dependency order, and export again — the files are identical. That holds with meters
-that were installed and removed (their install and removal reads are not exported) and with
-text a spreadsheet would take for a formula."""
+"""An unmasked export (the server operator's ``--unmask-pii``) imports back unchanged: export
+every kind, empty the customer file, import the files in dependency order, and export again —
+the files are identical. That holds with meters that were installed and removed (their install
+and removal reads are not exported) and with text a spreadsheet would take for a formula."""
 
 from __future__ import annotations
 
@@ -100,6 +100,7 @@ def _export_all(file_format: FileFormat) -> dict[str, bytes]:
             scope=EVERYTHING,
             now=NOW,
             chunk_size=2,
+            unmask_pii=True,
         )
         files[kind] = stream.getvalue()
     return files
@@ -179,6 +180,7 @@ def test_the_exported_files_hold_what_the_import_reads(world: World) -> None:
         "file_name": "reads.csv",
         "rows_exported": 3,
         "org_unit": "37",
+        "pii_masked": False,
     }
 
 

@@ -46,7 +46,7 @@ def test_a_portal_user_has_no_org_unit_and_is_not_staff(now: datetime) -> None:
     )
     assert event.org_unit is None
     assert event.actor is None
-    assert event.changes == {"username": "zhangsan", "mobile": "13800138000"}
+    assert event.changes == {"username": "zhangsan", "mobile": "138****8000"}  # masked in the audit log
 
 
 def test_a_taken_username_is_refused(now: datetime) -> None:

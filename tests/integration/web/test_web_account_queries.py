@@ -14,7 +14,9 @@ from web_world import (
     ACCOUNT_A1,
     ACCOUNT_A2,
     ACCOUNT_B1,
+    ID_NUMBER_LI,
     MOBILE_LI,
+    MOBILE_ZHANG,
     SHANGHAI,
     World,
     add_monthly_reads,
@@ -57,10 +59,12 @@ def test_blank_search_lists_the_accounts_of_the_users_units(world: World) -> Non
     [
         (ACCOUNT_A1, [ACCOUNT_A1]),  # exact 户号
         (ACCOUNT_A1[:7], [ACCOUNT_A1, ACCOUNT_A2]),  # 户号 prefix: 0000010…
-        ("1381234", [ACCOUNT_A1]),  # contact mobile prefix
-        (MOBILE_LI, [ACCOUNT_B1]),  # contact mobile, full
+        ("1381234", []),  # a mobile prefix: encrypted mobiles are found by their full number only
+        (MOBILE_LI, [ACCOUNT_B1]),  # contact mobile, full (by keyed hash)
         ("139 8765-4321", [ACCOUNT_B1]),  # spaces and hyphens as people type them
-        ("13", []),  # too short for a mobile prefix; no 户号 starts with 13
+        ("13", []),  # no 户号 starts with 13
+        (ID_NUMBER_LI, [ACCOUNT_B1]),  # 身份证号, exact (by keyed hash)
+        (ID_NUMBER_LI[:-1] + "0", []),  # another 身份证号
         ("机械一厂", [ACCOUNT_A2]),  # account name
         ("有限公司", [ACCOUNT_A2]),  # customer name only
         ("明湖", [ACCOUNT_A2]),  # account and customer name: listed once
@@ -87,11 +91,11 @@ def test_search_does_not_list_accounts_of_another_station(world: World) -> None:
 
 
 def test_search_lists_an_account_once_when_several_contacts_match(world: World) -> None:
-    Contact.objects.create(customer=world.zhang, name="张三家属", mobile="13812340000")
+    Contact.objects.create(customer=world.zhang, name="张三家属", mobile=MOBILE_ZHANG)
 
-    assert account_numbers(customer_queries.search_accounts(user=world.station_a_user, text="1381234")) == [
-        ACCOUNT_A1
-    ]
+    assert account_numbers(
+        customer_queries.search_accounts(user=world.station_a_user, text=MOBILE_ZHANG)
+    ) == [ACCOUNT_A1]
 
 
 def test_users_outside_the_org_tree_see_no_accounts(world: World) -> None:

@@ -9,9 +9,9 @@ from gridcare.customers.masking import mask_id_number, mask_middle, mask_mobile
 
 @pytest.mark.parametrize(
     ("value", "masked"),
-    [("110101199003071235", "110101********1235"), ("11010119900307123X", "110101********123X"), ("", "")],
+    [("110101199003071235", "110***********1235"), ("11010119900307123X", "110***********123X"), ("", "")],
 )
-def test_mask_id_number_keeps_region_and_last_four(value: str, masked: str) -> None:
+def test_mask_id_number_keeps_first_three_and_last_four(value: str, masked: str) -> None:
     assert mask_id_number(value) == masked
 
 

@@ -30,7 +30,6 @@ from gridcare.identity.errors import (
     PasswordRejected,
     RateLimited,
 )
-from gridcare.identity.otp import mask_mobile
 from gridcare.identity.portal_auth import (
     ONE_TIME_CODE_BACKEND,
     register_portal_user,
@@ -38,6 +37,7 @@ from gridcare.identity.portal_auth import (
     request_portal_registration_code,
 )
 from gridcare.kit.errors import GridCareError
+from gridcare.kit.masking import mask_mobile
 from gridcare.web.portal.forms import (
     BindAccountForm,
     PortalCodeLoginForm,

@@ -10,13 +10,14 @@ from django.core.paginator import Page
 from django.http import HttpRequest
 
 from gridcare.customers import masking
+from gridcare.identity.permissions import Permission, has_permission
 
 register = template.Library()
 
 
 @register.filter
 def mask_id_number(value: str | None) -> str:
-    """``{{ customer.id_number|mask_id_number }}`` → ``110101********1234``."""
+    """``{{ customer.id_number|mask_id_number }}`` → ``110***********1234``."""
     return masking.mask_id_number(value)
 
 
@@ -24,6 +25,24 @@ def mask_id_number(value: str | None) -> str:
 def mask_mobile(value: str | None) -> str:
     """``{{ contact.mobile|mask_mobile }}`` → ``138****5678``."""
     return masking.mask_mobile(value)
+
+
+@register.filter
+def mask_landline(value: str | None) -> str:
+    """``{{ contact.landline|mask_landline }}`` → ``0531-******88``."""
+    return masking.mask_landline(value)
+
+
+@register.filter
+def mask_bank_account_no(value: str | None) -> str:
+    """``{{ account.bank_account_no|mask_bank_account_no }}`` → ``***************3445``."""
+    return masking.mask_bank_account_no(value)
+
+
+@register.filter
+def can_unmask_pii(user: Any) -> bool:
+    """``{% if request.user|can_unmask_pii %}``: whether the user may reveal personal data."""
+    return has_permission(user, Permission.UNMASK_PII)
 
 
 @register.simple_tag(takes_context=True)

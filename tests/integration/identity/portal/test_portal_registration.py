@@ -120,7 +120,9 @@ def test_a_mobile_registered_meanwhile_is_refused_and_the_code_kept(
         mobile="13900002222", client_address=ADDRESS, now=now + timedelta(minutes=2)
     )
     [other_code] = sent_codes("13900002222")
-    User.objects.filter(pk=first.pk).update(mobile="13900002222")
+    # Saved, not .update(): the keyed hash the lookup uses is kept current on save.
+    first.mobile = "13900002222"
+    first.save()
 
     with pytest.raises(errors.MobileAlreadyRegistered) as raised:
         register_portal_user(

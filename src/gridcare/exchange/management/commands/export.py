@@ -32,10 +32,21 @@ class Command(BaseCommand):
             "--integration",
             help="Write FILE.manifest.json beside the file, signed with this integration's key.",
         )
+        parser.add_argument(
+            "--unmask-pii",
+            action="store_true",
+            help="Write ID numbers and phones unmasked (audited; only without --user: the server "
+            "operator holds the keys anyway). Default: masked.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         try:
+            if options["unmask_pii"] and options["user"]:
+                raise CommandError(
+                    "--unmask-pii 仅限服务器操作员（不带 --user）/ --unmask-pii is for the server operator "
+                    "only (without --user); a user needs a four-eyes bulk-unmask grant."
+                )
             scope = resolve_scope(username=options["user"], org_unit_code=options["org_unit"])
             integration = (
                 find_active_integration(name=options["integration"]) if options["integration"] else None
@@ -49,6 +60,7 @@ class Command(BaseCommand):
                     file_name=path.name,
                     scope=scope,
                     now=timezone.now(),
+                    unmask_pii=options["unmask_pii"],
                 )
             if integration is not None:
                 manifest = write_manifest(
