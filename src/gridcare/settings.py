@@ -27,7 +27,8 @@ if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
 ALLOWED_HOSTS = os.environ.get("GRIDCARE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # access (issue 3): the admin site is for holders of identity.manage_users (web.admin_site).
+    "gridcare.web.apps.GridCareAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -102,6 +103,12 @@ def _database_settings() -> dict[str, object]:
 
 DATABASES = {"default": _database_settings()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- access (issue 3): user.has_perm answers from GridCare's permission vocabulary ----------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "gridcare.identity.backends.RolePermissionBackend",
+]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -19,6 +19,7 @@ from gridcare.customers.models import (
     PortalLink,
     ReadingRoute,
 )
+from gridcare.identity.permissions import Permission
 from gridcare.organization.admin import OrgScopedAdmin, ViewOnlyAdmin, ViewOnlyInline
 
 
@@ -29,6 +30,8 @@ class ContactInline(ViewOnlyInline):
 
 @admin.register(Customer)
 class CustomerAdmin(OrgScopedAdmin, AuditedCorrectionAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
+    change_permission = Permission.CHANGE_CUSTOMERS
     list_display = ["customer_no", "name", "kind", "org_unit", "created_at"]
     list_filter = ["kind"]
     search_fields = ["customer_no", "name", "id_number", "credit_code", "postal_address"]
@@ -49,6 +52,7 @@ class CustomerAdmin(OrgScopedAdmin, AuditedCorrectionAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     scoped_through = "customer"
     list_display = ["name", "customer", "is_primary", "mobile", "landline", "email"]
     list_filter = [
@@ -64,6 +68,8 @@ class ContactAdmin(OrgScopedAdmin, ViewOnlyAdmin):
 
 @admin.register(ReadingRoute)
 class ReadingRouteAdmin(OrgScopedAdmin, AuditedCorrectionAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
+    change_permission = Permission.CHANGE_CUSTOMERS
     list_display = ["code", "name", "org_unit", "reading_day", "reader"]
     list_filter = ["reading_day"]
     search_fields = ["code", "name"]
@@ -105,6 +111,8 @@ ACCOUNT_FIELDS = (
 
 @admin.register(Account)
 class AccountAdmin(OrgScopedAdmin, AuditedCorrectionAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
+    change_permission = Permission.CHANGE_CUSTOMERS
     list_display = [
         "account_no",
         "name",
@@ -127,6 +135,7 @@ class AccountAdmin(OrgScopedAdmin, AuditedCorrectionAdmin):
 
 @admin.register(AccountStatusChange)
 class AccountStatusChangeAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     scoped_through = "account"
     list_display = ["account", "status", "effective_date", "reason", "recorded_at", "recorded_by"]
     list_filter = ["status"]
@@ -137,6 +146,7 @@ class AccountStatusChangeAdmin(OrgScopedAdmin, ViewOnlyAdmin):
 
 @admin.register(AccountManagerAssignment)
 class AccountManagerAssignmentAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     scoped_through = "account"
     list_display = ["account", "manager", "valid_from", "valid_to"]
     search_fields = ["account__account_no", "account__name", "manager__username", "manager__first_name"]
@@ -145,6 +155,7 @@ class AccountManagerAssignmentAdmin(OrgScopedAdmin, ViewOnlyAdmin):
 
 @admin.register(ContactLogEntry)
 class ContactLogEntryAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     list_display = [
         "account",
         "kind",
@@ -162,6 +173,7 @@ class ContactLogEntryAdmin(OrgScopedAdmin, ViewOnlyAdmin):
 
 @admin.register(PortalLink)
 class PortalLinkAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     scoped_through = "customer"
     list_display = ["user", "customer"]
     search_fields = ["user__username", "user__mobile", "customer__customer_no", "customer__name"]

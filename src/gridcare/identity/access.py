@@ -1,8 +1,19 @@
-"""Who may enter which part of the site.
+"""Who may enter which part of the site, and who may do what where: the one access guard.
 
 The back office is for staff bound to an org unit (superusers may be unbound: they see every
 unit); the portal (网上营业厅) is for portal customers. Each side sends the other's users home.
-MFA, lockout and per-role permissions come with the identity issue and plug in here.
+
+Permissions (:mod:`gridcare.identity.permissions`) are checked here, at two kinds of boundary:
+
+- pages: :func:`permission_required` (a view decorator that includes :func:`staff_required`);
+- operations: :func:`ensure_permission` and :func:`ensure_changeable` (the permission plus the
+  org scope of the record's org unit), called at the top of an operation decorated with
+  :func:`denials_audited` *above* its ``@transaction.atomic``.
+
+Every denial is recorded as a ``deny_permission`` audit event. The guards raise
+:class:`~gridcare.identity.errors.AccessDenied`; the boundary records it after the denied
+operation's transaction has rolled back (a denied operation changed nothing, and its denial
+record must not roll back with it), in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -11,16 +22,31 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from datetime import datetime
+from typing import ParamSpec, TypeVar
+
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from gridcare.audit.operations import record_audit_event
+from gridcare.identity.errors import AccessDenied, OutsideOrgScope, PermissionMissing
 from gridcare.identity.models import UserKind
+from gridcare.identity.permissions import Permission, has_permission
+from gridcare.organization.models import OrgUnit
 
 View = Callable[..., HttpResponseBase]
+Parameters = ParamSpec("Parameters")
+Result = TypeVar("Result")
+
+#: The object type of ``deny_permission`` audit events; their object id is the permission.
+DENIAL_OBJECT_TYPE = "identity.permission"
 
 
 def is_portal_user(user: Any) -> bool:
@@ -62,3 +88,103 @@ def portal_user_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return guarded
+
+
+# --- permissions and org scope ------------------------------------------------------------
+
+
+def ensure_permission(*, user: Any, permission: Permission, operation: str) -> None:
+    """Raise :class:`~gridcare.identity.errors.PermissionMissing` unless ``user`` holds
+    ``permission``. ``operation`` names what was refused (an operation name or a request path)
+    for the audit event the boundary records."""
+    if not has_permission(user, permission):
+        raise PermissionMissing(actor=user, operation=operation, permission=permission)
+
+
+def ensure_changeable(*, user: Any, permission: Permission, org_unit: OrgUnit, operation: str) -> None:
+    """Refuse unless ``user`` holds ``permission`` and ``org_unit`` (the org unit of the record
+    changed, or of the record about to be created) lies in the user's org subtree, i.e. in
+    ``OrgUnit.objects.changeable_by(user, permission)``.
+
+    ``user=None`` is the server's operator (the seeder, a command run without ``--user``),
+    whom nothing limits."""
+    if user is None:
+        return
+    ensure_permission(user=user, permission=permission, operation=operation)
+    if not OrgUnit.objects.changeable_by(user, permission).filter(pk=org_unit.pk).exists():
+        raise OutsideOrgScope(
+            actor=user,
+            operation=operation,
+            permission=permission,
+            org_unit=org_unit,
+            org_unit_name=org_unit.name,
+        )
+
+
+@transaction.atomic
+def record_denial(*, denial: AccessDenied, now: datetime) -> None:
+    """Record ``denial`` as a ``deny_permission`` audit event (once: a recorded denial is not
+    recorded again). Call it outside the denied operation's transaction."""
+    if denial.is_recorded:
+        return
+    actor = denial.actor if getattr(denial.actor, "pk", None) else None
+    changes: dict[str, object] = {
+        "operation": denial.operation,
+        "permission": denial.permission,
+        "reason": denial.code,
+    }
+    if denial.org_unit is not None:
+        changes["org_unit"] = denial.org_unit.code
+    record_audit_event(
+        actor=actor,
+        action="deny_permission",
+        target=None,
+        object_type=DENIAL_OBJECT_TYPE,
+        object_id=str(denial.permission),
+        # The actor's unit, so the auditors over the actor see what they were refused.
+        org_unit_id=getattr(actor, "org_unit_id", None),
+        occurred_at=now,
+        changes=changes,
+    )
+    denial.is_recorded = True
+
+
+def denials_audited(operation: Callable[Parameters, Result]) -> Callable[Parameters, Result]:
+    """Decorate an operation (above its ``@transaction.atomic``) so an
+    :class:`~gridcare.identity.errors.AccessDenied` it raises is recorded after its transaction
+    rolled back, at the operation's ``now``."""
+
+    @wraps(operation)
+    def audited(*args: Parameters.args, **kwargs: Parameters.kwargs) -> Result:
+        try:
+            return operation(*args, **kwargs)
+        except AccessDenied as denial:
+            now = kwargs.get("now")
+            record_denial(denial=denial, now=now if isinstance(now, datetime) else timezone.now())
+            raise
+
+    return audited
+
+
+def permission_required(permission: Permission) -> Callable[[View], View]:
+    """A view decorator: :func:`staff_required`, then ``permission`` or an audited 403.
+
+    An :class:`~gridcare.identity.errors.AccessDenied` escaping the view (an operation the view
+    called refused the user) becomes a 403 too, recorded if it was not yet."""
+
+    def decorate(view: View) -> View:
+        @staff_required
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            try:
+                ensure_permission(
+                    user=request.user, permission=permission, operation=f"{request.method} {request.path}"
+                )
+                return view(request, *args, **kwargs)
+            except AccessDenied as denial:
+                record_denial(denial=denial, now=timezone.now())
+                raise PermissionDenied(denial.message(get_language() or "zh-hans")) from denial
+
+        return guarded
+
+    return decorate

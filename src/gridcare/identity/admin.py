@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridcare.audit.admin import AuditedCorrectionAdmin
 from gridcare.identity.models import User
+from gridcare.identity.permissions import Permission, has_permission
 from gridcare.organization.models import OrgUnit
 
 if TYPE_CHECKING:
@@ -34,8 +35,21 @@ class UserAdmin(AuditedCorrectionAdmin, BaseUserAdmin):
         (_("GridCare"), {"fields": ("kind", "org_unit", "mobile")}),
     )
 
+    # access (issue 3): a user's roles and org unit change only through a four-eyes approval
+    # (identity.approvals), so the admin shows them and never edits them.
+    readonly_fields = ["groups", "user_permissions", "is_superuser", "org_unit", "kind"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_permission(request.user, Permission.MANAGE_USERS)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_permission(request.user, Permission.MANAGE_USERS)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_permission(request.user, Permission.MANAGE_USERS)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return DjangoUserAdmin.has_add_permission(self, request)
+        return has_permission(request.user, Permission.MANAGE_USERS)
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[User]:
         queryset = super().get_queryset(request)
