@@ -19,11 +19,9 @@ record must not roll back with it), in a transaction of its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from datetime import datetime
-from typing import ParamSpec, TypeVar
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -56,7 +54,11 @@ def is_portal_user(user: Any) -> bool:
 
 def staff_required(view: View) -> View:
     """Let in logged-in staff bound to an org unit (or superusers); send anonymous users to the
-    staff login, portal customers to the portal, and refuse unbound staff."""
+    staff login, portal customers to the portal, and refuse unbound staff.
+
+    An :class:`~gridcare.identity.errors.AccessDenied` escaping the view (the view's own
+    :func:`ensure_permission`, or an operation that refused the user) becomes a 403, recorded
+    as a ``deny_permission`` audit event unless it already was."""
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -69,7 +71,12 @@ def staff_required(view: View) -> View:
             raise PermissionDenied(
                 _("Your user is not bound to an org unit. Ask a system administrator to assign one.")
             )
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except AccessDenied as denial:
+            # No transaction is open here (requests are not atomic): the record commits.
+            record_denial(denial=denial, now=timezone.now())
+            raise PermissionDenied(denial.message(get_language() or "zh-hans")) from denial
 
     return guarded
 
@@ -167,24 +174,20 @@ def denials_audited(operation: Callable[Parameters, Result]) -> Callable[Paramet
 
 
 def permission_required(permission: Permission) -> Callable[[View], View]:
-    """A view decorator: :func:`staff_required`, then ``permission`` or an audited 403.
-
-    An :class:`~gridcare.identity.errors.AccessDenied` escaping the view (an operation the view
-    called refused the user) becomes a 403 too, recorded if it was not yet."""
+    """A view decorator: :func:`staff_required`, then ``permission`` or an audited 403."""
 
     def decorate(view: View) -> View:
         @staff_required
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            try:
-                ensure_permission(
-                    user=request.user, permission=permission, operation=f"{request.method} {request.path}"
-                )
-                return view(request, *args, **kwargs)
-            except AccessDenied as denial:
-                record_denial(denial=denial, now=timezone.now())
-                raise PermissionDenied(denial.message(get_language() or "zh-hans")) from denial
+            ensure_permission(user=request.user, permission=permission, operation=request_operation(request))
+            return view(request, *args, **kwargs)
 
         return guarded
 
     return decorate
+
+
+def request_operation(request: HttpRequest) -> str:
+    """How a denial names a request: method and path, e.g. ``POST /exchange/``."""
+    return f"{request.method} {request.path}"

@@ -34,8 +34,6 @@ class MobileInvalid(GridCareError):
 __all__ = ["MobileInvalid", "PasswordRejected", "UsernameMissing", "UsernameTaken"]
 
 
-
-
 # --- access: permission and org-scope denials, four-eyes approvals (issue 3) ----------------
 
 
@@ -100,6 +98,12 @@ class ApprovalReasonMissing(GridCareError):
     message_en = "Give a reason for rejecting the request"
 
 
+class ApprovalJustificationMissing(GridCareError):
+    code = "approval_justification_missing"
+    message_zh = "请说明申请的理由"
+    message_en = "Say why you make this request"
+
+
 class ApprovalCancelledByOther(AccessDenied):
     code = "approval_cancelled_by_other"
     message_zh = "只有申请人本人可以撤回申请"
@@ -121,7 +125,9 @@ class ApprovalTargetInvalid(GridCareError):
 class BulkUnmaskGrantMissing(AccessDenied):
     code = "bulk_unmask_grant_missing"
     message_zh = "没有可用的批量明文导出授权：请先提交申请并经另一人复核"
-    message_en = "There is no unused approval for this unmasked export: request one and have it approved first"
+    message_en = (
+        "There is no unused approval for this unmasked export: request one and have it approved first"
+    )
 
 
 __all__ += [
@@ -129,6 +135,7 @@ __all__ += [
     "ApprovalByRequester",
     "ApprovalCancelledByOther",
     "ApprovalChangeEmpty",
+    "ApprovalJustificationMissing",
     "ApprovalKindUnknown",
     "ApprovalNotPending",
     "ApprovalReasonMissing",
