@@ -26,6 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
@@ -35,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.identity.errors import AccessDenied, OutsideOrgScope, PermissionMissing
-from gridcare.identity.models import UserKind
+from gridcare.identity.models import User, UserKind
 from gridcare.identity.permissions import Permission, has_permission
 from gridcare.organization.models import OrgUnit
 
@@ -191,3 +192,12 @@ def permission_required(permission: Permission) -> Callable[[View], View]:
 def request_operation(request: HttpRequest) -> str:
     """How a denial names a request: method and path, e.g. ``POST /exchange/``."""
     return f"{request.method} {request.path}"
+
+
+def users_visible_to(user: Any) -> QuerySet[User]:
+    """The staff users ``user`` may see and manage: those bound to a unit of their org subtree
+    (for a superuser also the staff bound to none, who wait to be bound)."""
+    staff = User.objects.filter(kind=UserKind.STAFF).select_related("org_unit")
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return staff
+    return staff.filter(org_unit__in=OrgUnit.objects.visible_to(user))

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -211,7 +212,8 @@ def has_bulk_unmask_grant(*, user: Any, account_nos: Collection[str]) -> Approva
     ).order_by("decided_at", "pk")
     for grant in grants:
         if wanted <= set(grant.payload["account_nos"]):
-            return grant
+            found: ApprovalRequest = grant
+            return found
     return None
 
 
@@ -253,6 +255,27 @@ def describe_request(request: ApprovalRequest) -> str:
     return kind.describe(request.payload) if kind is not None else request.kind
 
 
+def pending_requests_for(*, user: Any) -> QuerySet[ApprovalRequest]:
+    """Pending requests in ``user``'s org subtree (the approver's inbox), oldest first."""
+    return (
+        ApprovalRequest.objects.visible_to(user)
+        .filter(status=ApprovalStatus.PENDING)
+        .select_related("requested_by", "org_unit")
+        .order_by("requested_at", "pk")
+    )
+
+
+def requests_of(*, user: Any) -> QuerySet[ApprovalRequest]:
+    """The requests ``user`` filed, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return ApprovalRequest.objects.none()
+    return (
+        ApprovalRequest.objects.filter(requested_by=user)
+        .select_related("decided_by", "org_unit")
+        .order_by("-requested_at", "-pk")
+    )
+
+
 __all__ = [
     "APPROVAL_KINDS",
     "CHANGE_USER_ORG_UNIT",
@@ -262,5 +285,7 @@ __all__ = [
     "approval_kind",
     "describe_request",
     "has_bulk_unmask_grant",
+    "pending_requests_for",
     "register_approval_kind",
+    "requests_of",
 ]

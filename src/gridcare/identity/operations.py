@@ -223,7 +223,7 @@ def request_org_unit_change(
     return request_approval(
         kind=approvals.CHANGE_USER_ORG_UNIT,
         payload=payload,
-        org_unit=org_unit if before is None else common_org_unit(before, org_unit),
+        org_unit=org_unit if before is None else common_org_unit(first=before, second=org_unit),
         justification=justification,
         actor=actor,
         now=now,
@@ -332,7 +332,7 @@ def use_bulk_unmask_grant(*, grant: ApprovalRequest, actor: User, now: datetime)
     """Spend an approved bulk-unmask grant (found with
     :func:`~gridcare.identity.approvals.has_bulk_unmask_grant`) on one export by its requester,
     in the export's transaction; a used or foreign grant is refused."""
-    locked = ApprovalRequest.objects.select_for_update().get(pk=grant.pk)
+    locked: ApprovalRequest = ApprovalRequest.objects.select_for_update().get(pk=grant.pk)
     if (
         locked.kind != approvals.UNMASK_PII_IN_BULK
         or locked.status != ApprovalStatus.APPROVED
@@ -353,20 +353,28 @@ def use_bulk_unmask_grant(*, grant: ApprovalRequest, actor: User, now: datetime)
     return locked
 
 
-def common_org_unit(first: OrgUnit, second: OrgUnit) -> OrgUnit:
+def common_org_unit(*, first: OrgUnit, second: OrgUnit) -> OrgUnit:
     """The lowest org unit whose subtree holds both units (their materialized paths' longest
-    common prefix of whole codes)."""
+    common prefix of whole codes); units of two different trees have none."""
     first_codes, second_codes = first.path.strip("/").split("/"), second.path.strip("/").split("/")
     shared: list[str] = []
     for first_code, second_code in zip(first_codes, second_codes, strict=False):
         if first_code != second_code:
             break
         shared.append(first_code)
-    return OrgUnit.objects.get(code=shared[-1]) if shared else OrgUnit.objects.get(pk=first.pk)
+    if not shared:
+        raise ApprovalTargetInvalid(
+            field="org_unit",
+            reason_zh="两个单位不属于同一省公司",
+            reason_en="the two org units belong to different provincial companies",
+        )
+    return OrgUnit.objects.get(code=shared[-1])
 
 
 def _pending_locked(request: ApprovalRequest) -> ApprovalRequest:
-    locked = ApprovalRequest.objects.select_for_update().select_related("org_unit").get(pk=request.pk)
+    locked: ApprovalRequest = (
+        ApprovalRequest.objects.select_for_update().select_related("org_unit").get(pk=request.pk)
+    )
     if locked.status != ApprovalStatus.PENDING:
         raise ApprovalNotPending(request_id=locked.pk, status=locked.get_status_display())
     return locked

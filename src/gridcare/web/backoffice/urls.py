@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridcare.web.backoffice import audit_log, views
+from gridcare.web.backoffice import approvals, audit_log, users, views
 
 app_name = "web"
 urlpatterns = [
@@ -11,4 +11,12 @@ urlpatterns = [
     path("accounts/<str:account_no>/", views.account_detail, name="account_detail"),
     path("audit/", audit_log.audit_log, name="audit_log"),
     path("audit/export.csv", audit_log.audit_log_csv, name="audit_log_csv"),
+    # access (issue 3): user management and four-eyes approvals
+    path("users/", users.user_list, name="user_list"),
+    path("users/<int:user_id>/", users.user_detail, name="user_detail"),
+    path("approvals/", approvals.inbox, name="approval_inbox"),
+    path("my-requests/", approvals.my_requests, name="my_requests"),
+    path("my-requests/bulk-unmask/", approvals.bulk_unmask_request, name="bulk_unmask_request"),
+    path("approvals/<int:request_id>/decide/", approvals.decide, name="approval_decide"),
+    path("my-requests/<int:request_id>/cancel/", approvals.cancel, name="approval_cancel"),
 ]
