@@ -19,6 +19,7 @@ from gridcare.exchange.models import ExchangeKind
 from gridcare.exchange.operations import ImportReport, export_file, import_file
 from gridcare.exchange.queries import ExchangeScope
 from gridcare.identity.access import ensure_permission, permission_required, request_operation, staff_required
+from gridcare.identity.errors import AccessDenied
 from gridcare.identity.permissions import Permission, has_permission
 from gridcare.kit.errors import GridCareError
 
@@ -51,6 +52,8 @@ def upload(request: HttpRequest) -> HttpResponse:
                 partial=form.cleaned_data["partial"],
                 now=timezone.now(),
             )
+        except AccessDenied:
+            raise  # a 403, recorded by staff_required
         except GridCareError as error:
             form.add_error("file", error.message(get_language() or "zh-hans"))
     context = {

@@ -1,6 +1,7 @@
 """The admin site: a window on the records for holders of ``identity.manage_users`` (the
 系统管理员) and superusers. Other staff are refused with an audited 403; anonymous users and
-portal customers are sent to the admin login, as Django does.
+portal customers are sent to the admin login, as Django does. A model admin's own refusal (no
+adding, changing or deleting here) is recorded as a ``deny_permission`` audit event too.
 
 What each admin page shows and allows is decided by the base classes in
 :mod:`gridcare.organization.admin` (our permissions and the org scope).
@@ -19,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from gridcare.identity.access import ensure_permission, record_denial
-from gridcare.identity.errors import AccessDenied
+from gridcare.identity.access import ensure_permission, record_denial, request_operation
+from gridcare.identity.errors import AccessDenied, PermissionMissing
 from gridcare.identity.permissions import Permission, has_permission
 
 #: The permission that opens the admin.
@@ -45,12 +46,21 @@ class GridCareAdminSite(admin.AdminSite):
             if user.is_authenticated and user.is_active and user.is_staff:
                 try:
                     ensure_permission(
-                        user=user, permission=ADMIN_PERMISSION, operation=f"{request.method} {request.path}"
+                        user=user, permission=ADMIN_PERMISSION, operation=request_operation(request)
                     )
                 except AccessDenied as denial:
                     record_denial(denial=denial, now=timezone.now())
                     raise PermissionDenied(denial.message(get_language() or "zh-hans")) from denial
-            response: HttpResponseBase = guarded(request, *args, **kwargs)
+            try:
+                response: HttpResponseBase = guarded(request, *args, **kwargs)
+            except PermissionDenied:
+                # A model admin refused (no add, change or delete here): record it like any denial.
+                url_name = request.resolver_match.url_name if request.resolver_match else ""
+                denial = PermissionMissing(
+                    actor=user, operation=request_operation(request), permission=f"admin.{url_name}"
+                )
+                record_denial(denial=denial, now=timezone.now())
+                raise
             return response
 
         return refusing
