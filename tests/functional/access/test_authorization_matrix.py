@@ -689,7 +689,7 @@ def test_authorization_matrix(
         with transaction.atomic():
             problems.extend(f"{case.label}: {problem}" for problem in _run(case, actor, client, matrix_world))
             transaction.set_rollback(True)
-    assert problems == []
+    assert not problems, "\n".join(problems)
 
 
 def _run(case: Case, actor: Actor, client: Client, world: World) -> Iterator[str]:
