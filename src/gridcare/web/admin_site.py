@@ -48,9 +48,9 @@ class GridCareAdminSite(admin.AdminSite):
                     ensure_permission(
                         user=user, permission=ADMIN_PERMISSION, operation=request_operation(request)
                     )
-                except AccessDenied as denial:
-                    record_denial(denial=denial, now=timezone.now())
-                    raise PermissionDenied(denial.message(get_language() or "zh-hans")) from denial
+                except AccessDenied as refusal:
+                    record_denial(denial=refusal, now=timezone.now())
+                    raise PermissionDenied(refusal.message(get_language() or "zh-hans")) from refusal
             try:
                 response: HttpResponseBase = guarded(request, *args, **kwargs)
             except PermissionDenied:
