@@ -35,7 +35,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gridcare.audit.operations import record_audit_event
-from gridcare.identity.errors import AccessDenied, OutsideOrgScope, PermissionMissing
+from gridcare.identity.errors import AccessDenied, OutsideOrgScope, PermissionMissing, StaffUnbound
 from gridcare.identity.models import User, UserKind
 from gridcare.identity.permissions import Permission, has_permission
 from gridcare.organization.models import OrgUnit
@@ -69,6 +69,10 @@ def staff_required(view: View) -> View:
         if is_portal_user(user):
             return redirect("portal:home")
         if user.org_unit_id is None and not user.is_superuser:
+            record_denial(
+                denial=StaffUnbound(actor=user, operation=request_operation(request), permission=""),
+                now=timezone.now(),
+            )
             raise PermissionDenied(
                 _("Your user is not bound to an org unit. Ask a system administrator to assign one.")
             )

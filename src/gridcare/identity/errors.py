@@ -74,6 +74,12 @@ class OutsideOrgScope(AccessDenied):
     message_en = "{org_unit_name} is outside the org units you may change"
 
 
+class StaffUnbound(AccessDenied):
+    code = "staff_unbound"
+    message_zh = "您的账号未绑定供电单位，请联系系统管理员"
+    message_en = "Your user is not bound to an org unit. Ask a system administrator to assign one."
+
+
 class ApprovalKindUnknown(GridCareError):
     code = "approval_kind_unknown"
     message_zh = "没有名为 {kind} 的复核事项"
@@ -143,4 +149,5 @@ __all__ += [
     "BulkUnmaskGrantMissing",
     "OutsideOrgScope",
     "PermissionMissing",
+    "StaffUnbound",
 ]

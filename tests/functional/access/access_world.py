@@ -5,7 +5,8 @@ fixture of this folder's conftest).
 org); S2 is the *sibling* org, K the *parent* org. Each of the three holds a customer with an
 account, a meter reader (the subject of user pages) and a pending role-change request filed by
 a province 系统管理员. A 审计员 and a 营销主管 at the province see the whole province; a
-superuser, a portal customer (of the own account) and anonymous complete the actors.
+superuser, a staff user bound to no org unit, a portal customer (of the own account) and
+anonymous complete the actors.
 
 """
 
@@ -151,6 +152,7 @@ def _actors(world_units: dict[str, OrgUnit], own_account: Account) -> dict[str, 
     actors["auditor@P"] = _staff("auditor_p", world_units["P"], (Role.AUDITOR,))
     actors["marketing_supervisor@P"] = _staff("supervisor_p", world_units["P"], (Role.MARKETING_SUPERVISOR,))
     actors["superuser"] = _staff("root", None, superuser=True)
+    actors["unbound_staff"] = _staff("unbound", None)
     portal = User(username="portal_customer", kind=UserKind.PORTAL)
     portal.set_unusable_password()
     portal.save()

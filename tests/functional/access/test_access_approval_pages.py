@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from access_world import MatrixWorld
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from gridcare.audit.models import AuditEvent
 from gridcare.identity.models import ApprovalRequest, ApprovalStatus, User
@@ -137,3 +139,32 @@ def test_an_unmasked_export_is_requested_for_visible_accounts_only(
 
     request = ApprovalRequest.objects.get(kind="unmask_pii_in_bulk")
     assert (request.payload, request.status) == ({"account_nos": [own.account_no]}, ApprovalStatus.PENDING)
+
+
+def _queries(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_list_pages_cost_the_same_queries_whatever_their_rows(
+    matrix_world: MatrixWorld, administrator: Client, supervisor: Client
+) -> None:
+    paths = {"/approvals/": supervisor, "/my-requests/": administrator, "/users/": administrator}
+    before = {path: _queries(client, path) for path, client in paths.items()}
+    template = matrix_world.place("own").pending_request
+    for number in range(5):
+        reader = User.objects.create(
+            username=f"extra_reader_{number}", org_unit=matrix_world.own_station, is_staff=True
+        )
+        reader.groups.set(User.objects.get(pk=matrix_world.place("own").reader.pk).groups.all())
+        ApprovalRequest.objects.create(
+            kind=template.kind,
+            payload={**template.payload, "user_id": reader.pk, "username": reader.username},
+            org_unit=matrix_world.own_station,
+            requested_by=User.objects.get(username="system_administrator_s1"),
+            requested_at=template.requested_at,
+            justification="x",
+        )
+
+    assert {path: _queries(client, path) for path, client in paths.items()} == before

@@ -1,12 +1,12 @@
 """The authorization matrix (issue 3 acceptance).
 
-Every seeded role (at the own station S1), a province 审计员 and 营销主管, a superuser, a portal
-customer and anonymous × every page and endpoint in the URL configuration × a record in the
-actor's own org (S1), a sibling org (S2) and the parent org (county K), asserting allowed or
-denied: 403 for a missing permission (recorded as a ``deny_permission`` audit event), 404 for a
-record outside the actor's org subtree (the admin sends such a user back to its index), a
-redirect to the right login for those not logged in. After a refused state-changing POST,
-nothing changed.
+Every seeded role (at the own station S1), a province 审计员 and 营销主管, a superuser, a staff
+user bound to no org unit, a portal customer and anonymous × every page and endpoint in the URL
+configuration × a record in the actor's own org (S1), a sibling org (S2) and the parent org
+(county K), asserting allowed or denied: 403 for a missing permission (recorded as a
+``deny_permission`` audit event), 404 for a record outside the actor's org subtree (the admin
+sends such a user back to its index), a redirect to the right login for those not logged in.
+After a refused state-changing POST, nothing changed.
 
 ``test_every_url_is_classified`` walks the URL resolver: a page added without a row here fails
 it. Expected outcomes are written from the permission table (docs/permissions.md), not read
@@ -91,6 +91,7 @@ ACTOR_KEYS = (
     "auditor@P",
     "marketing_supervisor@P",
     "superuser",
+    "unbound_staff",
     "portal",
     "anonymous",
 )
@@ -142,6 +143,8 @@ def expected(case: Case, actor: Actor) -> Outcome:
         ]
     if case.area == "portal":
         return Outcome.TO_BACKOFFICE
+    if case.area == "staff" and actor.user.org_unit_id is None and not actor.is_superuser:
+        return Outcome.FORBIDDEN  # staff bound to no org unit enter no back-office page
     if case.area == "admin" and Permission.MANAGE_USERS not in actor.permissions:
         return Outcome.FORBIDDEN
     if case.decide is not None:
