@@ -30,7 +30,8 @@ if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
 ALLOWED_HOSTS = os.environ.get("GRIDCARE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # access (issue 3): the admin site is for holders of identity.manage_users (web.admin_site).
+    "gridcare.web.apps.GridCareAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -239,6 +240,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "gridcare.customers.portal_auth.PortalAccountPasswordBackend",
     "gridcare.identity.portal_auth.PortalOneTimeCodeBackend",
+    # Authenticates nobody: answers user.has_perm() from the role map (identity.permissions).
+    "gridcare.identity.backends.RolePermissionBackend",
 ]
 AXES_FAILURE_LIMIT = GRIDCARE_LOCKOUT_FAILURES
 AXES_COOLOFF_TIME = timedelta(minutes=GRIDCARE_LOCKOUT_COOLOFF_MINUTES)

@@ -81,6 +81,9 @@ def _masked(name: str, values: list[object]) -> object:
 class AuditEventAdmin(OrgScopedAdmin, ViewOnlyAdmin):
     """The audit log is append-only: the admin shows it, scoped to the user's org subtree."""
 
+    # Permission.VIEW_AUDIT_LOG; audit sits below identity, so the value is spelled out here.
+    view_permission = "audit.view"
+
     list_display = ["sequence", "occurred_at", "action", "object_type", "object_id", "actor", "org_unit"]
     list_filter = ["action", "object_type"]
     search_fields = ["action", "object_type", "object_id", "actor__username"]

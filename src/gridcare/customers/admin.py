@@ -27,6 +27,7 @@ from gridcare.customers.models import (
     PortalLink,
     ReadingRoute,
 )
+from gridcare.identity.permissions import Permission
 from gridcare.identity.pii import pii_hash
 from gridcare.organization.admin import ModelAdmin, OrgScopedAdmin, ViewOnlyAdmin, ViewOnlyInline
 
@@ -70,6 +71,8 @@ class ContactInline(MaskedContactFields, ViewOnlyInline):
 
 @admin.register(Customer)
 class CustomerAdmin(OrgScopedAdmin, PiiSearchAdmin, AuditedCorrectionAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
+    change_permission = Permission.CHANGE_CUSTOMERS
     list_display = ["customer_no", "name", "kind", "org_unit", "created_at"]
     list_filter = ["kind"]
     search_fields = ["customer_no", "name", "credit_code", "postal_address"]
@@ -95,6 +98,7 @@ class CustomerAdmin(OrgScopedAdmin, PiiSearchAdmin, AuditedCorrectionAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(MaskedContactFields, OrgScopedAdmin, PiiSearchAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     scoped_through = "customer"
     list_display = ["name", "customer", "is_primary", "masked_mobile", "masked_landline", "email"]
     fields = ["customer", "name", "is_primary", "masked_mobile", "masked_landline", "email", "wechat_openid"]
@@ -113,6 +117,8 @@ class ContactAdmin(MaskedContactFields, OrgScopedAdmin, PiiSearchAdmin, ViewOnly
 
 @admin.register(ReadingRoute)
 class ReadingRouteAdmin(OrgScopedAdmin, AuditedCorrectionAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
+    change_permission = Permission.CHANGE_CUSTOMERS
     list_display = ["code", "name", "org_unit", "reading_day", "reader"]
     list_filter = ["reading_day"]
     search_fields = ["code", "name"]
@@ -156,6 +162,8 @@ ACCOUNT_FIELDS = (
 
 @admin.register(Account)
 class AccountAdmin(OrgScopedAdmin, PiiSearchAdmin, AuditedCorrectionAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
+    change_permission = Permission.CHANGE_CUSTOMERS
     list_display = [
         "account_no",
         "name",
@@ -186,6 +194,7 @@ class AccountAdmin(OrgScopedAdmin, PiiSearchAdmin, AuditedCorrectionAdmin):
 
 @admin.register(AccountStatusChange)
 class AccountStatusChangeAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     scoped_through = "account"
     list_display = ["account", "status", "effective_date", "reason", "recorded_at", "recorded_by"]
     list_filter = ["status"]
@@ -196,6 +205,7 @@ class AccountStatusChangeAdmin(OrgScopedAdmin, ViewOnlyAdmin):
 
 @admin.register(AccountManagerAssignment)
 class AccountManagerAssignmentAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     scoped_through = "account"
     list_display = ["account", "manager", "valid_from", "valid_to"]
     search_fields = ["account__account_no", "account__name", "manager__username", "manager__first_name"]
@@ -204,6 +214,7 @@ class AccountManagerAssignmentAdmin(OrgScopedAdmin, ViewOnlyAdmin):
 
 @admin.register(ContactLogEntry)
 class ContactLogEntryAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     list_display = [
         "account",
         "kind",
@@ -221,6 +232,7 @@ class ContactLogEntryAdmin(OrgScopedAdmin, ViewOnlyAdmin):
 
 @admin.register(PortalLink)
 class PortalLinkAdmin(OrgScopedAdmin, ViewOnlyAdmin):
+    view_permission = Permission.VIEW_CUSTOMERS
     scoped_through = "customer"
     list_display = ["user", "customer"]
     search_fields = ["user__username", "customer__customer_no", "customer__name"]

@@ -7,7 +7,11 @@ before it touches the database, so a user gets a specific zh-Hans/English
 the rows and records one audit event in the same transaction. Audit ``changes`` hold the new
 values of a created record, and ``[old, new]`` pairs for a changed field.
 
-Operations do not check the actor's permissions: the interface that calls them does.
+An operation acting for a user (``actor``) first checks that the user holds the change
+permission and that the record's org unit lies in their org subtree
+(:func:`~gridcare.identity.access.ensure_changeable`); a refusal is audited as
+``deny_permission`` and changes nothing. ``actor=None`` is the server's operator (the seeder,
+the command line), whom nothing limits.
 
 Org units: a customer belongs to any org unit (an enterprise with accounts in several
 stations belongs to their county or city company); each of its accounts belongs to a supply
@@ -89,6 +93,7 @@ from gridcare.customers.rules import (
     check_reading_day,
     check_reading_route,
 )
+from gridcare.identity.access import denials_audited, ensure_changeable
 from gridcare.identity.models import Role, User, UserKind
 from gridcare.identity.permissions import Permission, has_permission
 from gridcare.identity.rate_limits import RateLimit, check_rate_limits, record_rate_limit_hit
@@ -145,6 +150,7 @@ def make_customer_number(*, sequence: int) -> str:
 # --- customers and contacts -------------------------------------------------------------
 
 
+@denials_audited
 @transaction.atomic
 def register_customer(
     *,
@@ -162,6 +168,9 @@ def register_customer(
     The identifier is validated and normalized (blanks trimmed, upper case); one already
     registered is refused naming the existing customer number.
     """
+    ensure_changeable(
+        user=actor, permission=Permission.CHANGE_CUSTOMERS, org_unit=org_unit, operation="register_customer"
+    )
     _check_choice(kind, CustomerKind, label="kind")
     name = _text(Customer, "name", name, label="name", required=True)
     postal_address = _text(Customer, "postal_address", postal_address, label="postal_address")
@@ -247,6 +256,7 @@ def _highest(
     return int(highest[prefix_length : len(highest) - suffix_length])
 
 
+@denials_audited
 @transaction.atomic
 def add_contact(
     *,
@@ -268,6 +278,12 @@ def add_contact(
 
     A second primary contact is refused; use :func:`set_primary_contact` to change it.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_CUSTOMERS,
+        org_unit=customer.org_unit,
+        operation="add_contact",
+    )
     name = _text(Contact, "name", name, label="contact_name", required=True)
     mobile = validators.validate_mobile(mobile) if mobile.strip() else ""
     landline = validators.validate_landline(landline) if landline.strip() else ""
@@ -327,9 +343,16 @@ def add_contact(
     return contact
 
 
+@denials_audited
 @transaction.atomic
 def set_primary_contact(*, contact: Contact, actor: User | None, now: datetime) -> Contact:
     """Make ``contact`` its customer's primary contact; the previous one stays as a contact."""
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_CUSTOMERS,
+        org_unit=contact.customer.org_unit,
+        operation="set_primary_contact",
+    )
     customer = contact.customer
     if contact.is_primary:
         raise ContactAlreadyPrimary(field="is_primary", name=contact.name, customer_no=customer.customer_no)
@@ -350,9 +373,16 @@ def set_primary_contact(*, contact: Contact, actor: User | None, now: datetime) 
     return contact
 
 
+@denials_audited
 @transaction.atomic
 def link_portal_user(*, user: User, customer: Customer, actor: User | None, now: datetime) -> PortalLink:
     """Let a 网上营业厅 user see ``customer``'s accounts; a portal user serves one customer."""
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_CUSTOMERS,
+        org_unit=customer.org_unit,
+        operation="link_portal_user",
+    )
     if user.kind != UserKind.PORTAL:
         raise NotPortalUser(field="user", username=user.username)
     existing = PortalLink.objects.filter(user=user).select_related("customer").first()
@@ -374,6 +404,7 @@ def link_portal_user(*, user: User, customer: Customer, actor: User | None, now:
 # --- reading routes and accounts --------------------------------------------------------
 
 
+@denials_audited
 @transaction.atomic
 def create_reading_route(
     *,
@@ -386,6 +417,12 @@ def create_reading_route(
     now: datetime,
 ) -> ReadingRoute:
     """Create a reading route (抄表段) of a supply station, optionally with its 抄表员."""
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_CUSTOMERS,
+        org_unit=org_unit,
+        operation="create_reading_route",
+    )
     if org_unit.level != OrgLevel.STATION:
         raise ReadingRouteOrgUnitNotStation(field="org_unit", org_unit_name=org_unit.name)
     code = _text(ReadingRoute, "code", code, label="route_code", required=True)
@@ -414,6 +451,7 @@ def create_reading_route(
     return route
 
 
+@denials_audited
 @transaction.atomic
 def open_account(
     *,
@@ -441,6 +479,9 @@ def open_account(
     must carry a valid check digit and be unused. The account starts ``normal`` on
     ``opened_date``, which is recorded as its first status change.
     """
+    ensure_changeable(
+        user=actor, permission=Permission.CHANGE_CUSTOMERS, org_unit=org_unit, operation="open_account"
+    )
     account_no = _check_account_number(account_no) if account_no is not None else None
     check_date_not_in_future(day=opened_date, field="opened_date", now=now)
     check_account_org_unit(customer=customer, org_unit=org_unit)
@@ -516,6 +557,7 @@ def _check_account_number(account_no: str) -> str:
     return account_no
 
 
+@denials_audited
 @transaction.atomic
 def change_account_status(
     *,
@@ -532,6 +574,12 @@ def change_account_status(
     effective date must be after the latest status change. Closing ends the current account
     manager assignment on the closing date.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_CUSTOMERS,
+        org_unit=account.org_unit,
+        operation="change_account_status",
+    )
     _check_choice(status, AccountStatus, label="status")
     reason = _text(AccountStatusChange, "reason", reason, label="reason", required=True)
     check_date_not_in_future(day=effective_date, field="effective_date", now=now)
@@ -593,6 +641,7 @@ def _current_assignment(account: Account) -> AccountManagerAssignment | None:
     return account.manager_assignments.select_related("manager").filter(valid_to__isnull=True).first()
 
 
+@denials_audited
 @transaction.atomic
 def assign_account_manager(
     *, account: Account, manager: User, valid_from: date, actor: User | None, now: datetime
@@ -602,6 +651,12 @@ def assign_account_manager(
     The manager is an active staff user holding the 客户经理 role whose org subtree contains
     the account. The current assignment, if any, ends on ``valid_from``.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_CUSTOMERS,
+        org_unit=account.org_unit,
+        operation="assign_account_manager",
+    )
     _lock(account)
     if not account.is_key_account:
         raise NotKeyAccount(field="account", account_no=account.account_no)
@@ -641,6 +696,7 @@ def assign_account_manager(
 # --- contact log -------------------------------------------------------------------------
 
 
+@denials_audited
 @transaction.atomic
 def log_customer_contact(
     *,
@@ -655,6 +711,12 @@ def log_customer_contact(
     now: datetime,
 ) -> ContactLogEntry:
     """Record a visit, call or meeting with an account's customer, with an optional follow-up."""
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_CUSTOMERS,
+        org_unit=account.org_unit,
+        operation="log_customer_contact",
+    )
     _check_choice(kind, ContactKind, label="kind")
     _check_staff(staff)
     summary = _text(ContactLogEntry, "summary", summary, label="summary", required=True)
@@ -692,9 +754,16 @@ def log_customer_contact(
     return entry
 
 
+@denials_audited
 @transaction.atomic
 def complete_follow_up(*, entry: ContactLogEntry, actor: User | None, now: datetime) -> ContactLogEntry:
     """Mark the follow-up planned on a contact log entry as done at ``now``."""
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_CUSTOMERS,
+        org_unit=entry.org_unit,
+        operation="complete_follow_up",
+    )
     _lock(entry)
     if entry.follow_up_date is None:
         raise NoFollowUpPlanned(field="follow_up_date")

@@ -5,12 +5,16 @@ from __future__ import annotations
 from django.contrib import admin
 
 from gridcare.exchange.models import ExchangeBatch
+from gridcare.identity.permissions import Permission
 from gridcare.organization.admin import OrgScopedAdmin, ViewOnlyAdmin
 
 
 @admin.register(ExchangeBatch)
 class ExchangeBatchAdmin(OrgScopedAdmin, ViewOnlyAdmin):
-    """Batches are written by the import and export operations only."""
+    """Batches are written by the import and export operations only; they record who moved
+    which data, so those who read the audit log see them."""
+
+    view_permission = Permission.VIEW_AUDIT_LOG
 
     list_display = [
         "occurred_at",

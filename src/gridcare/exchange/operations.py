@@ -54,6 +54,8 @@ from gridcare.exchange.kinds import KINDS, Batch, Built, Column, Kind, Reference
 from gridcare.exchange.models import ExchangeBatch, ExchangeDirection
 from gridcare.exchange.parsers import format_cell
 from gridcare.exchange.queries import ExchangeScope, covering_org_unit, find_in_scope, highest_pk
+from gridcare.identity.access import denials_audited, ensure_permission
+from gridcare.identity.permissions import Permission
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.spreadsheet import guard_formula, unguard_formula
 from gridcare.organization.models import OrgUnit
@@ -64,6 +66,14 @@ CHUNK_SIZE = 5000
 MAX_KEPT_PROBLEMS = 1000
 #: The row number of the header: the first data row is row 2, as a spreadsheet shows it.
 HEADER_ROW = 1
+#: What importing each kind changes, so the permission it takes besides ``exchange.import``.
+IMPORT_PERMISSIONS: dict[str, Permission] = {
+    "customers": Permission.CHANGE_CUSTOMERS,
+    "accounts": Permission.CHANGE_CUSTOMERS,
+    "metering_points": Permission.CHANGE_METERING,
+    "meters": Permission.CHANGE_METERING,
+    "reads": Permission.RECORD_METER_READS,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +144,7 @@ def kind_named(name: str) -> Kind:
         raise KindUnknown(kind=name, known=", ".join(KINDS)) from None
 
 
+@denials_audited
 def import_file(
     *,
     kind: str,
@@ -159,6 +170,7 @@ def import_file(
     too nothing is imported.
     """
     spec = kind_named(kind)
+    _ensure_may_import(spec=spec, scope=scope)
     report = ImportReport(kind=spec.name, file_name=file_name, is_partial=partial)
     rows = read_rows(stream=stream, file_name=file_name)
     run = _ImportRun(
@@ -185,6 +197,7 @@ def import_file(
     return report
 
 
+@denials_audited
 def export_file(
     *,
     kind: str,
@@ -203,6 +216,8 @@ def export_file(
     established the right to the values (the server operator's ``--unmask-pii``; a web export
     with a four-eyes bulk-unmask grant). The audit event records which it was."""
     spec = kind_named(kind)
+    if scope.user is not None:
+        ensure_permission(user=scope.user, permission=Permission.EXPORT_DATA, operation=f"export_{spec.name}")
     records = spec.exported(scope=scope).values_list(*(column.export_path for column in spec.columns))
     header = [column.name for column in spec.columns]
     guarded = [column.is_text and file_format is FileFormat.CSV for column in spec.columns]
@@ -236,6 +251,17 @@ def export_file(
             },
         )
     return ExportResult(rows_exported=count, batch=batch)
+
+
+def _ensure_may_import(*, spec: Kind, scope: ExchangeScope) -> None:
+    """An importing user (none on the unrestricted command line) needs ``exchange.import`` and
+    the permission that changes records of the kind. Which org units the rows may name is the
+    scope's business: a row naming a unit or record outside it is refused as not found."""
+    if scope.user is None:
+        return
+    operation = f"import_{spec.name}"
+    ensure_permission(user=scope.user, permission=Permission.IMPORT_DATA, operation=operation)
+    ensure_permission(user=scope.user, permission=IMPORT_PERMISSIONS[spec.name], operation=operation)
 
 
 def _export_line(

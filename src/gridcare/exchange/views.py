@@ -19,7 +19,9 @@ from gridcare.exchange.manifests import MAX_MANIFEST_BYTES, check_manifest
 from gridcare.exchange.models import ExchangeKind
 from gridcare.exchange.operations import ImportReport, export_file, import_file
 from gridcare.exchange.queries import ExchangeScope
-from gridcare.identity.access import staff_required
+from gridcare.identity.access import ensure_permission, permission_required, request_operation, staff_required
+from gridcare.identity.errors import AccessDenied
+from gridcare.identity.permissions import Permission, has_permission
 from gridcare.kit.errors import GridCareError
 
 View = Callable[..., HttpResponseBase]
@@ -28,7 +30,15 @@ View = Callable[..., HttpResponseBase]
 @require_http_methods(["GET", "POST"])
 @staff_required
 def upload(request: HttpRequest) -> HttpResponse:
-    """The upload form; after a POST, the import's counts and the report of its bad rows."""
+    """The upload form; after a POST, the import's counts and the report of its bad rows.
+
+    The page is for holders of ``exchange.import`` or ``exchange.export`` (each sees their
+    part); a POST takes ``exchange.import``, and the import itself the kind's change permission."""
+    user = request.user
+    can_import = has_permission(user, Permission.IMPORT_DATA)
+    can_export = has_permission(user, Permission.EXPORT_DATA)
+    if request.method == "POST" or not can_export:
+        ensure_permission(user=user, permission=Permission.IMPORT_DATA, operation=request_operation(request))
     report: ImportReport | None = None
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -51,6 +61,8 @@ def upload(request: HttpRequest) -> HttpResponse:
                 partial=form.cleaned_data["partial"],
                 now=timezone.now(),
             )
+        except AccessDenied:
+            raise  # a 403, recorded by staff_required
         except GridCareError as error:
             field = "manifest" if error.code.startswith("manifest_") else "file"
             form.add_error(field, error.message(get_language() or "zh-hans"))
@@ -60,12 +72,14 @@ def upload(request: HttpRequest) -> HttpResponse:
         "problems": _problem_rows(report),
         "kinds": _kind_help(),
         "formats": [file_format.value for file_format in FileFormat],
+        "can_import": can_import,
+        "can_export": can_export,
     }
     return render(request, "exchange/upload.html", context)
 
 
 @require_GET
-@staff_required
+@permission_required(Permission.EXPORT_DATA)
 def export(request: HttpRequest, kind: str, file_format: str) -> FileResponse:
     """Download every record of ``kind`` the user may see, as CSV or XLSX."""
     if kind not in KINDS or file_format not in FileFormat.__members__.values():

@@ -73,7 +73,6 @@ class UserAdmin(AuditedCorrectionAdmin, BaseUserAdmin):
         (_("GridCare"), {"fields": ("kind", "org_unit", "masked_mobile")}),
         (_("Password policy"), {"fields": ("must_change_password", "password_changed_at")}),
     )
-    readonly_fields = ["masked_mobile", "password_changed_at"]
     change_password_form = AuditedAdminPasswordChangeForm
     actions = ["reset_mfa"]
 
@@ -115,8 +114,30 @@ class UserAdmin(AuditedCorrectionAdmin, BaseUserAdmin):
                 messages.SUCCESS,
             )
 
+    # access (issue 3): a user's roles and org unit change only through a four-eyes approval
+    # (identity.approvals), so the admin shows them and never edits them.
+    # The mobile is shown masked only; password age is the system's record.
+    readonly_fields = [
+        "groups",
+        "user_permissions",
+        "is_superuser",
+        "org_unit",
+        "kind",
+        "masked_mobile",
+        "password_changed_at",
+    ]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_permission(request.user, Permission.MANAGE_USERS)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_permission(request.user, Permission.MANAGE_USERS)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_permission(request.user, Permission.MANAGE_USERS)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return DjangoUserAdmin.has_add_permission(self, request)
+        return has_permission(request.user, Permission.MANAGE_USERS)
 
     @admin.display(description=_("mobile"))
     def masked_mobile(self, user: User) -> str:

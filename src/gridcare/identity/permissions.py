@@ -114,7 +114,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset({_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG}),
     Role.SYSTEM_ADMINISTRATOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.MANAGE_USERS, _P.UNLOCK_USERS}
-        | {_P.MANAGE_INTEGRATIONS, _P.APPROVE, _P.CHANGE_TARIFFS, _P.IMPORT_DATA, _P.EXPORT_DATA}
+        | {_P.MANAGE_INTEGRATIONS, _P.APPROVE, _P.CHANGE_TARIFFS, _P.EXPORT_DATA}
     ),
 }
 
@@ -143,6 +143,29 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
 
 _CACHE_ATTRIBUTE = "_gridcare_permissions"
 
+#: Service users of integrations (bank, AMI, SMS gateway) are named ``integration.<name>``
+#: (:mod:`gridcare.identity.integrations`); they hold no roles.
+INTEGRATION_USERNAME_PREFIX = "integration."
+#: What each API scope of an integration lets its service user do in the operations it calls.
+SCOPE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "accounts:read": frozenset({Permission.VIEW_CUSTOMERS}),
+    "meter_reads:read": frozenset({Permission.VIEW_METERING}),
+    "meter_reads:write": frozenset({Permission.VIEW_METERING, Permission.RECORD_METER_READS}),
+    "audit:verify": frozenset({Permission.VIEW_AUDIT_LOG}),
+}
+
+
+def _integration_permissions(user: Any) -> frozenset[Permission]:
+    """An active integration's service user holds what its scopes grant, nothing else."""
+    from gridcare.identity.models import Integration
+
+    integration = Integration.objects.filter(service_user=user, is_active=True).first()
+    if integration is None:
+        return frozenset()
+    return frozenset(
+        permission for scope in integration.scopes for permission in SCOPE_PERMISSIONS.get(scope, ())
+    )
+
 
 def permissions_of(user: Any) -> frozenset[Permission]:
     """Every permission ``user`` holds: none for anonymous, inactive or portal users, all for an
@@ -154,6 +177,8 @@ def permissions_of(user: Any) -> frozenset[Permission]:
         result: frozenset[Permission] = frozenset()
     elif user.is_superuser:
         result = frozenset(Permission)
+    elif user.username.startswith(INTEGRATION_USERNAME_PREFIX):
+        result = _integration_permissions(user)
     else:
         role_names = set(user.groups.values_list("name", flat=True))
         result = frozenset(
@@ -190,9 +215,11 @@ def requires_mfa(user: Any) -> bool:
 
 __all__ = [
     "CHANGE_PERMISSIONS",
+    "INTEGRATION_USERNAME_PREFIX",
     "MFA_REQUIRED_ROLES",
     "PERMISSION_LABELS",
     "ROLE_PERMISSIONS",
+    "SCOPE_PERMISSIONS",
     "Permission",
     "forget_permissions",
     "has_permission",

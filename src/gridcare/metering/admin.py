@@ -19,6 +19,7 @@ from django.forms import ModelChoiceField
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from gridcare.identity.permissions import Permission
 from gridcare.metering.intervals import day_total, missing_count, unpack_day
 from gridcare.metering.models import (
     Feeder,
@@ -39,6 +40,8 @@ ORG_UNIT_FILTER = ("org_unit", admin.RelatedOnlyFieldListFilter)
 class MeteringAdmin(ViewOnlyAdmin, OrgScopedAdmin):
     """Org-scoped, view-only lists and pages; foreign-key choices limited to rows (and org units)
     the user may see."""
+
+    view_permission = Permission.VIEW_METERING
 
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any

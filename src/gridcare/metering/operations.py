@@ -1,7 +1,10 @@
 """State changes of metering: topology, metering points, the meter lifecycle, reads.
 
 Every function validates, changes rows and records an audit event in one transaction. A
-refused call raises a :mod:`gridcare.metering.errors` class and changes nothing.
+refused call raises a :mod:`gridcare.metering.errors` class and changes nothing. A function
+acting for a user (``actor``) first checks the permission (``metering.change``, or
+``metering.record_read`` for reads) and that the record's org unit lies in the user's org
+subtree (:func:`~gridcare.identity.access.ensure_changeable`; refusals are audited).
 
 Rules decided here (checked by :mod:`gridcare.metering.rules`, which imports share):
 
@@ -29,7 +32,9 @@ from django.utils.text import capfirst
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.customers.models import Account
+from gridcare.identity.access import denials_audited, ensure_changeable
 from gridcare.identity.models import User
+from gridcare.identity.permissions import Permission
 from gridcare.metering.errors import (
     FieldInvalid,
     IntervalDayTaken,
@@ -106,11 +111,15 @@ def _clean_fields(instance: models.Model) -> None:
 # --- topology -----------------------------------------------------------------------------------
 
 
+@denials_audited
 @transaction.atomic
 def create_feeder(
     *, org_unit: OrgUnit, code: str, name: str, voltage_kv: Decimal, actor: User | None, now: datetime
 ) -> Feeder:
     """Create a feeder (馈线) of ``org_unit``; refuses a taken code or a non-positive voltage."""
+    ensure_changeable(
+        user=actor, permission=Permission.CHANGE_METERING, org_unit=org_unit, operation="create_feeder"
+    )
     if Feeder.objects.filter(code=code).exists():
         raise TopologyCodeTaken(field="code", kind_zh="馈线", kind_en="feeder", code_value=code)
     if voltage_kv <= 0:
@@ -135,6 +144,7 @@ def create_feeder(
     return feeder
 
 
+@denials_audited
 @transaction.atomic
 def create_transformer_area(
     *,
@@ -151,6 +161,12 @@ def create_transformer_area(
     The area's org unit must be the feeder's or below it (a county's feeder serves its
     stations' areas); the transformer capacity must be positive.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_METERING,
+        org_unit=org_unit,
+        operation="create_transformer_area",
+    )
     if TransformerArea.objects.filter(code=code).exists():
         raise TopologyCodeTaken(field="code", kind_zh="台区", kind_en="transformer area", code_value=code)
     invalid = {"kind_zh": "台区", "kind_en": "Transformer area", "code_value": code}
@@ -184,6 +200,7 @@ def create_transformer_area(
 # --- metering points ----------------------------------------------------------------------------
 
 
+@denials_audited
 @transaction.atomic
 def create_metering_point(
     *,
@@ -209,6 +226,12 @@ def create_metering_point(
     The multiplier (倍率) is computed by the database as CT ratio × PT ratio. See the module
     docstring for the parent, topology and PT-ratio rules.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_METERING,
+        org_unit=account.org_unit,
+        operation="create_metering_point",
+    )
     if MeteringPoint.objects.filter(code=code).exists():
         raise MeteringPointCodeTaken(field="code", point_code=code)
     check_metering_point_parameters(
@@ -266,6 +289,7 @@ def create_metering_point(
     return metering_point
 
 
+@denials_audited
 @transaction.atomic
 def set_metering_point_parent(
     *,
@@ -279,6 +303,12 @@ def set_metering_point_parent(
 
     Refuses a parent of another customer and any parent chain that would loop back to the point.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_METERING,
+        org_unit=metering_point.org_unit,
+        operation="set_metering_point_parent",
+    )
     metering_point.refresh_from_db(from_queryset=MeteringPoint.objects.select_for_update())
     previous_parent = metering_point.parent
     check_parent_metering_point(
@@ -306,6 +336,7 @@ def set_metering_point_parent(
 # --- meters -------------------------------------------------------------------------------------
 
 
+@denials_audited
 @transaction.atomic
 def register_meter(
     *,
@@ -325,6 +356,9 @@ def register_meter(
     now: datetime,
 ) -> Meter:
     """Register a meter asset in stock (库存) at ``org_unit``."""
+    ensure_changeable(
+        user=actor, permission=Permission.CHANGE_METERING, org_unit=org_unit, operation="register_meter"
+    )
     if Meter.objects.filter(asset_no=asset_no).exists():
         raise MeterAssetNumberTaken(field="asset_no", asset_no=asset_no)
     check_meter_dial(asset_no=asset_no, integer_digits=integer_digits, decimal_digits=decimal_digits)
@@ -423,6 +457,7 @@ def _create_read(
     return read
 
 
+@denials_audited
 @transaction.atomic
 def install_meter(
     *,
@@ -441,6 +476,12 @@ def install_meter(
     removal or after ``now``, and registers the meter could not show. A removed meter may be
     installed again (after re-verification).
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_METERING,
+        org_unit=metering_point.org_unit,
+        operation="install_meter",
+    )
     meter.refresh_from_db(from_queryset=Meter.objects.select_for_update())
     metering_point.refresh_from_db(from_queryset=MeteringPoint.objects.select_for_update())
     if meter.status == MeterStatus.SCRAPPED:
@@ -508,6 +549,7 @@ def install_meter(
     return installation
 
 
+@denials_audited
 @transaction.atomic
 def remove_meter(
     *,
@@ -524,6 +566,12 @@ def remove_meter(
     Refuses a point without a meter, a removal not after the install, after ``now`` or before
     reads already taken, and registers the meter could not show.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_METERING,
+        org_unit=metering_point.org_unit,
+        operation="remove_meter",
+    )
     metering_point.refresh_from_db(from_queryset=MeteringPoint.objects.select_for_update())
     installation: MeterInstallation | None = (
         metering_point.installations.select_for_update()
@@ -582,6 +630,7 @@ def remove_meter(
     return installation
 
 
+@denials_audited
 @transaction.atomic
 def exchange_meter(
     *,
@@ -599,6 +648,12 @@ def exchange_meter(
     The old meter's removal and the new meter's installation happen at the same moment in one
     transaction: if either is refused, nothing changes. Returns the new installation.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.CHANGE_METERING,
+        org_unit=metering_point.org_unit,
+        operation="exchange_meter",
+    )
     old_installation = remove_meter(
         metering_point=metering_point,
         removed_at=exchanged_at,
@@ -631,9 +686,13 @@ def exchange_meter(
     return new_installation
 
 
+@denials_audited
 @transaction.atomic
 def scrap_meter(*, meter: Meter, actor: User | None, now: datetime) -> Meter:
     """Scrap a meter (报废) that is in stock or removed; an installed meter must be removed first."""
+    ensure_changeable(
+        user=actor, permission=Permission.CHANGE_METERING, org_unit=meter.org_unit, operation="scrap_meter"
+    )
     meter.refresh_from_db(from_queryset=Meter.objects.select_for_update())
     if meter.status == MeterStatus.SCRAPPED:
         raise MeterScrapped(field="meter", asset_no=meter.asset_no)
@@ -656,6 +715,7 @@ def scrap_meter(*, meter: Meter, actor: User | None, now: datetime) -> Meter:
 # --- reads --------------------------------------------------------------------------------------
 
 
+@denials_audited
 @transaction.atomic
 def record_meter_read(
     *,
@@ -676,6 +736,12 @@ def record_meter_read(
     estimated source without the estimated status (or the reverse), and registers that do
     not fit the meter.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.RECORD_METER_READS,
+        org_unit=meter.org_unit,
+        operation="record_meter_read",
+    )
     meter.refresh_from_db(from_queryset=Meter.objects.select_for_update())
     installation = check_meter_read(
         meter=meter,
@@ -714,6 +780,7 @@ def record_meter_read(
     return read
 
 
+@denials_audited
 @transaction.atomic
 def store_interval_day(
     *,
@@ -734,6 +801,12 @@ def store_interval_day(
     (an AMI re-send filling gaps), which overwrites it and audits the old and new totals.
     Refuses a day after today (Asia/Shanghai) as of ``now``.
     """
+    ensure_changeable(
+        user=actor,
+        permission=Permission.RECORD_METER_READS,
+        org_unit=metering_point.org_unit,
+        operation="store_interval_day",
+    )
     packed = pack_day(interval_minutes=interval_minutes, values=values)
     if read_date > timezone.localdate(now):
         raise MomentInFuture(

@@ -4,6 +4,12 @@ The admin is a window on the records: it lists, searches and shows them, scoped 
 user's org subtree. Records are created and their state changed through the named, audited
 operations (pages, imports, the seeder); see :mod:`gridcare.audit.admin` for the few audited
 corrections the admin allows.
+
+Who sees and corrects what comes from GridCare's permission vocabulary, not Django's model
+permissions: each admin names a ``view_permission`` and a ``change_permission``
+(:class:`gridcare.identity.permissions.Permission` values, asked through
+:func:`~gridcare.organization.models.holds_permission`), and the admin site itself lets in only
+holders of ``identity.manage_users`` and superusers (:mod:`gridcare.web.admin_site`).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
-from gridcare.organization.models import NumberSequence, OrgUnit
+from gridcare.organization.models import NumberSequence, OrgUnit, holds_permission
 
 if TYPE_CHECKING:
     ModelAdmin = admin.ModelAdmin[Any]
@@ -24,8 +30,33 @@ else:  # the admin classes are not subscriptable at run time
     TabularInline = admin.TabularInline
 
 
-class OrgScopedAdmin(ModelAdmin):
-    """Lists only rows inside the user's org subtree, through ``Model.objects.visible_to``.
+class PermissionAdmin(ModelAdmin):
+    """Permissions from GridCare's vocabulary: ``view_permission`` to see the rows (``None``:
+    everyone the admin site lets in), ``change_permission`` to correct them (``None``: nobody).
+    Nothing is added or deleted here."""
+
+    view_permission: str | None = None
+    change_permission: str | None = None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.view_permission is None or holds_permission(request.user, self.view_permission)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.change_permission is not None and holds_permission(request.user, self.change_permission)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrgScopedAdmin(PermissionAdmin):
+    """Lists only rows inside the user's org subtree, through ``Model.objects.visible_to``;
+    a row outside it is not found (404), so the object-level permission follows the scope.
 
     A table without its own org unit names in ``scoped_through`` the foreign key whose
     target is org-scoped (a contact is visible when its customer is).
@@ -42,7 +73,7 @@ class OrgScopedAdmin(ModelAdmin):
         return queryset.filter(**{f"{self.scoped_through}__in": visible})
 
 
-class ViewOnlyAdmin(ModelAdmin):
+class ViewOnlyAdmin(PermissionAdmin):
     """Shows records but never adds, changes or deletes them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -61,6 +92,9 @@ class ViewOnlyInline(TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True  # shown wherever the parent's page is: its admin decided who sees that
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

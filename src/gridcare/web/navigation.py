@@ -1,8 +1,9 @@
-"""The navigation of the back office and the portal, by role.
+"""The navigation of the back office and the portal, by permission.
 
-Each back-office entry names the roles (:class:`~gridcare.identity.models.Role` values, held
-as auth groups) that see it; ``None`` means every staff user. Superusers see every entry.
-Entries whose URL is not registered (an app not installed yet) are left out.
+Each back-office entry names the permissions (:class:`~gridcare.identity.permissions.Permission`)
+of which a user must hold at least one to see it; ``None`` means every staff user. Superusers
+hold every permission. Entries whose URL is not registered (an app not installed yet) are left
+out. The pages themselves check the same permissions (an entry only saves a useless click).
 """
 
 from __future__ import annotations
@@ -14,20 +15,22 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from gridcare.identity.models import Role, UserKind
+from gridcare.identity.models import UserKind
+from gridcare.identity.permissions import Permission, permissions_of
 
 
 @dataclass(frozen=True, kw_only=True)
 class NavigationEntry:
-    """A link in a side navigation: shown to holders of ``roles`` (everyone if ``None``)."""
+    """A link in a side navigation: shown to holders of any of ``permissions`` (everyone if
+    ``None``)."""
 
     label: str | Promise
     url_name: str
-    roles: frozenset[str] | None = None
+    permissions: frozenset[Permission] | None = None
 
-    def is_visible_to(self, *, is_superuser: bool, roles: set[str]) -> bool:
-        """Whether a user with these roles sees the entry."""
-        return is_superuser or self.roles is None or not self.roles.isdisjoint(roles)
+    def is_visible_to(self, *, held: frozenset[Permission]) -> bool:
+        """Whether a user holding the permissions ``held`` sees the entry."""
+        return self.permissions is None or not self.permissions.isdisjoint(held)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,32 +44,34 @@ class NavigationLink:
 
 BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(label=_("Home"), url_name="web:home"),
-    NavigationEntry(label=_("Accounts"), url_name="web:account_search"),
+    NavigationEntry(
+        label=_("Accounts"), url_name="web:account_search", permissions=frozenset({Permission.VIEW_CUSTOMERS})
+    ),
     NavigationEntry(
         label=_("Import and export"),
         url_name="exchange:upload",
-        roles=frozenset(
-            {
-                Role.SYSTEM_ADMINISTRATOR,
-                Role.MARKETING_SUPERVISOR,
-                Role.BUSINESS_EXPANSION_CLERK,
-                Role.METER_READER,
-            }
-        ),
+        permissions=frozenset({Permission.IMPORT_DATA, Permission.EXPORT_DATA}),
     ),
     NavigationEntry(
-        label=_("Audit log"),
-        url_name="web:audit_log",
-        roles=frozenset({Role.AUDITOR, Role.MARKETING_SUPERVISOR, Role.SYSTEM_ADMINISTRATOR}),
+        label=_("Approvals"), url_name="web:approval_inbox", permissions=frozenset({Permission.APPROVE})
+    ),
+    NavigationEntry(label=_("My requests"), url_name="web:my_requests"),
+    NavigationEntry(
+        label=_("Users"), url_name="web:user_list", permissions=frozenset({Permission.MANAGE_USERS})
     ),
     NavigationEntry(
-        label=_("Integrations"), url_name="web:integrations", roles=frozenset({Role.SYSTEM_ADMINISTRATOR})
+        label=_("Audit log"), url_name="web:audit_log", permissions=frozenset({Permission.VIEW_AUDIT_LOG})
     ),
     NavigationEntry(
-        label=_("Administration"), url_name="admin:index", roles=frozenset({Role.SYSTEM_ADMINISTRATOR})
+        label=_("Integrations"),
+        url_name="web:integrations",
+        permissions=frozenset({Permission.MANAGE_INTEGRATIONS}),
     ),
     NavigationEntry(
-        label=_("Lockouts"), url_name="web:lockouts", roles=frozenset({Role.SYSTEM_ADMINISTRATOR})
+        label=_("Administration"), url_name="admin:index", permissions=frozenset({Permission.MANAGE_USERS})
+    ),
+    NavigationEntry(
+        label=_("Lockouts"), url_name="web:lockouts", permissions=frozenset({Permission.UNLOCK_USERS})
     ),
 )
 
@@ -87,19 +92,15 @@ def _resolve(entry: NavigationEntry, *, current_path: str) -> NavigationLink | N
 
 def navigation_for(*, user: Any, current_path: str) -> list[NavigationLink]:
     """The links ``user`` sees on a page at ``current_path``: portal links for a portal user,
-    back-office links by role for staff, none when logged out."""
+    back-office links by permission for staff, none when logged out."""
     if not user.is_authenticated:
         return []
     if user.kind == UserKind.PORTAL:
         entries: tuple[NavigationEntry, ...] = PORTAL_ENTRIES
-        roles: set[str] = set()
     else:
         entries = BACKOFFICE_ENTRIES
-        # A superuser sees every entry: no need to look up their roles.
-        roles = set() if user.is_superuser else set(user.roles())
+    held = permissions_of(user)
     links = (
-        _resolve(entry, current_path=current_path)
-        for entry in entries
-        if entry.is_visible_to(is_superuser=user.is_superuser, roles=roles)
+        _resolve(entry, current_path=current_path) for entry in entries if entry.is_visible_to(held=held)
     )
     return [link for link in links if link is not None]

@@ -37,8 +37,11 @@ OPENED = date(2025, 1, 2)
 
 @pytest.fixture
 def actor(org_tree: Any, staff_user_factory: Any) -> User:
-    """The 系统管理员 of the provincial company, who performs the operations."""
-    return staff_user_factory(username="admin", org_unit=org_tree.province, roles=[Role.SYSTEM_ADMINISTRATOR])
+    """The 业扩受理员 of the provincial company (holding the change permission everywhere in
+    the province), who performs the operations."""
+    return staff_user_factory(
+        username="admin", org_unit=org_tree.province, roles=[Role.BUSINESS_EXPANSION_CLERK]
+    )
 
 
 @pytest.fixture

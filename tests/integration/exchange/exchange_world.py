@@ -17,6 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import openpyxl
+from django.contrib.auth.models import Group
 from stdnum.cn import ric, uscc
 
 from gridcare.customers.models import (
@@ -30,7 +31,7 @@ from gridcare.customers.models import (
 )
 from gridcare.exchange.operations import ImportReport, import_file
 from gridcare.exchange.queries import ExchangeScope
-from gridcare.identity.models import User, UserKind
+from gridcare.identity.models import Role, User, UserKind
 from gridcare.kit.ids import make_account_number
 from gridcare.metering.models import (
     Feeder,
@@ -97,15 +98,22 @@ class World:
         return ExchangeScope(user=user if user is not None else self.county_clerk, org_unit=org_unit)
 
 
+#: Between them they import every kind (customers, accounts, metering) and reads, and export.
+IMPORTING_ROLES = (Role.BUSINESS_EXPANSION_CLERK, Role.METER_READER)
+
+
 def make_unit(code: str, name: str, level: str, parent: OrgUnit | None) -> OrgUnit:
     path = f"{parent.path if parent else '/'}{code}/"
     return OrgUnit.objects.create(code=code, name=name, level=level, parent=parent, path=path)
 
 
-def make_staff(username: str, org_unit: OrgUnit) -> User:
-    return User.objects.create(
+def make_staff(username: str, org_unit: OrgUnit, roles: tuple[Role, ...] = IMPORTING_ROLES) -> User:
+    """A staff user of ``org_unit``; by default one who may import and export every kind."""
+    user = User.objects.create(
         username=username, kind=UserKind.STAFF, org_unit=org_unit, is_staff=True, password="!"
     )
+    user.groups.set([Group.objects.get_or_create(name=role.value)[0] for role in roles])
+    return user
 
 
 def make_account(sequence: int, customer: Customer, org_unit: OrgUnit, **fields: object) -> Account:

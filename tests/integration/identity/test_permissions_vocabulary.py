@@ -41,3 +41,11 @@ def test_user_permissions_are_the_union_of_their_roles(org_tree, staff_user_fact
     assert has_permission(cashier, Permission.COLLECT_PAYMENTS)
     assert not requires_mfa(reader)
     assert requires_mfa(cashier)
+
+
+def test_every_api_scope_grants_permissions() -> None:
+    from gridcare.identity.integrations import ApiScope
+    from gridcare.identity.permissions import SCOPE_PERMISSIONS
+
+    assert set(SCOPE_PERMISSIONS) == {scope.value for scope in ApiScope}
+    assert SCOPE_PERMISSIONS["meter_reads:write"] == {Permission.VIEW_METERING, Permission.RECORD_METER_READS}

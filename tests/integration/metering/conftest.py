@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 
 # pytest's importlib mode puts no test folder on sys.path; metering_world sits beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from metering_world import NOW, at, kwh, snapshot
 
 from gridcare.customers.models import Account, Customer, CustomerKind, UsageCategory, VoltageLevel
-from gridcare.identity.models import User
+from gridcare.identity.models import Role, User
 from gridcare.kit.ids import make_account_number
 from gridcare.metering import operations
 from gridcare.metering.models import (
@@ -81,6 +82,13 @@ def world(db: None) -> World:
     other_county = _org_unit("370202", "市南区供电中心", OrgLevel.COUNTY, other_city)
     other_station = _org_unit("37020201", "八大关供电所", OrgLevel.STATION, other_county)
     actor = User.objects.create(username="meter-clerk", org_unit=county, is_staff=True)
+    # Changes metering records and records reads: 业扩受理员 and 抄表员.
+    actor.groups.set(
+        [
+            Group.objects.get_or_create(name=role.value)[0]
+            for role in (Role.BUSINESS_EXPANSION_CLERK, Role.METER_READER)
+        ]
+    )
     customer = Customer.objects.create(
         org_unit=station,
         customer_no="C0000000001",

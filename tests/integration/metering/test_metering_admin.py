@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 from django.contrib.admin import site
-from django.contrib.auth.models import AnonymousUser, Permission
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import models
 from django.test import Client, RequestFactory
 from metering_world import NOW, at, snapshot
 
 from gridcare.audit.models import AuditEvent
-from gridcare.identity.models import User
+from gridcare.identity.models import Role, User
 from gridcare.metering import operations
 from gridcare.metering.models import (
     Feeder,
@@ -176,8 +176,12 @@ def test_a_superuser_posting_a_new_ct_ratio_changes_nothing(world: Any, root_cli
     point.refresh_from_db()
     assert (point.name, point.ct_ratio, point.pt_ratio, point.multiplier) == ("计量点 MP0001", 60, 1, 60)
     assert MeterRead.objects.filter(pk=read.pk, metering_point__multiplier=60).count() == 1
-    assert AuditEvent.objects.count() == audit_events
-    assert snapshot() == before
+    # The refusal itself is audited; nothing else is.
+    assert AuditEvent.objects.count() == audit_events + 1
+    assert AuditEvent.objects.latest("sequence").action == "deny_permission"
+    after = snapshot()
+    assert after.pop("audit_events") == before.pop("audit_events") + 1  # type: ignore[operator]
+    assert after == before
 
 
 def test_the_change_page_shows_a_metering_point_read_only(root_client: Client) -> None:
@@ -203,7 +207,10 @@ def test_add_pages_are_refused_for_a_superuser(root_client: Client, model: type[
 
     assert root_client.get(url).status_code == 403
     assert root_client.post(url, {"code": "F99", "name": "新馈线", "voltage_kv": "10"}).status_code == 403
-    assert snapshot() == before
+    after = snapshot()
+    # The two refusals are audited (deny_permission); nothing else changed.
+    assert after.pop("audit_events") == before.pop("audit_events") + 2  # type: ignore[operator]
+    assert after == before
 
 
 @pytest.mark.parametrize("model", METERING_MODELS)
@@ -214,7 +221,10 @@ def test_delete_pages_are_refused_for_a_superuser(root_client: Client, model: ty
 
     assert root_client.get(url).status_code == 403
     assert root_client.post(url, {"post": "yes"}).status_code == 403
-    assert snapshot() == before
+    after = snapshot()
+    # The two refusals are audited (deny_permission); nothing else changed.
+    assert after.pop("audit_events") == before.pop("audit_events") + 2  # type: ignore[operator]
+    assert after == before
 
 
 @pytest.mark.parametrize("model", METERING_MODELS)
@@ -247,9 +257,8 @@ def test_interval_day_admin_shows_the_unpacked_day(staffed: dict[str, User]) -> 
 
 
 def _view_only_clerk(clerk: User) -> User:
-    clerk.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="metering", codename__startswith="view_")
-    )
+    # Viewing metering records takes metering.view, which a 抄表员 holds.
+    clerk.groups.set([Group.objects.get_or_create(name=Role.METER_READER.value)[0]])
     return User.objects.get(pk=clerk.pk)  # drop the cached permissions
 
 

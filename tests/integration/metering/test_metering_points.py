@@ -78,7 +78,7 @@ def test_topology_refusals(world, feeder, unchanged):
             name="八大关台区",
             feeder=feeder,
             capacity_kva=Decimal("400"),
-            actor=world.actor,
+            actor=None,  # the rule, not the org scope: the unlimited operator
             now=NOW,
         )
     assert refused.value.message("en") == (
@@ -265,7 +265,7 @@ def test_topology_of_another_org_unit_is_refused(world, make_point, unchanged):
         code="F99",
         name="八大关线",
         voltage_kv=Decimal("10"),
-        actor=world.actor,
+        actor=None,  # another city's feeder, outside the actor's scope: set up by the operator
         now=NOW,
     )
     with unchanged(), pytest.raises(TopologyInvalid) as refused:

@@ -22,8 +22,10 @@ from gridcare.identity.models import Role, User
 
 @pytest.fixture
 def actor(org_tree: Any, staff_user_factory: Any) -> User:
-    """A provincial 系统管理员 who performs the operations."""
-    return staff_user_factory(username="admin", org_unit=org_tree.province, roles=[Role.SYSTEM_ADMINISTRATOR])
+    """A provincial 业扩受理员 who performs the operations."""
+    return staff_user_factory(
+        username="clerk", org_unit=org_tree.province, roles=[Role.BUSINESS_EXPANSION_CLERK]
+    )
 
 
 @pytest.fixture

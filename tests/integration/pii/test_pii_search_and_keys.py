@@ -195,7 +195,7 @@ def test_pii_commands_report_usage_and_rotate(people: People, key_ring: Any) -> 
     status = StringIO()
     call_command("pii", "status", stdout=status)
     rotated = StringIO()
-    call_command("pii", "rotate-key", "--user", "admin", "--batch-size", "1", stdout=rotated)
+    call_command("pii", "rotate-key", "--user", "clerk", "--batch-size", "1", stdout=rotated)
     after = StringIO()
     call_command("pii", "status", stdout=after)
 

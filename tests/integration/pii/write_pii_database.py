@@ -51,11 +51,11 @@ def main(folder: Path) -> None:
         )
     station = parent
     actor = create_staff_user(
-        username="admin",
-        password="Admin-Secret-2025",
+        username="clerk",
+        password="Clerk-Secret-2025",
         org_unit=province,
-        roles=[Role.SYSTEM_ADMINISTRATOR],
-        display_name="admin",
+        roles=[Role.BUSINESS_EXPANSION_CLERK],
+        display_name="clerk",
         actor=None,
         now=now,
     )

@@ -1,4 +1,4 @@
-"""Navigation by role (gridcare.web.navigation)."""
+"""Navigation by permission (gridcare.web.navigation)."""
 
 from __future__ import annotations
 
@@ -20,16 +20,30 @@ def exchange_upload_urls() -> list[str]:
         return []
 
 
+EVERY_ENTRY = [
+    "/",
+    "/accounts/",
+    *exchange_upload_urls(),
+    "/approvals/",
+    "/my-requests/",
+    "/users/",
+    "/audit/",
+    "/integrations/",
+    "/admin/",
+    "/security/lockouts/",
+]
+
+
 def urls_for(user: object, current_path: str = "/") -> list[str]:
     return [link.url for link in navigation_for(user=user, current_path=current_path)]
 
 
-def test_meter_reader_sees_home_accounts_and_import(world: World) -> None:
-    assert urls_for(world.station_a_user) == ["/", "/accounts/", *exchange_upload_urls()]
+def test_meter_reader_sees_home_accounts_import_and_own_requests(world: World) -> None:
+    assert urls_for(world.station_a_user) == ["/", "/accounts/", *exchange_upload_urls(), "/my-requests/"]
 
 
-def test_account_manager_does_not_see_import_or_administration(world: World) -> None:
-    assert urls_for(world.manager) == ["/", "/accounts/"]
+def test_account_manager_sees_export_but_not_approvals_users_audit_or_administration(world: World) -> None:
+    assert urls_for(world.manager) == ["/", "/accounts/", *exchange_upload_urls(), "/my-requests/"]
 
 
 def test_system_administrator_sees_administration(world: World) -> None:
@@ -37,17 +51,11 @@ def test_system_administrator_sees_administration(world: World) -> None:
         username="admin_a", org_unit=world.station_a, roles=(Role.SYSTEM_ADMINISTRATOR,)
     )
 
-    assert urls_for(administrator) == [
-        "/", "/accounts/", *exchange_upload_urls(), "/audit/", "/integrations/", "/admin/",
-        "/security/lockouts/",
-    ]  # fmt: skip
+    assert urls_for(administrator) == EVERY_ENTRY
 
 
 def test_superuser_sees_every_entry(world: World) -> None:
-    assert urls_for(world.superuser) == [
-        "/", "/accounts/", *exchange_upload_urls(), "/audit/", "/integrations/", "/admin/",
-        "/security/lockouts/",
-    ]  # fmt: skip
+    assert urls_for(world.superuser) == EVERY_ENTRY
 
 
 def test_portal_user_sees_the_portal_navigation(world: World) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridcare.web.backoffice import audit_log, integrations, pii, security, views
+from gridcare.web.backoffice import approvals, audit_log, integrations, pii, security, users, views
 
 app_name = "web"
 urlpatterns = [
@@ -27,4 +27,12 @@ urlpatterns = [
     path("integrations/", integrations.integrations, name="integrations"),
     path("integrations/<str:name>/rotate", integrations.rotate, name="integration_rotate"),
     path("integrations/<str:name>/revoke", integrations.revoke, name="integration_revoke"),
+    # access (issue 3): user management and four-eyes approvals
+    path("users/", users.user_list, name="user_list"),
+    path("users/<int:user_id>/", users.user_detail, name="user_detail"),
+    path("approvals/", approvals.inbox, name="approval_inbox"),
+    path("my-requests/", approvals.my_requests, name="my_requests"),
+    path("my-requests/bulk-unmask/", approvals.bulk_unmask_request, name="bulk_unmask_request"),
+    path("approvals/<int:request_id>/decide/", approvals.decide, name="approval_decide"),
+    path("my-requests/<int:request_id>/cancel/", approvals.cancel, name="approval_cancel"),
 ]

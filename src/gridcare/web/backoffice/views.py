@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from gridcare.customers import queries as customer_queries
 from gridcare.customers.models import Account
-from gridcare.identity.access import staff_required
+from gridcare.identity.access import permission_required, staff_required
+from gridcare.identity.permissions import Permission
 from gridcare.metering import queries as metering_queries
 from gridcare.web.forms import AccountSearchForm, StaffAuthenticationForm
 from gridcare.web.views import LogoutWithNoticeView
@@ -43,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/backoffice/home.html", {"counts": counts})
 
 
-@staff_required
+@permission_required(Permission.VIEW_CUSTOMERS)
 def account_search(request: HttpRequest) -> HttpResponse:
     """The account list, filtered by the search text ``q`` and paginated."""
     form = AccountSearchForm(request.GET)
@@ -57,7 +58,7 @@ def account_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@permission_required(Permission.VIEW_CUSTOMERS)
 def account_detail(request: HttpRequest, account_no: str) -> HttpResponse:
     """One account with its customer, contacts, metering points, meters and recent reads."""
     user = request.user
