@@ -497,8 +497,12 @@ class CustomersKind(Kind):
             "contact_name": Subquery(primary.values("name")[:1]),
             **{name: Subquery(primary.values(name)[:1]) for name in self._CONTACT_FIELDS},
         }
-        customers: QuerySet[Any] = in_scope(Customer, scope=scope).annotate(**contact_columns)
-        return customers.order_by("customer_no")
+        customers: QuerySet[Any] = in_scope(Customer, scope=scope)
+        if scope.account_nos is not None:
+            holders = Account.objects.filter(account_no__in=scope.account_nos).values("customer_id")
+            customers = customers.filter(pk__in=holders)
+        annotated: QuerySet[Any] = customers.annotate(**contact_columns)
+        return annotated.order_by("customer_no")
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -643,7 +647,10 @@ class AccountsKind(Kind):
         return history
 
     def exported(self, *, scope: ExchangeScope) -> QuerySet[Any]:
-        return in_scope(Account, scope=scope).order_by("account_no")
+        accounts = in_scope(Account, scope=scope)
+        if scope.account_nos is not None:
+            accounts = accounts.filter(account_no__in=scope.account_nos)
+        return accounts.order_by("account_no")
 
 
 # --- metering points ------------------------------------------------------------------------

@@ -55,6 +55,10 @@ from gridcare.exchange.models import ExchangeBatch, ExchangeDirection
 from gridcare.exchange.parsers import format_cell
 from gridcare.exchange.queries import ExchangeScope, covering_org_unit, find_in_scope, highest_pk
 from gridcare.identity.access import denials_audited, ensure_permission
+from gridcare.identity.approvals import UNMASK_PII_IN_BULK
+from gridcare.identity.errors import BulkUnmaskGrantMissing
+from gridcare.identity.models import ApprovalRequest, ApprovalStatus, User
+from gridcare.identity.operations import use_bulk_unmask_grant
 from gridcare.identity.permissions import Permission
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.spreadsheet import guard_formula, unguard_formula
@@ -251,6 +255,51 @@ def export_file(
             },
         )
     return ExportResult(rows_exported=count, batch=batch)
+
+
+#: The kinds whose files carry personal data (身份证号, phones, bank accounts): the ones an
+#: unmasked export by a bulk-unmask grant may write.
+PERSONAL_DATA_KINDS = ("customers", "accounts")
+
+
+@denials_audited
+def export_unmasked_with_grant(
+    *,
+    grant_id: int,
+    kind: str,
+    stream: IO[bytes],
+    file_format: FileFormat,
+    file_name: str,
+    user: User,
+    now: datetime,
+) -> ExportResult:
+    """Write the accounts (or their customers) an approved four-eyes bulk-unmask request of
+    ``user`` names, with personal data unmasked, and spend the approval: one approval, one
+    export. Only records still visible to ``user`` are written. A missing, foreign, pending or
+    spent grant is refused (and audited) before anything is written."""
+    if kind not in PERSONAL_DATA_KINDS:
+        raise KindUnknown(kind=kind, known=", ".join(PERSONAL_DATA_KINDS))
+    grant = ApprovalRequest.objects.filter(
+        pk=grant_id, requested_by=user, kind=UNMASK_PII_IN_BULK, status=ApprovalStatus.APPROVED
+    ).first()
+    # Refused here, outside the export's transaction, so the audited denial is not rolled back
+    # with it; use_bulk_unmask_grant checks again under a row lock against a concurrent use.
+    if grant is None:
+        raise BulkUnmaskGrantMissing(
+            actor=user, operation="export_unmasked_with_grant", permission=Permission.UNMASK_PII_IN_BULK
+        )
+    scope = ExchangeScope(user=user, account_nos=frozenset(grant.payload["account_nos"]))
+    with transaction.atomic():
+        use_bulk_unmask_grant(grant=grant, actor=user, now=now)
+        return export_file(
+            kind=kind,
+            stream=stream,
+            file_format=file_format,
+            file_name=file_name,
+            scope=scope,
+            now=now,
+            unmask_pii=True,
+        )
 
 
 def _ensure_may_import(*, spec: Kind, scope: ExchangeScope) -> None:

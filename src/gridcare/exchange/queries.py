@@ -27,6 +27,9 @@ class ExchangeScope:
 
     user: User | None
     org_unit: OrgUnit | None = None
+    #: When set, an export holds only these accounts and their customers: the accounts a
+    #: four-eyes bulk-unmask grant names.
+    account_nos: frozenset[str] | None = None
 
     @property
     def default_org_unit(self) -> OrgUnit | None:

@@ -10,14 +10,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gridcare.exchange.errors import KindUnknown
 from gridcare.exchange.files import FileFormat
 from gridcare.exchange.forms import UploadForm
 from gridcare.exchange.kinds import KINDS
 from gridcare.exchange.manifests import MAX_MANIFEST_BYTES, check_manifest
 from gridcare.exchange.models import ExchangeKind
-from gridcare.exchange.operations import ImportReport, export_file, import_file
+from gridcare.exchange.operations import ImportReport, export_file, export_unmasked_with_grant, import_file
 from gridcare.exchange.queries import ExchangeScope
 from gridcare.identity.access import ensure_permission, permission_required, request_operation, staff_required
 from gridcare.identity.errors import AccessDenied
@@ -95,12 +96,38 @@ def export(request: HttpRequest, kind: str, file_format: str) -> FileResponse:
         file_name=file_name,
         scope=ExchangeScope(user=request.user),  # type: ignore[arg-type]
         now=timezone.now(),
-        # PII HOOK (issue 3 item 5): masked unless a four-eyes bulk-unmask grant covers this
-        # export; the access helper replaces False with has_bulk_unmask_grant(user=request.user, ...).
+        # Personal data stays masked here; unmasked files come only from an approved
+        # bulk-unmask request, through export_unmasked below.
         unmask_pii=False,
     )
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=file_name)
+
+
+@require_POST
+@permission_required(Permission.UNMASK_PII_IN_BULK)
+def export_unmasked(request: HttpRequest, grant_id: int, kind: str) -> HttpResponseBase:
+    """Download, once, the accounts (or their customers) of the user's approved bulk-unmask
+    request as CSV with personal data unmasked; the approval is spent by the download."""
+    file_name = f"{kind}-unmasked-{timezone.localdate():%Y%m%d}.csv"
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    try:
+        export_unmasked_with_grant(
+            grant_id=grant_id,
+            kind=kind,
+            stream=spool,
+            file_format=FileFormat.CSV,
+            file_name=file_name,
+            user=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        )
+    except KindUnknown as error:
+        spool.close()
+        raise Http404(error.message(get_language() or "zh-hans")) from error
+    spool.seek(0)
+    response = FileResponse(spool, as_attachment=True, filename=file_name)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _problem_rows(report: ImportReport | None) -> list[dict[str, object]]:

@@ -248,9 +248,10 @@ def test_audit_log_query_count_does_not_grow_with_rows(
     scene: Scene, django_assert_num_queries: DjangoAssertNumQueries, client_for
 ) -> None:
     client = client_for(scene.province_auditor)
-    # Session, user, the role groups (once: the permission check and the navigation share
-    # them), the top bar's org unit, the count and one page of events with their actors and units.
-    with django_assert_num_queries(6):
+    # Session, user, the authenticator that verified the session (an auditor needs MFA), the
+    # role groups (once: the permission check and the navigation share them), the top bar's org
+    # unit, the count and one page of events with their actors and units.
+    with django_assert_num_queries(7):
         client.get("/audit/")
     for minute in range(60):
         record_audit_event(
@@ -259,9 +260,9 @@ def test_audit_log_query_count_does_not_grow_with_rows(
             target=scene.reader,
             occurred_at=dt.datetime(2025, 3, 10, 8, minute, tzinfo=SHANGHAI),
         )
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get("/audit/", {"page": 2})
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get("/audit/", {"actor": "reader", **SCENE_DAYS})
 
 

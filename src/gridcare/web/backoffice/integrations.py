@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from gridcare.identity.access import staff_required
+from gridcare.identity.access import ensure_permission, request_operation, staff_required
 from gridcare.identity.integrations import ApiScope, IssuedCredentials
 from gridcare.identity.models import Integration, IntegrationKind, User
 from gridcare.identity.operations import (
@@ -23,7 +23,7 @@ from gridcare.identity.operations import (
     revoke_integration,
     rotate_integration_credentials,
 )
-from gridcare.identity.permissions import Permission, has_permission
+from gridcare.identity.permissions import Permission
 from gridcare.kit.errors import GridCareError
 from gridcare.organization.models import OrgUnit
 
@@ -50,11 +50,11 @@ class IntegrationForm(forms.Form):
         units.queryset = OrgUnit.objects.visible_to(user)
 
 
-def _require_integration_manager(user: Any) -> None:
-    if not has_permission(user, Permission.MANAGE_INTEGRATIONS):
-        raise PermissionDenied(
-            _("Only holders of the integration management permission manage integrations.")
-        )
+def _require_integration_manager(request: HttpRequest) -> None:
+    # An audited denial (deny_permission), which staff_required turns into a 403.
+    ensure_permission(
+        user=request.user, permission=Permission.MANAGE_INTEGRATIONS, operation=request_operation(request)
+    )
 
 
 def _visible_integration(user: Any, name: str) -> Integration:
@@ -83,7 +83,7 @@ def _credentials_page(request: HttpRequest, issued: IssuedCredentials) -> HttpRe
 def integrations(request: HttpRequest) -> HttpResponse:
     """The list and the create form; a valid POST creates and shows the credentials once."""
     user = _acting_user(request)
-    _require_integration_manager(user)
+    _require_integration_manager(request)
     form = IntegrationForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,7 +109,7 @@ def integrations(request: HttpRequest) -> HttpResponse:
 def rotate(request: HttpRequest, name: str) -> HttpResponse:
     """Revoke the integration's token and show its new token and signing key once."""
     user = _acting_user(request)
-    _require_integration_manager(user)
+    _require_integration_manager(request)
     integration = _visible_integration(user, name)
     try:
         issued = rotate_integration_credentials(integration=integration, actor=user, now=timezone.now())
@@ -124,7 +124,7 @@ def rotate(request: HttpRequest, name: str) -> HttpResponse:
 def revoke(request: HttpRequest, name: str) -> HttpResponse:
     """Revoke the integration for good and go back to the list."""
     user = _acting_user(request)
-    _require_integration_manager(user)
+    _require_integration_manager(request)
     integration = _visible_integration(user, name)
     try:
         revoke_integration(integration=integration, actor=user, now=timezone.now())

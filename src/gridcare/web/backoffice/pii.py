@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,12 +19,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gridcare.customers import queries as customer_queries
-from gridcare.customers.errors import PiiUnmaskNotPermitted
 from gridcare.customers.models import Account
 from gridcare.customers.operations import reveal_customer_pii
-from gridcare.identity.access import staff_required
+from gridcare.identity.access import ensure_permission, request_operation, staff_required
 from gridcare.identity.models import User
-from gridcare.identity.permissions import Permission, has_permission
+from gridcare.identity.permissions import Permission
 
 
 @never_cache
@@ -34,8 +32,8 @@ from gridcare.identity.permissions import Permission, has_permission
 def reveal_account_pii(request: HttpRequest, account_no: str) -> HttpResponse:
     """The unmasked ID number and phones of the account's customer, audited."""
     user = request.user
-    if not has_permission(user, Permission.UNMASK_PII):
-        raise PermissionDenied(PiiUnmaskNotPermitted().message(request.LANGUAGE_CODE))
+    # An audited denial (deny_permission), which staff_required turns into a 403.
+    ensure_permission(user=user, permission=Permission.UNMASK_PII, operation=request_operation(request))
     try:
         account = customer_queries.get_account(user=user, account_no=account_no)
     except Account.DoesNotExist:

@@ -13,7 +13,6 @@ import django_otp
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridcare.identity import lockout, mfa, operations
-from gridcare.identity.access import staff_required
+from gridcare.identity.access import ensure_permission, request_operation, staff_required
 from gridcare.identity.errors import (
     CurrentPasswordWrong,
     MfaCodeInvalid,
@@ -36,7 +35,7 @@ from gridcare.identity.errors import (
     PasswordRejected,
 )
 from gridcare.identity.passwords import password_change_required, password_expires_at
-from gridcare.identity.permissions import Permission, has_permission, requires_mfa
+from gridcare.identity.permissions import Permission, requires_mfa
 
 
 class PasswordChangeForm(forms.Form):
@@ -255,8 +254,10 @@ def unlock(request: HttpRequest) -> HttpResponseBase:
 
 
 def _require_unlock_permission(request: HttpRequest) -> None:
-    if not has_permission(request.user, Permission.UNLOCK_USERS):
-        raise PermissionDenied(_("Only holders of the unlock permission see the lockouts."))
+    # An audited denial (deny_permission), which staff_required turns into a 403.
+    ensure_permission(
+        user=request.user, permission=Permission.UNLOCK_USERS, operation=request_operation(request)
+    )
 
 
 def _next_url(request: HttpRequest) -> str:
