@@ -16,7 +16,7 @@ from gridcare.organization.models import AreaType, OrgLevel
 #: The password of every demo login. Printed by ``gridcare demo_logins``; never use it elsewhere.
 #: It satisfies the password policy (length, character classes), and demo users are not asked
 #: to change it.
-DEMO_PASSWORD = "GridCare-Demo-2026"  # noqa: S105  # nosec B105 - a published demo password
+DEMO_PASSWORD = "GridCare-Demo-2026"  # noqa: S105  # a published demo password  # nosec B105
 
 
 @dataclass(frozen=True)

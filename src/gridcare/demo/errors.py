@@ -32,7 +32,7 @@ class DemoTotpUnavailable(GridCareError):
     """``gridcare demo_totp`` gives codes only for demo logins with an authenticator."""
 
     code = "demo_totp_unavailable"
-    message_zh = "{username} 不是带认证器的演示账号：只能为演示账号生成验证码"
+    message_zh = "{username} 不是带身份验证器的演示账号：只能为演示账号生成验证码"
     message_en = "{username} is not a demo login with an authenticator: codes are given only for those"
 
 

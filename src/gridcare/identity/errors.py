@@ -89,7 +89,7 @@ class CurrentPasswordWrong(GridCareError):
 
 class MfaCodeInvalid(GridCareError):
     code = "mfa_code_invalid"
-    message_zh = "验证码不正确或已使用，请输入认证器当前显示的 6 位数字或一个未用过的恢复码"
+    message_zh = "验证码不正确或已使用，请输入身份验证器当前显示的 6 位数字或一个未用过的恢复码"
     message_en = (
         "The code is wrong or already used: enter the 6 digits your authenticator shows now, "
         "or an unused recovery code"
@@ -104,13 +104,13 @@ class MfaThrottled(GridCareError):
 
 class MfaEnrolmentNotStarted(GridCareError):
     code = "mfa_enrolment_not_started"
-    message_zh = "尚未开始绑定认证器，请重新打开绑定页面"
+    message_zh = "尚未开始绑定身份验证器，请重新打开绑定页面"
     message_en = "No authenticator enrolment is under way: open the enrolment page again"
 
 
 class MfaNotEnrolled(GridCareError):
     code = "mfa_not_enrolled"
-    message_zh = "用户 {username} 尚未绑定认证器"
+    message_zh = "用户 {username} 尚未绑定身份验证器"
     message_en = "User {username} has not enrolled an authenticator"
 
 

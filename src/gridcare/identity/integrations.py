@@ -56,7 +56,7 @@ class ApiScope(StrEnum):
     AUDIT_VERIFY = "audit:verify"
 
 
-TOKEN_ID_PREFIX = "gct_"  # noqa: S105  # nosec B105 - a public prefix, not a secret
+TOKEN_ID_PREFIX = "gct_"  # noqa: S105  # a public prefix, not a secret  # nosec B105
 _TOKEN_PATTERN = re.compile(r"^(gct_[0-9a-f]{16})\.([A-Za-z0-9_-]{43})$")
 _NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _TIMESTAMP_PATTERN = re.compile(r"^[0-9]{1,12}$")

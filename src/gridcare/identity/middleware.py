@@ -106,7 +106,7 @@ class WallStep(StrEnum):
 
     ENROL_MFA = "enrol_mfa"
     VERIFY_MFA = "verify_mfa"
-    CHANGE_PASSWORD = "change_password"  # noqa: S105  # nosec B105 - a step name, not a password
+    CHANGE_PASSWORD = "change_password"  # noqa: S105  # a step name, not a password  # nosec B105
 
 
 #: The page of each step (URL names), and the pages open during every step.

@@ -700,7 +700,7 @@ def _stored_hashes(
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, {quote(column.hash_column)} FROM {quote(column.table)} "  # noqa: S608  # nosec B608: model registry names
+            f"SELECT id, {quote(column.hash_column)} FROM {quote(column.table)} "  # noqa: S608  # model registry names  # nosec B608
             f"WHERE id IN ({placeholders})",
             ids,
         )

@@ -118,7 +118,7 @@ def stored_values_in_batches(
     time; each batch is read after the previous one was handled, so updates in between are seen."""
     quote = connection.ops.quote_name
     statement = (
-        f"SELECT id, {quote(column.column)} FROM {quote(column.table)} "  # noqa: S608  # nosec B608: names from the model registry
+        f"SELECT id, {quote(column.column)} FROM {quote(column.table)} "  # noqa: S608  # names from the model registry  # nosec B608
         f"WHERE id > %s AND {quote(column.column)} IS NOT NULL AND {quote(column.column)} <> '' "
         "ORDER BY id LIMIT %s"
     )
@@ -139,7 +139,7 @@ def write_values(
     """Store ``(id, stored value, hash)`` rows of ``column``."""
     quote = connection.ops.quote_name
     statement = (
-        f"UPDATE {quote(column.table)} SET {quote(column.column)} = %s, "  # noqa: S608  # nosec B608: model registry names
+        f"UPDATE {quote(column.table)} SET {quote(column.column)} = %s, "  # noqa: S608  # model registry names  # nosec B608
         f"{quote(column.hash_column)} = %s WHERE id = %s"
     )
     with connection.cursor() as cursor:

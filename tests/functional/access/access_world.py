@@ -3,10 +3,11 @@ fixture of this folder's conftest).
 
 省公司 P → 地市 C → 县 K → 供电所 S1 and S2. Every seeded role has a user at S1 (the *own*
 org); S2 is the *sibling* org, K the *parent* org. Each of the three holds a customer with an
-account, a meter reader (the subject of user pages) and a pending role-change request filed by
-a province 系统管理员. A 审计员 and a 营销主管 at the province see the whole province; a
-superuser, a staff user bound to no org unit, a portal customer (of the own account) and
-anonymous complete the actors.
+account (with a metering point and an installed meter), a meter reader (the subject of user
+pages), an AMI integration and a pending role-change request filed by a province 系统管理员. The
+own meter reader is locked out (failed logins recorded by django-axes). A 审计员 and a 营销主管
+at the province see the whole province; a superuser, a staff user bound to no org unit, a
+portal customer (of the own account) and anonymous complete the actors.
 
 """
 
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from stdnum.cn import ric
 
@@ -30,13 +32,21 @@ from gridcare.customers.models import (
     VoltageLevel,
 )
 from gridcare.customers.operations import create_reading_route, open_account, register_customer
-from gridcare.identity.models import ApprovalRequest, Role, User, UserKind
-from gridcare.identity.operations import request_role_change
+from gridcare.identity.integrations import ApiScope
+from gridcare.identity.models import ApprovalRequest, Integration, IntegrationKind, Role, User, UserKind
+from gridcare.identity.operations import create_integration, request_role_change
 from gridcare.kit.ids import make_account_number
+from gridcare.metering.models import Meter, MeteringArrangement, MeterType, ReadSource
+from gridcare.metering.operations import create_metering_point, install_meter, register_meter
+from gridcare.metering.rules import RegisterValues
 from gridcare.organization.models import AreaType, OrgLevel, OrgUnit
 from gridcare.organization.operations import create_org_unit
 
 NOW = datetime(2025, 3, 10, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+#: When the meters of the world were installed (with a zero install read).
+INSTALLED_AT = datetime(2025, 3, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+#: Failed logins of the locked-out own meter reader.
+LOCKOUT_FAILURES = 5
 #: The org units records lie in, as seen from the actors at S1.
 SCOPES = ("own", "sibling", "parent")
 
@@ -55,7 +65,9 @@ class Place:
 
     org_unit: OrgUnit
     account: Account
+    meter: Meter
     reader: User
+    integration: Integration
     pending_request: ApprovalRequest
 
 
@@ -129,6 +141,49 @@ def _account(org_unit: OrgUnit, *, number: int, customer_org_unit: OrgUnit) -> A
     )
 
 
+def _installed_meter(account: Account, *, number: int) -> Meter:
+    """A meter installed on a new metering point of ``account`` at :data:`INSTALLED_AT`."""
+    metering_point = create_metering_point(
+        account=account,
+        code=f"MP{number}",
+        name=f"{account.name} 计量点",
+        metering_arrangement=MeteringArrangement.LV_SUPPLY_LV_METERING,
+        actor=None,
+        now=NOW,
+    )
+    meter = register_meter(
+        org_unit=account.org_unit,
+        asset_no=f"371000100000{number}",
+        meter_type=MeterType.SINGLE_PHASE,
+        manufacturer="威胜集团",
+        accuracy_class="2",
+        actor=None,
+        now=NOW,
+    )
+    install_meter(
+        meter=meter,
+        metering_point=metering_point,
+        installed_at=INSTALLED_AT,
+        registers=RegisterValues(import_active_total=Decimal("0")),
+        source=ReadSource.MANUAL,
+        actor=None,
+        now=NOW,
+    )
+    return meter
+
+
+def _integration(org_unit: OrgUnit, *, scope: str) -> Integration:
+    issued = create_integration(
+        name=f"ami-{scope}",
+        kind=IntegrationKind.AMI,
+        org_unit=org_unit,
+        scopes=[ApiScope.METER_READS_WRITE],
+        actor=None,
+        now=NOW,
+    )
+    return issued.integration
+
+
 def _reading_route(org_unit: OrgUnit, *, number: int) -> ReadingRoute:
     if org_unit.level == OrgLevel.STATION:
         return create_reading_route(
@@ -176,10 +231,13 @@ def build_world() -> MatrixWorld:
         org_unit = units[scope]
         reader = _staff(f"reader_{scope}", org_unit, (Role.METER_READER,))
         _reading_route(org_unit, number=number)
+        account = _account(org_unit, number=number, customer_org_unit=org_unit)
         places[scope] = Place(
             org_unit=org_unit,
-            account=_account(org_unit, number=number, customer_org_unit=org_unit),
+            account=account,
+            meter=_installed_meter(account, number=number),
             reader=reader,
+            integration=_integration(org_unit, scope=scope),
             pending_request=request_role_change(
                 user=reader,
                 roles=[Role.METER_READER, Role.CASHIER],
@@ -188,6 +246,16 @@ def build_world() -> MatrixWorld:
                 now=NOW,
             ),
         )
+    AccessAttempt.objects.create(
+        username=places["own"].reader.username,
+        ip_address="198.51.100.7",
+        user_agent="matrix",
+        http_accept="*/*",
+        path_info="/login/",
+        get_data="",
+        post_data="",
+        failures_since_start=LOCKOUT_FAILURES,
+    )
     return MatrixWorld(
         province=province,
         county=county,

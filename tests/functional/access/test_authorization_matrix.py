@@ -6,7 +6,9 @@ configuration × a record in the actor's own org (S1), a sibling org (S2) and th
 (county K), asserting allowed or denied: 403 for a missing permission (recorded as a
 ``deny_permission`` audit event), 404 for a record outside the actor's org subtree (the admin
 sends such a user back to its index), a redirect to the right login for those not logged in.
-After a refused state-changing POST, nothing changed.
+The JSON API answers with JSON instead: 401 without a login, 403 for portal customers, staff
+bound to no org unit and a missing permission (each recorded as a ``deny_api_request`` audit
+event), 404 outside the org subtree. After a refused state-changing POST, nothing changed.
 
 ``test_every_url_is_classified`` walks the URL resolver: a page added without a row here fails
 it. Expected outcomes are written from the permission table (docs/permissions.md), not read
@@ -18,6 +20,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -26,7 +29,8 @@ from enum import Enum
 from typing import Any
 
 import pytest
-from access_world import SCOPES, MatrixWorld, valid_id_number
+from access_world import LOCKOUT_FAILURES, SCOPES, MatrixWorld, valid_id_number
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,9 +40,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from gridcare.audit.models import AuditEvent
-from gridcare.customers.models import Account, Customer, ReadingRoute
-from gridcare.identity.models import ApprovalRequest, ApprovalStatus, User, UserKind
-from gridcare.identity.permissions import Permission, permissions_of
+from gridcare.customers.models import Account, Customer, PortalLink, ReadingRoute
+from gridcare.identity.mfa import RECOVERY_CODE_COUNT, recovery_codes_left
+from gridcare.identity.models import ApprovalRequest, ApprovalStatus, Integration, User, UserKind
+from gridcare.identity.permissions import Permission, permissions_of, requires_mfa
+from gridcare.metering.models import MeterRead
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +60,28 @@ class Outcome(Enum):
     TO_BACKOFFICE = "302 to the back office"
     TO_ADMIN_LOGIN = "302 to the admin login"
     TO_ADMIN_INDEX = "302 to the admin index (not found)"
+    TO_MFA_ENROL = "302 to the MFA enrolment"
+    TO_SECURITY = "302 to the security page"
     ANY = "200 or 302"
+    API_NOT_AUTHENTICATED = "401 api_credentials_missing"
+    API_STAFF_REQUIRED = "403 api_staff_required"
+    API_PERMISSION_DENIED = "403 api_permission_denied"
+
+
+#: The JSON error code of each API refusal (``NOT_FOUND`` in the API too).
+API_ERROR_CODES = {
+    Outcome.API_NOT_AUTHENTICATED: (401, "api_credentials_missing"),
+    Outcome.API_STAFF_REQUIRED: (403, "api_staff_required"),
+    Outcome.API_PERMISSION_DENIED: (403, "api_permission_denied"),
+    Outcome.NOT_FOUND: (404, "not_found"),
+}
+#: The audit event each refusal records (exactly one; every other outcome records none).
+DENIAL_ACTIONS = {
+    Outcome.FORBIDDEN: "deny_permission",
+    Outcome.API_NOT_AUTHENTICATED: "deny_api_request",
+    Outcome.API_STAFF_REQUIRED: "deny_api_request",
+    Outcome.API_PERMISSION_DENIED: "deny_api_request",
+}
 
 
 @dataclass(frozen=True)
@@ -107,14 +134,17 @@ class Case:
 
     ``area`` decides the handling of those not logged in and of portal customers; for staff,
     ``permission`` (any staff if ``None``) then the record's ``scope`` decide, unless
-    ``decide`` does (after the area's gate)."""
+    ``decide`` does (after the area's gate). A portal page's ``scope`` is the account's: a
+    portal customer's own account is the own one. A public page is open to all (200 or 302)
+    unless ``decide`` says more exactly."""
 
     label: str
     url_name: str
-    area: str  # public | portal | staff | admin
+    area: str  # public | portal | staff | admin | api
     path: Build
     method: str = "GET"
     data: Build | None = None
+    content_type: str | None = None
     scope: str | None = None
     permission: Permission | None = None
     out_of_scope: Outcome = Outcome.NOT_FOUND
@@ -123,12 +153,15 @@ class Case:
     allowed_status: int = 200
     state: Callable[[World], object] | None = None
     check_allowed: Callable[[HttpResponse, World, Actor], None] | None = None
+    check_refused: Callable[[HttpResponse, World, Actor], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def expected(case: Case, actor: Actor) -> Outcome:
     if case.area == "public":
-        return Outcome.ANY
+        return case.decide(actor) if case.decide is not None else Outcome.ANY
+    if case.area == "api":
+        return _api_expected(case, actor)
     if case.outsider_outcome is not None and (actor.user is None or actor.user.kind == UserKind.PORTAL):
         return case.outsider_outcome
     if actor.user is None:
@@ -138,9 +171,9 @@ def expected(case: Case, actor: Actor) -> Outcome:
             "staff": Outcome.TO_STAFF_LOGIN,
         }[case.area]
     if actor.user.kind == UserKind.PORTAL:
-        return {"portal": Outcome.ALLOWED, "admin": Outcome.TO_ADMIN_LOGIN, "staff": Outcome.TO_PORTAL}[
-            case.area
-        ]
+        if case.area == "portal":
+            return Outcome.ALLOWED if actor.sees(case.scope) else case.out_of_scope
+        return {"admin": Outcome.TO_ADMIN_LOGIN, "staff": Outcome.TO_PORTAL}[case.area]
     if case.area == "portal":
         return Outcome.TO_BACKOFFICE
     if case.area == "staff" and actor.user.org_unit_id is None and not actor.is_superuser:
@@ -151,6 +184,21 @@ def expected(case: Case, actor: Actor) -> Outcome:
         return case.decide(actor)
     if case.permission is not None and case.permission not in actor.permissions:
         return Outcome.FORBIDDEN
+    if not actor.sees(case.scope):
+        return case.out_of_scope
+    return Outcome.ALLOWED
+
+
+def _api_expected(case: Case, actor: Actor) -> Outcome:
+    """The JSON API: a staff session (bound to an org unit, or a superuser) holding the
+    endpoint's permission, then the record's org scope. (Integrations' tokens are not actors
+    here: tests/functional/api covers them.)"""
+    if actor.user is None:
+        return Outcome.API_NOT_AUTHENTICATED
+    if actor.user.kind != UserKind.STAFF or (actor.user.org_unit_id is None and not actor.is_superuser):
+        return Outcome.API_STAFF_REQUIRED
+    if case.permission is not None and case.permission not in actor.permissions:
+        return Outcome.API_PERMISSION_DENIED
     if not actor.sees(case.scope):
         return case.out_of_scope
     return Outcome.ALLOWED
@@ -448,6 +496,343 @@ def _web_cases() -> Iterator[Case]:
         )
 
 
+def _logged_in_goes_to_portal(actor: Actor) -> Outcome:
+    """A portal login or registration page: open to those not logged in; the logged in go home
+    (staff on from /portal/ to the back office)."""
+    return Outcome.ALLOWED if actor.user is None else Outcome.TO_PORTAL
+
+
+def _portal_links(world: World) -> object:
+    return sorted(PortalLink.objects.values_list("user_id", "customer_id"))
+
+
+def _binding_refused(response: HttpResponse, world: World, actor: Actor) -> None:
+    """Refused for its proof (audited), not for some other fault of the form."""
+    assert AuditEvent.objects.filter(action="refuse_portal_account_binding", actor=actor.user).count() == 1
+
+
+def _portal_cases() -> Iterator[Case]:
+    for name in ("portal:login_code", "portal:register"):
+        yield Case(
+            label=name,
+            url_name=name,
+            area="public",
+            path=_constant(reverse(name)),
+            decide=_logged_in_goes_to_portal,
+        )
+    yield Case(
+        label="portal bind page",
+        url_name="portal:bind_account",
+        area="portal",
+        path=_constant(reverse("portal:bind_account")),
+    )
+    yield Case(
+        label="portal bind the sibling account with a wrong proof",
+        url_name="portal:bind_account",
+        area="portal",
+        method="POST",
+        scope="sibling",
+        out_of_scope=Outcome.REFUSED_IN_FORM,
+        path=_constant(reverse("portal:bind_account")),
+        data=lambda world, actor: {"account_no": _account_no(world, "sibling"), "proof": "000000"},
+        state=_portal_links,
+        check_refused=_binding_refused,
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"portal account page ({scope})",
+            url_name="portal:account_detail",
+            area="portal",
+            scope=scope,
+            path=lambda world, actor, scope=scope: reverse(
+                "portal:account_detail", args=[_account_no(world, scope)]
+            ),
+        )
+
+
+def _unmask_events(world: World) -> object:
+    return AuditEvent.objects.filter(action="unmask_pii").count()
+
+
+def _revealed(scope: str) -> Callable[[HttpResponse, World, Actor], None]:
+    def check(response: HttpResponse, world: World, actor: Actor) -> None:
+        customer = world.place(scope).account.customer
+        assert f"data-unmasked>{customer.id_number}<" in _body(response), "ID number not shown"
+        events = AuditEvent.objects.filter(action="unmask_pii", actor=actor.user)
+        assert [(event.object_id, event.changes["fields"]) for event in events] == [
+            (str(customer.pk), ["id_number"])
+        ]
+
+    return check
+
+
+def _mfa_verify_outcome(actor: Actor) -> Outcome:
+    """Verified at login if the role needs MFA: on to the home page; else nothing to verify."""
+    return Outcome.TO_BACKOFFICE if requires_mfa(actor.user) else Outcome.TO_MFA_ENROL
+
+
+def _recovery_codes_outcome(actor: Actor) -> Outcome:
+    """New codes for those enrolled (every role that needs MFA); the others have none."""
+    return Outcome.ALLOWED if requires_mfa(actor.user) else Outcome.TO_SECURITY
+
+
+def _lockout_state(world: World) -> object:
+    return sorted(AccessAttempt.objects.values_list("username", "failures_since_start"))
+
+
+def _unlocked(response: HttpResponse, world: World, actor: Actor) -> None:
+    reader = world.place("own").reader
+    assert not AccessAttempt.objects.filter(username=reader.username).exists(), "still locked"
+    event = AuditEvent.objects.get(action="unlock_user", actor=actor.user)
+    assert event.changes == {"username": reader.username, "cleared_failures": LOCKOUT_FAILURES}
+
+
+def _integration_state(world: World) -> object:
+    return sorted(
+        (integration.name, integration.is_active, integration.signing_key, tuple(tokens))
+        for integration in Integration.objects.all()
+        for tokens in [integration.tokens.order_by("pk").values_list("token_id", "revoked_at")]
+    )
+
+
+def _rotated(scope: str) -> Callable[[HttpResponse, World, Actor], None]:
+    def check(response: HttpResponse, world: World, actor: Actor) -> None:
+        integration = Integration.objects.get(pk=world.place(scope).integration.pk)
+        tokens = list(integration.tokens.order_by("pk").values_list("revoked_at", flat=True))
+        assert [revoked_at is None for revoked_at in tokens] == [False, True]
+        assert integration.signing_key != world.place(scope).integration.signing_key
+
+    return check
+
+
+def _revoked(scope: str) -> Callable[[HttpResponse, World, Actor], None]:
+    def check(response: HttpResponse, world: World, actor: Actor) -> None:
+        integration = Integration.objects.get(pk=world.place(scope).integration.pk)
+        assert not integration.is_active
+        assert not integration.tokens.filter(revoked_at=None).exists()
+
+    return check
+
+
+def _security_cases() -> Iterator[Case]:
+    """The staff's own security pages (every logged-in staff user: they are the login steps),
+    lockouts, integrations and the audited reveal of personal data."""
+    for name in ("web:security", "web:password_change", "web:mfa_enrol"):
+        yield Case(label=name, url_name=name, area="staff", path=_constant(reverse(name)))
+    yield Case(
+        label="web:mfa_verify",
+        url_name="web:mfa_verify",
+        area="staff",
+        path=_constant(reverse("web:mfa_verify")),
+        decide=_mfa_verify_outcome,
+    )
+    yield Case(
+        label="regenerate recovery codes",
+        url_name="web:mfa_recovery_codes_regenerate",
+        area="staff",
+        method="POST",
+        path=_constant(reverse("web:mfa_recovery_codes_regenerate")),
+        decide=_recovery_codes_outcome,
+        check_allowed=lambda response, world, actor: (
+            None
+            if recovery_codes_left(actor.user) == RECOVERY_CODE_COUNT
+            else pytest.fail("no new recovery codes")
+        ),
+    )
+    yield Case(
+        label="lockouts",
+        url_name="web:lockouts",
+        area="staff",
+        permission=Permission.UNLOCK_USERS,
+        path=_constant(reverse("web:lockouts")),
+        check_allowed=lambda response, world, actor: (
+            None
+            if world.place("own").reader.username in _body(response)
+            else pytest.fail("lockout not listed")
+        ),
+    )
+    yield Case(
+        label="unlock a user",
+        url_name="web:unlock",
+        area="staff",
+        method="POST",
+        permission=Permission.UNLOCK_USERS,
+        path=_constant(reverse("web:unlock")),
+        data=lambda world, actor: {"username": world.place("own").reader.username},
+        allowed_status=302,
+        state=_lockout_state,
+        check_allowed=_unlocked,
+    )
+    yield Case(
+        label="integrations",
+        url_name="web:integrations",
+        area="staff",
+        permission=Permission.MANAGE_INTEGRATIONS,
+        path=_constant(reverse("web:integrations")),
+        check_allowed=_shows_scopes(lambda world, scope: f">{world.place(scope).integration.name}<"),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"reveal personal data ({scope})",
+            url_name="web:account_pii",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.UNMASK_PII,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:account_pii", args=[_account_no(world, scope)]
+            ),
+            state=_unmask_events,
+            check_allowed=_revealed(scope),
+        )
+        yield Case(
+            label=f"rotate an integration ({scope})",
+            url_name="web:integration_rotate",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.MANAGE_INTEGRATIONS,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:integration_rotate", args=[world.place(scope).integration.name]
+            ),
+            state=_integration_state,
+            check_allowed=_rotated(scope),
+        )
+        yield Case(
+            label=f"revoke an integration ({scope})",
+            url_name="web:integration_revoke",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.MANAGE_INTEGRATIONS,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:integration_revoke", args=[world.place(scope).integration.name]
+            ),
+            allowed_status=302,
+            state=_integration_state,
+            check_allowed=_revoked(scope),
+        )
+
+
+def _json(response: HttpResponse) -> Any:
+    return json.loads(response.content)
+
+
+def _api_account(scope: str) -> Callable[[HttpResponse, World, Actor], None]:
+    def check(response: HttpResponse, world: World, actor: Actor) -> None:
+        body = _json(response)
+        customer = world.place(scope).account.customer
+        assert body["account_no"] == _account_no(world, scope)
+        assert (
+            body["customer"]["id_number_masked"]
+            == f"{customer.id_number[:3]}{'*' * 11}{customer.id_number[-4:]}"
+        )
+
+    return check
+
+
+def _api_reads(scope: str) -> Callable[[HttpResponse, World, Actor], None]:
+    def check(response: HttpResponse, world: World, actor: Actor) -> None:
+        body = _json(response)
+        assert (body["count"], [item["asset_no"] for item in body["items"]]) == (
+            1,
+            [world.place(scope).meter.asset_no],
+        )
+
+    return check
+
+
+def _api_read_recorded(scope: str) -> Callable[[HttpResponse, World, Actor], None]:
+    def check(response: HttpResponse, world: World, actor: Actor) -> None:
+        read = MeterRead.objects.get(pk=_json(response)["id"])
+        assert (read.meter_id, read.import_active_total) == (world.place(scope).meter.pk, 1234)
+
+    return check
+
+
+def _meter_reads(world: World) -> object:
+    return sorted(MeterRead.objects.values_list("pk", flat=True))
+
+
+def _api_cases() -> Iterator[Case]:
+    """The JSON API at /api/v1/ (a staff session; see :func:`_api_expected`), its schema and docs."""
+    for name in ("api-v1:openapi-json", "api_docs"):
+        yield Case(
+            label=name,
+            url_name=name,
+            area="public",
+            path=_constant(reverse(name)),
+            decide=lambda actor: Outcome.ALLOWED,
+        )
+    yield Case(
+        label="api root",
+        url_name="api-v1:api-root",
+        area="public",
+        path=_constant(reverse("api-v1:api-root")),
+        decide=lambda actor: Outcome.NOT_FOUND,  # no docs page under v1
+    )
+    yield Case(
+        label="api search accounts",
+        url_name="api-v1:search_accounts",
+        area="api",
+        permission=Permission.VIEW_CUSTOMERS,
+        path=_constant(reverse("api-v1:search_accounts")),
+        check_allowed=lambda response, world, actor: _shows_scopes(_account_no)(response, world, actor),
+    )
+    yield Case(
+        label="api verify the audit chain",
+        url_name="api-v1:verify_chain",
+        area="api",
+        permission=Permission.VIEW_AUDIT_LOG,
+        path=_constant(reverse("api-v1:verify_chain")),
+        check_allowed=lambda response, world, actor: (
+            None if _json(response)["intact"] is True else pytest.fail(str(_json(response)))
+        ),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"api account ({scope})",
+            url_name="api-v1:account_detail",
+            area="api",
+            scope=scope,
+            permission=Permission.VIEW_CUSTOMERS,
+            path=lambda world, actor, scope=scope: reverse(
+                "api-v1:account_detail", args=[_account_no(world, scope)]
+            ),
+            check_allowed=_api_account(scope),
+        )
+        yield Case(
+            label=f"api account meter reads ({scope})",
+            url_name="api-v1:account_meter_reads",
+            area="api",
+            scope=scope,
+            permission=Permission.VIEW_METERING,
+            path=lambda world, actor, scope=scope: reverse(
+                "api-v1:account_meter_reads", args=[_account_no(world, scope)]
+            ),
+            check_allowed=_api_reads(scope),
+        )
+        yield Case(
+            label=f"api record a meter read ({scope})",
+            url_name="api-v1:create_meter_read",
+            area="api",
+            method="POST",
+            content_type="application/json",
+            scope=scope,
+            permission=Permission.RECORD_METER_READS,
+            path=_constant(reverse("api-v1:create_meter_read")),
+            data=lambda world, actor, scope=scope: {
+                "asset_no": world.place(scope).meter.asset_no,
+                "read_at": "2025-03-05T09:00:00+08:00",
+                "source": "manual",
+                "registers": {"import_active_total": "1234"},
+            },
+            allowed_status=201,
+            state=_meter_reads,
+            check_allowed=_api_read_recorded(scope),
+        )
+
+
 #: Admin pages every holder of identity.manage_users may not open: Django's own auth groups
 #: (roles change only through approvals) and the number sequences (superusers only).
 SUPERUSER_ONLY_ADMIN_MODELS = {"auth.group", "organization.numbersequence"}
@@ -610,7 +995,7 @@ CASES: list[Case] = []
 
 def _cases() -> list[Case]:
     if not CASES:
-        CASES.extend([*_web_cases(), *_admin_cases()])
+        CASES.extend([*_web_cases(), *_portal_cases(), *_security_cases(), *_api_cases(), *_admin_cases()])
     return CASES
 
 
@@ -653,8 +1038,16 @@ def _actor(world: World, key: str) -> Actor:
     )
 
 
+def _api_error_code(response: Any) -> str | None:
+    if response.get("Content-Type", "") != "application/json; charset=utf-8":
+        return None
+    return str(json.loads(response.content).get("code"))
+
+
 def _verify(outcome: Outcome, response: Any, case: Case) -> bool:
     status, location = response.status_code, response.get("Location", "")
+    if case.area == "api" and outcome in API_ERROR_CODES:
+        return (status, _api_error_code(response)) == API_ERROR_CODES[outcome]
     return {
         Outcome.ALLOWED: lambda: status == case.allowed_status,
         Outcome.FORBIDDEN: lambda: status == 403,
@@ -666,12 +1059,18 @@ def _verify(outcome: Outcome, response: Any, case: Case) -> bool:
         Outcome.TO_BACKOFFICE: lambda: status == 302 and location == "/",
         Outcome.TO_ADMIN_LOGIN: lambda: status == 302 and location.startswith("/admin/login/?next="),
         Outcome.TO_ADMIN_INDEX: lambda: status == 302 and location == "/admin/",
+        Outcome.TO_MFA_ENROL: lambda: status == 302 and location == "/security/mfa/enrol/",
+        Outcome.TO_SECURITY: lambda: status == 302 and location == "/security/",
         Outcome.ANY: lambda: status in (200, 302),
     }[outcome]()
 
 
-def _denials() -> int:
-    return int(AuditEvent.objects.filter(action="deny_permission").count())
+def _denials() -> dict[str, int]:
+    """How many denials of each kind the audit log holds."""
+    return {
+        action: AuditEvent.objects.filter(action=action).count()
+        for action in sorted(set(DENIAL_ACTIONS.values()))
+    }
 
 
 @pytest.mark.parametrize("key", ACTOR_KEYS)
@@ -702,7 +1101,12 @@ def _run(case: Case, actor: Actor, client: Client, world: World) -> Iterator[str
     data = case.data(world, actor) if case.data else {}
     before = case.state(world) if case.state else None
     denials = _denials()
-    response = client.post(path, data) if case.method == "POST" else client.get(path, data)
+    if case.method == "POST" and case.content_type is not None:
+        response = client.post(path, data, content_type=case.content_type)
+    elif case.method == "POST":
+        response = client.post(path, data)
+    else:
+        response = client.get(path, data)
     if not _verify(outcome, response, case):
         yield f"expected {outcome.value}, got {response.status_code} {response.get('Location', '')}"
     elif outcome is Outcome.ALLOWED and case.check_allowed is not None:
@@ -710,7 +1114,14 @@ def _run(case: Case, actor: Actor, client: Client, world: World) -> Iterator[str
             case.check_allowed(response, world, actor)
         except AssertionError as failure:
             yield f"allowed, but {failure}"
+    elif outcome is Outcome.REFUSED_IN_FORM and case.check_refused is not None:
+        try:
+            case.check_refused(response, world, actor)
+        except AssertionError as failure:
+            yield f"refused, but {failure}"
     if outcome is not Outcome.ALLOWED and case.state is not None and case.state(world) != before:
         yield "refused, yet the state changed"
-    if outcome is Outcome.FORBIDDEN and _denials() != denials + 1:
-        yield "refused with 403 but no deny_permission audit event"
+    recorded = {action: count - denials[action] for action, count in _denials().items()}
+    denial = DENIAL_ACTIONS.get(outcome)
+    if recorded != {action: int(action == denial) for action in recorded}:
+        yield f"{outcome.value}, but the denials recorded are {recorded}"

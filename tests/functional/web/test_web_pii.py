@@ -83,14 +83,19 @@ def test_a_holder_of_the_unmask_permission_reveals_one_customer_and_the_reveal_i
     assert event.changes == {"customer_no": "C0001", "fields": ["id_number", "landline", "mobile"]}
 
 
-def test_reveal_is_refused_without_the_permission_and_records_nothing(station_a_client: Client) -> None:
+def test_reveal_is_refused_without_the_permission_and_records_only_the_denial(
+    station_a_client: Client,
+) -> None:
     events_before = AuditEvent.objects.count()
 
     response = station_a_client.post(f"/accounts/{ACCOUNT_A1}/personal-data/")  # 抄表员
 
     assert response.status_code == 403
     assert ID_NUMBER_ZHANG not in response.content.decode()
-    assert AuditEvent.objects.count() == events_before
+    assert list(AuditEvent.objects.filter(pk__gt=0).order_by("sequence").values_list("action", flat=True))[
+        events_before:
+    ] == ["deny_permission"]
+    assert AuditEvent.objects.get(action="deny_permission").changes["permission"] == "pii.unmask"
     assert not AuditEvent.objects.filter(action="unmask_pii").exists()
 
 
