@@ -100,8 +100,8 @@ def generate_signing_key() -> str:
 
 
 def integration_signing_key(integration: Integration) -> str:
-    """The integration's HMAC signing key. The one place that reads it, so encrypting the key at
-    rest (an open follow-up) changes only this function and the code that stores it."""
+    """The integration's HMAC signing key (stored encrypted; the model field decrypts it). The
+    one place that reads it."""
     return integration.signing_key
 
 

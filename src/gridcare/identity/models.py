@@ -219,10 +219,13 @@ class Integration(models.Model):
     service_user = models.OneToOneField(
         User, verbose_name=_("service user"), on_delete=models.PROTECT, related_name="integration"
     )
-    # The HMAC-SHA256 key of request and file signatures. Still stored as text (encrypting it
-    # under the PII key ring is an open follow-up); read it only through
-    # integrations.integration_signing_key, the one place that will decrypt it.
-    signing_key = models.CharField(_("signing key"), max_length=128)
+    # The HMAC-SHA256 key of request and file signatures: a secret the server must read back,
+    # so it is encrypted at rest with the personal-data key ring (rotated with it by
+    # `gridcare pii rotate-key`). Read it only through integrations.integration_signing_key.
+    signing_key = EncryptedTextField(_("signing key"), max_length=128)
+    signing_key_hash = PiiHashField(
+        _("signing key hash"), source="signing_key", kind="signing_key", blank=True, default=""
+    )
     created_at = models.DateTimeField(_("created at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 

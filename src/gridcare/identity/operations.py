@@ -519,7 +519,7 @@ def rotate_integration_credentials(
         raise IntegrationRevoked(name=integration.name, revoked_at=integration.revoked_at.isoformat())
     revoked_token_ids = _revoke_tokens(integration=integration, now=now)
     integration.signing_key = generate_signing_key()
-    integration.save(update_fields=["signing_key"])
+    integration.save(update_fields=["signing_key", "signing_key_hash"])
     token = _issue_token(integration=integration, now=now)
     record_audit_event(
         actor=actor,

@@ -203,3 +203,21 @@ def test_an_actor_cannot_create_an_integration_outside_their_units(org_tree, sta
             scopes=[ApiScope.METER_READS_WRITE], actor=station_admin, now=now,
         )  # fmt: skip
     assert not Integration.objects.exists()
+
+
+def test_the_signing_key_is_stored_encrypted_and_rotates_with_the_personal_data_keys(org_tree, admin, now):
+    from django.db import connection
+
+    from gridcare.identity.operations import rotate_pii_key
+    from gridcare.kit.crypto import key_id_of
+
+    issued = _create(org_tree, admin, now)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT signing_key FROM identity_integration WHERE id = %s", [issued.integration.pk])
+        [stored] = cursor.fetchone()
+
+    assert issued.signing_key not in stored
+    assert key_id_of(stored) == "demo1"
+    assert integration_signing_key(Integration.objects.get()) == issued.signing_key
+    # Nothing to re-encrypt: the ring's active key already encrypted it.
+    assert rotate_pii_key(actor=admin, now=now)["identity_integration.signing_key"] == 0

@@ -40,6 +40,7 @@ COLUMNS = (
     "customers_contact.landline",
     "customers_contact.mobile",
     "customers_customer.id_number",
+    "identity_integration.signing_key",
     "identity_user.mobile",
 )
 
@@ -151,13 +152,14 @@ def test_rotation_reencrypts_every_value_with_the_new_key_once(
 
     rewritten = rotate_pii_key(actor=actor, now=now, batch_size=1)
 
-    assert rewritten == dict(zip(COLUMNS, (1, 1, 2, 2, 2), strict=True))
+    assert rewritten == dict(zip(COLUMNS, (1, 1, 2, 2, 0, 2), strict=True))
     usage = key_usage(connection=connection)
     assert {label: dict(counts) for label, counts in usage.items()} == {
         "customers_account.bank_account_no": {"k2": 1},
         "customers_contact.landline": {"k2": 1},
         "customers_contact.mobile": {"k2": 2},
         "customers_customer.id_number": {"k2": 2},
+        "identity_integration.signing_key": {},
         "identity_user.mobile": {"k2": 2},
     }
     assert list(Customer.objects.order_by("id").values_list("id_number", flat=True)) == list(ID_NUMBERS)
@@ -182,7 +184,7 @@ def test_rehash_after_a_new_hash_key_makes_search_work_again(
 
     rewritten = rotate_pii_key(actor=actor, now=now, rehash=True)
 
-    assert rewritten == dict(zip(COLUMNS, (1, 1, 2, 2, 2), strict=True))
+    assert rewritten == dict(zip(COLUMNS, (1, 1, 2, 2, 0, 2), strict=True))
     assert (
         Customer.objects.get(id_number_hash=pii_hash(ID_NUMBERS[0], kind="id_number")) == people.customers[0]
     )
