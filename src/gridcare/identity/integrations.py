@@ -102,7 +102,7 @@ def generate_signing_key() -> str:
 def integration_signing_key(integration: Integration) -> str:
     """The integration's HMAC signing key (stored encrypted; the model field decrypts it). The
     one place that reads it."""
-    return integration.signing_key
+    return str(integration.signing_key)
 
 
 def find_integration(*, name: str) -> Integration:

@@ -41,6 +41,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from gridcare.audit.models import AuditEvent
 from gridcare.customers.models import Account, Customer, PortalLink, ReadingRoute
+from gridcare.identity.approvals import UNMASK_PII_IN_BULK
 from gridcare.identity.mfa import RECOVERY_CODE_COUNT, recovery_codes_left
 from gridcare.identity.models import ApprovalRequest, ApprovalStatus, Integration, User, UserKind
 from gridcare.identity.permissions import Permission, permissions_of, requires_mfa
@@ -284,6 +285,53 @@ def _my_request_path(world: World, actor: Actor) -> str:
     return reverse("web:approval_cancel", args=[mine.pk])
 
 
+def _approved_bulk_unmask(world: World, *, requested_by: User, decided_by: User) -> ApprovalRequest:
+    """An approved bulk-unmask request (a grant of one unmasked export) of the own account."""
+    moment = world.place("own").pending_request.requested_at
+    return ApprovalRequest.objects.create(
+        kind=UNMASK_PII_IN_BULK,
+        payload={"account_nos": [_account_no(world, "own")]},
+        org_unit=world.own_station,
+        requested_by=requested_by,
+        requested_at=moment,
+        justification="稽查",
+        status=ApprovalStatus.APPROVED,
+        decided_by=decided_by,
+        decided_at=moment,
+    )
+
+
+def _unmasked_export_path(*, mine: bool) -> Build:
+    """The unmasked export of the actor's own grant (made for this request), or of the
+    requester's (for those who cannot have one)."""
+
+    def build(world: World, actor: Actor) -> str:
+        own_grant = mine and actor.user is not None and actor.user.kind == UserKind.STAFF
+        grant = _approved_bulk_unmask(
+            world,
+            requested_by=actor.user if own_grant and actor.user is not None else world.requester,
+            decided_by=world.requester if own_grant else world.place("own").reader,
+        )
+        return reverse("exchange:export_unmasked", args=[grant.pk, "customers"])
+
+    return build
+
+
+def _grant_states(world: World) -> object:
+    return sorted(ApprovalRequest.objects.filter(kind=UNMASK_PII_IN_BULK).values_list("pk", "status"))
+
+
+def _exported_unmasked(response: HttpResponse, world: World, actor: Actor) -> None:
+    customer = world.place("own").account.customer
+    rows = list(csv.DictReader(io.StringIO(_body(response))))
+    assert [(row["customer_no"], row["id_number"]) for row in rows] == [
+        (customer.customer_no, customer.id_number)
+    ]
+    assert ApprovalRequest.objects.get(kind=UNMASK_PII_IN_BULK, requested_by=actor.user).status == (
+        ApprovalStatus.EXECUTED
+    )
+
+
 def _reading_route(world: World, scope: str) -> ReadingRoute:
     return ReadingRoute.objects.get(org_unit=world.place(scope).org_unit)
 
@@ -406,6 +454,25 @@ def _web_cases() -> Iterator[Case]:
             if ApprovalRequest.objects.get(requested_by=actor.user).status == ApprovalStatus.CANCELLED
             else pytest.fail("not cancelled")
         ),
+    )
+    yield Case(
+        label="download my unmasked export",
+        url_name="exchange:export_unmasked",
+        area="staff",
+        method="POST",
+        permission=Permission.UNMASK_PII_IN_BULK,
+        path=_unmasked_export_path(mine=True),
+        state=_grant_states,
+        check_allowed=_exported_unmasked,
+    )
+    yield Case(
+        label="download someone else's unmasked export",
+        url_name="exchange:export_unmasked",
+        area="staff",
+        method="POST",
+        path=_unmasked_export_path(mine=False),
+        decide=lambda actor: Outcome.FORBIDDEN,  # an approval serves its requester alone
+        state=_grant_states,
     )
     for scope in SCOPES:
         yield Case(
