@@ -35,7 +35,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gridcare.audit.operations import record_audit_event
-from gridcare.identity.errors import AccessDenied, OutsideOrgScope, PermissionMissing, StaffUnbound
+from gridcare.identity.errors import (
+    AccessDenied,
+    OutsideOrgScope,
+    PermissionMissing,
+    StaffUnbound,
+    WholeOrgTreeRequired,
+)
 from gridcare.identity.models import User, UserKind
 from gridcare.identity.permissions import Permission, has_permission
 from gridcare.organization.models import OrgUnit
@@ -196,6 +202,24 @@ def permission_required(permission: Permission) -> Callable[[View], View]:
 def request_operation(request: HttpRequest) -> str:
     """How a denial names a request: method and path, e.g. ``POST /exchange/``."""
     return f"{request.method} {request.path}"
+
+
+def sees_whole_org_tree(user: Any) -> bool:
+    """Whether ``user`` sees every org unit: an active superuser, or staff bound to a root unit
+    (the provincial company). Only they may act on what belongs to no unit (unlocking an IP
+    address, or a username no user holds)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    org_unit = getattr(user, "org_unit", None)
+    return org_unit is not None and org_unit.parent_id is None
+
+
+def ensure_sees_whole_org_tree(*, user: Any, permission: Permission, operation: str) -> None:
+    """Refuse (an audited :class:`WholeOrgTreeRequired`) unless :func:`sees_whole_org_tree`."""
+    if not sees_whole_org_tree(user):
+        raise WholeOrgTreeRequired(actor=user, operation=operation, permission=permission)
 
 
 def users_visible_to(user: Any) -> QuerySet[User]:

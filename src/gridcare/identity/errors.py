@@ -292,6 +292,17 @@ class OutsideOrgScope(AccessDenied):
     message_en = "{org_unit_name} is outside the org units you may change"
 
 
+class WholeOrgTreeRequired(AccessDenied):
+    code = "whole_org_tree_required"
+    message_zh = (
+        "只有能看到全公司的人员（省公司人员或超级用户）才能处理不属于任何单位的对象，如 IP 地址的锁定"
+    )
+    message_en = (
+        "Only staff who see the whole company (the provincial company, or a superuser) may act on "
+        "what belongs to no org unit, such as an IP address lockout"
+    )
+
+
 class StaffUnbound(AccessDenied):
     code = "staff_unbound"
     message_zh = "您的账号未绑定供电单位，请联系系统管理员"
@@ -405,4 +416,5 @@ __all__ = [
     "StaffUnbound",
     "UsernameMissing",
     "UsernameTaken",
+    "WholeOrgTreeRequired",
 ]

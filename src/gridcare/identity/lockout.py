@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from gridcare.audit.operations import record_audit_event
+from gridcare.identity.access import sees_whole_org_tree, users_visible_to
 from gridcare.identity.models import User
 from gridcare.identity.signals import ATTEMPTED_USERNAME_MAX_LENGTH
 
@@ -51,19 +52,27 @@ def failure_limit() -> int:
     return int(settings.AXES_FAILURE_LIMIT)
 
 
-def failed_logins_by_username(*, now: datetime) -> list[FailedLogins]:
-    """Usernames with failed logins inside the cool-off, most failures first."""
-    return _grouped(field="username", now=now)
+def failed_logins_by_username(*, viewer: Any, now: datetime) -> list[FailedLogins]:
+    """Usernames with failed logins inside the cool-off, most failures first: those of users
+    in ``viewer``'s org subtree, and (for a viewer who sees the whole tree) usernames no user
+    holds."""
+    attempts = AccessAttempt.objects.all()
+    if not sees_whole_org_tree(viewer):
+        attempts = attempts.filter(username__in=users_visible_to(viewer).values("username"))
+    return _grouped(attempts, field="username", now=now)
 
 
-def failed_logins_by_ip_address(*, now: datetime) -> list[FailedLogins]:
-    """IP addresses with failed logins inside the cool-off, most failures first."""
-    return _grouped(field="ip_address", now=now)
+def failed_logins_by_ip_address(*, viewer: Any, now: datetime) -> list[FailedLogins]:
+    """IP addresses with failed logins inside the cool-off, most failures first; an address
+    belongs to no org unit, so only a viewer who sees the whole tree gets them."""
+    if not sees_whole_org_tree(viewer):
+        return []
+    return _grouped(AccessAttempt.objects.all(), field="ip_address", now=now)
 
 
-def _grouped(*, field: str, now: datetime) -> list[FailedLogins]:
+def _grouped(attempts: Any, *, field: str, now: datetime) -> list[FailedLogins]:
     rows = (
-        AccessAttempt.objects.filter(attempt_time__gt=now - cool_off())
+        attempts.filter(attempt_time__gt=now - cool_off())
         .exclude(**{f"{field}__isnull": True})
         .values(field)
         .annotate(failures=Sum("failures_since_start"), last_failure_at=Max("attempt_time"))

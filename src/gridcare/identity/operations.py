@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.identity import approvals, mfa, pii
-from gridcare.identity.access import denials_audited, ensure_changeable
+from gridcare.identity.access import denials_audited, ensure_changeable, ensure_sees_whole_org_tree
 from gridcare.identity.errors import (
     ApiRequestRefused,
     ApprovalByRequester,
@@ -370,10 +370,19 @@ def enrol_preset_totp_device(*, user: User, actor: User | None, now: datetime) -
     return device
 
 
+@denials_audited
 @transaction.atomic
 def unlock_user(*, actor: User, username: str, now: datetime) -> int:
     """Clear the failed logins recorded for ``username`` (by django-axes), which lifts a lockout
-    of that username; returns how many attempt records were cleared."""
+    of that username; returns how many attempt records were cleared. The actor must see the
+    user's org unit (or, for a username no user holds, the whole org tree)."""
+    holder = User.objects.filter(username=username).first()
+    if holder is None or holder.org_unit is None:
+        ensure_sees_whole_org_tree(user=actor, permission=Permission.UNLOCK_USERS, operation="unlock_user")
+    else:
+        ensure_changeable(
+            user=actor, permission=Permission.UNLOCK_USERS, org_unit=holder.org_unit, operation="unlock_user"
+        )
     attempts = AccessAttempt.objects.filter(username=username)
     failures = sum(attempts.values_list("failures_since_start", flat=True))
     if not failures:
@@ -395,10 +404,13 @@ def unlock_user(*, actor: User, username: str, now: datetime) -> int:
     return int(cleared)
 
 
+@denials_audited
 @transaction.atomic
 def unlock_ip_address(*, actor: User, ip_address: str, now: datetime) -> int:
     """Clear the failed logins recorded from ``ip_address``, which lifts a lockout of that
-    address; returns how many attempt records were cleared."""
+    address; returns how many attempt records were cleared. An address belongs to no org
+    unit: only an actor who sees the whole org tree may unlock it."""
+    ensure_sees_whole_org_tree(user=actor, permission=Permission.UNLOCK_USERS, operation="unlock_ip_address")
     attempts = AccessAttempt.objects.filter(ip_address=ip_address)
     failures = sum(attempts.values_list("failures_since_start", flat=True))
     if not failures:

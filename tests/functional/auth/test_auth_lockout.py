@@ -187,3 +187,62 @@ def test_axes_own_admin_is_hidden(administrator: Client, make_user, log_in) -> N
 
     assert root.get("/admin/axes/accessattempt/").status_code == 404
     assert root.get("/admin/otp_totp/totpdevice/").status_code == 404
+
+
+def test_a_station_administrator_sees_and_unlocks_only_their_own_users(
+    client: Client,
+    make_user,
+    province,
+    log_in,  # type: ignore[no-untyped-def]
+) -> None:
+    from gridcare.organization.models import AreaType, OrgLevel
+    from gridcare.organization.operations import create_org_unit
+
+    def unit(code: str, parent):  # type: ignore[no-untyped-def]
+        level = {2: OrgLevel.CITY, 4: OrgLevel.COUNTY, 6: OrgLevel.STATION}[len(code) - 2]
+        return create_org_unit(
+            code=code,
+            name=code,
+            level=level,
+            parent=parent,
+            area_type=AreaType.URBAN,
+            actor=None,
+            now=timezone.now(),
+        )
+
+    city = unit("3701", province)
+    county = unit("370101", city)
+    station, other_station = unit("37010101", county), unit("37010102", county)
+    own = make_user("own_reader", roles=[Role.METER_READER])
+    other = make_user("other_reader", roles=[Role.METER_READER])
+    User.objects.filter(pk=own.pk).update(org_unit=station)
+    User.objects.filter(pk=other.pk).update(org_unit=other_station)
+    station_admin = make_user("station_admin", roles=[Role.SYSTEM_ADMINISTRATOR])
+    User.objects.filter(pk=station_admin.pk).update(org_unit=station)
+    for username in ("own_reader", "other_reader", "nobody"):
+        fail_logins(Client(), username, FAILURE_LIMIT, REMOTE_ADDR=f"10.0.0.{len(username)}")
+    attempts_before = AccessAttempt.objects.count()
+    admin_client = log_in(Client(), User.objects.get(pk=station_admin.pk))
+
+    page = admin_client.get("/security/lockouts/")
+
+    assert [row.subject for row in page.context["by_username"]] == ["own_reader"]
+    assert page.context["by_ip_address"] == []
+    refused = [
+        admin_client.post("/security/lockouts/unlock/", {"username": "other_reader"}).status_code,
+        admin_client.post("/security/lockouts/unlock/", {"username": "nobody"}).status_code,
+        admin_client.post("/security/lockouts/unlock/", {"ip_address": "10.0.0.10"}).status_code,
+    ]
+    assert refused == [403, 403, 403]
+    assert AccessAttempt.objects.count() == attempts_before
+    assert [
+        event.changes["reason"]
+        for event in AuditEvent.objects.filter(action="deny_permission").order_by("sequence")
+    ] == [
+        "outside_org_scope",
+        "whole_org_tree_required",
+        "whole_org_tree_required",
+    ]
+    assert admin_client.post("/security/lockouts/unlock/", {"username": "own_reader"}).status_code == 302
+    assert not AccessAttempt.objects.filter(username="own_reader").exists()
+    assert actions("unlock_user") == [("unlock_user", {"username": "own_reader", "cleared_failures": 5})]

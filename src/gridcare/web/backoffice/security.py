@@ -225,8 +225,8 @@ def lockouts(request: HttpRequest) -> HttpResponse:
         request,
         "web/backoffice/security/lockouts.html",
         {
-            "by_username": lockout.failed_logins_by_username(now=now),
-            "by_ip_address": lockout.failed_logins_by_ip_address(now=now),
+            "by_username": lockout.failed_logins_by_username(viewer=request.user, now=now),
+            "by_ip_address": lockout.failed_logins_by_ip_address(viewer=request.user, now=now),
             "failure_limit": lockout.failure_limit(),
             "cool_off_minutes": int(lockout.cool_off().total_seconds() // 60),
         },
