@@ -32,6 +32,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from gridcare.audit.errors import (
     AuditChainHeadMismatch,
@@ -187,25 +188,31 @@ def verify_chain(*, events: Iterable[ChainedEvent], head: ChainHead) -> ChainHea
     return last
 
 
+def hash_of_event(event: Any) -> str:
+    """:func:`event_hash` of an event's hashed fields: a stored :class:`ChainedEvent` or an
+    audit event about to be written (anything with those attributes)."""
+    return event_hash(
+        occurred_at=event.occurred_at,
+        actor_id=event.actor_id,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        org_unit_id=event.org_unit_id,
+        changes=event.changes,
+        previous_hash=event.previous_hash,
+        chain_format=event.chain_format,
+        acting_org_unit_id=event.acting_org_unit_id,
+        request_id=event.request_id,
+        ip_address=event.ip_address,
+        source=event.source,
+    )
+
+
 def _recomputed_hash(event: ChainedEvent) -> str | None:
     """The hash of the event's stored contents; ``None`` when they cannot be hashed in the
     format the row claims (which no honest write produces)."""
     try:
-        return event_hash(
-            occurred_at=event.occurred_at,
-            actor_id=event.actor_id,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            org_unit_id=event.org_unit_id,
-            changes=event.changes,
-            previous_hash=event.previous_hash,
-            chain_format=event.chain_format,
-            acting_org_unit_id=event.acting_org_unit_id,
-            request_id=event.request_id,
-            ip_address=event.ip_address,
-            source=event.source,
-        )
+        return hash_of_event(event)
     except ValueError:
         return None
 

@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 
 from gridcare.audit import queries
-from gridcare.audit.chain import CURRENT_CHAIN_FORMAT, GENESIS_HASH, event_hash
+from gridcare.audit.chain import CURRENT_CHAIN_FORMAT, GENESIS_HASH, hash_of_event
 from gridcare.audit.context import current_audit_context
 from gridcare.audit.models import AuditChainHead, AuditEvent
 from gridcare.kit.masking import mask_personal_values
@@ -68,21 +68,7 @@ def record_audit_event(
     event.ip_address = context.ip_address
     event.source = context.source
     # ------------------------------------------------------------------------------------------
-    event.hash = event_hash(
-        occurred_at=event.occurred_at,
-        actor_id=event.actor_id,
-        action=event.action,
-        object_type=event.object_type,
-        object_id=event.object_id,
-        org_unit_id=event.org_unit_id,
-        changes=event.changes,
-        previous_hash=event.previous_hash,
-        chain_format=event.chain_format,
-        acting_org_unit_id=event.acting_org_unit_id,
-        request_id=event.request_id,
-        ip_address=event.ip_address,
-        source=event.source,
-    )
+    event.hash = hash_of_event(event)
     event.save(force_insert=True)
     head.sequence, head.hash = event.sequence, event.hash
     head.save(update_fields=["sequence", "hash"])

@@ -22,10 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from gridcare.audit.operations import record_audit_event
 from gridcare.identity.access import sees_whole_org_tree, users_visible_to
-from gridcare.identity.models import User
-from gridcare.identity.signals import ATTEMPTED_USERNAME_MAX_LENGTH
+from gridcare.identity.signals import ATTEMPTED_USERNAME_MAX_LENGTH, record_username_event
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,20 +124,9 @@ def audit_lockout(
         "failures": max(counts.values()),
         "locked_by": locked_by,
     }
-    user = User.objects.filter(username=attempted).first() if attempted else None
-    if user is not None:
-        record_audit_event(
-            actor=None, action="lock_out_user", target=user, occurred_at=timezone.now(), changes=changes
-        )
-    else:
-        record_audit_event(
-            actor=None,
-            action="lock_out_user",
-            target=None,
-            object_type=User._meta.label_lower,
-            occurred_at=timezone.now(),
-            changes=changes,
-        )
+    record_username_event(
+        actor=None, action="lock_out_user", username=attempted, occurred_at=timezone.now(), changes=changes
+    )
 
 
 def _failures(attempts: Any) -> int:

@@ -69,6 +69,7 @@ from gridcare.identity.models import (
 )
 from gridcare.identity.passwords import REMEMBERED_PASSWORDS, password_change_required
 from gridcare.identity.permissions import INTEGRATION_USERNAME_PREFIX, Permission
+from gridcare.identity.signals import record_username_event
 from gridcare.identity.validators import validate_mobile
 from gridcare.kit.crypto import PiiKeyRing
 from gridcare.kit.errors import GridCareError
@@ -388,19 +389,13 @@ def unlock_user(*, actor: User, username: str, now: datetime) -> int:
     if not failures:
         raise NotLockedOut(subject=username)
     cleared, _deleted = attempts.delete()
-    user = User.objects.filter(username=username).first()
-    changes = {"username": username, "cleared_failures": failures}
-    if user is not None:
-        record_audit_event(actor=actor, action="unlock_user", target=user, occurred_at=now, changes=changes)
-    else:
-        record_audit_event(
-            actor=actor,
-            action="unlock_user",
-            target=None,
-            object_type=User._meta.label_lower,
-            occurred_at=now,
-            changes=changes,
-        )
+    record_username_event(
+        actor=actor,
+        action="unlock_user",
+        username=username,
+        occurred_at=now,
+        changes={"username": username, "cleared_failures": failures},
+    )
     return int(cleared)
 
 

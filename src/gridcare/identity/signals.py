@@ -7,6 +7,7 @@ The password is never recorded: a failed login records only the attempted userna
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -17,6 +18,22 @@ from gridcare.identity.models import User
 
 #: The attempted username is cut to this length (the username column's) before it is recorded.
 ATTEMPTED_USERNAME_MAX_LENGTH = 150
+
+
+def record_username_event(
+    *, actor: User | None, action: str, username: str, occurred_at: datetime, changes: Mapping[str, object]
+) -> None:
+    """Audit an event about a login name: on the user who holds ``username``, or on no record
+    (object type ``identity.user``) when nobody does (a mistyped or guessed name)."""
+    user = User.objects.filter(username=username).first() if username else None
+    record_audit_event(
+        actor=actor,
+        action=action,
+        target=user,
+        object_type="" if user is not None else User._meta.label_lower,
+        occurred_at=occurred_at,
+        changes=changes,
+    )
 
 
 def audit_login(*, sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
@@ -49,20 +66,9 @@ def audit_login_failed(
     """Record a ``login_failed`` with the attempted username, on that user when one exists."""
     username = str(credentials.get(User.USERNAME_FIELD) or "")[:ATTEMPTED_USERNAME_MAX_LENGTH]
     changes = {"username": username, "ip_address": _client_address(request)}
-    user = User.objects.filter(username=username).first() if username else None
-    if user is not None:
-        record_audit_event(
-            actor=None, action="login_failed", target=user, occurred_at=timezone.now(), changes=changes
-        )
-    else:
-        record_audit_event(
-            actor=None,
-            action="login_failed",
-            target=None,
-            object_type=User._meta.label_lower,
-            occurred_at=timezone.now(),
-            changes=changes,
-        )
+    record_username_event(
+        actor=None, action="login_failed", username=username, occurred_at=timezone.now(), changes=changes
+    )
 
 
 def _client_address(request: HttpRequest | None) -> str | None:
