@@ -269,6 +269,8 @@ SECURE_SSL_REDIRECT = GRIDCARE_SERVED_OVER_TLS and not DEBUG
 if os.environ.get("GRIDCARE_TRUST_FORWARDED_PROTO", "0") == "1":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# A CSRF refusal is a denial like any other: audited (deny_csrf) and shown as the 403 page.
+CSRF_FAILURE_VIEW = "gridcare.web.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
