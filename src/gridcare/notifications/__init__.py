@@ -1,0 +1,1 @@
+"""Notifications: templates, channels (e-mail, SMS, MMS, WeChat/app, letter), outbox, receipts."""

@@ -1,0 +1,1 @@
+"""Channel adapters behind one interface (:mod:`gridcare.notifications.channels.base`)."""
