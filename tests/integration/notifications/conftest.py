@@ -41,7 +41,10 @@ def policies(db: None, now: datetime) -> Policies:
             channel=channel,
             language="zh-hans",
             subject="电费提醒",
-            body="{{ customer_name }}您好，户号{{ account_no }}本期电费{{ amount }}元，请于{{ due_date }}前缴纳。",
+            body=(
+                "{{ customer_name }}您好，户号{{ account_no }}本期电费{{ amount }}元，"
+                "请于{{ due_date }}前缴纳。"
+            ),
             valid_from=now,
             now=now,
         )

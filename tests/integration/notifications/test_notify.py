@@ -20,7 +20,8 @@ from gridcare.notifications.operations import (
     record_sms_reply,
     unsubscribe_token,
 )
-from tests.integration.notifications.conftest import BILL_CONTEXT, Policies, RecipientFactory
+
+from .conftest import BILL_CONTEXT, Policies, RecipientFactory
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,7 +49,8 @@ def test_each_recipient_gets_the_channels_it_consents_to(
     sms = written[1]
     assert sms.body == "张三您好，户号3100000001本期电费128.50元，请于2025-03-25前缴纳。"
     assert (sms.address, sms.state, sms.send_after, sms.step_index) == ("13800000001", "queued", now, 0)
-    assert sms.template is not None and sms.template.version == 1
+    assert sms.template is not None
+    assert sms.template.version == 1
     assert list(MessageEvent.objects.filter(message=sms).values_list("from_state", "to_state")) == [
         ("", "queued")
     ]
@@ -57,7 +59,7 @@ def test_each_recipient_gets_the_channels_it_consents_to(
 
 
 def test_email_carries_an_unsubscribe_link_that_opts_out(
-    policies: Policies, recipient_factory: RecipientFactory, now: datetime, settings: object
+    policies: Policies, recipient_factory: RecipientFactory, now: datetime
 ) -> None:
     written = notify(
         event="bill_reminder",
