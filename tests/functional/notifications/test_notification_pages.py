@@ -111,8 +111,8 @@ def test_the_preview_renders_the_template_with_sample_data(scene: Scene, log_in:
         reverse("web:notification_template_preview", args=[scene.template.pk])
     )
     assert (
-        '<dd data-preview="body">张三：城东供电所 解放路一带于2026-12-03 08:00至2026-12-03 17:00停电（线路检修）。</dd>'
-        in (response.content.decode())
+        '<dd data-preview="body">张三：城东供电所 解放路一带于2026-12-03 08:00至2026-12-03 17:00'
+        "停电（线路检修）。</dd>" in (response.content.decode())
     )
 
 
