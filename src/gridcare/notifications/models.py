@@ -167,6 +167,9 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    #: When a sent message without a receipt is given up on and its fallback written (the
+    #: policy step's ``fallback_after_minutes`` after sending); blank when the step has none.
+    receipt_due_at = models.DateTimeField(_("receipt due at"), null=True, blank=True)
     receipt_at = models.DateTimeField(_("receipt at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
@@ -185,6 +188,7 @@ class OutboxMessage(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "send_after"], name="outbox_due"),
+            models.Index(fields=["state", "receipt_due_at"], name="outbox_receipt_due"),
             models.Index(fields=["channel", "sent_at"], name="outbox_channel_sent"),
             models.Index(fields=["channel", "provider_message_id"], name="outbox_provider_id"),
         ]

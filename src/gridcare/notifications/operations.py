@@ -516,14 +516,12 @@ def _advance_waiting_messages(*, now: datetime) -> tuple[int, int]:
                 claim_token="",
                 send_after=now,
             )
-        waiting = OutboxMessage.objects.select_for_update().filter(
-            state=MessageState.SENT, fallback_created=False, policy__isnull=False
+        overdue = OutboxMessage.objects.select_for_update().filter(
+            state=MessageState.SENT, receipt_due_at__lte=now, fallback_created=False
         )
-        for message in waiting.select_related("policy"):
-            policy, sent_at = message.policy, message.sent_at
-            minutes = policy.steps[message.step_index].get("fallback_after_minutes") if policy else None
-            if minutes is None or sent_at is None or sent_at + timedelta(minutes=minutes) > now:
-                continue
+        for message in overdue.select_related("policy"):
+            policy_steps = message.policy.steps if message.policy else []
+            minutes = policy_steps[message.step_index]["fallback_after_minutes"] if policy_steps else 0
             _transition(
                 message=message,
                 to_state=MessageState.EXPIRED,
@@ -580,6 +578,14 @@ def _claim_due_messages(*, channels: Iterable[ChannelKind], now: datetime, limit
     return list(OutboxMessage.objects.filter(claim_token=token, state=MessageState.SENDING).order_by("id"))
 
 
+def _receipt_due_at(*, message: OutboxMessage, now: datetime) -> datetime | None:
+    """When the fallback of ``message``, sent at ``now``, is written if no receipt came."""
+    if message.policy is None:
+        return None
+    minutes = message.policy.steps[message.step_index].get("fallback_after_minutes")
+    return None if minutes is None else now + timedelta(minutes=minutes)
+
+
 def _backoff(*, attempts: int) -> timedelta:
     steps = notification_settings().retry_backoff
     return steps[min(attempts, len(steps)) - 1]
@@ -626,6 +632,7 @@ def dispatch_due_messages(
                     detail=f"accepted as {result.provider_message_id}",
                     provider_message_id=result.provider_message_id,
                     sent_at=now,
+                    receipt_due_at=_receipt_due_at(message=message, now=now),
                 )
                 sent += 1
             else:
