@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -257,6 +257,17 @@ class _Delivery:
     event: str
     dedupe_key: str
     context: dict[str, str]
+    #: Templates looked up during one call, by (channel, language): one query each, not one
+    #: per recipient.
+    templates: dict[tuple[str, str], NotificationTemplate] = field(default_factory=dict)
+
+    def template(self, *, channel: str, language: str, now: datetime) -> NotificationTemplate:
+        key = (channel, language)
+        if key not in self.templates:
+            self.templates[key] = current_template(
+                event=self.event, channel=channel, language=language, now=now
+            )
+        return self.templates[key]
 
 
 def next_send_time(*, now: datetime, urgent: bool) -> datetime:
@@ -323,7 +334,7 @@ def _write_message(
     fallback_of: OutboxMessage | None,
     now: datetime,
 ) -> OutboxMessage:
-    template = current_template(event=delivery.event, channel=channel, language=recipient.language, now=now)
+    template = delivery.template(channel=channel, language=recipient.language, now=now)
     context: dict[str, object] = dict(delivery.context)
     if channel == ChannelKind.EMAIL and recipient.key:
         token = unsubscribe_token(recipient_key=recipient.key, channel=channel)
