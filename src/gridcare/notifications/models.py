@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gridcare.notifications.channels.base import ChannelKind
+from gridcare.notifications.rendering import check_template
 from gridcare.organization.models import OrgScopedQuerySet
 
 CHANNEL_CHOICES = [(kind.value, kind.value) for kind in ChannelKind]
@@ -55,8 +56,6 @@ class NotificationTemplate(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Refused at save, wherever the save comes from (admin, operation, shell): a template
         # naming a variable its event does not provide never reaches the outbox.
-        from gridcare.notifications.rendering import check_template
-
         check_template(event=self.event, texts=(self.subject, self.body, self.html_body))
         super().save(*args, **kwargs)
 
