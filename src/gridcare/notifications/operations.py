@@ -530,7 +530,7 @@ def _advance_waiting_messages(*, now: datetime) -> tuple[int, int]:
         overdue = OutboxMessage.objects.select_for_update().filter(
             state=MessageState.SENT, receipt_due_at__lte=now, fallback_created=False
         )
-        for message in overdue.select_related("policy"):
+        for message in overdue:
             policy_steps = message.policy.steps if message.policy else []
             minutes = policy_steps[message.step_index]["fallback_after_minutes"] if policy_steps else 0
             _transition(

@@ -1,6 +1,6 @@
 """Two dispatchers running at once (threads with their own connections) never hand the same
-message to a gateway: claims lock rows and skip locked ones on PostgreSQL, and SQLite's
-IMMEDIATE transactions serialize the claims."""
+message to a gateway: a message claimed by a dispatcher still sending its batch is not
+claimed again."""
 
 from __future__ import annotations
 
@@ -26,22 +26,22 @@ OUTAGE_CONTEXT = {
 }
 
 
-class SlowSharedAdapter:
-    """Records every message handed to it by any thread, pausing at the first send so the other
-    dispatcher claims while this one is still sending."""
+class RecordingAdapter:
+    """Records what it is handed; with ``hold`` set, the first send signals ``started`` and
+    waits for ``proceed`` (a dispatcher stopped mid-batch while it holds its claims)."""
 
-    def __init__(self, kind: ChannelKind, barrier: threading.Barrier) -> None:
-        self.kind = kind
-        self.barrier = barrier
-        self.lock = threading.Lock()
+    def __init__(self, *, hold: bool) -> None:
+        self.kind = ChannelKind.MMS
+        self.hold = hold
+        self.started = threading.Event()
+        self.proceed = threading.Event()
         self.sent: list[str] = []
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        with self.lock:
-            self.sent.append(message.message_id)
-            first = len(self.sent) == 1
-        if first:
-            self.barrier.wait(timeout=10)
+        self.sent.append(message.message_id)
+        if self.hold and len(self.sent) == 1:
+            self.started.set()
+            self.proceed.wait(timeout=20)
         return SendResult(accepted=True, provider_message_id=f"p-{message.message_id}")
 
     def collect_receipts(self, *, wait_seconds: float) -> list[DeliveryReceipt]:
@@ -49,37 +49,34 @@ class SlowSharedAdapter:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_dispatchers_at_once_send_each_message_exactly_once(
+def test_a_second_dispatcher_skips_what_a_running_one_claimed(
     policies: Policies, recipient_factory: RecipientFactory, now: datetime
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite's test database is one in-memory connection; PostgreSQL runs this")
     recipients = [recipient_factory(n, consents=frozenset({ChannelKind.MMS})) for n in range(40)]
     notify(event="outage_notice", recipients=recipients, context=OUTAGE_CONTEXT, now=now, dedupe_key="c")
-    barrier = threading.Barrier(2)
-    adapter = SlowSharedAdapter(ChannelKind.MMS, barrier)
+    running, second = RecordingAdapter(hold=True), RecordingAdapter(hold=False)
     errors: list[BaseException] = []
 
-    def run() -> None:
+    def dispatch(adapter: RecordingAdapter, limit: int) -> None:
         try:
-            dispatch_due_messages(adapters={ChannelKind.MMS: adapter}, now=now, limit=25)
+            dispatch_due_messages(adapters={ChannelKind.MMS: adapter}, now=now, limit=limit)
         except BaseException as error:  # reported by the assertion below
             errors.append(error)
         finally:
             connection.close()
 
-    def release() -> None:
-        # The second dispatcher reaches the barrier once it has claimed (or found nothing).
-        barrier.wait(timeout=10)
-
-    first = threading.Thread(target=run)
-    first.start()
-    second = threading.Thread(target=lambda: (run(), release()))
-    second.start()
-    first.join(timeout=30)
-    second.join(timeout=30)
+    first_thread = threading.Thread(target=dispatch, args=(running, 25))
+    first_thread.start()
+    assert running.started.wait(timeout=20)
+    second_thread = threading.Thread(target=dispatch, args=(second, 100))
+    second_thread.start()
+    second_thread.join(timeout=30)
+    running.proceed.set()
+    first_thread.join(timeout=30)
 
     assert errors == []
-    assert len(adapter.sent) == 40
-    assert len(set(adapter.sent)) == 40
+    assert (len(running.sent), len(second.sent)) == (25, 15)
+    assert set(running.sent).isdisjoint(second.sent)
     assert OutboxMessage.objects.filter(state="sent").count() == 40
