@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "gridcare.organization",
     "gridcare.identity",
     "gridcare.audit",
+    "gridcare.notifications.apps.NotificationsConfig",  # notifications (issue 4)
     "gridcare.customers",
     "gridcare.metering",
     "gridcare.exchange",
@@ -345,3 +346,18 @@ def _pii_key_settings() -> tuple[str, str]:
 
 GRIDCARE_PII_KEYS, GRIDCARE_PII_HASH_KEY = _pii_key_settings()
 # --- end of personal data keys -------------------------------------------------------------
+
+# --- notifications (issue 4) -----------------------------------------------------------------
+# Quiet hours (local time, Asia/Shanghai) hold non-urgent messages until they end; rate limits
+# cap messages handed to each channel's gateway per minute; a gateway that is down is retried
+# after the backoff steps (the last repeats); a claim older than the timeout (a dispatcher that
+# died mid-send) goes back to the queue. SITE_URL prefixes e-mail unsubscribe links.
+NOTIFICATIONS = {
+    "QUIET_HOURS_START": "21:00",
+    "QUIET_HOURS_END": "08:00",
+    "RATE_LIMITS_PER_MINUTE": {"sms": 600, "mms": 120, "email": 600, "wechat": 600, "letter": 10000},
+    "RETRY_BACKOFF_SECONDS": [60, 300, 900, 3600],
+    "CLAIM_TIMEOUT_SECONDS": 600,
+    "SITE_URL": os.environ.get("GRIDCARE_SITE_URL", "http://localhost:8000"),
+}
+# --- end of notifications ----------------------------------------------------------------------

@@ -55,6 +55,8 @@ class Permission(StrEnum):
     HANDLE_SERVICE_ORDERS = "service_orders.handle"
     HANDLE_SERVICE_TICKETS = "service_desk.handle"
     PERFORM_INSPECTIONS = "inspection.perform"
+    # Notifications (issue 4): the outbox, each message's path and the daily counts
+    VIEW_NOTIFICATIONS = "notifications.view"
 
 
 PERMISSION_LABELS: dict[Permission, Any] = {
@@ -82,6 +84,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
+    Permission.VIEW_NOTIFICATIONS: _("View notification messages and their delivery"),
 }
 
 _P = Permission
@@ -102,19 +105,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASHIER: frozenset({_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}),
     Role.ACCOUNT_MANAGER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.EXPORT_DATA}
+        | {_P.VIEW_NOTIFICATIONS}
     ),
     Role.USAGE_INSPECTOR: frozenset({_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}),
     Role.SERVICE_DESK_AGENT: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.HANDLE_SERVICE_TICKETS}
+        | {_P.VIEW_NOTIFICATIONS}
     ),
     Role.MARKETING_SUPERVISOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_DATA, _P.APPROVE}
-        | {_P.UNMASK_PII_IN_BULK}
+        | {_P.UNMASK_PII_IN_BULK, _P.VIEW_NOTIFICATIONS}
     ),
-    Role.AUDITOR: frozenset({_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG}),
+    Role.AUDITOR: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG, _P.VIEW_NOTIFICATIONS}
+    ),
     Role.SYSTEM_ADMINISTRATOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.MANAGE_USERS, _P.UNLOCK_USERS}
-        | {_P.MANAGE_INTEGRATIONS, _P.APPROVE, _P.CHANGE_TARIFFS, _P.EXPORT_DATA}
+        | {_P.MANAGE_INTEGRATIONS, _P.APPROVE, _P.CHANGE_TARIFFS, _P.EXPORT_DATA, _P.VIEW_NOTIFICATIONS}
     ),
 }
 

@@ -63,6 +63,11 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
         label=_("Audit log"), url_name="web:audit_log", permissions=frozenset({Permission.VIEW_AUDIT_LOG})
     ),
     NavigationEntry(
+        label=_("Notifications"),
+        url_name="web:notification_list",
+        permissions=frozenset({Permission.VIEW_NOTIFICATIONS}),
+    ),
+    NavigationEntry(
         label=_("Integrations"),
         url_name="web:integrations",
         permissions=frozenset({Permission.MANAGE_INTEGRATIONS}),

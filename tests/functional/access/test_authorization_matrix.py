@@ -25,6 +25,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 
@@ -46,6 +47,14 @@ from gridcare.identity.mfa import RECOVERY_CODE_COUNT, recovery_codes_left
 from gridcare.identity.models import ApprovalRequest, ApprovalStatus, Integration, User, UserKind
 from gridcare.identity.permissions import Permission, permissions_of, requires_mfa
 from gridcare.metering.models import MeterRead
+from gridcare.notifications.channels.base import ChannelKind
+from gridcare.notifications.models import NotificationTemplate, OutboxMessage
+from gridcare.notifications.operations import (
+    create_notification_template,
+    queue_composed_message,
+    unsubscribe_token,
+)
+from gridcare.notifications.recipients import Recipient
 
 pytestmark = pytest.mark.django_db
 
@@ -905,7 +914,12 @@ def _api_cases() -> Iterator[Case]:
 SUPERUSER_ONLY_ADMIN_MODELS = {"auth.group", "organization.numbersequence"}
 #: The only models the admin adds rows of: users (a new user has no role and no org unit until
 #: approved requests give them) and, for superusers, Django's groups.
-ADDABLE_ADMIN_MODELS = {"identity.user": False, "auth.group": True}
+ADDABLE_ADMIN_MODELS = {
+    "identity.user": False,
+    "auth.group": True,
+    # notifications (issue 4): a new template version (versions are never edited)
+    "notifications.notificationtemplate": False,
+}
 
 
 def _admin_cases() -> Iterator[Case]:
@@ -1057,12 +1071,110 @@ def _admin_cases() -> Iterator[Case]:
     )
 
 
+# --- notifications (issue 4) ---------------------------------------------------------------
+
+
+def _notification_message(world: World, scope: str) -> OutboxMessage:
+    """A queued message to a recipient of the scope's org unit (made once per test)."""
+    org_unit = world.place(scope).org_unit
+    existing = OutboxMessage.objects.filter(org_unit=org_unit).first()
+    if existing is not None:
+        return existing
+    recipient = Recipient(
+        key=f"customer:{scope}",
+        addresses={ChannelKind.SMS: "13800001111"},
+        consents=frozenset({ChannelKind.SMS}),
+        org_unit_id=org_unit.pk,
+    )
+    return queue_composed_message(
+        event="outage_notice",
+        recipient=recipient,
+        channel=ChannelKind.SMS,
+        body=f"停电通知 {scope}",
+        lifetime=timedelta(days=1),
+        now=world.place("own").pending_request.requested_at,
+    )
+
+
+def _notification_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _notification_message(world, scope)
+    return reverse("web:notification_list")
+
+
+def _notification_template(world: World) -> NotificationTemplate:
+    return NotificationTemplate.objects.first() or create_notification_template(
+        actor=None,
+        event="bill_reminder",
+        channel=ChannelKind.SMS,
+        language="zh-hans",
+        subject="",
+        body="{{ customer_name }}：{{ amount }}元",
+        valid_from=world.place("own").pending_request.requested_at,
+        now=world.place("own").pending_request.requested_at,
+    )
+
+
+def _notification_cases() -> Iterator[Case]:
+    yield Case(
+        label="notification list",
+        url_name="web:notification_list",
+        area="staff",
+        permission=Permission.VIEW_NOTIFICATIONS,
+        path=_notification_list_path,
+        check_allowed=_shows_scopes(
+            lambda world, scope: f'data-message="{_notification_message(world, scope).pk}"'
+        ),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"notification path ({scope})",
+            url_name="web:notification_detail",
+            area="staff",
+            scope=scope,
+            permission=Permission.VIEW_NOTIFICATIONS,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:notification_detail", args=[_notification_message(world, scope).pk]
+            ),
+        )
+    for name in ("web:notification_counts", "web:notification_templates"):
+        yield Case(
+            label=name,
+            url_name=name,
+            area="staff",
+            permission=Permission.VIEW_NOTIFICATIONS,
+            path=_constant(reverse(name)),
+        )
+    yield Case(
+        label="notification template preview",
+        url_name="web:notification_template_preview",
+        area="staff",
+        permission=Permission.VIEW_NOTIFICATIONS,
+        path=lambda world, actor: reverse(
+            "web:notification_template_preview", args=[_notification_template(world).pk]
+        ),
+    )
+    yield Case(
+        label="unsubscribe page",
+        url_name="web:notification_unsubscribe",
+        area="public",
+        path=_constant(
+            reverse(
+                "web:notification_unsubscribe",
+                args=[unsubscribe_token(recipient_key="customer:1", channel=ChannelKind.EMAIL)],
+            )
+        ),
+        decide=lambda actor: Outcome.ALLOWED,
+    )
+
+
 CASES: list[Case] = []
 
 
 def _cases() -> list[Case]:
     if not CASES:
         CASES.extend([*_web_cases(), *_portal_cases(), *_security_cases(), *_api_cases(), *_admin_cases()])
+        CASES.extend(_notification_cases())  # notifications (issue 4)
     return CASES
 
 

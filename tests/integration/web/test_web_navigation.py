@@ -28,6 +28,7 @@ EVERY_ENTRY = [
     "/my-requests/",
     "/users/",
     "/audit/",
+    "/notifications/",  # notifications (issue 4)
     "/integrations/",
     "/admin/",
     "/security/lockouts/",
@@ -43,7 +44,14 @@ def test_meter_reader_sees_home_accounts_import_and_own_requests(world: World) -
 
 
 def test_account_manager_sees_export_but_not_approvals_users_audit_or_administration(world: World) -> None:
-    assert urls_for(world.manager) == ["/", "/accounts/", *exchange_upload_urls(), "/my-requests/"]
+    # notifications (issue 4): 客户经理 follow their customers' notices
+    assert urls_for(world.manager) == [
+        "/",
+        "/accounts/",
+        *exchange_upload_urls(),
+        "/my-requests/",
+        "/notifications/",
+    ]
 
 
 def test_system_administrator_sees_administration(world: World) -> None:

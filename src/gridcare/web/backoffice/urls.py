@@ -1,6 +1,7 @@
 from django.urls import path
 
 from gridcare.web.backoffice import approvals, audit_log, integrations, pii, security, users, views
+from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
 
 app_name = "web"
 urlpatterns = [
@@ -35,4 +36,19 @@ urlpatterns = [
     path("my-requests/bulk-unmask/", approvals.bulk_unmask_request, name="bulk_unmask_request"),
     path("approvals/<int:request_id>/decide/", approvals.decide, name="approval_decide"),
     path("my-requests/<int:request_id>/cancel/", approvals.cancel, name="approval_cancel"),
+    # notifications (issue 4): the outbox, each message's path, daily counts, template previews
+    path("notifications/", notification_pages.message_list, name="notification_list"),
+    path("notifications/<int:message_id>/", notification_pages.message_detail, name="notification_detail"),
+    path("notifications/daily/", notification_pages.daily_counts, name="notification_counts"),
+    path("notifications/templates/", notification_pages.template_list, name="notification_templates"),
+    path(
+        "notifications/templates/<int:template_id>/preview/",
+        notification_pages.template_preview,
+        name="notification_template_preview",
+    ),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        notification_pages.unsubscribe,
+        name="notification_unsubscribe",
+    ),
 ]
