@@ -163,7 +163,9 @@ class SmppAdapter:
     def _bound_client(self) -> smpplib.client.Client:
         if self._client is not None:
             return self._client
-        client = smpplib.client.Client(self._settings.host, self._settings.port, timeout=self._settings.timeout_seconds)
+        client = smpplib.client.Client(
+            self._settings.host, self._settings.port, timeout=self._settings.timeout_seconds, allow_unknown_opt_params=True
+        )
         try:
             client.connect()
             client.bind_transceiver(
