@@ -129,7 +129,7 @@ def starttls_smtp_server(self_signed_certificate: SelfSignedCertificate) -> Iter
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
         ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"gridcare" and auth_data.password == b"s3cret"
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     controller = Controller(
         handler,

@@ -56,7 +56,8 @@ def message_id_header(*, message_id: str, domain: str) -> str:
 
 def build_email(*, message: OutgoingMessage, settings: SmtpSettings) -> EmailMessage:
     """The MIME message for ``message``: text (+ HTML alternative), attachments, headers."""
-    email = EmailMessage(policy=SMTP)
+    # 7-bit transfer encodings (base64 / quoted-printable) so servers without 8BITMIME take it.
+    email = EmailMessage(policy=SMTP.clone(cte_type="7bit"))
     domain = settings.message_id_domain or settings.sender.rpartition("@")[2]
     email["Message-ID"] = message_id_header(message_id=message.message_id, domain=domain)
     email["From"] = Address(display_name=settings.sender_name, addr_spec=settings.sender)
