@@ -169,7 +169,7 @@ def smsc_factory() -> Iterator[Callable[[FailureRules], SmscSimulator]]:
 class RecordedRequest:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case (urllib sends "X-gridcare-signature")
     body: bytes
 
 
@@ -193,7 +193,7 @@ def http_stub_factory() -> Iterator[Callable[[StubResponder], RunningHttpStub]]:
         class Handler(http.server.BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                request = RecordedRequest(method=self.command, path=self.path, headers=dict(self.headers), body=body)
+                request = RecordedRequest(method=self.command, path=self.path, headers={name.lower(): value for name, value in self.headers.items()}, body=body)
                 requests.append(request)
                 status, payload = responder(request)
                 encoded = json.dumps(payload, ensure_ascii=False).encode()
@@ -210,7 +210,7 @@ def http_stub_factory() -> Iterator[Callable[[StubResponder], RunningHttpStub]]:
                 return
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         return RunningHttpStub(base_url=f"http://127.0.0.1:{server.server_address[1]}", requests=requests)
 
