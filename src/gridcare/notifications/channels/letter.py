@@ -20,7 +20,11 @@ _STYLE = """
 @page {
   size: A4;
   margin: 25mm 20mm 25mm 20mm;
-  @bottom-center { content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 9pt; }
+  @bottom-center {
+    content: "第 " counter(page) " 页 / 共 " counter(pages) " 页";
+    font-family: "Noto Serif CJK SC", serif;
+    font-size: 9pt;
+  }
 }
 body { font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", serif; font-size: 12pt; line-height: 1.6; }
 .letter { page-break-after: always; }
