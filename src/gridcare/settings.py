@@ -300,7 +300,7 @@ GRIDCARE_API_SIGNATURE_WINDOW_SECONDS = int(os.environ.get("GRIDCARE_API_SIGNATU
 # Each channel's gateway, from the environment. The defaults are the local demo gateways: an
 # SMTP server on localhost:1025 and the bundled SMSC simulator (`gridcare smsc_simulator`) on
 # localhost:2775. SMS and MMS go through "smpp" or "http" (GRIDCARE_SMS_GATEWAY).
-NOTIFICATION_CHANNELS = {
+NOTIFICATION_CHANNELS: dict[str, dict[str, str | int | float]] = {
     "email": {
         "HOST": os.environ.get("GRIDCARE_SMTP_HOST", "localhost"),
         "PORT": int(os.environ.get("GRIDCARE_SMTP_PORT", "1025")),
@@ -334,7 +334,9 @@ NOTIFICATION_CHANNELS = {
     },
     "letter": {
         # The sender block printed on every letter, lines separated by "|".
-        "SENDER_LINES": os.environ.get("GRIDCARE_LETTER_SENDER_LINES", "国网示范供电公司|营销部（客户服务中心）"),
+        "SENDER_LINES": os.environ.get(
+            "GRIDCARE_LETTER_SENDER_LINES", "国网示范供电公司|营销部（客户服务中心）"
+        ),
     },
 }
 # --- end of notification channels ----------------------------------------------------------

@@ -42,13 +42,15 @@ class CollectingHandler:
 
     messages: list[tuple[Envelope, EmailMessage]] = field(default_factory=list)
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
         if address.endswith("@refused.example"):
             return "550 5.1.1 No such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         parsed = message_from_bytes(content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
@@ -86,7 +88,9 @@ def self_signed_certificate(tmp_path_factory: pytest.TempPathFactory) -> SelfSig
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -97,7 +101,9 @@ def self_signed_certificate(tmp_path_factory: pytest.TempPathFactory) -> SelfSig
     key_path = folder / "key.pem"
     certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     return SelfSignedCertificate(certificate_path=certificate_path, key_path=key_path)
 
@@ -125,10 +131,16 @@ def starttls_smtp_server(self_signed_certificate: SelfSignedCertificate) -> Iter
     """An SMTP server that requires STARTTLS and a login (user "gridcare", password "s3cret")."""
     handler = CollectingHandler()
 
-    def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> Any:
+    def authenticate(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> Any:
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"gridcare" and auth_data.password == b"s3cret"
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == b"gridcare"
+            and auth_data.password == b"s3cret"
+        )
         return AuthResult(success=ok, handled=False)
 
     controller = Controller(
@@ -193,7 +205,12 @@ def http_stub_factory() -> Iterator[Callable[[StubResponder], RunningHttpStub]]:
         class Handler(http.server.BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                request = RecordedRequest(method=self.command, path=self.path, headers={name.lower(): value for name, value in self.headers.items()}, body=body)
+                request = RecordedRequest(
+                    method=self.command,
+                    path=self.path,
+                    headers={name.lower(): value for name, value in self.headers.items()},
+                    body=body,
+                )
                 requests.append(request)
                 status, payload = responder(request)
                 encoded = json.dumps(payload, ensure_ascii=False).encode()
@@ -203,10 +220,10 @@ def http_stub_factory() -> Iterator[Callable[[StubResponder], RunningHttpStub]]:
                 self.end_headers()
                 self.wfile.write(encoded)
 
-            do_GET = _answer  # noqa: N815 - http.server's handler names
-            do_POST = _answer  # noqa: N815
+            do_GET = _answer
+            do_POST = _answer
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -22,16 +22,22 @@ def bill_email(*, recipient: str = "zhangsan@example.com") -> OutgoingMessage:
         subject=SUBJECT,
         body=BODY,
         html_body=HTML_BODY,
-        attachments=(Attachment(file_name="账单.pdf", content_type="application/pdf", content=b"%PDF-1.7 bill"),),
+        attachments=(
+            Attachment(file_name="账单.pdf", content_type="application/pdf", content=b"%PDF-1.7 bill"),
+        ),
         headers={"List-Unsubscribe": "<https://gridcare.example/unsubscribe/abc123>"},
     )
 
 
 def plain_settings(port: int) -> SmtpSettings:
-    return SmtpSettings(host="127.0.0.1", port=port, sender="notice@gridcare.example", sender_name="国网示范供电公司")
+    return SmtpSettings(
+        host="127.0.0.1", port=port, sender="notice@gridcare.example", sender_name="国网示范供电公司"
+    )
 
 
-def test_the_received_message_has_the_headers_and_the_decoded_chinese_bodies(smtp_server: RunningSmtpServer) -> None:
+def test_the_received_message_has_the_headers_and_the_decoded_chinese_bodies(
+    smtp_server: RunningSmtpServer,
+) -> None:
     result = SmtpAdapter(settings=plain_settings(smtp_server.port)).send(bill_email())
 
     assert result.accepted is True
@@ -49,7 +55,8 @@ def test_the_received_message_has_the_headers_and_the_decoded_chinese_bodies(smt
     assert all(byte < 128 for byte in raw)
     text_part = received.get_body(preferencelist=("plain",))
     html_part = received.get_body(preferencelist=("html",))
-    assert text_part is not None and html_part is not None
+    assert text_part is not None
+    assert html_part is not None
     assert text_part.get_content() == BODY + "\r\n"  # SMTP line endings
     assert html_part.get_content() == HTML_BODY + "\r\n"
     [attachment] = list(received.iter_attachments())
@@ -72,7 +79,9 @@ def test_a_resend_carries_the_same_message_id(smtp_server: RunningSmtpServer) ->
 
 
 def test_a_refused_recipient_is_not_accepted_and_nothing_is_delivered(smtp_server: RunningSmtpServer) -> None:
-    result = SmtpAdapter(settings=plain_settings(smtp_server.port)).send(bill_email(recipient="nobody@refused.example"))
+    result = SmtpAdapter(settings=plain_settings(smtp_server.port)).send(
+        bill_email(recipient="nobody@refused.example")
+    )
 
     assert (result.accepted, result.error) == (False, "SMTP 550: 5.1.1 No such mailbox")
     assert smtp_server.handler.messages == []

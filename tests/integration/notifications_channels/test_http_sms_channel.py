@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gridcare.notifications.channels.base import ChannelKind, ChannelUnavailable, DeliveryReceipt, OutgoingMessage
+from gridcare.notifications.channels.base import (
+    ChannelKind,
+    ChannelUnavailable,
+    DeliveryReceipt,
+    OutgoingMessage,
+)
 from gridcare.notifications.channels.http_sms import (
     HttpSmsAdapter,
     HttpSmsSettings,
@@ -42,14 +47,27 @@ def idempotent_gateway() -> StubResponder:
 
 
 def adapter_for(url: str, *, secret: str = SECRET, kind: ChannelKind = ChannelKind.SMS) -> HttpSmsAdapter:
-    return HttpSmsAdapter(kind=kind, settings=HttpSmsSettings(url=url, key_id="gridcare-1", secret=secret, sender="95598", timeout_seconds=5))
+    return HttpSmsAdapter(
+        kind=kind,
+        settings=HttpSmsSettings(
+            url=url, key_id="gridcare-1", secret=secret, sender="95598", timeout_seconds=5
+        ),
+    )
 
 
 def text(*, message_id: str, recipient: str = "8613800000001") -> OutgoingMessage:
-    return OutgoingMessage(message_id=message_id, channel=ChannelKind.SMS, recipient=recipient, subject="", body="您的验证码是 123456")
+    return OutgoingMessage(
+        message_id=message_id,
+        channel=ChannelKind.SMS,
+        recipient=recipient,
+        subject="",
+        body="您的验证码是 123456",
+    )
 
 
-def test_a_signed_request_is_accepted_and_a_resend_is_the_same_message_at_the_gateway(http_stub_factory: StartStub) -> None:
+def test_a_signed_request_is_accepted_and_a_resend_is_the_same_message_at_the_gateway(
+    http_stub_factory: StartStub,
+) -> None:
     stub = http_stub_factory(idempotent_gateway())
     adapter = adapter_for(f"{stub.base_url}/sms")
 
@@ -63,7 +81,12 @@ def test_a_signed_request_is_accepted_and_a_resend_is_the_same_message_at_the_ga
         (True, "GW0002"),
     ]
     request = stub.requests[0]
-    assert (request.method, request.path, request.headers["idempotency-key"], request.headers["x-gridcare-key-id"]) == (
+    assert (
+        request.method,
+        request.path,
+        request.headers["idempotency-key"],
+        request.headers["x-gridcare-key-id"],
+    ) == (
         "POST",
         "/sms",
         "otp-1",
@@ -83,7 +106,11 @@ def test_a_refused_number_is_not_accepted(http_stub_factory: StartStub) -> None:
     stub = http_stub_factory(idempotent_gateway())
     result = adapter_for(f"{stub.base_url}/sms").send(text(message_id="otp-1", recipient="8613800000000"))
 
-    assert (result.accepted, result.provider_message_id, result.error) == (False, "", "HTTP 422: invalid number")
+    assert (result.accepted, result.provider_message_id, result.error) == (
+        False,
+        "",
+        "HTTP 422: invalid number",
+    )
 
 
 def test_a_wrong_secret_is_refused_by_the_gateway(http_stub_factory: StartStub) -> None:
@@ -93,7 +120,9 @@ def test_a_wrong_secret_is_refused_by_the_gateway(http_stub_factory: StartStub) 
     assert (result.accepted, result.error) == (False, "HTTP 401: bad signature")
 
 
-def test_a_gateway_error_or_a_gateway_that_is_down_makes_the_channel_unavailable(http_stub_factory: StartStub) -> None:
+def test_a_gateway_error_or_a_gateway_that_is_down_makes_the_channel_unavailable(
+    http_stub_factory: StartStub,
+) -> None:
     stub = http_stub_factory(lambda request: (503, {"error": "maintenance"}))
     with pytest.raises(ChannelUnavailable, match="503"):
         adapter_for(f"{stub.base_url}/sms").send(text(message_id="otp-1"))
@@ -110,11 +139,17 @@ def callback(payload: dict[str, str], *, timestamp: int) -> tuple[bytes, str, st
 
 
 def test_receipt_callbacks_are_parsed() -> None:
-    body, timestamp, signature = callback({"id": "GW0001", "status": "failed", "error": "absent subscriber"}, timestamp=int(NOW.timestamp()))
+    body, timestamp, signature = callback(
+        {"id": "GW0001", "status": "failed", "error": "absent subscriber"}, timestamp=int(NOW.timestamp())
+    )
 
-    receipt = parse_receipt_callback(body=body, timestamp=timestamp, signature=signature, secret=SECRET, now=NOW)
+    receipt = parse_receipt_callback(
+        body=body, timestamp=timestamp, signature=signature, secret=SECRET, now=NOW
+    )
 
-    assert receipt == DeliveryReceipt(provider_message_id="GW0001", delivered=False, received_at=NOW, error="absent subscriber")
+    assert receipt == DeliveryReceipt(
+        provider_message_id="GW0001", delivered=False, received_at=NOW, error="absent subscriber"
+    )
 
 
 @pytest.mark.parametrize(
@@ -126,7 +161,9 @@ def test_receipt_callbacks_are_parsed() -> None:
         ({"status": "delivered"}, 0, False, "malformed"),
     ],
 )
-def test_invalid_receipt_callbacks_are_refused(payload: dict[str, str], age_seconds: int, tamper: bool, message: str) -> None:
+def test_invalid_receipt_callbacks_are_refused(
+    payload: dict[str, str], age_seconds: int, tamper: bool, message: str
+) -> None:
     body, timestamp, signature = callback(payload, timestamp=int(NOW.timestamp()) - age_seconds)
     if tamper:
         body = body.replace(b"delivered", b"failed")

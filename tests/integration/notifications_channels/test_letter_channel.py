@@ -33,7 +33,9 @@ def pdf_objects(pdf: bytes) -> bytes:
 
 
 def test_a_batch_prints_one_page_per_letter_with_the_chinese_text_in_embedded_cjk_fonts() -> None:
-    adapter = LetterAdapter(settings=LetterSettings(sender_lines=("国网示范供电公司", "营销部")), batch_id="2026-11-29-A")
+    adapter = LetterAdapter(
+        settings=LetterSettings(sender_lines=("国网示范供电公司", "营销部")), batch_id="2026-11-29-A"
+    )
     results = [adapter.send(outage_notice(number=number)) for number in (1, 2, 3)]
 
     pdf = adapter.render_batch()
@@ -69,7 +71,15 @@ def test_letter_text_is_escaped_not_markup() -> None:
     from gridcare.notifications.channels.letter import letters_html
 
     html = letters_html(
-        letters=[OutgoingMessage(message_id="x", channel=ChannelKind.LETTER, recipient="<b>张三</b>", subject="通知", body="<script>1</script>")],
+        letters=[
+            OutgoingMessage(
+                message_id="x",
+                channel=ChannelKind.LETTER,
+                recipient="<b>张三</b>",
+                subject="通知",
+                body="<script>1</script>",
+            )
+        ],
         sender_lines=["A&B"],
     )
 

@@ -20,12 +20,19 @@ def adapter_for(simulator: SmscSimulator, *, kind: ChannelKind = ChannelKind.SMS
     return SmppAdapter(
         kind=kind,
         settings=SmppSettings(
-            host="127.0.0.1", port=simulator.port, system_id="gridcare", password="pw", source_address="95598", timeout_seconds=5
+            host="127.0.0.1",
+            port=simulator.port,
+            system_id="gridcare",
+            password="pw",
+            source_address="95598",
+            timeout_seconds=5,
         ),
     )
 
 
-def sms(*, message_id: str, recipient: str, body: str, kind: ChannelKind = ChannelKind.SMS) -> OutgoingMessage:
+def sms(
+    *, message_id: str, recipient: str, body: str, kind: ChannelKind = ChannelKind.SMS
+) -> OutgoingMessage:
     return OutgoingMessage(message_id=message_id, channel=kind, recipient=recipient, subject="", body=body)
 
 
@@ -33,16 +40,25 @@ def test_an_sms_is_accepted_with_the_smsc_id_and_its_delivered_receipt_arrives(s
     simulator = smsc_factory(FailureRules())
     adapter = adapter_for(simulator)
     try:
-        result = adapter.send(sms(message_id="m-1", recipient="8613800000001", body="您的电费账单已出，请及时缴纳。"))
+        result = adapter.send(
+            sms(message_id="m-1", recipient="8613800000001", body="您的电费账单已出，请及时缴纳。")
+        )
         receipts = adapter.collect_receipts(wait_seconds=2)
     finally:
         adapter.close()
 
     assert result.accepted is True
     assert result.provider_message_id == "0000000001"
-    assert [(receipt.provider_message_id, receipt.delivered, receipt.error) for receipt in receipts] == [("0000000001", True, "")]
+    assert [(receipt.provider_message_id, receipt.delivered, receipt.error) for receipt in receipts] == [
+        ("0000000001", True, "")
+    ]
     [received] = simulator.received_messages()
-    assert (received.system_id, received.destination, received.source, received.is_mms) == ("gridcare", "8613800000001", "95598", False)
+    assert (received.system_id, received.destination, received.source, received.is_mms) == (
+        "gridcare",
+        "8613800000001",
+        "95598",
+        False,
+    )
     assert received.text == "您的电费账单已出，请及时缴纳。"
 
 
@@ -67,7 +83,9 @@ def test_a_failing_number_gets_an_undeliverable_receipt(smsc_factory: Start) -> 
 def test_a_long_chinese_sms_is_split_into_ucs2_parts_and_reassembled(smsc_factory: Start) -> None:
     simulator = smsc_factory(FailureRules())
     adapter = adapter_for(simulator)
-    text = "尊敬的客户：因10千伏线路检修，您所在区域将于明日08:00至18:00停电，请提前做好准备。" * 4  # 176 characters
+    text = (
+        "尊敬的客户：因10千伏线路检修，您所在区域将于明日08:00至18:00停电，请提前做好准备。" * 4
+    )  # 176 characters
     try:
         result = adapter.send(sms(message_id="m-long", recipient="8613800000002", body=text))
         receipts = adapter.collect_receipts(wait_seconds=2)
@@ -80,7 +98,9 @@ def test_a_long_chinese_sms_is_split_into_ucs2_parts_and_reassembled(smsc_factor
     assert received.text == text
     assert result.provider_message_id == "0000000001"
     # One receipt for the message, once every part has been delivered.
-    assert [(receipt.provider_message_id, receipt.delivered) for receipt in receipts] == [("0000000001", True)]
+    assert [(receipt.provider_message_id, receipt.delivered) for receipt in receipts] == [
+        ("0000000001", True)
+    ]
 
 
 def test_mms_fails_for_the_same_third_of_numbers_every_time(smsc_factory: Start) -> None:
@@ -88,7 +108,9 @@ def test_mms_fails_for_the_same_third_of_numbers_every_time(smsc_factory: Start)
     adapter = adapter_for(simulator, kind=ChannelKind.MMS)
     numbers = [f"86139{index:08d}" for index in range(60)]
     expected_failures = {
-        number for number in numbers if int.from_bytes(hashlib.sha256(number.encode()).digest()[:8], "big") % 3 == 0
+        number
+        for number in numbers
+        if int.from_bytes(hashlib.sha256(number.encode()).digest()[:8], "big") % 3 == 0
     }
     try:
         sent = {
@@ -114,7 +136,9 @@ def test_sms_to_a_number_whose_mms_fails_is_delivered(smsc_factory: Start) -> No
     mms_adapter = adapter_for(simulator, kind=ChannelKind.MMS)
     sms_adapter = adapter_for(simulator)
     try:
-        mms_adapter.send(sms(message_id="x-mms", recipient="8613800000007", body="活动", kind=ChannelKind.MMS))
+        mms_adapter.send(
+            sms(message_id="x-mms", recipient="8613800000007", body="活动", kind=ChannelKind.MMS)
+        )
         mms_receipts = mms_adapter.collect_receipts(wait_seconds=2)
         sms_adapter.send(sms(message_id="x-sms", recipient="8613800000007", body="活动"))
         sms_receipts = sms_adapter.collect_receipts(wait_seconds=2)
@@ -124,12 +148,17 @@ def test_sms_to_a_number_whose_mms_fails_is_delivered(smsc_factory: Start) -> No
 
     assert [receipt.delivered for receipt in mms_receipts] == [False]
     assert [receipt.delivered for receipt in sms_receipts] == [True]
-    assert [(message.is_mms, message.delivered) for message in simulator.received_messages()] == [(True, False), (False, True)]
+    assert [(message.is_mms, message.delivered) for message in simulator.received_messages()] == [
+        (True, False),
+        (False, True),
+    ]
 
 
 def test_a_simulator_that_is_down_makes_the_channel_unavailable() -> None:
     adapter = SmppAdapter(
-        settings=SmppSettings(host="127.0.0.1", port=free_port(), system_id="gridcare", password="pw", source_address="95598")
+        settings=SmppSettings(
+            host="127.0.0.1", port=free_port(), system_id="gridcare", password="pw", source_address="95598"
+        )
     )
     with pytest.raises(ChannelUnavailable, match="unavailable"):
         adapter.send(sms(message_id="m-1", recipient="8613800000001", body="测试"))
@@ -150,10 +179,15 @@ def test_a_simulator_stopped_mid_session_makes_the_next_send_unavailable(smsc_fa
     ("text", "expected"),
     [
         (
-            "id:0000000001 sub:001 dlvrd:001 submit date:2611290800 done date:2611290801 stat:DELIVRD err:000 text:",
+            "id:0000000001 sub:001 dlvrd:001 submit date:2611290800 done date:2611290801 "
+            "stat:DELIVRD err:000 text:",
             ("0000000001", "DELIVRD", "000"),
         ),
-        ("id:AB12 sub:001 dlvrd:000 submit date:2611290800 done date:2611290801 stat:UNDELIV err:001 text:x", ("AB12", "UNDELIV", "001")),
+        (
+            "id:AB12 sub:001 dlvrd:000 submit date:2611290800 done date:2611290801 "
+            "stat:UNDELIV err:001 text:x",
+            ("AB12", "UNDELIV", "001"),
+        ),
         ("id:7 stat:EXPIRED", ("7", "EXPIRED", "")),
     ],
 )

@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from gridcare.notifications.channels.base import ChannelKind, ChannelUnavailable, DeliveryReceipt, OutgoingMessage
+from gridcare.notifications.channels.base import (
+    ChannelKind,
+    ChannelUnavailable,
+    DeliveryReceipt,
+    OutgoingMessage,
+)
 from gridcare.notifications.channels.wechat import (
     WeChatSettings,
     WeChatTemplateAdapter,
@@ -37,13 +42,20 @@ class FakeWeChatPlatform:
         url = urllib.parse.urlsplit(request.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         if url.path == "/cgi-bin/token":
-            if (query.get("grant_type"), query.get("appid"), query.get("secret")) != ("client_credential", "wx-app", "wx-secret"):
+            if (query.get("grant_type"), query.get("appid"), query.get("secret")) != (
+                "client_credential",
+                "wx-app",
+                "wx-secret",
+            ):
                 return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
             self.tokens_issued += 1
             return 200, {"access_token": f"TOKEN-{self.tokens_issued}", "expires_in": 7200}
         if url.path == "/cgi-bin/message/template/send":
             if query["access_token"] in self.expired_tokens:
-                return 200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+                return 200, {
+                    "errcode": 40001,
+                    "errmsg": "invalid credential, access_token is invalid or not latest",
+                }
             payload = json.loads(request.body)
             if payload["touser"] == "blocked-openid":
                 return 200, {"errcode": 43004, "errmsg": "require subscribe"}
@@ -51,13 +63,24 @@ class FakeWeChatPlatform:
         return 404, {"errcode": 404}
 
 
-def adapter_for(stub: RunningHttpStub, *, secret: str = "wx-secret") -> WeChatTemplateAdapter:
+APP_SECRET = "wx-secret"
+
+
+def adapter_for(stub: RunningHttpStub, *, secret: str = APP_SECRET) -> WeChatTemplateAdapter:
     return WeChatTemplateAdapter(
-        settings=WeChatSettings(app_id="wx-app", app_secret=secret, default_template_id="TPL-BILL", base_url=stub.base_url, timeout_seconds=5)
+        settings=WeChatSettings(
+            app_id="wx-app",
+            app_secret=secret,
+            default_template_id="TPL-BILL",
+            base_url=stub.base_url,
+            timeout_seconds=5,
+        )
     )
 
 
-def notice(*, recipient: str = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", body: str = "本月电费 128.50 元") -> OutgoingMessage:
+def notice(
+    *, recipient: str = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", body: str = "本月电费 128.50 元"
+) -> OutgoingMessage:
     return OutgoingMessage(
         message_id="wx-1",
         channel=ChannelKind.WECHAT,
@@ -80,7 +103,10 @@ def test_the_token_is_fetched_once_and_cached_across_sends(http_stub_factory: St
     first = adapter.send(notice())
     second = adapter.send(notice())
 
-    assert [(result.accepted, result.provider_message_id) for result in (first, second)] == [(True, "200228333"), (True, "200228333")]
+    assert [(result.accepted, result.provider_message_id) for result in (first, second)] == [
+        (True, "200228333"),
+        (True, "200228333"),
+    ]
     assert platform.tokens_issued == 1
     request = template_requests(stub)[0]
     assert request.path == "/cgi-bin/message/template/send?access_token=TOKEN-1"
@@ -99,11 +125,17 @@ def test_an_expired_token_is_refreshed_once_and_the_send_retried(http_stub_facto
     adapter.send(notice())
     platform.expired_tokens.add("TOKEN-1")
 
-    result = adapter.send(notice(body=json.dumps({"thing1": "停电通知", "time2": "2026-12-01 08:00"}, ensure_ascii=False)))
+    result = adapter.send(
+        notice(body=json.dumps({"thing1": "停电通知", "time2": "2026-12-01 08:00"}, ensure_ascii=False))
+    )
 
     assert (result.accepted, result.provider_message_id) == (True, "200228334")
     assert platform.tokens_issued == 2
-    assert [request.path.rpartition("=")[2] for request in template_requests(stub)] == ["TOKEN-1", "TOKEN-1", "TOKEN-2"]
+    assert [request.path.rpartition("=")[2] for request in template_requests(stub)] == [
+        "TOKEN-1",
+        "TOKEN-1",
+        "TOKEN-2",
+    ]
     assert json.loads(template_requests(stub)[-1].body)["data"] == {
         "thing1": {"value": "停电通知"},
         "time2": {"value": "2026-12-01 08:00"},
@@ -117,22 +149,38 @@ def test_a_platform_refusal_is_not_accepted(http_stub_factory: StartStub) -> Non
     assert (result.accepted, result.error) == (False, "errcode 43004: require subscribe")
 
 
-def test_refused_credentials_or_a_platform_that_is_down_make_the_channel_unavailable(http_stub_factory: StartStub) -> None:
+def test_refused_credentials_or_a_platform_that_is_down_make_the_channel_unavailable(
+    http_stub_factory: StartStub,
+) -> None:
     stub = http_stub_factory(FakeWeChatPlatform())
     with pytest.raises(ChannelUnavailable, match="40125"):
         adapter_for(stub, secret="wrong").send(notice())
     assert template_requests(stub) == []
-    down = WeChatTemplateAdapter(settings=WeChatSettings(app_id="wx-app", app_secret="wx-secret", base_url=f"http://127.0.0.1:{free_port()}"))
+    down = WeChatTemplateAdapter(
+        settings=WeChatSettings(
+            app_id="wx-app", app_secret="wx-secret", base_url=f"http://127.0.0.1:{free_port()}"
+        )
+    )
     with pytest.raises(ChannelUnavailable, match="unreachable"):
         down.send(notice())
 
 
 def test_the_callback_signature_is_the_sha1_of_the_sorted_token_timestamp_and_nonce() -> None:
-    expected = hashlib.sha1(b"".join(sorted([b"gridcare-token", b"1764400000", b"nonce42"]))).hexdigest()
+    expected = hashlib.sha1(b"".join(sorted([b"gridcare-token", b"1764400000", b"nonce42"]))).hexdigest()  # noqa: S324
 
     assert callback_signature(token="gridcare-token", timestamp="1764400000", nonce="nonce42") == expected
-    assert verify_callback_signature(token="gridcare-token", timestamp="1764400000", nonce="nonce42", signature=expected) is True
-    assert verify_callback_signature(token="gridcare-token", timestamp="1764400001", nonce="nonce42", signature=expected) is False
+    assert (
+        verify_callback_signature(
+            token="gridcare-token", timestamp="1764400000", nonce="nonce42", signature=expected
+        )
+        is True
+    )
+    assert (
+        verify_callback_signature(
+            token="gridcare-token", timestamp="1764400001", nonce="nonce42", signature=expected
+        )
+        is False
+    )
 
 
 def test_template_send_events_become_receipts() -> None:

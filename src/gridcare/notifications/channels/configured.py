@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
@@ -16,7 +16,7 @@ from gridcare.notifications.channels.wechat import WeChatSettings, WeChatTemplat
 
 def configured_adapter(*, kind: ChannelKind) -> ChannelAdapter:
     """A new adapter for ``kind`` from the settings (letters: :func:`configured_letter_adapter`)."""
-    channels: dict[str, dict[str, Any]] = settings.NOTIFICATION_CHANNELS
+    channels = _channel_settings()
     if kind is ChannelKind.EMAIL:
         email = channels["email"]
         return SmtpAdapter(
@@ -72,8 +72,15 @@ def configured_adapter(*, kind: ChannelKind) -> ChannelAdapter:
 
 def configured_letter_adapter(*, batch_id: str) -> LetterAdapter:
     """A letter adapter gathering the batch ``batch_id``, with the configured sender block."""
-    sender_lines = tuple(line for line in settings.NOTIFICATION_CHANNELS["letter"]["SENDER_LINES"].split("|") if line)
+    sender_lines = tuple(
+        line for line in str(_channel_settings()["letter"]["SENDER_LINES"]).split("|") if line
+    )
     return LetterAdapter(settings=LetterSettings(sender_lines=sender_lines), batch_id=batch_id)
+
+
+def _channel_settings() -> dict[str, dict[str, Any]]:
+    """settings.NOTIFICATION_CHANNELS, its values read as each adapter's settings need them."""
+    return cast("dict[str, dict[str, Any]]", settings.NOTIFICATION_CHANNELS)
 
 
 __all__ = ["configured_adapter", "configured_letter_adapter"]

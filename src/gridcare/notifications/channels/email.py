@@ -70,7 +70,9 @@ def build_email(*, message: OutgoingMessage, settings: SmtpSettings) -> EmailMes
         email.add_alternative(message.html_body, subtype="html", charset="utf-8")
     for attachment in message.attachments:
         main_type, _, sub_type = attachment.content_type.partition("/")
-        email.add_attachment(attachment.content, maintype=main_type, subtype=sub_type, filename=attachment.file_name)
+        email.add_attachment(
+            attachment.content, maintype=main_type, subtype=sub_type, filename=attachment.file_name
+        )
     return email
 
 
@@ -94,7 +96,9 @@ class SmtpAdapter:
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
             return self._refusal(code=error.smtp_code, reason=error.smtp_error)
         except (OSError, smtplib.SMTPException) as error:
-            raise ChannelUnavailable(f"SMTP server {self._settings.host}:{self._settings.port}: {error}") from error
+            raise ChannelUnavailable(
+                f"SMTP server {self._settings.host}:{self._settings.port}: {error}"
+            ) from error
         return SendResult(accepted=True, provider_message_id=str(email["Message-ID"]))
 
     def collect_receipts(self, *, wait_seconds: float) -> list[DeliveryReceipt]:
@@ -106,7 +110,9 @@ class SmtpAdapter:
         context = settings.tls_context or ssl.create_default_context()
         connection: smtplib.SMTP
         if settings.security is SmtpSecurity.SSL:
-            connection = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
+            connection = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=settings.timeout_seconds, context=context
+            )
         else:
             connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
         try:

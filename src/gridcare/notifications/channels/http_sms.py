@@ -24,9 +24,10 @@ import hmac
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from gridcare.notifications.channels.base import (
     ChannelKind,
@@ -55,6 +56,10 @@ class HttpSmsSettings:
     secret: str
     sender: str
     timeout_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if urllib.parse.urlsplit(self.url).scheme not in {"http", "https"}:
+            raise ValueError(f"The SMS gateway URL must be http or https: {self.url!r}")
 
 
 def sign(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -113,7 +118,7 @@ class HttpSmsAdapter:
             ensure_ascii=False,
         ).encode()
         timestamp = str(int(time.time()))
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in HttpSmsSettings
             self._settings.url,
             data=body,
             method="POST",

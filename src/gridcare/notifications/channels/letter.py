@@ -57,14 +57,17 @@ def letters_html(*, letters: Sequence[OutgoingMessage], sender_lines: Sequence[s
     pages = []
     for letter in letters:
         address = "<br>".join(html.escape(line) for line in letter.recipient.splitlines())
-        paragraphs = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in letter.body.splitlines() if paragraph.strip())
+        paragraphs = "".join(
+            f"<p>{html.escape(paragraph)}</p>" for paragraph in letter.body.splitlines() if paragraph.strip()
+        )
         pages.append(
             f'<section class="letter"><div class="sender">{sender}</div>'
             f'<div class="address">{address}</div><h1>{html.escape(letter.subject)}</h1>'
             f'<div class="body">{paragraphs}</div>'
             f'<div class="reference">{html.escape(letter.message_id)}</div></section>'
         )
-    return f'<!DOCTYPE html><html lang="zh-Hans"><head><meta charset="utf-8"><style>{_STYLE}</style></head><body>{"".join(pages)}</body></html>'
+    head = f'<head><meta charset="utf-8"><style>{_STYLE}</style></head>'
+    return f'<!DOCTYPE html><html lang="zh-Hans">{head}<body>{"".join(pages)}</body></html>'
 
 
 @dataclass(kw_only=True)
@@ -93,10 +96,15 @@ class LetterAdapter:
         """Add ``message`` to the batch; a letter already in it (a resend) keeps its place."""
         for index, letter in enumerate(self._batch.letters, start=1):
             if letter.message_id == message.message_id:
-                return SendResult(accepted=True, provider_message_id=batch_page_id(batch_id=self._batch.batch_id, position=index))
+                return SendResult(
+                    accepted=True,
+                    provider_message_id=batch_page_id(batch_id=self._batch.batch_id, position=index),
+                )
         self._batch.letters.append(message)
         position = len(self._batch.letters)
-        return SendResult(accepted=True, provider_message_id=batch_page_id(batch_id=self._batch.batch_id, position=position))
+        return SendResult(
+            accepted=True, provider_message_id=batch_page_id(batch_id=self._batch.batch_id, position=position)
+        )
 
     def collect_receipts(self, *, wait_seconds: float) -> list[DeliveryReceipt]:
         """None: a letter is confirmed by staff recording it as served, not by a gateway."""
@@ -112,4 +120,11 @@ def batch_page_id(*, batch_id: str, position: int) -> str:
     return f"{batch_id}-p{position}"
 
 
-__all__ = ["LetterAdapter", "LetterBatch", "LetterSettings", "batch_page_id", "letters_html", "render_letters_pdf"]
+__all__ = [
+    "LetterAdapter",
+    "LetterBatch",
+    "LetterSettings",
+    "batch_page_id",
+    "letters_html",
+    "render_letters_pdf",
+]

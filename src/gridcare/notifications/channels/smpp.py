@@ -13,6 +13,7 @@ between submit and recording can resend (at-least-once, documented).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import select
 import socket
@@ -35,7 +36,9 @@ from gridcare.notifications.channels.base import (
 )
 
 MMS_SERVICE_TYPE = "MMS"
-_RECEIPT_PATTERN = re.compile(r"\bid:(?P<id>\S+).*?\bstat:(?P<stat>[A-Z]+)(?:.*?\berr:(?P<err>\S+))?", re.DOTALL)
+_RECEIPT_PATTERN = re.compile(
+    r"\bid:(?P<id>\S+).*?\bstat:(?P<stat>[A-Z]+)(?:.*?\berr:(?P<err>\S+))?", re.DOTALL
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,13 +97,17 @@ class SmppAdapter:
     def send(self, message: OutgoingMessage) -> SendResult:
         """Submit ``message`` (all its parts); the result carries the SMSC id of the first part."""
         text = self._text_of(message)
-        parts, data_coding, esm_class = smpplib.gsm.make_parts(text, encoding=smpplib.consts.SMPP_ENCODING_ISO10646)
+        parts, data_coding, esm_class = smpplib.gsm.make_parts(
+            text, encoding=smpplib.consts.SMPP_ENCODING_ISO10646
+        )
         client = self._bound_client()
         part_ids: list[str] = []
         try:
             for part in parts:
                 pdu = client.send_message(
-                    service_type=MMS_SERVICE_TYPE if self.kind is ChannelKind.MMS else self._settings.system_type,
+                    service_type=MMS_SERVICE_TYPE
+                    if self.kind is ChannelKind.MMS
+                    else self._settings.system_type,
                     source_addr_ton=smpplib.consts.SMPP_TON_ALNUM,
                     source_addr_npi=smpplib.consts.SMPP_NPI_UNK,
                     source_addr=self._settings.source_address,
@@ -124,7 +131,9 @@ class SmppAdapter:
         except (OSError, smpplib.exceptions.ConnectionError) as error:
             self._drop_client()
             raise ChannelUnavailable(f"SMSC connection lost: {error}") from error
-        self._submissions[part_ids[0]] = _Submission(first_part_id=part_ids[0], awaited_part_ids=set(part_ids))
+        self._submissions[part_ids[0]] = _Submission(
+            first_part_id=part_ids[0], awaited_part_ids=set(part_ids)
+        )
         self._fold_early_receipts()
         return SendResult(accepted=True, provider_message_id=part_ids[0])
 
@@ -135,7 +144,9 @@ class SmppAdapter:
             try:
                 while True:
                     remaining = deadline - time.monotonic()
-                    waiting_for_more = any(submission.awaited_part_ids for submission in self._submissions.values())
+                    waiting_for_more = any(
+                        submission.awaited_part_ids for submission in self._submissions.values()
+                    )
                     if remaining <= 0 and not self._readable(self._client, timeout=0):
                         break
                     if not waiting_for_more and not self._readable(self._client, timeout=0):
@@ -154,17 +165,19 @@ class SmppAdapter:
         """Unbind and close the session (a later send opens a new one)."""
         if self._client is None:
             return
-        try:
+        # Unbinding is a courtesy: a session that is already broken is closed all the same.
+        with contextlib.suppress(OSError, smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError):
             self._client.unbind()
-        except (OSError, smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError):
-            pass
         self._drop_client()
 
     def _bound_client(self) -> smpplib.client.Client:
         if self._client is not None:
             return self._client
         client = smpplib.client.Client(
-            self._settings.host, self._settings.port, timeout=self._settings.timeout_seconds, allow_unknown_opt_params=True
+            self._settings.host,
+            self._settings.port,
+            timeout=self._settings.timeout_seconds,
+            allow_unknown_opt_params=True,
         )
         try:
             client.connect()
@@ -222,7 +235,11 @@ class SmppAdapter:
     def _fold_early_receipts(self) -> None:
         """Apply receipts to the messages whose parts they report (a receipt can beat the resp)."""
         early = self._early_receipts
-        part_owner = {part_id: submission for submission in self._submissions.values() for part_id in submission.awaited_part_ids}
+        part_owner = {
+            part_id: submission
+            for submission in self._submissions.values()
+            for part_id in submission.awaited_part_ids
+        }
         for part_id in [part_id for part_id in early if part_id in part_owner]:
             parsed = early.pop(part_id)
             submission = part_owner[part_id]

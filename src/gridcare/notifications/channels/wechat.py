@@ -54,6 +54,10 @@ class WeChatSettings:
     base_url: str = "https://api.weixin.qq.com"
     timeout_seconds: float = 10.0
 
+    def __post_init__(self) -> None:
+        if urllib.parse.urlsplit(self.base_url).scheme not in {"http", "https"}:
+            raise ValueError(f"The WeChat API URL must be http or https: {self.base_url!r}")
+
 
 def callback_signature(*, token: str, timestamp: str, nonce: str) -> str:
     """The platform's callback signature: SHA-1 of token, timestamp and nonce sorted and joined."""
@@ -107,7 +111,11 @@ class WeChatTemplateAdapter:
 
     def _payload(self, message: OutgoingMessage) -> dict[str, Any]:
         template_id = message.headers.get(TEMPLATE_ID_HEADER, self._settings.default_template_id)
-        payload: dict[str, Any] = {"touser": message.recipient, "template_id": template_id, "data": _template_data(message)}
+        payload: dict[str, Any] = {
+            "touser": message.recipient,
+            "template_id": template_id,
+            "data": _template_data(message),
+        }
         if URL_HEADER in message.headers:
             payload["url"] = message.headers[URL_HEADER]
         return payload
@@ -116,18 +124,27 @@ class WeChatTemplateAdapter:
         if not force_refresh and self._access_token and time.monotonic() < self._token_expires_at:
             return self._access_token
         query = urllib.parse.urlencode(
-            {"grant_type": "client_credential", "appid": self._settings.app_id, "secret": self._settings.app_secret}
+            {
+                "grant_type": "client_credential",
+                "appid": self._settings.app_id,
+                "secret": self._settings.app_secret,
+            }
         )
-        answer = self._request(urllib.request.Request(f"{self._settings.base_url}/cgi-bin/token?{query}"))
+        token_url = f"{self._settings.base_url}/cgi-bin/token?{query}"
+        answer = self._request(urllib.request.Request(token_url))  # noqa: S310 - scheme checked in WeChatSettings
         if "access_token" not in answer:
-            raise ChannelUnavailable(f"WeChat token refused: errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")
+            raise ChannelUnavailable(
+                f"WeChat token refused: errcode {answer.get('errcode')}: {answer.get('errmsg', '')}"
+            )
         self._access_token = str(answer["access_token"])
-        self._token_expires_at = time.monotonic() + int(answer.get("expires_in", 7200)) - _TOKEN_MARGIN_SECONDS
+        self._token_expires_at = (
+            time.monotonic() + int(answer.get("expires_in", 7200)) - _TOKEN_MARGIN_SECONDS
+        )
         return self._access_token
 
     def _post_template(self, payload: bytes, *, token: str) -> dict[str, Any]:
         query = urllib.parse.urlencode({"access_token": token})
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in WeChatSettings
             f"{self._settings.base_url}/cgi-bin/message/template/send?{query}",
             data=payload,
             method="POST",

@@ -15,6 +15,7 @@ PDUs are encoded and decoded with smpplib, the library the client adapter uses.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import struct
@@ -60,7 +61,10 @@ class FailureRules:
             return last_digit in self.sms_fail_last_digits
         if last_digit in self.mms_fail_last_digits:
             return True
-        return self.mms_fail_one_in > 0 and number_hash_bucket(number=destination, buckets=self.mms_fail_one_in) == 0
+        return (
+            self.mms_fail_one_in > 0
+            and number_hash_bucket(number=destination, buckets=self.mms_fail_one_in) == 0
+        )
 
 
 @dataclass(kw_only=True)
@@ -118,7 +122,9 @@ class SmscSimulator:
     def start_in_thread(self) -> int:
         """Start serving in a daemon thread; returns the port it listens on."""
         started = threading.Event()
-        self._thread = threading.Thread(target=self._run_thread, args=(started,), name="smsc-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run_thread, args=(started,), name="smsc-simulator", daemon=True
+        )
         self._thread.start()
         if not started.wait(timeout=5):
             raise RuntimeError("The SMSC simulator did not start within 5 seconds.")
@@ -133,10 +139,9 @@ class SmscSimulator:
         self._thread = None
 
     def _run_thread(self, started: threading.Event) -> None:
-        try:
+        # stop() cancels the server's tasks: that is how serving ends.
+        with contextlib.suppress(asyncio.CancelledError):
             asyncio.run(self.serve(started=started))
-        except asyncio.CancelledError:
-            pass
 
     def _shutdown(self) -> None:
         for writer in list(self._writers):
@@ -164,7 +169,10 @@ class SmscSimulator:
                 request = smpp.parse_pdu(header + body, client=sequences)
                 if request.command == "bind_transceiver":
                     system_id = _text(request.system_id)
-                    _write(writer, _response("bind_transceiver_resp", request, sequences, system_id="GRIDCARE-SMSC"))
+                    _write(
+                        writer,
+                        _response("bind_transceiver_resp", request, sequences, system_id="GRIDCARE-SMSC"),
+                    )
                 elif request.command == "enquire_link":
                     _write(writer, _response("enquire_link_resp", request, sequences))
                 elif request.command == "unbind":
@@ -176,7 +184,10 @@ class SmscSimulator:
                 elif request.command in {"deliver_sm_resp", "enquire_link_resp"}:
                     continue
                 else:
-                    _write(writer, _response("generic_nack", request, sequences, status=consts.SMPP_ESME_RINVCMDID))
+                    _write(
+                        writer,
+                        _response("generic_nack", request, sequences, status=consts.SMPP_ESME_RINVCMDID),
+                    )
                 await writer.drain()
         finally:
             self._writers.discard(writer)
@@ -196,7 +207,9 @@ class SmscSimulator:
         message_id = f"{next(self._message_ids):010X}"
         _write(writer, _response("submit_sm_resp", request, sequences, message_id=message_id))
         payload: bytes = request.short_message or request.message_payload or b""
-        reference, total, index, part = _split_udh(payload, has_udh=bool(request.esm_class & consts.SMPP_GSMFEAT_UDHI))
+        reference, total, index, part = _split_udh(
+            payload, has_udh=bool(request.esm_class & consts.SMPP_GSMFEAT_UDHI)
+        )
         key = (destination, reference)
         parts = pending.setdefault(key, _PendingParts(total=total))
         parts.texts[index] = part
@@ -233,7 +246,9 @@ def _write(writer: asyncio.StreamWriter, pdu: Command) -> None:
     writer.write(pdu.generate())
 
 
-def _response(command: str, request: Command, sequences: SimpleSequenceGenerator, **fields: object) -> Command:
+def _response(
+    command: str, request: Command, sequences: SimpleSequenceGenerator, **fields: object
+) -> Command:
     """The response PDU to ``request``, carrying its sequence number."""
     response = smpp.make_pdu(command, client=sequences, **fields)
     response.sequence = request.sequence
@@ -247,9 +262,11 @@ def _split_udh(payload: bytes, *, has_udh: bool) -> tuple[int, int, int, bytes]:
     return payload[3], payload[4], payload[5], payload[6:]
 
 
-def _receipt(request: Command, *, message_id: str, delivered: bool, sequences: SimpleSequenceGenerator) -> Command:
+def _receipt(
+    request: Command, *, message_id: str, delivered: bool, sequences: SimpleSequenceGenerator
+) -> Command:
     """A deliver_sm delivery receipt in the customary SMSC text format, with the TLVs too."""
-    stamp = datetime.now().strftime("%y%m%d%H%M")  # noqa: DTZ005 - SMSC local time, as real SMSCs report it
+    stamp = datetime.now().strftime("%y%m%d%H%M")
     status, error = ("DELIVRD", "000") if delivered else ("UNDELIV", "001")
     text = (
         f"id:{message_id} sub:001 dlvrd:{'001' if delivered else '000'} submit date:{stamp} "
@@ -280,4 +297,11 @@ def digits(value: str) -> frozenset[str]:
 
 __all__ = [
     "DELIVERY_RECEIPT_ESM_CLASS",
-    "MMS_SERVICE_TYPE", "FailureRules", "ReceivedMessage", "SmscSimulator", "digits", "number_hash_bucket", "run_simulator"]
+    "MMS_SERVICE_TYPE",
+    "FailureRules",
+    "ReceivedMessage",
+    "SmscSimulator",
+    "digits",
+    "number_hash_bucket",
+    "run_simulator",
+]

@@ -18,8 +18,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
         parser.add_argument("--port", type=int, default=2775, help="Port to listen on (default 2775).")
-        parser.add_argument("--fail-sms-last-digits", default="", help='SMS to numbers ending in these digits fail, e.g. "9".')
-        parser.add_argument("--fail-mms-last-digits", default="", help="MMS to numbers ending in these digits fail.")
+        parser.add_argument(
+            "--fail-sms-last-digits", default="", help='SMS to numbers ending in these digits fail, e.g. "9".'
+        )
+        parser.add_argument(
+            "--fail-mms-last-digits", default="", help="MMS to numbers ending in these digits fail."
+        )
         parser.add_argument(
             "--fail-mms-one-in",
             type=int,
@@ -33,7 +37,9 @@ class Command(BaseCommand):
             mms_fail_last_digits=digits(options["fail_mms_last_digits"]),
             mms_fail_one_in=options["fail_mms_one_in"],
         )
-        self.stdout.write(f"SMSC simulator listening on {options['host']}:{options['port']} (Ctrl-C stops it)")
+        self.stdout.write(
+            f"SMSC simulator listening on {options['host']}:{options['port']} (Ctrl-C stops it)"
+        )
         try:
             run_simulator(host=options["host"], port=options["port"], rules=rules)
         except KeyboardInterrupt:
