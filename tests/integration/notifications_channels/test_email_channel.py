@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from gridcare.notifications.channels.base import Attachment, ChannelKind, ChannelUnavailable, OutgoingMessage
 from gridcare.notifications.channels.email import SmtpAdapter, SmtpSecurity, SmtpSettings
 
-from .conftest import RunningSmtpServer, SelfSignedCertificate, free_port
+from .conftest import CollectingHandler, RunningSmtpServer, SelfSignedCertificate, free_port
 
 SUBJECT = "【国网示范供电公司】2026年11月电费账单"
 BODY = "尊敬的张三：您户号 0101234567 本月电费 ¥128.50 元，请于12月15日前缴纳。"
@@ -126,3 +127,25 @@ def test_a_wrong_password_makes_the_channel_unavailable_and_delivers_nothing(
     with pytest.raises(ChannelUnavailable, match="535"):
         SmtpAdapter(settings=settings).send(bill_email())
     assert starttls_smtp_server.handler.messages == []
+
+
+def test_implicit_tls_delivers(self_signed_certificate: SelfSignedCertificate) -> None:
+    handler = CollectingHandler()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=free_port(), ssl_context=self_signed_certificate.server_context()
+    )
+    controller.start()
+    try:
+        settings = SmtpSettings(
+            host="127.0.0.1",
+            port=controller.port,
+            sender="notice@gridcare.example",
+            security=SmtpSecurity.SSL,
+            tls_context=self_signed_certificate.client_context(),
+        )
+        result = SmtpAdapter(settings=settings).send(bill_email())
+    finally:
+        controller.stop()
+
+    assert result.accepted is True
+    assert [received["Subject"] for _, received in handler.messages] == [SUBJECT]
