@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 
 import pytest
@@ -199,3 +200,29 @@ def test_receipt_texts_are_parsed(text: str, expected: tuple[str, str, str]) -> 
 
 def test_a_text_that_is_no_receipt_is_not_parsed() -> None:
     assert parse_receipt_text("退订") is None
+
+
+def test_collecting_receipts_binds_a_new_session_and_returns_at_once_when_none_are_outstanding(
+    smsc_factory: Start,
+) -> None:
+    simulator = smsc_factory(FailureRules())
+    adapter = adapter_for(simulator)
+    try:
+        started = time.monotonic()
+        receipts = adapter.collect_receipts(wait_seconds=5)
+        elapsed = time.monotonic() - started
+    finally:
+        adapter.close()
+
+    assert receipts == []
+    assert elapsed < 1
+
+
+def test_collecting_receipts_from_a_simulator_that_is_down_makes_the_channel_unavailable() -> None:
+    adapter = SmppAdapter(
+        settings=SmppSettings(
+            host="127.0.0.1", port=free_port(), system_id="gridcare", password="pw", source_address="95598"
+        )
+    )
+    with pytest.raises(ChannelUnavailable, match="unavailable"):
+        adapter.collect_receipts(wait_seconds=1)

@@ -76,7 +76,9 @@ class _Submission:
     """The parts of one sent message whose receipts are still awaited."""
 
     first_part_id: str
-    awaited_part_ids: set[str]
+    part_count: int
+    awaited_part_ids: set[str] = field(default_factory=set)
+    submitted_part_count: int = 0
     failures: list[str] = field(default_factory=list)
 
 
@@ -89,8 +91,10 @@ class SmppAdapter:
         self.kind = kind
         self._settings = settings
         self._client: smpplib.client.Client | None = None
-        self._early_receipts: dict[str, ParsedReceipt] = {}
+        #: Messages sent through this adapter whose receipts are outstanding, by first part id.
         self._submissions: dict[str, _Submission] = {}
+        self._part_owners: dict[str, _Submission] = {}
+        self._forgotten_part_ids: set[str] = set()
         self._ready_receipts: list[DeliveryReceipt] = []
 
     # -- the ChannelAdapter interface --------------------------------------------------------
@@ -101,9 +105,9 @@ class SmppAdapter:
             text, encoding=smpplib.consts.SMPP_ENCODING_ISO10646
         )
         client = self._bound_client()
-        part_ids: list[str] = []
+        submission: _Submission | None = None
         try:
-            for part in parts:
+            for number, part in enumerate(parts, start=1):
                 pdu = client.send_message(
                     service_type=MMS_SERVICE_TYPE
                     if self.kind is ChannelKind.MMS
@@ -121,42 +125,52 @@ class SmppAdapter:
                 )
                 response = self._await_response(client, sequence=pdu.sequence)
                 if response.is_error():
+                    if submission is not None:
+                        # The message is refused as a whole: receipts of its earlier parts mean nothing.
+                        self._forget(submission)
                     return SendResult(
                         accepted=False,
-                        provider_message_id=part_ids[0] if part_ids else "",
-                        error=f"SMSC refused part {len(part_ids) + 1}: status {response.status} "
+                        provider_message_id=submission.first_part_id if submission else "",
+                        error=f"SMSC refused part {number}: status {response.status} "
                         f"({smpplib.consts.DESCRIPTIONS.get(response.status, 'unknown')})",
                     )
-                part_ids.append(_decoded(response.message_id))
+                part_id = _decoded(response.message_id)
+                if submission is None:
+                    submission = _Submission(first_part_id=part_id, part_count=len(parts))
+                    self._submissions[part_id] = submission
+                # Registered before the next read, so a receipt that overtakes later parts finds it.
+                submission.awaited_part_ids.add(part_id)
+                submission.submitted_part_count += 1
+                self._part_owners[part_id] = submission
         except (OSError, smpplib.exceptions.ConnectionError) as error:
             self._drop_client()
             raise ChannelUnavailable(f"SMSC connection lost: {error}") from error
-        self._submissions[part_ids[0]] = _Submission(
-            first_part_id=part_ids[0], awaited_part_ids=set(part_ids)
-        )
-        self._fold_early_receipts()
-        return SendResult(accepted=True, provider_message_id=part_ids[0])
+        if submission is None:
+            raise ValueError("An SMS has at least one part.")
+        self._complete_if_all_reported(submission)
+        return SendResult(accepted=True, provider_message_id=submission.first_part_id)
 
     def collect_receipts(self, *, wait_seconds: float) -> list[DeliveryReceipt]:
-        """Read ``deliver_sm`` receipts until every sent message has its receipt or time is up."""
+        """Receipts read from the session: waits (up to ``wait_seconds``) while receipts of
+        messages sent through this adapter are outstanding, then takes what else is there.
+
+        Opens the session if none is open: an SMSC hands receipts of messages sent before a
+        restart to the next session bound with the same system id; those come back keyed by the
+        SMSC id they report (the first part's id for a one-part message)."""
         deadline = time.monotonic() + wait_seconds
-        if self._client is not None:
-            try:
-                while True:
-                    remaining = deadline - time.monotonic()
-                    waiting_for_more = any(
-                        submission.awaited_part_ids for submission in self._submissions.values()
-                    )
-                    if remaining <= 0 and not self._readable(self._client, timeout=0):
-                        break
-                    if not waiting_for_more and not self._readable(self._client, timeout=0):
-                        break
-                    if not self._readable(self._client, timeout=max(remaining, 0)):
-                        break
-                    self._handle(self._client, self._client.read_pdu())
-            except (OSError, smpplib.exceptions.ConnectionError) as error:
-                self._drop_client()
-                raise ChannelUnavailable(f"SMSC connection lost while reading receipts: {error}") from error
+        client = self._bound_client()
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                awaiting = bool(self._submissions)
+                if not self._readable(client, timeout=max(remaining, 0) if awaiting else 0):
+                    break
+                self._handle(client, client.read_pdu())
+                if remaining <= 0:
+                    break
+        except (OSError, smpplib.exceptions.ConnectionError) as error:
+            self._drop_client()
+            raise ChannelUnavailable(f"SMSC connection lost while reading receipts: {error}") from error
         ready, self._ready_receipts = self._ready_receipts, []
         return ready
 
@@ -226,36 +240,45 @@ class SmppAdapter:
 
     # -- receipts ----------------------------------------------------------------------------
     def _take_receipt(self, pdu: Command) -> None:
+        """Apply a receipt to the message whose part it reports; one receipt per message."""
         parsed = parse_receipt_text(_decoded(pdu.short_message))
-        if parsed is None:
+        if parsed is None or parsed.message_id in self._forgotten_part_ids:
             return
-        self._early_receipts[parsed.message_id] = parsed
-        self._fold_early_receipts()
-
-    def _fold_early_receipts(self) -> None:
-        """Apply receipts to the messages whose parts they report (a receipt can beat the resp)."""
-        early = self._early_receipts
-        part_owner = {
-            part_id: submission
-            for submission in self._submissions.values()
-            for part_id in submission.awaited_part_ids
-        }
-        for part_id in [part_id for part_id in early if part_id in part_owner]:
-            parsed = early.pop(part_id)
-            submission = part_owner[part_id]
-            submission.awaited_part_ids.discard(part_id)
-            if parsed.status != "DELIVRD":
-                submission.failures.append(f"{parsed.status} err:{parsed.error_code}")
-            if not submission.awaited_part_ids:
-                del self._submissions[submission.first_part_id]
-                self._ready_receipts.append(
-                    DeliveryReceipt(
-                        provider_message_id=submission.first_part_id,
-                        delivered=not submission.failures,
-                        received_at=datetime.now(tz=UTC),
-                        error="; ".join(submission.failures),
-                    )
+        failure = "" if parsed.status == "DELIVRD" else f"{parsed.status} err:{parsed.error_code}"
+        submission = self._part_owners.pop(parsed.message_id, None)
+        if submission is None:
+            self._ready_receipts.append(
+                DeliveryReceipt(
+                    provider_message_id=parsed.message_id,
+                    delivered=not failure,
+                    received_at=datetime.now(tz=UTC),
+                    error=failure,
                 )
+            )
+            return
+        submission.awaited_part_ids.discard(parsed.message_id)
+        if failure:
+            submission.failures.append(failure)
+        self._complete_if_all_reported(submission)
+
+    def _complete_if_all_reported(self, submission: _Submission) -> None:
+        """One receipt for the message once every part is submitted and has its receipt."""
+        if submission.submitted_part_count == submission.part_count and not submission.awaited_part_ids:
+            del self._submissions[submission.first_part_id]
+            self._ready_receipts.append(
+                DeliveryReceipt(
+                    provider_message_id=submission.first_part_id,
+                    delivered=not submission.failures,
+                    received_at=datetime.now(tz=UTC),
+                    error="; ".join(submission.failures),
+                )
+            )
+
+    def _forget(self, submission: _Submission) -> None:
+        del self._submissions[submission.first_part_id]
+        for part_id in submission.awaited_part_ids:
+            self._part_owners.pop(part_id, None)
+            self._forgotten_part_ids.add(part_id)
 
     # -- helpers -----------------------------------------------------------------------------
     def _text_of(self, message: OutgoingMessage) -> str:
