@@ -109,9 +109,7 @@ class SmppAdapter:
         try:
             for number, part in enumerate(parts, start=1):
                 pdu = client.send_message(
-                    service_type=MMS_SERVICE_TYPE
-                    if self.kind is ChannelKind.MMS
-                    else self._settings.system_type,
+                    service_type=MMS_SERVICE_TYPE if self.kind is ChannelKind.MMS else "",
                     source_addr_ton=smpplib.consts.SMPP_TON_ALNUM,
                     source_addr_npi=smpplib.consts.SMPP_NPI_UNK,
                     source_addr=self._settings.source_address,
