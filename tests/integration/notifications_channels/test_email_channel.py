@@ -149,3 +149,19 @@ def test_implicit_tls_delivers(self_signed_certificate: SelfSignedCertificate) -
 
     assert result.accepted is True
     assert [received["Subject"] for _, received in handler.messages] == [SUBJECT]
+
+
+def test_a_header_with_a_line_break_is_refused_and_nothing_is_sent(smtp_server: RunningSmtpServer) -> None:
+    injected = OutgoingMessage(
+        message_id="m-2",
+        channel=ChannelKind.EMAIL,
+        recipient="zhangsan@example.com\r\nBcc: everyone@example.com",
+        subject=SUBJECT,
+        body=BODY,
+    )
+
+    result = SmtpAdapter(settings=plain_settings(smtp_server.port)).send(injected)
+
+    assert result.accepted is False
+    assert result.error.startswith("Invalid e-mail header: ")
+    assert smtp_server.handler.messages == []

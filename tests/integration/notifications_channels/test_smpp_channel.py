@@ -226,3 +226,15 @@ def test_collecting_receipts_from_a_simulator_that_is_down_makes_the_channel_una
     )
     with pytest.raises(ChannelUnavailable, match="unavailable"):
         adapter.collect_receipts(wait_seconds=1)
+
+
+def test_a_text_longer_than_255_parts_is_refused_without_contacting_the_smsc(smsc_factory: Start) -> None:
+    simulator = smsc_factory(FailureRules())
+    adapter = adapter_for(simulator)
+    try:
+        result = adapter.send(sms(message_id="m-huge", recipient="8613800000001", body="电" * 67 * 256))
+    finally:
+        adapter.close()
+
+    assert (result.accepted, result.error) == (False, "Text too long for SMS: more than 255 parts.")
+    assert simulator.received_messages() == []

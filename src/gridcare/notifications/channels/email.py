@@ -86,7 +86,11 @@ class SmtpAdapter:
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Send ``message``: refused (5xx) → not accepted; unreachable or 4xx → ChannelUnavailable."""
-        email = build_email(message=message, settings=self._settings)
+        try:
+            email = build_email(message=message, settings=self._settings)
+        except ValueError as error:
+            # A header the message cannot carry (a line break in the address or a header value).
+            return SendResult(accepted=False, error=f"Invalid e-mail header: {error}")
         try:
             with self._connect() as connection:
                 connection.send_message(email, from_addr=self._settings.sender, to_addrs=[message.recipient])

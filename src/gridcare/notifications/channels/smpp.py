@@ -101,9 +101,12 @@ class SmppAdapter:
     def send(self, message: OutgoingMessage) -> SendResult:
         """Submit ``message`` (all its parts); the result carries the SMSC id of the first part."""
         text = self._text_of(message)
-        parts, data_coding, esm_class = smpplib.gsm.make_parts(
-            text, encoding=smpplib.consts.SMPP_ENCODING_ISO10646
-        )
+        try:
+            parts, data_coding, esm_class = smpplib.gsm.make_parts(
+                text, encoding=smpplib.consts.SMPP_ENCODING_ISO10646
+            )
+        except smpplib.exceptions.MessageTooLong:
+            return SendResult(accepted=False, error="Text too long for SMS: more than 255 parts.")
         client = self._bound_client()
         submission: _Submission | None = None
         try:
