@@ -68,13 +68,14 @@ def test_the_sms_gateway_setting_chooses_smpp_or_http() -> None:
 def test_letters_get_the_configured_sender_block() -> None:
     with override_settings(NOTIFICATION_CHANNELS=channels_with(letter={"SENDER_LINES": "甲供电公司|营销部"})):
         adapter = configured_letter_adapter(batch_id="B7")
-    html_text = adapter.send(
+    result = adapter.send(
         OutgoingMessage(
             message_id="l1", channel=ChannelKind.LETTER, recipient="地址", subject="通知", body="正文"
         )
     )
 
-    assert html_text.provider_message_id == "B7-p1"
+    assert result.provider_message_id == "B7-p1"
+    assert adapter.batch.letters[0].message_id == "l1"
     with pytest.raises(ValueError, match="configured_letter_adapter"):
         configured_adapter(kind=ChannelKind.LETTER)
 
