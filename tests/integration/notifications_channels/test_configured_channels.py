@@ -22,6 +22,7 @@ from gridcare.notifications.channels.http_sms import HttpSmsAdapter
 from gridcare.notifications.channels.smpp import SmppAdapter
 
 from .conftest import RunningSmtpServer, free_port
+from .test_letter_channel import pdf_objects
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 
@@ -76,6 +77,8 @@ def test_letters_get_the_configured_sender_block() -> None:
 
     assert result.provider_message_id == "B7-p1"
     assert adapter.batch.letters[0].message_id == "l1"
+    # "甲" appears only in the configured sender block: the printed PDF's fonts map it.
+    assert b"<7532>" in pdf_objects(adapter.render_batch()).lower()
     with pytest.raises(ValueError, match="configured_letter_adapter"):
         configured_adapter(kind=ChannelKind.LETTER)
 
