@@ -7,9 +7,11 @@ import datetime as dt
 import http.server
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -33,6 +35,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# -- PDF ----------------------------------------------------------------------------------------
+def pdf_objects(pdf: bytes) -> bytes:
+    """The PDF's bytes with every Flate stream inflated (objects may sit in object streams)."""
+    inflated = [pdf]
+    for match in re.finditer(rb"stream\r?\n", pdf):
+        try:
+            inflated.append(zlib.decompressobj().decompress(pdf[match.end() :]))
+        except zlib.error:
+            continue
+    return b"\n".join(inflated)
 
 
 # -- SMTP -------------------------------------------------------------------------------------

@@ -21,8 +21,7 @@ from gridcare.notifications.channels.email import SmtpAdapter
 from gridcare.notifications.channels.http_sms import HttpSmsAdapter
 from gridcare.notifications.channels.smpp import SmppAdapter
 
-from .conftest import RunningSmtpServer, free_port
-from .test_letter_channel import pdf_objects
+from .conftest import RunningSmtpServer, free_port, pdf_objects
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import zlib
 
 from gridcare.notifications.channels.base import ChannelKind, OutgoingMessage
 from gridcare.notifications.channels.letter import LetterAdapter, LetterSettings
+
+from .conftest import pdf_objects
 
 SUBJECT = "停电通知书"
 
@@ -19,17 +20,6 @@ def outage_notice(*, number: int) -> OutgoingMessage:
         subject=SUBJECT,
         body="因10千伏线路检修，定于2026年12月1日08:00至18:00停电。\n特此通知。",
     )
-
-
-def pdf_objects(pdf: bytes) -> bytes:
-    """The PDF's bytes with every Flate stream inflated (objects may sit in object streams)."""
-    inflated = [pdf]
-    for match in re.finditer(rb"stream\r?\n", pdf):
-        try:
-            inflated.append(zlib.decompressobj().decompress(pdf[match.end() :]))
-        except zlib.error:
-            continue
-    return b"\n".join(inflated)
 
 
 def test_a_batch_prints_one_page_per_letter_with_the_chinese_text_in_embedded_cjk_fonts() -> None:
