@@ -11,13 +11,20 @@ PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 packages=()
 [[ -x "$PG_BIN/postgres" ]] || packages+=(postgresql-15)
 [[ -x /usr/bin/chromium ]] || packages+=(chromium)
-# Chinese glyphs, so the browser tests' screenshots of the zh-Hans pages are legible.
+# Chinese glyphs, so the browser tests' screenshots of the zh-Hans pages are legible and the
+# letters (PDF notices) print in Noto CJK.
 dpkg-query --show --showformat='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' ||
     packages+=(fonts-noto-cjk)
 command -v npm >/dev/null || packages+=(nodejs npm)
+# Letters (issue 4, notifications.channels.letter): WeasyPrint renders the PDF batches with Pango,
+# HarfBuzz's font subsetting and fontconfig, in the Noto CJK fonts above.
+for library in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1; do
+    dpkg-query --show --showformat='${Status}' "$library" 2>/dev/null | grep -q 'ok installed' ||
+        packages+=("$library")
+done
 
 if [[ ${#packages[@]} -eq 0 ]]; then
-    echo "System packages: PostgreSQL 15, Chromium, a CJK font and npm are present."
+    echo "System packages: PostgreSQL 15, Chromium, a CJK font, npm and WeasyPrint's libraries are present."
     exit 0
 fi
 

@@ -296,6 +296,51 @@ INSTALLED_APPS += ["ninja"]
 #: How far a signed API request's X-GridCare-Timestamp may be from the server clock.
 GRIDCARE_API_SIGNATURE_WINDOW_SECONDS = int(os.environ.get("GRIDCARE_API_SIGNATURE_WINDOW_SECONDS", "300"))
 
+# --- notification channels (issue 4 item 3; docs/channels.md) -------------------------------
+# Each channel's gateway, from the environment. The defaults are the local demo gateways: an
+# SMTP server on localhost:1025 and the bundled SMSC simulator (`gridcare smsc_simulator`) on
+# localhost:2775. SMS and MMS go through "smpp" or "http" (GRIDCARE_SMS_GATEWAY).
+NOTIFICATION_CHANNELS: dict[str, dict[str, str | int | float]] = {
+    "email": {
+        "HOST": os.environ.get("GRIDCARE_SMTP_HOST", "localhost"),
+        "PORT": int(os.environ.get("GRIDCARE_SMTP_PORT", "1025")),
+        "SECURITY": os.environ.get("GRIDCARE_SMTP_SECURITY", "plain"),  # plain | starttls | ssl
+        "USERNAME": os.environ.get("GRIDCARE_SMTP_USERNAME", ""),
+        "PASSWORD": os.environ.get("GRIDCARE_SMTP_PASSWORD", ""),
+        "SENDER": os.environ.get("GRIDCARE_SMTP_SENDER", "notice@gridcare.example"),
+        "SENDER_NAME": os.environ.get("GRIDCARE_SMTP_SENDER_NAME", "GridCare"),
+        "TIMEOUT_SECONDS": float(os.environ.get("GRIDCARE_SMTP_TIMEOUT_SECONDS", "10")),
+    },
+    "sms": {
+        "GATEWAY": os.environ.get("GRIDCARE_SMS_GATEWAY", "smpp"),  # smpp | http
+        "SMPP_HOST": os.environ.get("GRIDCARE_SMPP_HOST", "localhost"),
+        "SMPP_PORT": int(os.environ.get("GRIDCARE_SMPP_PORT", "2775")),
+        "SMPP_SYSTEM_ID": os.environ.get("GRIDCARE_SMPP_SYSTEM_ID", "gridcare"),
+        "SMPP_PASSWORD": os.environ.get("GRIDCARE_SMPP_PASSWORD", "gridcare"),
+        "SMPP_SYSTEM_TYPE": os.environ.get("GRIDCARE_SMPP_SYSTEM_TYPE", ""),
+        "SOURCE_ADDRESS": os.environ.get("GRIDCARE_SMS_SOURCE_ADDRESS", "95598"),
+        "HTTP_URL": os.environ.get("GRIDCARE_SMS_HTTP_URL", ""),
+        "HTTP_KEY_ID": os.environ.get("GRIDCARE_SMS_HTTP_KEY_ID", ""),
+        "HTTP_SECRET": os.environ.get("GRIDCARE_SMS_HTTP_SECRET", ""),
+        "TIMEOUT_SECONDS": float(os.environ.get("GRIDCARE_SMS_TIMEOUT_SECONDS", "10")),
+    },
+    "wechat": {
+        "APP_ID": os.environ.get("GRIDCARE_WECHAT_APP_ID", ""),
+        "APP_SECRET": os.environ.get("GRIDCARE_WECHAT_APP_SECRET", ""),
+        "DEFAULT_TEMPLATE_ID": os.environ.get("GRIDCARE_WECHAT_TEMPLATE_ID", ""),
+        "BASE_URL": os.environ.get("GRIDCARE_WECHAT_BASE_URL", "https://api.weixin.qq.com"),
+        "CALLBACK_TOKEN": os.environ.get("GRIDCARE_WECHAT_CALLBACK_TOKEN", ""),
+        "TIMEOUT_SECONDS": float(os.environ.get("GRIDCARE_WECHAT_TIMEOUT_SECONDS", "10")),
+    },
+    "letter": {
+        # The sender block printed on every letter, lines separated by "|".
+        "SENDER_LINES": os.environ.get(
+            "GRIDCARE_LETTER_SENDER_LINES", "国网示范供电公司|营销部（客户服务中心）"
+        ),
+    },
+}
+# --- end of notification channels ----------------------------------------------------------
+
 # --- Personal data encryption keys (issue 3 item 5; docs/adr/0004-pii-encryption.md) --------
 # GRIDCARE_PII_KEYS: "k2:<base64 32 bytes>,k1:<...>" (the first key is active: it encrypts;
 # the others still decrypt), GRIDCARE_PII_HASH_KEY: "<base64 32 bytes>" for the keyed search
