@@ -55,6 +55,8 @@ class Permission(StrEnum):
     HANDLE_SERVICE_ORDERS = "service_orders.handle"
     HANDLE_SERVICE_TICKETS = "service_desk.handle"
     PERFORM_INSPECTIONS = "inspection.perform"
+    # Background jobs (issue 4)
+    VIEW_JOBS = "jobs.view"
 
 
 PERMISSION_LABELS: dict[Permission, Any] = {
@@ -82,6 +84,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
+    Permission.VIEW_JOBS: _("View background jobs"),
 }
 
 _P = Permission
@@ -115,6 +118,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SYSTEM_ADMINISTRATOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.MANAGE_USERS, _P.UNLOCK_USERS}
         | {_P.MANAGE_INTEGRATIONS, _P.APPROVE, _P.CHANGE_TARIFFS, _P.EXPORT_DATA}
+        | {_P.VIEW_JOBS}  # jobs (issue 4)
     ),
 }
 

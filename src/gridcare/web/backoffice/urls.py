@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridcare.web.backoffice import approvals, audit_log, integrations, pii, security, users, views
+from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
 
 app_name = "web"
 urlpatterns = [
@@ -35,4 +35,7 @@ urlpatterns = [
     path("my-requests/bulk-unmask/", approvals.bulk_unmask_request, name="bulk_unmask_request"),
     path("approvals/<int:request_id>/decide/", approvals.decide, name="approval_decide"),
     path("my-requests/<int:request_id>/cancel/", approvals.cancel, name="approval_cancel"),
+    # jobs (issue 4): background job runs and their progress
+    path("jobs/", jobs.job_runs, name="job_runs"),
+    path("jobs/<uuid:run_id>/progress/", jobs.job_progress, name="job_progress"),
 ]
