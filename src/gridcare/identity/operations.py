@@ -991,7 +991,9 @@ def purge_expired_identity_records(*, now: datetime) -> dict[str, int]:
     of them can matter any more), audited with the number of rows of each kind deleted."""
     deleted = {
         "one_time_codes": OneTimeCode.objects.filter(expires_at__lt=now).delete()[0],
-        "rate_limit_hits": RateLimitHit.objects.filter(occurred_at__lt=now - RATE_LIMIT_HIT_RETENTION).delete()[0],
+        "rate_limit_hits": RateLimitHit.objects.filter(
+            occurred_at__lt=now - RATE_LIMIT_HIT_RETENTION
+        ).delete()[0],
         "api_nonces": ApiNonce.objects.filter(seen_at__lt=now - 2 * signature_window()).delete()[0],
     }
     record_audit_event(

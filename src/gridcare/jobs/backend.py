@@ -40,7 +40,9 @@ class DatabaseBackend(BaseTaskBackend):
         from gridcare.jobs.operations import store_run
 
         self.validate_task(task)
-        run, _created = store_run(task=task, args=args, kwargs=kwargs, idempotency_key=None, now=timezone.now())
+        run, _created = store_run(
+            task=task, args=args, kwargs=kwargs, idempotency_key=None, now=timezone.now()
+        )
         return task_result_of(run, task=task)
 
     def get_result(self, result_id: str) -> TaskResult[Any]:
@@ -64,7 +66,9 @@ def task_result_of(run: JobRun, *, task: Task[Any, Any]) -> TaskResult[Any]:
         args=[],
         kwargs=run.kwargs,
         backend=task.backend,
-        errors=[TaskError(exception_class_path=run.error_class, traceback=run.error)] if run.error_class else [],
+        errors=[TaskError(exception_class_path=run.error_class, traceback=run.error)]
+        if run.error_class
+        else [],
         worker_ids=[attempt.worker_id for attempt in run.attempts.all()],
     )
     object.__setattr__(result, "_return_value", run.return_value)

@@ -50,9 +50,12 @@ def gridcare_task(
             if parameter.kind is not inspect.Parameter.KEYWORD_ONLY
         ]
         if positional:
-            raise TaskDefinitionRefused(reason=f"{function.__qualname__}: parameters {positional} must be keyword-only")
+            reason = f"{function.__qualname__}: parameters {positional} must be keyword-only"
+            raise TaskDefinitionRefused(reason=reason)
         defined = task(priority=priority, queue_name=queue_name)(function)
-        RETRY_POLICIES[defined.module_path] = RetryPolicy(max_attempts=max_attempts, backoff_seconds=backoff_seconds)
+        RETRY_POLICIES[defined.module_path] = RetryPolicy(
+            max_attempts=max_attempts, backoff_seconds=backoff_seconds
+        )
         return defined
 
     return define

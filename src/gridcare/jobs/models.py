@@ -29,7 +29,9 @@ class JobRun(models.Model):
     queue_name = models.CharField(_("queue"), max_length=64, default="default")
     priority = models.SmallIntegerField(_("priority"), default=0)
     kwargs = models.JSONField(_("arguments"), default=dict)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=255, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=255, null=True, blank=True, unique=True
+    )
     status = models.CharField(_("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.READY)
     enqueued_at = models.DateTimeField(_("enqueued at"))
     run_after = models.DateTimeField(_("run after"))

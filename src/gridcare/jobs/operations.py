@@ -72,7 +72,9 @@ def store_run(
     return run, True
 
 
-def enqueue(task: Task[Any, Any], /, *, now: datetime, idempotency_key: str | None = None, **kwargs: Any) -> JobRun:
+def enqueue(
+    task: Task[Any, Any], /, *, now: datetime, idempotency_key: str | None = None, **kwargs: Any
+) -> JobRun:
     """Queue a run of ``task`` with keyword arguments ``kwargs`` (JSON values) now; with an
     ``idempotency_key``, the same key queues one run only and returns it again afterwards."""
     task_backends[task.backend].validate_task(task)
@@ -90,7 +92,9 @@ def enqueue_on_commit(
     transaction.on_commit(lambda: enqueue(task, now=now, idempotency_key=idempotency_key, **checked))
 
 
-def claim_next_run(*, worker_id: str, now: datetime, lease: timedelta, queues: frozenset[str]) -> JobRun | None:
+def claim_next_run(
+    *, worker_id: str, now: datetime, lease: timedelta, queues: frozenset[str]
+) -> JobRun | None:
     """Take the next due run (highest priority, then oldest) for ``worker_id``: a queued run whose
     ``run_after`` has come, or a running one whose worker missed its lease. Records the attempt.
 
@@ -132,7 +136,7 @@ def execute_run(*, run: JobRun, clock: Callable[[], datetime]) -> JobRun:
         task = import_string(run.task_path)
         value = task.func(**run.kwargs)
         result = json.loads(json.dumps(value, default=str))
-    except Exception as error:  # noqa: BLE001 -- any failure of a task is recorded, never lost
+    except Exception as error:  # any failure of a task is recorded, never lost
         _record_attempt_failure(
             run=run, error_class=_class_path(error), error=traceback.format_exc(), now=clock()
         )
@@ -233,7 +237,9 @@ def _record_failure(*, run: JobRun, error_class: str, error: str, now: datetime)
 
 
 def _finish_attempt(*, run: JobRun, outcome: str, error: str, now: datetime) -> None:
-    JobAttempt.objects.filter(run=run, number=run.attempt).update(outcome=outcome, error=error, finished_at=now)
+    JobAttempt.objects.filter(run=run, number=run.attempt).update(
+        outcome=outcome, error=error, finished_at=now
+    )
 
 
 def _class_path(error: BaseException) -> str:

@@ -38,8 +38,8 @@ class Command(BaseCommand):
         processed = 0
         while not stopping:
             if not options["no_scheduler"]:
-                for run in enqueue_due_periodic_jobs(now=timezone.now()):
-                    self.stdout.write(f"Queued periodic {run.task_path} ({run.pk}).")
+                for queued in enqueue_due_periodic_jobs(now=timezone.now()):
+                    self.stdout.write(f"Queued periodic {queued.task_path} ({queued.pk}).")
             run = run_next_job(worker_id=worker_id, clock=timezone.now, lease=lease, queues=queues)
             if run is not None:
                 processed += 1
