@@ -37,7 +37,9 @@ def always_fail(*, label: str) -> None:
 def count_to(*, total: int, reported_at: str) -> int:
     """Reports progress after each step."""
     for done in range(1, total + 1):
-        report_progress(done=done, total=total, message=f"step {done}", now=datetime.fromisoformat(reported_at))
+        report_progress(
+            done=done, total=total, message=f"step {done}", now=datetime.fromisoformat(reported_at)
+        )
     CALLS.append(("count_to", {"total": total}))
     return total
 

@@ -45,7 +45,11 @@ def test_enqueue_on_commit_queues_the_run_when_the_transaction_commits(
             assert JobRun.objects.count() == 0
     assert len(callbacks) == 1
     run = JobRun.objects.get()
-    assert (run.task_path, run.kwargs, run.status) == ("job_samples.add_numbers", {"first": 2, "second": 3}, "READY")
+    assert (run.task_path, run.kwargs, run.status) == (
+        "job_samples.add_numbers",
+        {"first": 2, "second": 3},
+        "READY",
+    )
     assert (run.enqueued_at, run.run_after, run.attempt, run.max_attempts) == (now, now, 0, 3)
 
 
@@ -134,7 +138,9 @@ def test_a_failing_run_is_retried_with_exponential_backoff_then_succeeds(now: da
     ]
 
 
-def test_a_run_fails_after_its_last_attempt_with_the_error_recorded(now: datetime, clock, sample_calls) -> None:
+def test_a_run_fails_after_its_last_attempt_with_the_error_recorded(
+    now: datetime, clock, sample_calls
+) -> None:
     run = enqueue(job_samples.always_fail, now=now, label="letter-3")
     _run_all(clock)
     clock.advance(seconds=10)
@@ -159,7 +165,9 @@ def test_the_worker_runs_due_jobs_by_priority_then_age_and_leaves_deferred_ones(
     first = enqueue(job_samples.add_numbers, now=now - timedelta(minutes=2), first=1, second=2)
     second = enqueue(job_samples.add_numbers, now=now - timedelta(minutes=1), first=3, second=4)
     pressing = enqueue(job_samples.urgent, now=now, label="outage")
-    later = enqueue(job_samples.add_numbers.using(run_after=now + timedelta(hours=1)), now=now, first=0, second=0)
+    later = enqueue(
+        job_samples.add_numbers.using(run_after=now + timedelta(hours=1)), now=now, first=0, second=0
+    )
 
     runs = _run_all(clock)
 
@@ -175,12 +183,17 @@ def test_the_worker_command_processes_the_queue(now: datetime, sample_calls) -> 
 
     call_command("worker", "--burst", "--no-scheduler", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
-    assert sorted(JobRun.objects.values_list("status", "return_value")) == [("SUCCESSFUL", 2), ("SUCCESSFUL", 4)]
+    assert sorted(JobRun.objects.values_list("status", "return_value")) == [
+        ("SUCCESSFUL", 2),
+        ("SUCCESSFUL", 4),
+    ]
     assert len(sample_calls) == 2
 
 
 def test_a_long_job_reports_progress(now: datetime, clock) -> None:
-    run = enqueue(job_samples.count_to, now=now, total=4, reported_at=(now + timedelta(seconds=5)).isoformat())
+    run = enqueue(
+        job_samples.count_to, now=now, total=4, reported_at=(now + timedelta(seconds=5)).isoformat()
+    )
     _run_all(clock)
     run.refresh_from_db()
     assert (run.progress_done, run.progress_total, run.progress_message, run.progress_percent) == (
