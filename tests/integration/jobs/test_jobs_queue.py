@@ -39,10 +39,9 @@ def _outcomes(run: JobRun) -> list[tuple[int, str, str]]:
 def test_enqueue_on_commit_queues_the_run_when_the_transaction_commits(
     now: datetime, django_capture_on_commit_callbacks
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            enqueue_on_commit(job_samples.add_numbers, now=now, first=2, second=3)
-            assert JobRun.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        enqueue_on_commit(job_samples.add_numbers, now=now, first=2, second=3)
+        assert JobRun.objects.count() == 0
     assert len(callbacks) == 1
     run = JobRun.objects.get()
     assert (run.task_path, run.kwargs, run.status) == (
@@ -56,10 +55,13 @@ def test_enqueue_on_commit_queues_the_run_when_the_transaction_commits(
 def test_enqueue_on_commit_queues_nothing_when_the_transaction_rolls_back(
     now: datetime, django_capture_on_commit_callbacks
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+    def failing_operation() -> None:
+        with transaction.atomic():
             enqueue_on_commit(job_samples.add_numbers, now=now, first=2, second=3)
             raise RuntimeError("the operation failed")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        failing_operation()
     assert callbacks == []
     assert JobRun.objects.count() == 0
 

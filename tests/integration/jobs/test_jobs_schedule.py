@@ -105,9 +105,7 @@ def test_the_purge_deletes_exactly_the_expired_rows(org_tree, now: datetime) -> 
 
     expired_code, _ = code(now - timedelta(seconds=1)), code(now)
     live_code = code(now + timedelta(minutes=5))
-    old_hit = RateLimitHit.objects.create(
-        scope="s", key_digest="k", occurred_at=now - timedelta(days=1, seconds=1)
-    )
+    RateLimitHit.objects.create(scope="s", key_digest="k", occurred_at=now - timedelta(days=1, seconds=1))
     kept_hit = RateLimitHit.objects.create(scope="s", key_digest="k", occurred_at=now - timedelta(hours=23))
     integration = create_integration(
         name="bank-of-jinan",
@@ -117,9 +115,7 @@ def test_the_purge_deletes_exactly_the_expired_rows(org_tree, now: datetime) -> 
         actor=None,
         now=now,
     ).integration
-    old_nonce = ApiNonce.objects.create(
-        integration=integration, nonce="old", seen_at=now - timedelta(hours=1)
-    )
+    ApiNonce.objects.create(integration=integration, nonce="old", seen_at=now - timedelta(hours=1))
     kept_nonce = ApiNonce.objects.create(
         integration=integration, nonce="new", seen_at=now - timedelta(seconds=10)
     )
@@ -132,7 +128,6 @@ def test_the_purge_deletes_exactly_the_expired_rows(org_tree, now: datetime) -> 
     assert not OneTimeCode.objects.filter(pk=expired_code.pk).exists()
     assert list(RateLimitHit.objects.values_list("pk", flat=True)) == [kept_hit.pk]
     assert list(ApiNonce.objects.values_list("pk", flat=True)) == [kept_nonce.pk]
-    assert old_hit.pk != kept_hit.pk and old_nonce.pk != kept_nonce.pk
     event = AuditEvent.objects.get(action="purge_expired_identity_records")
     assert (event.object_type, event.occurred_at, event.changes) == ("identity.housekeeping", now, deleted)
 
