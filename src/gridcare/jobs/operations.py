@@ -9,6 +9,7 @@ call audit themselves."""
 from __future__ import annotations
 
 import json
+import logging
 import traceback
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -25,6 +26,8 @@ from django_tasks.base import Task
 from gridcare.jobs.definitions import retry_policy_of
 from gridcare.jobs.errors import TaskArgumentsRefused, WorkerStopped
 from gridcare.jobs.models import JobAttempt, JobRun, JobStatus, PeriodicJob
+
+logger = logging.getLogger(__name__)
 
 #: Business time zone of daily schedules.
 SCHEDULE_TIME_ZONE = ZoneInfo("Asia/Shanghai")
@@ -198,9 +201,15 @@ def enqueue_due_periodic_jobs(*, now: datetime) -> list[JobRun]:
         slot = latest_slot(periodic_job=periodic_job, now=now)
         if periodic_job.last_enqueued_at is not None and periodic_job.last_enqueued_at >= slot:
             continue
+        try:
+            task = import_string(periodic_job.task_path)
+        except ImportError:
+            # A task removed from the code must not stop the other jobs: it is logged and skipped.
+            logger.exception("Periodic job %s names no task: %s", periodic_job.name, periodic_job.task_path)
+            continue
         with transaction.atomic():
             run, created = store_run(
-                task=import_string(periodic_job.task_path),
+                task=task,
                 args=(),
                 kwargs=periodic_job.kwargs,
                 idempotency_key=f"periodic:{periodic_job.name}:{slot.isoformat()}",

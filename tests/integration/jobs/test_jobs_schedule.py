@@ -155,3 +155,12 @@ def test_the_worker_runs_the_seeded_jobs_when_due(org_tree) -> None:
     }
     purge = next(run for run in ran if run.task_path.endswith("purge_expired_identity_records_task"))
     assert purge.return_value == {"one_time_codes": 0, "rate_limit_hits": 0, "api_nonces": 0}
+
+
+def test_a_job_naming_no_task_is_skipped_and_the_others_are_queued(hourly_job: PeriodicJob) -> None:
+    PeriodicJob.objects.create(
+        name="a-removed-task", task_path="job_samples.no_such_task", interval_seconds=60
+    )
+    queued = enqueue_due_periodic_jobs(now=datetime(2025, 3, 10, 9, 30, tzinfo=SHANGHAI))
+    assert [run.task_path for run in queued] == ["job_samples.add_numbers"]
+    assert JobRun.objects.count() == 1
