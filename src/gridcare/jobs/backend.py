@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import TaskResult, TaskResultStatus
 from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskError
-from django_tasks.exceptions import TaskResultDoesNotExist
+from django_tasks.exceptions import InvalidTaskError, TaskResultDoesNotExist
 
 from gridcare.jobs.models import JobRun
 
@@ -34,6 +34,14 @@ class DatabaseBackend(BaseTaskBackend):
     def lease_seconds(self) -> int:
         return int(self.options.get("LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
+    def validate_task(self, task: Task[Any, Any]) -> None:
+        super().validate_task(task)
+        if task.takes_context:
+            # The worker calls task functions with their keyword arguments only.
+            raise InvalidTaskError(
+                "GridCare tasks take no context; use gridcare.jobs.operations.report_progress."
+            )
+
     def enqueue(self, task: Task[Any, Any], args: Any, kwargs: Any) -> TaskResult[Any]:
         """Store a run of ``task`` (keyword arguments only) now; ``gridcare.jobs.operations.enqueue``
         adds idempotency keys and enqueuing on commit."""
@@ -48,7 +56,7 @@ class DatabaseBackend(BaseTaskBackend):
     def get_result(self, result_id: str) -> TaskResult[Any]:
         try:
             run = JobRun.objects.get(pk=result_id)
-        except (ObjectDoesNotExist, ValueError, TypeError):
+        except (ObjectDoesNotExist, ValidationError, ValueError):
             raise TaskResultDoesNotExist(result_id) from None
         return task_result_of(run, task=import_string(run.task_path))
 

@@ -9,6 +9,8 @@ import job_samples
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django_tasks import task
+from django_tasks.exceptions import InvalidTaskError, TaskResultDoesNotExist
 
 from gridcare.jobs.definitions import gridcare_task
 from gridcare.jobs.errors import TaskArgumentsRefused, TaskDefinitionRefused
@@ -254,3 +256,19 @@ def test_a_running_job_keeps_its_claim_while_its_heartbeat_is_fresh(now: datetim
     JobRun.objects.update(heartbeat_at=now + timedelta(minutes=10))  # what report_progress does
     clock.advance(minutes=20)
     assert claim_next_run(worker_id="worker-2", now=clock.now, lease=LEASE, queues=QUEUES) is None
+
+
+def test_an_unknown_result_id_is_reported_as_missing() -> None:
+    with pytest.raises(TaskResultDoesNotExist):
+        job_samples.add_numbers.get_result("not-a-uuid")
+    with pytest.raises(TaskResultDoesNotExist):
+        job_samples.add_numbers.get_result("00000000-0000-0000-0000-000000000000")
+
+
+def _with_context(context: object, *, label: str) -> str:
+    return label
+
+
+def test_a_task_taking_context_cannot_be_defined() -> None:
+    with pytest.raises(InvalidTaskError, match="GridCare tasks take no context"):
+        task(takes_context=True)(_with_context)
