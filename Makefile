@@ -58,6 +58,9 @@ demo: setup
 	$(GRIDCARE) migrate --no-input
 	$(GRIDCARE) seed --accounts $(DEMO_ACCOUNTS) --seed $(DEMO_SEED) --if-empty
 	$(GRIDCARE) demo_logins
+	@# jobs (issue 4): a job worker (with the periodic scheduler) runs beside the server and is
+	@# stopped (SIGTERM: it finishes its current job) when the server stops.
+	$(GRIDCARE) worker & worker=$$!; trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(GRIDCARE) serve --host $(HOST) --port $(PORT)
 
 serve: setup

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "gridcare.identity",
     "gridcare.audit",
     "gridcare.notifications.apps.NotificationsConfig",  # notifications (issue 4)
+    # jobs (issue 4): django-tasks with the GridCare database backend, worker and scheduler.
+    "django_tasks",
+    "gridcare.jobs",
     "gridcare.customers",
     "gridcare.metering",
     "gridcare.exchange",
@@ -127,6 +130,16 @@ def _database_settings() -> dict[str, object]:
 
 
 DATABASES = {"default": _database_settings()}
+
+# jobs (issue 4): the task queue lives in the database (gridcare.jobs.backend); `gridcare worker`
+# runs it. A running job that shows no heartbeat for LEASE_SECONDS is taken over by another worker.
+TASKS = {
+    "default": {
+        "BACKEND": "gridcare.jobs.backend.DatabaseBackend",
+        "QUEUES": ["default"],
+        "OPTIONS": {"LEASE_SECONDS": 900},
+    }
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

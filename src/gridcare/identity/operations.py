@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from axes.models import AccessAttempt
@@ -55,14 +55,18 @@ from gridcare.identity.integrations import (
     generate_signing_key,
     generate_token,
     integration_signing_key,
+    signature_window,
 )
 from gridcare.identity.models import (
+    ApiNonce,
     ApiToken,
     ApprovalRequest,
     ApprovalStatus,
     Integration,
     IntegrationKind,
+    OneTimeCode,
     PasswordHistory,
+    RateLimitHit,
     Role,
     User,
     UserKind,
@@ -972,3 +976,32 @@ def _ensure_may_decide(
     ensure_changeable(
         user=actor, permission=kind.approve_permission, org_unit=request.org_unit, operation=operation
     )
+
+
+# --- jobs (issue 4): housekeeping run by the scheduler ------------------------------------------
+
+#: Rate-limit hits are kept this long: longer than the longest window of any limit (one hour).
+RATE_LIMIT_HIT_RETENTION = timedelta(days=1)
+
+
+@transaction.atomic
+def purge_expired_identity_records(*, now: datetime) -> dict[str, int]:
+    """Delete one-time codes past their expiry, rate-limit hits older than
+    :data:`RATE_LIMIT_HIT_RETENTION` and API nonces older than twice the signature window (none
+    of them can matter any more), audited with the number of rows of each kind deleted."""
+    deleted = {
+        "one_time_codes": OneTimeCode.objects.filter(expires_at__lt=now).delete()[0],
+        "rate_limit_hits": RateLimitHit.objects.filter(
+            occurred_at__lt=now - RATE_LIMIT_HIT_RETENTION
+        ).delete()[0],
+        "api_nonces": ApiNonce.objects.filter(seen_at__lt=now - 2 * signature_window()).delete()[0],
+    }
+    record_audit_event(
+        actor=None,
+        action="purge_expired_identity_records",
+        target=None,
+        object_type="identity.housekeeping",
+        occurred_at=now,
+        changes=deleted,
+    )
+    return deleted

@@ -57,6 +57,8 @@ class Permission(StrEnum):
     PERFORM_INSPECTIONS = "inspection.perform"
     # Notifications (issue 4): the outbox, each message's path and the daily counts
     VIEW_NOTIFICATIONS = "notifications.view"
+    # Background jobs (issue 4)
+    VIEW_JOBS = "jobs.view"
 
 
 PERMISSION_LABELS: dict[Permission, Any] = {
@@ -85,6 +87,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
     Permission.VIEW_NOTIFICATIONS: _("View notification messages and their delivery"),
+    Permission.VIEW_JOBS: _("View background jobs"),
 }
 
 _P = Permission
@@ -122,6 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SYSTEM_ADMINISTRATOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.MANAGE_USERS, _P.UNLOCK_USERS}
         | {_P.MANAGE_INTEGRATIONS, _P.APPROVE, _P.CHANGE_TARIFFS, _P.EXPORT_DATA, _P.VIEW_NOTIFICATIONS}
+        | {_P.VIEW_JOBS}  # jobs (issue 4)
     ),
 }
 

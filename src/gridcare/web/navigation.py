@@ -78,6 +78,10 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Lockouts"), url_name="web:lockouts", permissions=frozenset({Permission.UNLOCK_USERS})
     ),
+    # jobs (issue 4)
+    NavigationEntry(
+        label=_("Background jobs"), url_name="web:job_runs", permissions=frozenset({Permission.VIEW_JOBS})
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

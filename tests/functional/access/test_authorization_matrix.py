@@ -39,6 +39,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from gridcare.audit.models import AuditEvent
 from gridcare.customers.models import Account, Customer, PortalLink, ReadingRoute
@@ -46,6 +47,9 @@ from gridcare.identity.approvals import UNMASK_PII_IN_BULK
 from gridcare.identity.mfa import RECOVERY_CODE_COUNT, recovery_codes_left
 from gridcare.identity.models import ApprovalRequest, ApprovalStatus, Integration, User, UserKind
 from gridcare.identity.permissions import Permission, permissions_of, requires_mfa
+from gridcare.jobs.models import JobRun
+from gridcare.jobs.operations import store_run
+from gridcare.jobs.tasks import verify_audit_log
 from gridcare.metering.models import MeterRead
 from gridcare.notifications.channels.base import ChannelKind
 from gridcare.notifications.models import NotificationTemplate, OutboxMessage
@@ -395,6 +399,21 @@ def _web_cases() -> Iterator[Case]:
         area="staff",
         permission=Permission.EXPORT_AUDIT_LOG,
         path=_constant("/audit/export.csv"),
+    )
+    # jobs (issue 4): the job runs page and a run's progress fragment
+    yield Case(
+        label="job runs",
+        url_name="web:job_runs",
+        area="staff",
+        permission=Permission.VIEW_JOBS,
+        path=_constant("/jobs/"),
+    )
+    yield Case(
+        label="job run progress",
+        url_name="web:job_progress",
+        area="staff",
+        permission=Permission.VIEW_JOBS,
+        path=lambda world, actor: reverse("web:job_progress", args=[_job_run().pk]),
     )
     yield Case(
         label="user list",
@@ -1166,6 +1185,12 @@ def _notification_cases() -> Iterator[Case]:
         ),
         decide=lambda actor: Outcome.ALLOWED,
     )
+def _job_run() -> JobRun:
+    """A queued job run (jobs, issue 4), made on first use."""
+    run, _created = store_run(
+        task=verify_audit_log, args=(), kwargs={}, idempotency_key="authorization-matrix", now=timezone.now()
+    )
+    return run
 
 
 CASES: list[Case] = []

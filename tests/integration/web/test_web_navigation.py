@@ -32,6 +32,7 @@ EVERY_ENTRY = [
     "/integrations/",
     "/admin/",
     "/security/lockouts/",
+    "/jobs/",  # jobs (issue 4)
 ]
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridcare.web.backoffice import approvals, audit_log, integrations, pii, security, users, views
+from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
 
 app_name = "web"
@@ -51,4 +51,7 @@ urlpatterns = [
         notification_pages.unsubscribe,
         name="notification_unsubscribe",
     ),
+    # jobs (issue 4): background job runs and their progress
+    path("jobs/", jobs.job_runs, name="job_runs"),
+    path("jobs/<uuid:run_id>/progress/", jobs.job_progress, name="job_progress"),
 ]
