@@ -1185,6 +1185,8 @@ def _notification_cases() -> Iterator[Case]:
         ),
         decide=lambda actor: Outcome.ALLOWED,
     )
+
+
 def _job_run() -> JobRun:
     """A queued job run (jobs, issue 4), made on first use."""
     run, _created = store_run(
