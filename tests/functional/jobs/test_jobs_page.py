@@ -86,7 +86,7 @@ def test_the_progress_fragment_keeps_polling_until_the_run_finishes(
         f'<td class="job-progress" data-status="RUNNING" hx-get="/jobs/{running.pk}/progress/"'
     )
     assert 'hx-trigger="every 2s"' in fragment
-    assert "3 of 10" in fragment
+    assert "3 / 10" in fragment  # zh-Hans, the default language: "%(done)s / %(total)s"
 
     JobRun.objects.filter(pk=running.pk).update(status=JobStatus.SUCCESSFUL, progress_done=10)
     fragment = client.get(f"/jobs/{running.pk}/progress/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
