@@ -92,7 +92,7 @@ def test_the_progress_fragment_keeps_polling_until_the_run_finishes(
     fragment = client.get(f"/jobs/{running.pk}/progress/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert fragment.startswith('<td class="job-progress" data-status="SUCCESSFUL">')
     assert "hx-get" not in fragment
-    assert "10 of 10" in fragment
+    assert "10 / 10" in fragment
 
 
 def test_the_jobs_page_is_refused_without_the_permission(
