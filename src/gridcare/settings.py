@@ -137,7 +137,7 @@ TASKS = {
     "default": {
         "BACKEND": "gridcare.jobs.backend.DatabaseBackend",
         "QUEUES": ["default"],
-        "OPTIONS": {"LEASE_SECONDS": 900},
+        "OPTIONS": {"LEASE_SECONDS": int(os.environ.get("GRIDCARE_JOB_LEASE_SECONDS", "900"))},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -415,7 +415,12 @@ NOTIFICATIONS = {
     "QUIET_HOURS_END": "08:00",
     "RATE_LIMITS_PER_MINUTE": {"sms": 600, "mms": 120, "email": 600, "wechat": 600, "letter": 10000},
     "RETRY_BACKOFF_SECONDS": [60, 300, 900, 3600],
-    "CLAIM_TIMEOUT_SECONDS": 600,
+    "CLAIM_TIMEOUT_SECONDS": int(os.environ.get("GRIDCARE_NOTIFICATION_CLAIM_TIMEOUT_SECONDS", "600")),
     "SITE_URL": os.environ.get("GRIDCARE_SITE_URL", "http://localhost:8000"),
+    # The channels the worker's dispatch task sends through (letters are printed by staff in
+    # batches; add "wechat" once GRIDCARE_WECHAT_APP_ID and its secret are set).
+    "DISPATCH_CHANNELS": os.environ.get("GRIDCARE_DISPATCH_CHANNELS", "email,sms,mms").split(","),
+    # How long a dispatch run waits for the delivery receipts of the messages it just sent.
+    "RECEIPT_WAIT_SECONDS": float(os.environ.get("GRIDCARE_RECEIPT_WAIT_SECONDS", "5")),
 }
 # --- end of notifications ----------------------------------------------------------------------

@@ -221,6 +221,16 @@ def enqueue_due_periodic_jobs(*, now: datetime) -> list[JobRun]:
     return queued
 
 
+def purge_finished_runs(*, finished_before: datetime) -> int:
+    """Delete succeeded and failed runs (and their attempts) that ended before
+    ``finished_before``; the number of runs deleted. Queued and running runs are kept."""
+    finished = JobRun.objects.filter(
+        status__in=[JobStatus.SUCCESSFUL, JobStatus.FAILED], finished_at__lt=finished_before
+    )
+    _deleted, by_model = finished.delete()
+    return by_model.get(JobRun._meta.label, 0)
+
+
 def _record_attempt_failure(*, run: JobRun, error_class: str, error: str, now: datetime) -> None:
     with transaction.atomic():
         _finish_attempt(run=run, outcome=JobAttempt.Outcome.FAILED, error=error, now=now)

@@ -17,6 +17,8 @@ class NotificationSettings:
     retry_backoff: tuple[timedelta, ...]
     claim_timeout: timedelta
     site_url: str
+    dispatch_channels: tuple[str, ...]
+    receipt_wait_seconds: float
 
 
 def notification_settings() -> NotificationSettings:
@@ -31,4 +33,10 @@ def notification_settings() -> NotificationSettings:
         ),
         claim_timeout=timedelta(seconds=raw.get("CLAIM_TIMEOUT_SECONDS", 600)),
         site_url=raw.get("SITE_URL", "http://localhost:8000"),
+        dispatch_channels=tuple(
+            channel.strip()
+            for channel in raw.get("DISPATCH_CHANNELS", ("email", "sms", "mms"))
+            if channel.strip()
+        ),
+        receipt_wait_seconds=float(raw.get("RECEIPT_WAIT_SECONDS", 5.0)),
     )

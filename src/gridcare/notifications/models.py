@@ -212,3 +212,23 @@ class MessageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} {self.from_state}→{self.to_state}"
+
+
+class UnmatchedReceipt(models.Model):
+    """A delivery receipt that arrived before its message was recorded as sent (another
+    dispatcher's session took it, or its sender died between the gateway's answer and the
+    recording). Kept until the message with that provider id is recorded as sent, then applied
+    to it, so no receipt is lost and no fallback is written for a message that was delivered."""
+
+    provider_message_id = models.CharField(_("provider message id"), max_length=128, db_index=True)
+    delivered = models.BooleanField(_("delivered"))
+    error = models.TextField(_("error"), blank=True)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("unmatched receipt")
+        verbose_name_plural = _("unmatched receipts")
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.provider_message_id} {'delivered' if self.delivered else 'failed'}"

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 
 from gridcare.audit.operations import record_audit_event
+from gridcare.jobs.operations import enqueue_on_commit
 from gridcare.kit.clock import to_local
 from gridcare.notifications.channels.base import (
     ChannelAdapter,
@@ -49,6 +50,7 @@ from gridcare.notifications.models import (
     OutboxMessage,
     RecipientOptOut,
     TemplateLanguage,
+    UnmatchedReceipt,
 )
 from gridcare.notifications.recipients import Recipient
 from gridcare.notifications.rendering import check_template, render_html, render_text
@@ -56,6 +58,8 @@ from gridcare.notifications.rendering import check_template, render_html, render
 UNSUBSCRIBE_SALT = "gridcare.notifications.unsubscribe"
 #: Replies to an SMS that mean "stop sending me messages" (退订 and the carriers' short forms).
 SMS_OPT_OUT_REPLIES = frozenset({"退订", "TD", "T", "N", "STOP", "UNSUBSCRIBE"})
+#: How long a receipt whose message is not (yet) recorded as sent is kept for it.
+UNMATCHED_RECEIPT_LIFETIME = timedelta(days=7)
 
 
 # Templates -----------------------------------------------------------------------------------
@@ -412,6 +416,8 @@ def notify(
         changes={"event": event, "policy_version": delivery.policy.version}
         | {"recipients": recipient_count, "messages": len(written)},
     )
+    if written:
+        _wake_dispatcher(now=now)
     return written
 
 
@@ -440,7 +446,17 @@ def queue_composed_message(
     MessageEvent.objects.create(
         message=message, occurred_at=now, to_state=MessageState.QUEUED, detail="composed"
     )
+    _wake_dispatcher(now=now)
     return message
+
+
+def _wake_dispatcher(*, now: datetime) -> None:
+    """Queue a dispatch run for when the caller's transaction commits, so new messages (a
+    one-time code above all) go out at once instead of at the next periodic dispatch."""
+    # Imported here: the task module imports this one (it calls dispatch_due_messages).
+    from gridcare.notifications.tasks import dispatch_notifications
+
+    enqueue_on_commit(dispatch_notifications, now=now)
 
 
 # Dispatching ---------------------------------------------------------------------------------
@@ -456,6 +472,11 @@ class DispatchSummary:
     deferred: int
     expired: int
     fallbacks: int
+
+    @property
+    def claimed(self) -> int:
+        """Messages this call took from the queue (sent, refused or deferred)."""
+        return self.sent + self.failed + self.deferred
 
 
 def _transition(
@@ -542,6 +563,7 @@ def _advance_waiting_messages(*, now: datetime) -> tuple[int, int]:
             )
             expired += 1
             fallbacks += _write_fallback(message=message, now=now)
+        UnmatchedReceipt.objects.filter(received_at__lt=now - UNMATCHED_RECEIPT_LIFETIME).delete()
     return expired, fallbacks
 
 
@@ -645,6 +667,7 @@ def dispatch_due_messages(
                     sent_at=now,
                     receipt_due_at=_receipt_due_at(message=message, now=now),
                 )
+                fallbacks += _apply_unmatched_receipt(message=message, now=now)
                 sent += 1
             else:
                 _transition(
@@ -666,7 +689,9 @@ def record_receipts(
 ) -> int:
     """Apply delivery receipts (from an adapter's ``collect_receipts``) to the messages with
     their provider ids: delivered, or failed (writing the fallback step). A late receipt of a
-    message already expired for silence still records its delivery. The number applied."""
+    message already expired for silence still records its delivery. A receipt whose message is
+    not recorded as sent yet is kept (:class:`UnmatchedReceipt`) and applied when it is; a
+    repeated receipt of a finished message is ignored. The number applied now."""
     applied = 0
     for receipt in receipts:
         candidates = OutboxMessage.objects.select_for_update().filter(
@@ -675,28 +700,65 @@ def record_receipts(
         )
         if channel is not None:
             candidates = candidates.filter(channel=channel)
-        message = candidates.first()
-        if message is None:
+        message = candidates.order_by("-sent_at", "-id").first()
+        if message is not None:
+            _apply_receipt(message=message, receipt=receipt, now=now)
+            applied += 1
             continue
-        if receipt.delivered:
-            _transition(
-                message=message,
-                to_state=MessageState.DELIVERED,
-                now=now,
-                detail="delivery receipt",
-                receipt_at=receipt.received_at,
-                finished_at=now,
+        finished = OutboxMessage.objects.filter(
+            provider_message_id=receipt.provider_message_id,
+            state__in=[MessageState.DELIVERED, MessageState.FAILED],
+        )
+        if not finished.exists():
+            UnmatchedReceipt.objects.create(
+                provider_message_id=receipt.provider_message_id,
+                delivered=receipt.delivered,
+                error=receipt.error,
+                received_at=receipt.received_at,
             )
-        else:
-            _transition(
-                message=message,
-                to_state=MessageState.FAILED,
-                now=now,
-                detail=f"failure receipt: {receipt.error}",
-                receipt_at=receipt.received_at,
-                last_error=receipt.error,
-                finished_at=now,
-            )
-            _write_fallback(message=message, now=now)
-        applied += 1
     return applied
+
+
+def _apply_receipt(*, message: OutboxMessage, receipt: DeliveryReceipt, now: datetime) -> int:
+    """Record ``receipt`` on ``message``; the number of fallback messages written."""
+    if receipt.delivered:
+        _transition(
+            message=message,
+            to_state=MessageState.DELIVERED,
+            now=now,
+            detail="delivery receipt",
+            receipt_at=receipt.received_at,
+            finished_at=now,
+        )
+        return 0
+    _transition(
+        message=message,
+        to_state=MessageState.FAILED,
+        now=now,
+        detail=f"failure receipt: {receipt.error}",
+        receipt_at=receipt.received_at,
+        last_error=receipt.error,
+        finished_at=now,
+    )
+    return _write_fallback(message=message, now=now)
+
+
+def _apply_unmatched_receipt(*, message: OutboxMessage, now: datetime) -> int:
+    """Apply the receipt that arrived before ``message`` was recorded as sent, if one did; the
+    number of fallback messages written."""
+    kept = (
+        UnmatchedReceipt.objects.select_for_update()
+        .filter(provider_message_id=message.provider_message_id)
+        .order_by("received_at", "id")
+        .first()
+    )
+    if kept is None:
+        return 0
+    kept.delete()
+    receipt = DeliveryReceipt(
+        provider_message_id=kept.provider_message_id,
+        delivered=kept.delivered,
+        received_at=kept.received_at,
+        error=kept.error,
+    )
+    return _apply_receipt(message=message, receipt=receipt, now=now)

@@ -15,7 +15,14 @@ from django_tasks.exceptions import InvalidTaskError, TaskResultDoesNotExist
 from gridcare.jobs.definitions import gridcare_task
 from gridcare.jobs.errors import TaskArgumentsRefused, TaskDefinitionRefused
 from gridcare.jobs.models import JobAttempt, JobRun, JobStatus
-from gridcare.jobs.operations import claim_next_run, enqueue, enqueue_on_commit, execute_run, run_next_job
+from gridcare.jobs.operations import (
+    claim_next_run,
+    enqueue,
+    enqueue_on_commit,
+    execute_run,
+    purge_finished_runs,
+    run_next_job,
+)
 
 LEASE = timedelta(minutes=15)
 QUEUES = frozenset({"default"})
@@ -272,3 +279,25 @@ def _with_context(context: object, *, label: str) -> str:
 def test_a_task_taking_context_cannot_be_defined() -> None:
     with pytest.raises(InvalidTaskError, match="GridCare tasks take no context"):
         task(takes_context=True)(_with_context)
+
+
+def test_finished_runs_older_than_the_cutoff_are_purged_with_their_attempts(now: datetime, clock) -> None:
+    def run(*, status: str, finished_days_ago: int | None, first: int) -> JobRun:
+        queued = enqueue(job_samples.add_numbers, now=now - timedelta(days=40), first=first, second=0)
+        finished_at = None if finished_days_ago is None else now - timedelta(days=finished_days_ago)
+        JobRun.objects.filter(pk=queued.pk).update(status=status, finished_at=finished_at)
+        JobAttempt.objects.create(run=queued, number=1, worker_id="w", started_at=now - timedelta(days=40))
+        return queued
+
+    old_success = run(status=JobStatus.SUCCESSFUL, finished_days_ago=31, first=1)
+    old_failure = run(status=JobStatus.FAILED, finished_days_ago=45, first=2)
+    recent = run(status=JobStatus.SUCCESSFUL, finished_days_ago=29, first=3)
+    waiting = run(status=JobStatus.READY, finished_days_ago=None, first=4)
+    running = run(status=JobStatus.RUNNING, finished_days_ago=None, first=5)
+
+    deleted = purge_finished_runs(finished_before=now - timedelta(days=30))
+
+    assert deleted == 2
+    assert set(JobRun.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk, running.pk}
+    assert not JobAttempt.objects.filter(run_id__in=[old_success.pk, old_failure.pk]).exists()
+    assert JobAttempt.objects.count() == 3

@@ -44,6 +44,8 @@ def test_the_seeded_periodic_jobs_name_real_tasks() -> None:
             True,
         ),
         "verify-audit-log": ("gridcare.jobs.tasks.verify_audit_log", None, time(2, 30), True),
+        "purge-finished-job-runs": ("gridcare.jobs.tasks.purge_finished_job_runs", None, time(3, 0), True),
+        "dispatch-notifications": ("gridcare.notifications.tasks.dispatch_notifications", 30, None, True),
     }
     for task_path, *_ in seeded.values():
         assert import_string(task_path).module_path == task_path
@@ -135,6 +137,10 @@ def test_the_purge_deletes_exactly_the_expired_rows(org_tree, now: datetime) -> 
 def test_the_worker_runs_the_seeded_jobs_when_due(org_tree) -> None:
     """The nightly audit verification records the verified head as its result."""
     at = datetime(2025, 3, 10, 2, 30, tzinfo=SHANGHAI)
+    # The dispatch (it talks to gateways) and the run purge have tests of their own.
+    PeriodicJob.objects.filter(name__in=["dispatch-notifications", "purge-finished-job-runs"]).update(
+        enabled=False
+    )
     queued = enqueue_due_periodic_jobs(now=at)
     assert sorted(run.task_path for run in queued) == [
         "gridcare.identity.tasks.purge_expired_identity_records_task",

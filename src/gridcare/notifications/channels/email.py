@@ -77,12 +77,15 @@ def build_email(*, message: OutgoingMessage, settings: SmtpSettings) -> EmailMes
 
 
 class SmtpAdapter:
-    """Sends e-mail through one SMTP server; a connection per send."""
+    """Sends e-mail through one SMTP server, over one connection kept open between sends
+    (reopened when the server has closed it); :meth:`close` ends it."""
 
     kind = ChannelKind.EMAIL
 
     def __init__(self, *, settings: SmtpSettings) -> None:
         self._settings = settings
+        self._connection: smtplib.SMTP | None = None
+        self._tls_context: ssl.SSLContext | None = None
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Send ``message``: refused (5xx) → not accepted; unreachable or 4xx → ChannelUnavailable."""
@@ -92,14 +95,14 @@ class SmtpAdapter:
             # A header the message cannot carry (a line break in the address or a header value).
             return SendResult(accepted=False, error=f"Invalid e-mail header: {error}")
         try:
-            with self._connect() as connection:
-                connection.send_message(email, from_addr=self._settings.sender, to_addrs=[message.recipient])
+            self._send_on_open_connection(email=email, recipient=message.recipient)
         except smtplib.SMTPRecipientsRefused as error:
             code, reason = next(iter(error.recipients.values()))
             return self._refusal(code=code, reason=reason)
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
             return self._refusal(code=error.smtp_code, reason=error.smtp_error)
         except (OSError, smtplib.SMTPException) as error:
+            self.close()
             raise ChannelUnavailable(
                 f"SMTP server {self._settings.host}:{self._settings.port}: {error}"
             ) from error
@@ -109,19 +112,46 @@ class SmtpAdapter:
         """None: an SMTP server's acceptance is as far as e-mail delivery can be tracked."""
         return []
 
+    def close(self) -> None:
+        """Say QUIT and close the connection, if one is open (the next send opens another)."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.quit()
+        except (OSError, smtplib.SMTPException):
+            # Closing is a courtesy: a connection the server already dropped is closed all the same.
+            connection.close()
+
+    def _send_on_open_connection(self, *, email: EmailMessage, recipient: str) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.send_message(email, from_addr=self._settings.sender, to_addrs=[recipient])
+                return
+            except smtplib.SMTPServerDisconnected:
+                # Servers close idle connections: the message was not taken, so open a new one.
+                self._connection = None
+        self._connection = self._connect()
+        self._connection.send_message(email, from_addr=self._settings.sender, to_addrs=[recipient])
+
+    def _context(self) -> ssl.SSLContext:
+        if self._tls_context is None:
+            # Built once: loading the system's CA certificates takes tens of milliseconds.
+            self._tls_context = self._settings.tls_context or ssl.create_default_context()
+        return self._tls_context
+
     def _connect(self) -> smtplib.SMTP:
         settings = self._settings
-        context = settings.tls_context or ssl.create_default_context()
         connection: smtplib.SMTP
         if settings.security is SmtpSecurity.SSL:
             connection = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=settings.timeout_seconds, context=context
+                settings.host, settings.port, timeout=settings.timeout_seconds, context=self._context()
             )
         else:
             connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
         try:
             if settings.security is SmtpSecurity.STARTTLS:
-                connection.starttls(context=context)
+                connection.starttls(context=self._context())
             if settings.username:
                 connection.login(settings.username, settings.password)
         except BaseException:

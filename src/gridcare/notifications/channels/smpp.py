@@ -175,6 +175,9 @@ class SmppAdapter:
         ready, self._ready_receipts = self._ready_receipts, []
         return ready
 
+    def take_incoming_messages(self) -> list[object]:  # placeholder until the i4-smpp merge
+        return []
+
     # -- session -----------------------------------------------------------------------------
     def close(self) -> None:
         """Unbind and close the session (a later send opens a new one)."""
