@@ -40,3 +40,13 @@ def log_in() -> LogIn:
         return client
 
     return log_in_client
+
+
+@pytest.fixture
+def without_shipped_notification_defaults(db: None) -> None:
+    """Remove the templates and delivery policies the notifications migration ships, for tests
+    that state their own (tests of the shipped ones do not use this)."""
+    from gridcare.notifications.models import DeliveryPolicy, NotificationTemplate
+
+    NotificationTemplate.objects.all().delete()
+    DeliveryPolicy.objects.all().delete()

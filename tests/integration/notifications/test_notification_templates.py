@@ -3,16 +3,18 @@ rendered in Jinja2's sandbox."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime, timedelta
 
 import pytest
+from django.apps import apps as django_apps
 
 from gridcare.audit.models import AuditEvent
 from gridcare.notifications.channels.base import ChannelKind
 from gridcare.notifications.errors import TemplateSyntaxInvalid, TemplateUsesUnknownVariable, UnknownEvent
-from gridcare.notifications.models import NotificationTemplate
+from gridcare.notifications.models import DeliveryPolicy, NotificationTemplate
 from gridcare.notifications.operations import create_notification_template, current_template
-from gridcare.notifications.rendering import render_html, render_text
+from gridcare.notifications.rendering import check_template, render_html, render_text
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +113,25 @@ def test_rendering_is_sandboxed_and_html_is_escaped() -> None:
         render_text(source="{{ name.__class__.__mro__ }}", context={"name": "x"})
     with pytest.raises(UndefinedError):
         render_text(source="{{ missing }}", context={})
+
+
+def test_the_shipped_templates_and_policies_are_valid_and_cover_each_policy_channel() -> None:
+    # The autouse fixture removed what the migration wrote: write it again with its own function.
+    shipped = importlib.import_module("gridcare.notifications.migrations.0004_default_templates_and_policies")
+    shipped.seed(django_apps, None)
+    templates = list(NotificationTemplate.objects.all())
+    policies = {policy.event: policy for policy in DeliveryPolicy.objects.all()}
+    assert len(templates) == 14
+    for template in templates:
+        check_template(event=template.event, texts=(template.subject, template.body, template.html_body))
+    assert {event: (p.urgent, p.legally_required) for event, p in policies.items()} == {
+        "bill_reminder": (False, False),
+        "arrears_notice": (False, True),
+        "outage_notice": (True, False),
+        "service_order_progress": (False, False),
+    }
+    for event, policy in policies.items():
+        for step in policy.steps:
+            for channel in step["channels"]:
+                languages = {t.language for t in templates if (t.event, t.channel) == (event, channel)}
+                assert languages == {"zh-hans", "en"}, (event, channel)
