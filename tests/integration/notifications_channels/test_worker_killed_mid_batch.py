@@ -36,7 +36,7 @@ def wait_for(condition: Callable[[], object], *, seconds: float, what: str) -> N
 @pytest.fixture
 def worker_environment(
     tmp_path: Path, smsc_factory: Callable[[FailureRules], SmscSimulator]
-) -> Iterator[Any]:
+) -> tuple[dict[str, str], SmscSimulator]:
     """The environment of the worker processes: their own SQLite file, the simulator as SMSC,
     SMS only, and short claim and lease timeouts so a killed worker's work is taken over fast."""
     simulator = smsc_factory(FailureRules())
