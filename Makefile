@@ -58,9 +58,15 @@ demo: setup
 	$(GRIDCARE) migrate --no-input
 	$(GRIDCARE) seed --accounts $(DEMO_ACCOUNTS) --seed $(DEMO_SEED) --if-empty
 	$(GRIDCARE) demo_logins
-	@# jobs (issue 4): a job worker (with the periodic scheduler) runs beside the server and is
-	@# stopped (SIGTERM: it finishes its current job) when the server stops.
-	$(GRIDCARE) worker & worker=$$!; trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	@# jobs and notifications (issue 4): beside the server run a job worker (with the periodic
+	@# scheduler), the bundled SMSC simulator (MMS fails for a third of the numbers, so the
+	@# MMS -> SMS fallback shows) and an SMTP server keeping e-mail in var/demo-mail (Maildir).
+	@# All stop when the server stops (SIGTERM: the worker finishes its current job first).
+	mkdir -p var/demo-mail
+	$(GRIDCARE) smsc_simulator --port 2775 --fail-mms-one-in 3 & smsc=$$!; \
+	$(PY) -m aiosmtpd -n -l 127.0.0.1:1025 -c aiosmtpd.handlers.Mailbox var/demo-mail & smtp=$$!; \
+	$(GRIDCARE) worker & worker=$$!; \
+	trap 'kill -TERM $$worker $$smsc $$smtp 2>/dev/null; wait $$worker $$smsc $$smtp' EXIT; \
 	$(GRIDCARE) serve --host $(HOST) --port $(PORT)
 
 serve: setup
