@@ -277,10 +277,7 @@ class SmscSimulator:
             self._sessions.append(session)
         try:
             while True:
-                try:
-                    header = await reader.readexactly(_HEADER.size)
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
+                header = await reader.readexactly(_HEADER.size)
                 length, command_id, status, sequence = _HEADER.unpack(header)
                 body = await reader.readexactly(length - _HEADER.size)
                 reference = None
@@ -292,11 +289,13 @@ class SmscSimulator:
                     # Unknown TLVs are skipped, as SMPP 3.4 §3.2.4 asks of a receiver.
                     allow_unknown_opt_params=True,
                 )
-                if not self._answer(session, request, client_reference=reference):
-                    await writer.drain()
-                    return
+                goes_on = self._answer(session, request, client_reference=reference)
                 await writer.drain()
-        except _SessionCut:
+                if not goes_on:
+                    return
+        except (_SessionCut, ConnectionError, asyncio.IncompleteReadError):
+            # The connection is cut, or the client is gone (with or without unbinding): what it
+            # left unanswered is passed on (finally).
             return
         finally:
             self._end(session)
