@@ -4,9 +4,14 @@ adapter apart from receipts. Real adapter against the bundled SMSC simulator in 
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import smpplib.client
@@ -16,6 +21,9 @@ from gridcare.notifications.channels.base import ChannelKind, ChannelUnavailable
 from gridcare.notifications.channels.smpp import CLIENT_REFERENCE_TAG, SmppAdapter, SmppSettings
 from gridcare.notifications.simulators.smsc import FailureRules, SmscSimulator
 
+from .conftest import free_port
+
+REPOSITORY = Path(__file__).resolve().parents[3]
 Start = Callable[[FailureRules], SmscSimulator]
 
 LONG_TEXT = "尊敬的客户：因10千伏线路检修，您所在区域将于明日08:00至18:00停电，请提前做好准备。" * 4
@@ -300,3 +308,46 @@ def test_a_receipt_is_not_taken_for_a_reply(smsc_factory: Start) -> None:
         ("0000000002", False),
     ]
     assert incoming == []
+
+
+# -- the smsc_simulator command ------------------------------------------------------------------
+def test_the_smsc_simulator_command_logs_a_duplicate_submit() -> None:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "gridcare", "smsc_simulator", "--port", str(port)],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPOSITORY / "src"),
+            "DJANGO_SETTINGS_MODULE": "gridcare.settings",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert process.poll() is None, "the simulator exited"
+                assert time.monotonic() < deadline, "the simulator did not start within 30 seconds"
+                time.sleep(0.1)
+        settings = SmppSettings(
+            host="127.0.0.1", port=port, system_id="gridcare", password="pw", source_address="95598"
+        )
+        for _attempt in range(2):
+            adapter = SmppAdapter(settings=settings)
+            try:
+                adapter.send(sms(message_id="41", body="停电通知"))
+            finally:
+                adapter.close()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+
+    assert (
+        "Duplicate submit_sm from gridcare (client reference 41:1/1) answered with its id 0000000001"
+        in output
+    )

@@ -359,7 +359,6 @@ class SmscSimulator:
         if client_reference is not None:
             original_id = self._original_ids.get((system_id, client_reference))
             if original_id is not None:
-                _write(session, _response("submit_sm_resp", request, session, message_id=original_id))
                 reference_text = client_reference.decode("ascii", errors="replace")
                 with self._lock:
                     self._duplicates.append(reference_text)
@@ -369,6 +368,7 @@ class SmscSimulator:
                     reference_text,
                     original_id,
                 )
+                _write(session, _response("submit_sm_resp", request, session, message_id=original_id))
                 return
         destination = _text(request.destination_addr)
         is_mms = _text(request.service_type) == MMS_SERVICE_TYPE
