@@ -4,6 +4,7 @@ adapter apart from receipts. Real adapter against the bundled SMSC simulator in 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -18,7 +19,7 @@ import smpplib.client
 import smpplib.consts
 
 from gridcare.notifications.channels.base import ChannelKind, ChannelUnavailable, OutgoingMessage
-from gridcare.notifications.channels.smpp import CLIENT_REFERENCE_TAG, SmppAdapter, SmppSettings
+from gridcare.notifications.channels.smpp import CLIENT_REFERENCE_TAG, SmppAdapter, SmppSettings, sms_parts
 from gridcare.notifications.simulators.smsc import FailureRules, SmscSimulator
 
 from .conftest import free_port
@@ -180,6 +181,21 @@ def test_the_client_reference_tag_must_be_a_vendor_specific_tag() -> None:
             source_address="95598",
             client_reference_tag=0x0204,
         )
+
+
+def test_a_long_text_is_split_the_same_way_every_time_and_never_inside_a_surrogate_pair() -> None:
+    text = "电" * 66 + "😀" + "费" * 60  # the emoji's 4 bytes would straddle the 134-byte boundary
+    parts, esm_class = sms_parts(text=text, message_id="m-emoji")
+    again, _ = sms_parts(text=text, message_id="m-emoji")
+
+    reference = hashlib.sha256(b"m-emoji").digest()[0]
+    assert esm_class == smpplib.consts.SMPP_GSMFEAT_UDHI
+    assert again == parts
+    assert [part[:6] for part in parts] == [
+        bytes((5, 0, 3, reference, 2, 1)),
+        bytes((5, 0, 3, reference, 2, 2)),
+    ]
+    assert [part[6:].decode("utf-16-be") for part in parts] == ["电" * 66, "😀" + "费" * 60]
 
 
 # -- receipts store and forward ------------------------------------------------------------------

@@ -169,7 +169,7 @@ class SmppAdapter:
     def send(self, message: OutgoingMessage) -> SendResult:
         """Submit ``message`` (all its parts); the result carries the SMSC id of the first part."""
         try:
-            parts, esm_class = _parts_of(text=self._text_of(message), message_id=message.message_id)
+            parts, esm_class = sms_parts(text=self._text_of(message), message_id=message.message_id)
         except smpplib.exceptions.MessageTooLong:
             return SendResult(accepted=False, error="Text too long for SMS: more than 255 parts.")
         client = self._bound_client()
@@ -442,8 +442,9 @@ class SmppAdapter:
         return bool(readable)
 
 
-def _parts_of(*, text: str, message_id: str) -> tuple[list[bytes], int]:
-    """The UCS-2 ``short_message`` of each part of ``text``, and the esm_class to send them with.
+def sms_parts(*, text: str, message_id: str) -> tuple[list[bytes], int]:
+    """The UCS-2 ``short_message`` of each part of ``text`` (message ``message_id``), and the
+    esm_class to send them with.
 
     More than 140 bytes are split into parts of at most 134 bytes behind a concatenation UDH
     (``05 00 03 reference total index``). The reference comes from the message id, not at random,
@@ -498,4 +499,5 @@ __all__ = [
     "SmppSettings",
     "client_reference",
     "parse_receipt_text",
+    "sms_parts",
 ]
