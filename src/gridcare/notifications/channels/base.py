@@ -68,6 +68,16 @@ class DeliveryReceipt:
     error: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class IncomingMessage:
+    """A message a customer sent to us through a gateway (a mobile-originated SMS, e.g. a
+    退订 reply), as the adapter read it."""
+
+    sender: str
+    text: str
+    received_at: datetime
+
+
 class ChannelUnavailable(Exception):
     """The gateway cannot be reached now: leave the message queued and retry later."""
 
@@ -93,6 +103,7 @@ __all__ = [
     "ChannelKind",
     "ChannelUnavailable",
     "DeliveryReceipt",
+    "IncomingMessage",
     "OutgoingMessage",
     "SendResult",
 ]

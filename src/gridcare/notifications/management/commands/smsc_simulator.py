@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from gridcare.notifications.simulators import smsc
 from gridcare.notifications.simulators.smsc import FailureRules, digits, run_simulator
 
 
 class Command(BaseCommand):
     help = (
         "Run a local SMSC simulator speaking SMPP 3.4: it accepts binds, returns message ids and "
-        "sends delivery receipts, failing the numbers the failure rules select."
+        "sends delivery receipts, failing the numbers the failure rules select; a resubmit with a "
+        "client reference it has seen gets the original id (logged), and receipts a client leaves "
+        "unanswered are sent again on its next bind."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,6 +41,12 @@ class Command(BaseCommand):
             mms_fail_last_digits=digits(options["fail_mms_last_digits"]),
             mms_fail_one_in=options["fail_mms_one_in"],
         )
+        # Duplicate submits (a client resending after a crash) are worth seeing in the demo.
+        events = logging.StreamHandler(self.stdout)
+        events.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        simulator_logger = logging.getLogger(smsc.__name__)
+        simulator_logger.addHandler(events)
+        simulator_logger.setLevel(logging.INFO)
         self.stdout.write(
             f"SMSC simulator listening on {options['host']}:{options['port']} (Ctrl-C stops it)"
         )
