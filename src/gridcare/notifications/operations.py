@@ -200,7 +200,13 @@ def unsubscribe_token(*, recipient_key: str, channel: ChannelKind) -> str:
 def opt_out(
     *, recipient_key: str, address: str, channel: ChannelKind | None, source: str, now: datetime
 ) -> RecipientOptOut:
-    """Record that the recipient refuses ``channel`` (every channel when ``None``)."""
+    """Record that the recipient refuses ``channel`` (every channel when ``None``); the same
+    refusal recorded before is returned as it is (a 退订 reply the gateway delivered twice)."""
+    recorded = RecipientOptOut.objects.filter(
+        recipient_key=recipient_key, address=address, channel=str(channel) if channel else ""
+    ).first()
+    if recorded is not None:
+        return recorded
     refusal = RecipientOptOut.objects.create(
         recipient_key=recipient_key,
         address=address,

@@ -107,6 +107,11 @@ def _collect_from_gateways(
                 read += 1
                 if record_sms_reply(mobile=incoming.sender, text=incoming.text, now=clock()):
                     totals.replies += 1
+            try:
+                # Only now, with both recorded: until then the SMSC keeps them for a next session.
+                adapter.acknowledge()
+            except ChannelUnavailable as error:
+                logger.warning("Receipts of %s not acknowledged (they will come again): %s", kind, error)
     return read
 
 

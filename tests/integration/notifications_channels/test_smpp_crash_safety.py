@@ -208,6 +208,7 @@ def test_receipts_of_a_killed_session_arrive_on_the_next_bind_of_its_system_id(s
     try:
         other_receipts = other_system.collect_receipts(wait_seconds=0)
         receipts = restarted.collect_receipts(wait_seconds=0)
+        restarted.acknowledge()  # recorded
         restarted.close()
         wait_until_unbound(simulator)
         later_receipts = later.collect_receipts(wait_seconds=0)
@@ -224,6 +225,32 @@ def test_receipts_of_a_killed_session_arrive_on_the_next_bind_of_its_system_id(s
     # Answered by the restarted worker: not sent again.
     assert later_receipts == []
     assert restarted.take_incoming_messages() == []
+
+
+def test_receipts_read_but_not_acknowledged_are_sent_again_to_the_next_session(smsc_factory: Start) -> None:
+    simulator = smsc_factory(FailureRules())
+    first = adapter_for(simulator)
+    second = adapter_for(simulator)
+    try:
+        sent = first.send(sms(message_id="5", body="停电通知"))
+        read_by_the_first = first.collect_receipts(wait_seconds=2)
+        first.close()  # dies before recording them: nothing acknowledged
+        wait_until_unbound(simulator)
+        read_again = second.collect_receipts(wait_seconds=0)
+        second.acknowledge()
+        second.close()
+        wait_until_unbound(simulator)
+        third = adapter_for(simulator)
+        after_acknowledging = third.collect_receipts(wait_seconds=0)
+        third.close()
+    finally:
+        first.close()
+        second.close()
+
+    expected = [(sent.provider_message_id, True)]
+    assert [(r.provider_message_id, r.delivered) for r in read_by_the_first] == expected
+    assert [(r.provider_message_id, r.delivered) for r in read_again] == expected
+    assert after_acknowledging == []
 
 
 # -- incoming messages ---------------------------------------------------------------------------

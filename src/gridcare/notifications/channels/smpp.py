@@ -164,6 +164,11 @@ class SmppAdapter:
         self._unclaimed_receipts: dict[str, DeliveryReceipt] = {}
         self._ready_receipts: list[DeliveryReceipt] = []
         self._incoming: list[IncomingMessage] = []
+        #: Sequence numbers of the deliver_sm read and not yet answered: receipts, replies, and
+        #: those whose content was handed over and awaits :meth:`acknowledge`.
+        self._unanswered_receipts: list[int] = []
+        self._unanswered_replies: list[int] = []
+        self._handed_over: list[int] = []
 
     # -- the ChannelAdapter interface --------------------------------------------------------
     def send(self, message: OutgoingMessage) -> SendResult:
@@ -236,13 +241,35 @@ class SmppAdapter:
             raise ChannelUnavailable(f"SMSC connection lost while reading receipts: {error}") from error
         ready = [*self._ready_receipts, *self._unclaimed_receipts.values()]
         self._ready_receipts, self._unclaimed_receipts = [], {}
+        self._handed_over += self._unanswered_receipts
+        self._unanswered_receipts = []
         return ready
 
     def take_incoming_messages(self) -> list[IncomingMessage]:
         """The messages customers sent (mobile-originated SMS) read so far, during ``send`` or
         ``collect_receipts``, oldest first; each is handed over once."""
         incoming, self._incoming = self._incoming, []
+        self._handed_over += self._unanswered_replies
+        self._unanswered_replies = []
         return incoming
+
+    def acknowledge(self) -> None:
+        """Answer (``deliver_sm_resp``) the receipts and replies handed over so far by
+        :meth:`collect_receipts` and :meth:`take_incoming_messages`. Call it once they are
+        recorded: until answered, the SMSC keeps them and sends them again to the next session
+        if this one dies, so a crash between reading and recording loses none."""
+        handed_over, self._handed_over = self._handed_over, []
+        if self._client is None:
+            return  # the session is gone: the SMSC sends them again on the next bind
+        client = self._client
+        try:
+            for sequence in handed_over:
+                response = smpplib.smpp.make_pdu("deliver_sm_resp", client=client)
+                response.sequence = sequence
+                client.send_pdu(response)
+        except (OSError, smpplib.exceptions.ConnectionError) as error:
+            self._drop_client()
+            raise ChannelUnavailable(f"SMSC connection lost while acknowledging: {error}") from error
 
     # -- session -----------------------------------------------------------------------------
     def close(self) -> None:
@@ -282,6 +309,8 @@ class SmppAdapter:
         if self._client is not None:
             self._client.disconnect()
         self._client = None
+        # Sequence numbers belong to the session: what it left unanswered the SMSC sends again.
+        self._unanswered_receipts, self._unanswered_replies, self._handed_over = [], [], []
 
     def _submit_pdu(
         self,
@@ -338,11 +367,12 @@ class SmppAdapter:
     def _handle(self, client: smpplib.client.Client, pdu: Command) -> None:
         """Act on an unsolicited PDU: keep receipts and replies, answer enquire_link."""
         if pdu.command == "deliver_sm":
-            self._take_delivery(pdu)
-            # Answered only once kept: an SMSC sends an unanswered deliver_sm again later.
-            response = smpplib.smpp.make_pdu("deliver_sm_resp", client=client)
-            response.sequence = pdu.sequence
-            client.send_pdu(response)
+            # Answered by acknowledge() once its content is recorded: an SMSC sends an
+            # unanswered deliver_sm again to the next session.
+            if self._take_delivery(pdu):
+                self._unanswered_replies.append(pdu.sequence)
+            else:
+                self._unanswered_receipts.append(pdu.sequence)
         elif pdu.command == "enquire_link":
             response = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
             response.sequence = pdu.sequence
@@ -351,18 +381,22 @@ class SmppAdapter:
             self._drop_client()
             raise smpplib.exceptions.ConnectionError("The SMSC unbound the session.")
 
-    def _take_delivery(self, pdu: Command) -> None:
-        """A ``deliver_sm``: a delivery receipt, or a message a customer sent."""
+    def _take_delivery(self, pdu: Command) -> bool:
+        """A ``deliver_sm``: a delivery receipt, or a message a customer sent. Whether it was
+        a customer's message."""
         esm_class = pdu.esm_class or 0
         text = _message_text(pdu, esm_class=esm_class)
         parsed = parse_receipt_text(text)
         if esm_class & _DELIVERY_RECEIPT_BIT or parsed is not None:
             if parsed is not None:
                 self._take_receipt(parsed)
-        elif not esm_class & _MESSAGE_TYPE_BITS:
-            self._incoming.append(
-                IncomingMessage(sender=_decoded(pdu.source_addr), text=text, received_at=datetime.now(tz=UTC))
-            )
+            return False
+        if esm_class & _MESSAGE_TYPE_BITS:
+            return False
+        self._incoming.append(
+            IncomingMessage(sender=_decoded(pdu.source_addr), text=text, received_at=datetime.now(tz=UTC))
+        )
+        return True
 
     # -- receipts ----------------------------------------------------------------------------
     def _register_part(self, submission: _Submission, *, part_id: str) -> None:
