@@ -664,7 +664,7 @@ def _portal_cases() -> Iterator[Case]:
         area="portal",
         method="POST",
         path=_constant(reverse("portal:change_mobile")),
-        data=_constant({"mobile": "13900009999", "action": "send_code"}),
+        data=lambda world, actor: {"mobile": "13900009999", "action": "send_code"},
         state=_mobile_change_codes,
         check_allowed=_mobile_change_code_queued,
     )
@@ -674,7 +674,7 @@ def _portal_cases() -> Iterator[Case]:
         area="portal",
         method="POST",
         path=_constant(reverse("portal:change_mobile")),
-        data=_constant({"mobile": "13900009999", "code": "000000", "action": "change"}),
+        data=lambda world, actor: {"mobile": "13900009999", "code": "000000", "action": "change"},
         state=_portal_mobiles,
         check_allowed=_mobile_unchanged,
     )
