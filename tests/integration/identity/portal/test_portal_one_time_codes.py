@@ -3,6 +3,7 @@ stored hashed, single-use, 5 tries, 5 minutes; audited with the mobile masked.""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -214,3 +215,35 @@ def test_codes_go_through_the_sender_the_setting_names(
     assert mobile == MOBILE
     assert message.startswith("Your GridCare login code is ")
     assert OutboxMessage.objects.count() == 0
+
+
+def test_under_debug_the_text_is_also_logged_for_the_demo_console(
+    portal_user: User,
+    now: datetime,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    sent_codes: SentCodes,
+) -> None:
+    settings.DEBUG = True
+
+    with translation.override("en"), caplog.at_level(logging.WARNING, logger="gridcare.identity.otp"):
+        request_portal_login_code(mobile=MOBILE, client_address=ADDRESS, now=now)
+
+    [code] = sent_codes(MOBILE)
+    assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
+        (
+            "WARNING",
+            f"DEBUG: text message to 138****5678: Your GridCare login code is {code}. "
+            "It is valid for 5 minutes. Never tell anyone this code.",
+        )
+    ]
+
+
+def test_without_debug_nothing_is_logged(
+    portal_user: User, now: datetime, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="gridcare.identity.otp"):
+        request_portal_login_code(mobile=MOBILE, client_address=ADDRESS, now=now)
+
+    assert caplog.records == []
+    assert OutboxMessage.objects.count() == 1
