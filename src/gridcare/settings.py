@@ -88,9 +88,9 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 
 # Portal (网上营业厅) logins: 户号 + password and mobile + one-time code beside usernames.
-# Who delivers one-time codes (a gridcare.identity.otp.OneTimeCodeSender): the development
-# outbox until the notifications issue brings the real one.
-GRIDCARE_OTP_SENDER = "gridcare.identity.otp.DevOutboxSender"
+# Who delivers one-time codes (a gridcare.identity.otp.OneTimeCodeSender): the notification
+# outbox (issue 4), as an urgent SMS the jobs worker dispatches. Under DEBUG the text is also logged.
+GRIDCARE_OTP_SENDER = "gridcare.notifications.otp.NotificationOtpSender"
 
 TEMPLATES = [
     {

@@ -78,6 +78,21 @@ class MobileAlreadyRegistered(GridCareError):
     message_en = "Mobile {mobile} already has a portal login. Log in instead."
 
 
+# Portal mobile changes (issue 4): the new mobile is confirmed with a code sent to it.
+
+
+class MobileUnchanged(GridCareError):
+    code = "mobile_unchanged"
+    message_zh = "新手机号 {mobile} 与当前手机号相同，无需修改"
+    message_en = "The new mobile {mobile} is the one you already have: nothing to change"
+
+
+class MobileUsedByAnotherPortalUser(GridCareError):
+    code = "mobile_used_by_another_portal_user"
+    message_zh = "手机号 {mobile} 已被另一个网上营业厅账号使用，不能改用此号码"
+    message_en = "Mobile {mobile} is already used by another portal login: choose another number"
+
+
 # --- Staff authentication (issue 3, item 1) ---
 
 
@@ -403,6 +418,8 @@ __all__ = [
     "MfaThrottled",
     "MobileAlreadyRegistered",
     "MobileInvalid",
+    "MobileUnchanged",
+    "MobileUsedByAnotherPortalUser",
     "NotLockedOut",
     "OneTimeCodeAttemptsExhausted",
     "OneTimeCodeExpired",

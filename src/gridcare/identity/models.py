@@ -78,12 +78,14 @@ class User(AbstractUser):
         return sorted(self.groups.values_list("name", flat=True))
 
 
-# --- Portal (网上营业厅) one-time codes, the development outbox and rate limits --------------
+# --- Portal (网上营业厅) one-time codes and rate limits ------------------------------------
 
 
 class OneTimeCodePurpose(models.TextChoices):
     PORTAL_LOGIN = "portal_login", _("Portal login")
     PORTAL_REGISTRATION = "portal_registration", _("Portal registration")
+    # Issue 4: a portal user confirms a new mobile with a code sent to it.
+    CONFIRM_MOBILE_CHANGE = "confirm_mobile_change", _("Confirm a mobile change")
 
 
 class OneTimeCode(models.Model):
@@ -124,27 +126,6 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M:%S}"
-
-
-class DevOutboxMessage(models.Model):
-    """A text message the development sender "sent": read it here instead of on a phone.
-
-    Stands in for the SMS gateway until the notifications issue brings the real outbox. The
-    recipient is kept masked and as a keyed digest (to find the messages of one mobile).
-    """
-
-    recipient_digest = models.CharField(_("recipient digest"), max_length=64, db_index=True)
-    recipient_masked = models.CharField(_("recipient"), max_length=20)
-    body = models.TextField(_("body"))
-    created_at = models.DateTimeField(_("created at"))
-
-    class Meta:
-        verbose_name = _("development outbox message")
-        verbose_name_plural = _("development outbox messages")
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.recipient_masked} {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
 class RateLimitHit(models.Model):

@@ -1,5 +1,5 @@
-"""One-time codes sent to mobiles (portal login and registration), and the sender that
-delivers them.
+"""One-time codes sent to mobiles (portal login, registration and mobile changes), and the
+protocol of the sender that delivers them.
 
 A code is 6 digits from :mod:`secrets`, valid for 5 minutes, stored only as a keyed hash; it
 works once, and after 5 wrong tries it stops working. Only the latest code of a mobile and
@@ -27,7 +27,7 @@ from gridcare.identity.errors import (
     OneTimeCodeUsed,
     OneTimeCodeWrong,
 )
-from gridcare.identity.models import DevOutboxMessage, OneTimeCode, OneTimeCodePurpose, User
+from gridcare.identity.models import OneTimeCode, OneTimeCodePurpose, User
 from gridcare.kit.masking import mask_mobile
 
 CODE_DIGITS = 6
@@ -39,29 +39,12 @@ logger = logging.getLogger(__name__)
 
 class OneTimeCodeSender(Protocol):
     """Delivers a text message to a mobile. The setting ``GRIDCARE_OTP_SENDER`` names the class
-    (a dotted path) used; it is built with no arguments."""
+    (a dotted path) used; it is built with no arguments. The default,
+    ``gridcare.notifications.otp.NotificationOtpSender``, queues it as an urgent SMS in the
+    notification outbox (named by a string: identity sits below notifications)."""
 
     def send(self, *, mobile: str, message: str, now: datetime) -> None:
         """Deliver ``message`` to ``mobile`` (11 digits)."""
-
-
-class DevOutboxSender:
-    """Writes each message to :class:`~gridcare.identity.models.DevOutboxMessage` and to the
-    log (a warning, so the demo's console shows it) instead of sending it.
-
-    For development, demos and tests only: it keeps the code readable. The notifications issue
-    replaces it with the real outbox (SMS gateway with receipts): set ``GRIDCARE_OTP_SENDER``
-    to that sender.
-    """
-
-    def send(self, *, mobile: str, message: str, now: datetime) -> None:
-        stored = DevOutboxMessage.objects.create(
-            recipient_digest=mobile_digest(mobile),
-            recipient_masked=mask_mobile(mobile),
-            body=message,
-            created_at=now,
-        )
-        logger.warning("Development outbox, text message to %s: %s", stored.recipient_masked, stored.body)
 
 
 def configured_sender() -> OneTimeCodeSender:
@@ -110,7 +93,11 @@ def issue_one_time_code(
         expires_at=now + CODE_LIFETIME,
     )
     if compose is not None:
-        configured_sender().send(mobile=mobile, message=compose(code), now=now)
+        message = compose(code)
+        configured_sender().send(mobile=mobile, message=message, now=now)
+        if settings.DEBUG:
+            # The demo has no SMS gateway: its console shows the text, so a code login works.
+            logger.warning("DEBUG: text message to %s: %s", mask_mobile(mobile), message)
     record_audit_event(
         actor=None,
         action="issue_one_time_code",

@@ -1,4 +1,5 @@
-"""Portal (网上营业厅) logins by mobile and one-time code, and self-registration.
+"""Portal (网上营业厅) logins by mobile and one-time code, self-registration, and a portal
+user's change of mobile (confirmed with a code sent to the new mobile).
 
 Never reveal whether a mobile has a portal login: a code request gets the same answer and
 the same rate limits either way, and a mobile with no login gets a code nobody receives, so
@@ -20,7 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridcare.audit.operations import record_audit_event
-from gridcare.identity.errors import MobileAlreadyRegistered, MobileInvalid, OneTimeCodeRejected
+from gridcare.identity.errors import (
+    MobileAlreadyRegistered,
+    MobileInvalid,
+    MobileUnchanged,
+    MobileUsedByAnotherPortalUser,
+    OneTimeCodeExpired,
+    OneTimeCodeRejected,
+)
 from gridcare.identity.models import OneTimeCode, OneTimeCodePurpose, User, UserKind
 from gridcare.identity.operations import create_portal_user
 from gridcare.identity.otp import CODE_LIFETIME, issue_one_time_code, redeem_one_time_code
@@ -33,6 +41,7 @@ from gridcare.identity.rate_limits import (
     record_rate_limit_hit,
 )
 from gridcare.identity.validators import validate_mobile
+from gridcare.kit.errors import GridCareError
 from gridcare.kit.masking import mask_mobile
 
 #: The dotted path of the one-time-code backend (for logging a user in after registration).
@@ -168,6 +177,105 @@ def register_portal_user(*, mobile: str, code: str, password: str, now: datetime
     if refusal is not None:
         raise refusal
     return user
+
+
+# --- Changing a portal user's mobile (issue 4) ---------------------------------------------
+
+
+def _check_new_mobile(*, user: User, mobile: str) -> None:
+    if mobile == user.mobile:
+        raise MobileUnchanged(field="mobile", mobile=mask_mobile(mobile))
+    holder = find_portal_user_by_mobile(mobile=mobile)
+    if holder is not None and holder.pk != user.pk:
+        raise MobileUsedByAnotherPortalUser(field="mobile", mobile=mask_mobile(mobile))
+
+
+def request_mobile_change_code(
+    *, user: User, new_mobile: str, client_address: str | None, now: datetime
+) -> OneTimeCode:
+    """Send the portal ``user`` a code on ``new_mobile`` to confirm it as their mobile, after
+    the rate limits of login codes (per new mobile and per address).
+
+    Raises :class:`~gridcare.identity.errors.MobileInvalid`,
+    :class:`~gridcare.identity.errors.MobileUnchanged`,
+    :class:`~gridcare.identity.errors.RateLimited` or
+    :class:`~gridcare.identity.errors.MobileUsedByAnotherPortalUser`; the last is checked after
+    the request is counted (and the count is kept), so probing which mobiles are taken is
+    rate-limited too. Nothing is sent on a refusal.
+    """
+    normalized = validate_mobile(new_mobile)
+    if normalized == user.mobile:
+        raise MobileUnchanged(field="mobile", mobile=mask_mobile(normalized))
+    refusal: GridCareError
+    with transaction.atomic():
+        _check_code_request_limits(mobile=normalized, client_address=client_address, now=now)
+        try:
+            _check_new_mobile(user=user, mobile=normalized)
+        except MobileUsedByAnotherPortalUser as taken:
+            refusal = taken
+        else:
+            return issue_one_time_code(
+                purpose=OneTimeCodePurpose.CONFIRM_MOBILE_CHANGE,
+                mobile=normalized,
+                user=user,
+                compose=_mobile_change_message,
+                delivery="code",
+                now=now,
+            )
+    # Raised after the block commits, so the counted request stays counted.
+    raise refusal
+
+
+def change_portal_user_mobile(*, user: User, new_mobile: str, code: str, now: datetime) -> User:
+    """Make ``new_mobile`` the portal ``user``'s mobile once ``code`` (the latest code sent to it
+    for ``user``) is right, and audit it with both mobiles masked.
+
+    Raises :class:`~gridcare.identity.errors.OneTimeCodeRejected` (a wrong try stays counted),
+    :class:`~gridcare.identity.errors.MobileUnchanged` or
+    :class:`~gridcare.identity.errors.MobileUsedByAnotherPortalUser` (those two leave the code
+    unused). Like :func:`register_portal_user`, the code is redeemed in a block of its own so a
+    wrong try is committed; the change itself is :func:`_apply_mobile_change`.
+    """
+    normalized = validate_mobile(new_mobile)
+    refusal: OneTimeCodeRejected | None = None
+    with transaction.atomic():
+        try:
+            one_time_code = redeem_one_time_code(
+                purpose=OneTimeCodePurpose.CONFIRM_MOBILE_CHANGE, mobile=normalized, code=code, now=now
+            )
+        except OneTimeCodeRejected as rejected:
+            # Caught inside the transaction so the counted wrong try is committed with it.
+            refusal = rejected
+        else:
+            if one_time_code.user_id != user.pk:
+                # The latest code for this mobile was asked for by someone else: not this user's.
+                raise OneTimeCodeExpired(field="code")
+            _apply_mobile_change(user=user, mobile=normalized, now=now)
+    if refusal is not None:
+        raise refusal
+    return user
+
+
+@transaction.atomic
+def _apply_mobile_change(*, user: User, mobile: str, now: datetime) -> None:
+    _check_new_mobile(user=user, mobile=mobile)
+    old_mobile = user.mobile
+    user.mobile = mobile
+    user.save(update_fields=["mobile", "mobile_hash"])
+    record_audit_event(
+        actor=user,
+        action="change_portal_user_mobile",
+        target=user,
+        occurred_at=now,
+        changes={"mobile": [mask_mobile(old_mobile), mask_mobile(mobile)]},
+    )
+
+
+def _mobile_change_message(code: str) -> str:
+    return _(
+        "Your GridCare code to make this your mobile number is %(code)s. It is valid for "
+        "%(minutes)d minutes. Never tell anyone this code."
+    ) % {"code": code, "minutes": _minutes_valid()}
 
 
 class PortalOneTimeCodeBackend(ModelBackend):

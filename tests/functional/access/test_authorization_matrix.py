@@ -45,8 +45,9 @@ from gridcare.audit.models import AuditEvent
 from gridcare.customers.models import Account, Customer, PortalLink, ReadingRoute
 from gridcare.identity.approvals import UNMASK_PII_IN_BULK
 from gridcare.identity.mfa import RECOVERY_CODE_COUNT, recovery_codes_left
-from gridcare.identity.models import ApprovalRequest, ApprovalStatus, Integration, User, UserKind
+from gridcare.identity.models import ApprovalRequest, ApprovalStatus, Integration, OneTimeCode, User, UserKind
 from gridcare.identity.permissions import Permission, permissions_of, requires_mfa
+from gridcare.identity.pii import pii_hash
 from gridcare.jobs.models import JobRun
 from gridcare.jobs.operations import store_run
 from gridcare.jobs.tasks import verify_audit_log
@@ -606,6 +607,23 @@ def _binding_refused(response: HttpResponse, world: World, actor: Actor) -> None
     assert AuditEvent.objects.filter(action="refuse_portal_account_binding", actor=actor.user).count() == 1
 
 
+def _mobile_change_codes(world: World) -> object:
+    return OneTimeCode.objects.count(), OutboxMessage.objects.count()
+
+
+def _mobile_change_code_queued(response: HttpResponse, world: World, actor: Actor) -> None:
+    message = OutboxMessage.objects.get(address="13900009999")
+    assert (message.event, message.channel) == ("one_time_code", "sms")
+
+
+def _portal_mobiles(world: World) -> object:
+    return sorted(User.objects.filter(kind=UserKind.PORTAL).values_list("pk", "mobile_hash"))
+
+
+def _mobile_unchanged(response: HttpResponse, world: World, actor: Actor) -> None:
+    assert not User.objects.filter(mobile_hash=pii_hash("13900009999", kind="mobile")).exists()
+
+
 def _portal_cases() -> Iterator[Case]:
     for name in ("portal:login_code", "portal:register"):
         yield Case(
@@ -632,6 +650,33 @@ def _portal_cases() -> Iterator[Case]:
         data=lambda world, actor: {"account_no": _account_no(world, "sibling"), "proof": "000000"},
         state=_portal_links,
         check_refused=_binding_refused,
+    )
+    # Changing the portal login's mobile (issue 4): a code goes to the new mobile.
+    yield Case(
+        label="portal change-mobile page",
+        url_name="portal:change_mobile",
+        area="portal",
+        path=_constant(reverse("portal:change_mobile")),
+    )
+    yield Case(
+        label="portal change-mobile code request",
+        url_name="portal:change_mobile",
+        area="portal",
+        method="POST",
+        path=_constant(reverse("portal:change_mobile")),
+        data=lambda world, actor: {"mobile": "13900009999", "action": "send_code"},
+        state=_mobile_change_codes,
+        check_allowed=_mobile_change_code_queued,
+    )
+    yield Case(
+        label="portal change-mobile confirmation with a wrong code",
+        url_name="portal:change_mobile",
+        area="portal",
+        method="POST",
+        path=_constant(reverse("portal:change_mobile")),
+        data=lambda world, actor: {"mobile": "13900009999", "code": "000000", "action": "change"},
+        state=_portal_mobiles,
+        check_allowed=_mobile_unchanged,
     )
     for scope in SCOPES:
         yield Case(

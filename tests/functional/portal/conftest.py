@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from portal_http_values import MOBILE_ZHANG_PORTAL
 from web_world import World, build_world
 
-from gridcare.identity.models import DevOutboxMessage
-from gridcare.identity.otp import mobile_digest
+from gridcare.notifications.channels.base import ChannelKind
+from gridcare.notifications.events import ONE_TIME_CODE_EVENT
+from gridcare.notifications.models import OutboxMessage
 
 
 @pytest.fixture
@@ -44,10 +45,13 @@ def english_client(client: Client) -> Client:
 
 @pytest.fixture
 def sent_codes(db: None) -> Callable[[str], list[str]]:
-    """``sent_codes(mobile)`` → the 6-digit codes in the messages sent to ``mobile``, oldest first."""
+    """``sent_codes(mobile)`` → the 6-digit codes in the one-time-code SMS queued in the
+    notification outbox for ``mobile``, oldest first."""
 
     def codes(mobile: str) -> list[str]:
-        messages = DevOutboxMessage.objects.filter(recipient_digest=mobile_digest(mobile))
+        messages = OutboxMessage.objects.filter(
+            event=ONE_TIME_CODE_EVENT, channel=ChannelKind.SMS, address=mobile
+        )
         bodies = messages.order_by("created_at", "id").values_list("body", flat=True)
         return [match.group(0) for body in bodies for match in [re.search(r"\b[0-9]{6}\b", body)] if match]
 

@@ -21,12 +21,13 @@ from portal_http_values import (
 from web_world import ACCOUNT_A1, ACCOUNT_B1, PASSWORD, World
 
 from gridcare.audit.models import AuditEvent
-from gridcare.identity.models import DevOutboxMessage, OneTimeCode, RateLimitHit
+from gridcare.identity.models import OneTimeCode, RateLimitHit
 from gridcare.identity.rate_limits import (
     CODE_REQUESTS_PER_MOBILE_PER_HOUR,
     PORTAL_LOGIN_FAILURES_PER_ADDRESS,
     record_rate_limit_hit,
 )
+from gridcare.notifications.models import OutboxMessage
 
 SentCodes = Callable[[str], list[str]]
 CODE_SENT = "If {masked} can receive our messages, a 6-digit code is on its way. It is valid for 5 minutes."
@@ -112,7 +113,7 @@ def test_an_unknown_mobile_gets_the_same_page_and_nothing_is_sent(world: World) 
     known_page = known.post("/portal/login/code/", {"mobile": MOBILE_ZHANG_PORTAL, "action": "send_code"})
     unknown_page = unknown.post("/portal/login/code/", {"mobile": UNKNOWN_MOBILE, "action": "send_code"})
 
-    assert DevOutboxMessage.objects.count() == 1
+    assert OutboxMessage.objects.count() == 1
     assert unknown_page.status_code == known_page.status_code == 200
     assert without_tokens(unknown_page.content).replace(UNKNOWN_MOBILE, "M").replace("139****1111", "m") == (
         without_tokens(known_page.content).replace(MOBILE_ZHANG_PORTAL, "M").replace("138****5678", "m")
@@ -206,7 +207,7 @@ def test_code_requests_over_the_limit_are_refused_with_the_wait_and_send_nothing
 
     assert form_errors(response) == {"__all__": ["Too many attempts. Try again in 30 minutes."]}
     assert flash_messages(response) == []
-    assert (DevOutboxMessage.objects.count(), OneTimeCode.objects.count(), AuditEvent.objects.count()) == (
+    assert (OutboxMessage.objects.count(), OneTimeCode.objects.count(), AuditEvent.objects.count()) == (
         0,
         0,
         0,
@@ -247,5 +248,5 @@ def test_staff_get_no_code_and_cannot_log_in_with_one(english_client: Client, wo
 
     english_client.post("/portal/login/code/", {"mobile": UNKNOWN_MOBILE, "action": "send_code"})
 
-    assert DevOutboxMessage.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
     assert OneTimeCode.objects.get().user is None

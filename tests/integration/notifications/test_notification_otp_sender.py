@@ -1,14 +1,13 @@
 """One-time codes through the outbox: urgent, outside opt-outs and quiet hours, expiring with
-the code, sent through identity's issue_one_time_code when the setting names the sender."""
+the code, sent through identity's issue_one_time_code (the default sender)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import pytest
-from pytest_django.fixtures import Settings
 
-from gridcare.identity.models import DevOutboxMessage, OneTimeCodePurpose
+from gridcare.identity.models import OneTimeCodePurpose
 from gridcare.identity.otp import issue_one_time_code
 from gridcare.notifications.channels.base import ChannelKind
 from gridcare.notifications.models import OutboxMessage
@@ -40,9 +39,7 @@ def test_the_code_is_queued_as_one_urgent_sms_despite_opt_out_and_quiet_hours(no
     assert message.template is None
 
 
-def test_issue_one_time_code_writes_to_the_outbox_when_configured(now: datetime, settings: Settings) -> None:
-    settings.GRIDCARE_OTP_SENDER = "gridcare.notifications.otp.NotificationOtpSender"
-
+def test_issue_one_time_code_writes_to_the_outbox_by_default(now: datetime) -> None:
     issue_one_time_code(
         purpose=OneTimeCodePurpose.PORTAL_LOGIN,
         mobile="13800000002",
@@ -56,4 +53,3 @@ def test_issue_one_time_code_writes_to_the_outbox_when_configured(now: datetime,
     assert message.address == "13800000002"
     assert message.body.startswith("您的登录验证码：")
     assert len(message.body) == len("您的登录验证码：") + 6
-    assert DevOutboxMessage.objects.count() == 0

@@ -1,4 +1,5 @@
-"""Forms of the portal (网上营业厅): the two logins, registration and account binding.
+"""Forms of the portal (网上营业厅): the two logins, registration, account binding and the
+change of mobile.
 
 The logins go through :func:`django.contrib.auth.authenticate` with the request, so every
 authentication backend (and a lockout backend placed first) sees each attempt. Failed logins
@@ -219,3 +220,28 @@ class BindAccountForm(forms.Form):
         ),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+
+class MobileChangeForm(forms.Form):
+    """The new mobile + the code sent to it. Submitted with ``action=send_code`` it only checks
+    the mobile (the view then sends a code)."""
+
+    mobile = MobileField(label=_("New mobile number"))
+    code = CodeField(help_text=_("Press “Send me a code” to receive a 6-digit code on the new mobile"))
+
+    @property
+    def wants_code(self) -> bool:
+        """Whether the customer pressed "Send me a code" rather than "Change"."""
+        return self.data.get("action") == SEND_CODE
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean() or {}
+        if not self.wants_code and not cleaned_data.get("code") and "code" not in self.errors:
+            self.add_error(
+                "code",
+                forms.ValidationError(
+                    _("Enter the 6-digit code sent to the new mobile, or press “Send me a code”."),
+                    code="code_missing",
+                ),
+            )
+        return cleaned_data

@@ -1,5 +1,5 @@
-"""Portal (网上营业厅) pages: the two logins, self-registration, binding an account, and the
-customer's accounts.
+"""Portal (网上营业厅) pages: the two logins, self-registration, binding an account, the
+customer's accounts, and changing the login's mobile.
 
 Every page a customer reads is scoped to the customer their login is bound to
 (:func:`gridcare.customers.queries.accounts_of_portal_user`): another customer's 户号 in a URL
@@ -26,13 +26,18 @@ from gridcare.identity.access import portal_user_required
 from gridcare.identity.errors import (
     MobileAlreadyRegistered,
     MobileInvalid,
+    MobileUnchanged,
+    MobileUsedByAnotherPortalUser,
     OneTimeCodeRejected,
     PasswordRejected,
     RateLimited,
 )
+from gridcare.identity.models import User
 from gridcare.identity.portal_auth import (
     ONE_TIME_CODE_BACKEND,
+    change_portal_user_mobile,
     register_portal_user,
+    request_mobile_change_code,
     request_portal_login_code,
     request_portal_registration_code,
 )
@@ -40,6 +45,7 @@ from gridcare.kit.errors import GridCareError
 from gridcare.kit.masking import mask_mobile
 from gridcare.web.portal.forms import (
     BindAccountForm,
+    MobileChangeForm,
     PortalCodeLoginForm,
     PortalPasswordLoginForm,
     PortalRegistrationForm,
@@ -180,3 +186,43 @@ def bind_account(request: HttpRequest) -> HttpResponse:
             )
             return redirect("portal:home")
     return render(request, "web/portal/bind_account.html", {"form": form})
+
+
+@sensitive_post_parameters("code")
+@portal_user_required
+def change_mobile(request: HttpRequest) -> HttpResponse:
+    """Change the login's mobile: a code goes to the new mobile, and the change takes effect once
+    the code is entered."""
+    user: User = request.user  # type: ignore[assignment]  # portal_user_required let in a User
+    form = MobileChangeForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        mobile = form.cleaned_data["mobile"]
+        if form.wants_code:
+            try:
+                request_mobile_change_code(
+                    user=user, new_mobile=mobile, client_address=client_address(request), now=timezone.now()
+                )
+            except (RateLimited, MobileUnchanged, MobileUsedByAnotherPortalUser) as refusal:
+                form.add_error(refusal.field, error_text(refusal))
+            else:
+                messages.info(
+                    request,
+                    _("A 6-digit code is on its way to %(mobile)s. It is valid for 5 minutes.")
+                    % {"mobile": mask_mobile(mobile)},
+                )
+        else:
+            try:
+                change_portal_user_mobile(
+                    user=user, new_mobile=mobile, code=form.cleaned_data["code"], now=timezone.now()
+                )
+            except (OneTimeCodeRejected, MobileUnchanged, MobileUsedByAnotherPortalUser) as refusal:
+                form.add_error(refusal.field, error_text(refusal))
+            else:
+                messages.success(
+                    request,
+                    _("Your mobile number is now %(mobile)s. Log in by text message with it from now on.")
+                    % {"mobile": mask_mobile(mobile)},
+                )
+                return redirect("portal:home")
+    context = {"form": form, "current_mobile": mask_mobile(user.mobile)}
+    return render(request, "web/portal/change_mobile.html", context)

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from web_world import ACCOUNT_A1, ACCOUNT_B1, ID_NUMBER_LI, World
 
-from gridcare.identity.models import DevOutboxMessage
-from gridcare.identity.otp import mobile_digest
+from gridcare.notifications.events import ONE_TIME_CODE_EVENT
+from gridcare.notifications.models import OutboxMessage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,11 @@ NEW_MOBILE = "13900001111"
 
 
 def latest_code(mobile: str) -> str:
-    body = DevOutboxMessage.objects.filter(recipient_digest=mobile_digest(mobile)).latest("created_at").body
+    body = (
+        OutboxMessage.objects.filter(event=ONE_TIME_CODE_EVENT, address=mobile)
+        .latest("created_at", "id")
+        .body
+    )
     match = re.search(r"\b[0-9]{6}\b", body)
     assert match is not None
     return match.group(0)

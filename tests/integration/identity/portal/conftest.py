@@ -1,5 +1,5 @@
-"""Fixtures of the portal login tests: a portal user with a mobile, and readers of what the
-development outbox "sent"."""
+"""Fixtures of the portal login tests: a portal user with a mobile, and readers of the codes
+queued in the notification outbox."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from gridcare.identity.models import DevOutboxMessage, User
+from gridcare.identity.models import User
 from gridcare.identity.operations import create_portal_user
-from gridcare.identity.otp import mobile_digest
+from gridcare.notifications.channels.base import ChannelKind
+from gridcare.notifications.events import ONE_TIME_CODE_EVENT
+from gridcare.notifications.models import OutboxMessage
 
 # pytest's importlib mode puts no test folder on sys.path; the test modules import the shared
 # values from portal_login_values.
@@ -29,12 +31,14 @@ def portal_user(db: None, now: datetime, fast_password_hasher: None) -> User:
 
 @pytest.fixture
 def sent_codes(db: None) -> Callable[[str], list[str]]:
-    """``sent_codes(mobile)`` → the 6-digit codes in the messages sent to ``mobile``, oldest first."""
+    """``sent_codes(mobile)`` → the 6-digit codes in the one-time-code SMS queued in the
+    notification outbox for ``mobile``, oldest first."""
 
     def codes(mobile: str) -> list[str]:
-        bodies = DevOutboxMessage.objects.filter(recipient_digest=mobile_digest(mobile)).values_list(
-            "body", flat=True
+        messages = OutboxMessage.objects.filter(
+            event=ONE_TIME_CODE_EVENT, channel=ChannelKind.SMS, address=mobile
         )
+        bodies = messages.order_by("created_at", "id").values_list("body", flat=True)
         return [match.group(0) for body in bodies for match in [re.search(r"\b[0-9]{6}\b", body)] if match]
 
     return codes

@@ -9,13 +9,14 @@ import pytest
 from portal_login_values import ADDRESS, MOBILE, UNKNOWN_MOBILE
 
 from gridcare.identity import errors
-from gridcare.identity.models import DevOutboxMessage, OneTimeCode, RateLimitHit, User
+from gridcare.identity.models import OneTimeCode, RateLimitHit, User
 from gridcare.identity.portal_auth import request_portal_login_code, request_portal_registration_code
 from gridcare.identity.rate_limits import RateLimit, check_rate_limits, rate_limited, record_rate_limit_hit
+from gridcare.notifications.models import OutboxMessage
 
 
 def stored() -> tuple[int, int, int]:
-    return OneTimeCode.objects.count(), DevOutboxMessage.objects.count(), RateLimitHit.objects.count()
+    return OneTimeCode.objects.count(), OutboxMessage.objects.count(), RateLimitHit.objects.count()
 
 
 def test_a_second_code_within_a_minute_is_refused_with_the_wait(portal_user: User, now: datetime) -> None:
@@ -30,7 +31,7 @@ def test_a_second_code_within_a_minute_is_refused_with_the_wait(portal_user: Use
     assert raised.value.message("en") == "Too many attempts. Try again in 25 seconds."
     assert stored() == before
     request_portal_login_code(mobile=MOBILE, client_address=ADDRESS, now=now + timedelta(seconds=60))
-    assert DevOutboxMessage.objects.count() == 2
+    assert OutboxMessage.objects.count() == 2
 
 
 def test_the_sixth_code_in_an_hour_is_refused_until_the_first_leaves_the_hour(
@@ -48,7 +49,7 @@ def test_the_sixth_code_in_an_hour_is_refused_until_the_first_leaves_the_hour(
     assert raised.value.message("zh-hans") == "操作过于频繁，请 55 分钟后再试"
     assert stored() == before
     request_portal_login_code(mobile=MOBILE, client_address=ADDRESS, now=now + timedelta(minutes=60))
-    assert DevOutboxMessage.objects.count() == 6
+    assert OutboxMessage.objects.count() == 6
 
 
 def test_an_unknown_mobile_is_limited_exactly_like_a_registered_one(portal_user: User, now: datetime) -> None:
@@ -60,7 +61,7 @@ def test_an_unknown_mobile_is_limited_exactly_like_a_registered_one(portal_user:
         )
 
     assert raised.value.params["wait_seconds"] == 25
-    assert DevOutboxMessage.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
 
 
 def test_login_and_registration_codes_share_the_mobile_limit(portal_user: User, now: datetime) -> None:
@@ -71,7 +72,7 @@ def test_login_and_registration_codes_share_the_mobile_limit(portal_user: User, 
             mobile=MOBILE, client_address=ADDRESS, now=now + timedelta(seconds=10)
         )
 
-    assert DevOutboxMessage.objects.count() == 1
+    assert OutboxMessage.objects.count() == 1
 
 
 def test_one_address_may_ask_for_20_codes_an_hour(portal_user: User, now: datetime) -> None:
@@ -86,9 +87,9 @@ def test_one_address_may_ask_for_20_codes_an_hour(portal_user: User, now: dateti
 
     assert raised.value.message("en") == "Too many attempts. Try again in 30 minutes."
     assert stored() == before
-    assert DevOutboxMessage.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
     request_portal_login_code(mobile=MOBILE, client_address="198.51.100.1", now=now + timedelta(minutes=30))
-    assert DevOutboxMessage.objects.count() == 1
+    assert OutboxMessage.objects.count() == 1
 
 
 def test_hits_are_stored_as_digests(portal_user: User, now: datetime) -> None:

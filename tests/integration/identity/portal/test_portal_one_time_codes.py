@@ -3,6 +3,7 @@ stored hashed, single-use, 5 tries, 5 minutes; audited with the mobile masked.""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -15,9 +16,10 @@ from pytest_django.fixtures import Settings
 
 from gridcare.audit.models import AuditEvent
 from gridcare.identity import errors
-from gridcare.identity.models import DevOutboxMessage, OneTimeCode, OneTimeCodePurpose, User
+from gridcare.identity.models import OneTimeCode, OneTimeCodePurpose, User
 from gridcare.identity.otp import mobile_digest, redeem_one_time_code
 from gridcare.identity.portal_auth import find_portal_user_by_mobile, request_portal_login_code
+from gridcare.notifications.models import OutboxMessage
 
 LOGIN = OneTimeCodePurpose.PORTAL_LOGIN
 
@@ -51,8 +53,8 @@ def test_a_login_code_is_sent_to_a_registered_mobile_and_stored_only_hashed(
     assert one_time_code.mobile_digest == mobile_digest(MOBILE)
     assert code not in one_time_code.code_hash
     assert MOBILE not in one_time_code.mobile_digest
-    message = DevOutboxMessage.objects.get()
-    assert message.recipient_masked == "138****5678"
+    message = OutboxMessage.objects.get()
+    assert (message.event, message.channel, message.address) == ("one_time_code", "sms", MOBILE)
     assert message.body == (
         f"Your GridCare login code is {code}. It is valid for 5 minutes. Never tell anyone this code."
     )
@@ -66,7 +68,7 @@ def test_an_unknown_mobile_gets_a_code_nobody_receives(portal_user: User, now: d
 
     one_time_code = request_portal_login_code(mobile=UNKNOWN_MOBILE, client_address=ADDRESS, now=now)
 
-    assert DevOutboxMessage.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
     assert (one_time_code.user, one_time_code.purpose, one_time_code.expires_at) == (
         None,
         LOGIN,
@@ -173,7 +175,7 @@ def test_a_login_code_does_not_register_and_a_staff_mobile_gets_no_code(
 
     request_portal_login_code(mobile=UNKNOWN_MOBILE, client_address=ADDRESS, now=now)
 
-    assert DevOutboxMessage.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
     assert find_portal_user_by_mobile(mobile=UNKNOWN_MOBILE) is None
     with pytest.raises(errors.OneTimeCodeExpired):
         redeem_one_time_code(
@@ -188,7 +190,7 @@ def test_an_invalid_mobile_is_refused_and_nothing_is_stored(portal_user: User, n
     assert (
         raised.value.message("en") == "Mobile number 12345 is invalid: it must be 11 digits starting with 1"
     )
-    assert (OneTimeCode.objects.count(), DevOutboxMessage.objects.count()) == (0, 0)
+    assert (OneTimeCode.objects.count(), OutboxMessage.objects.count()) == (0, 0)
 
 
 class RecordingSender:
@@ -212,4 +214,36 @@ def test_codes_go_through_the_sender_the_setting_names(
     [(mobile, message)] = RecordingSender.sent
     assert mobile == MOBILE
     assert message.startswith("Your GridCare login code is ")
-    assert DevOutboxMessage.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_under_debug_the_text_is_also_logged_for_the_demo_console(
+    portal_user: User,
+    now: datetime,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    sent_codes: SentCodes,
+) -> None:
+    settings.DEBUG = True
+
+    with translation.override("en"), caplog.at_level(logging.WARNING, logger="gridcare.identity.otp"):
+        request_portal_login_code(mobile=MOBILE, client_address=ADDRESS, now=now)
+
+    [code] = sent_codes(MOBILE)
+    assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
+        (
+            "WARNING",
+            f"DEBUG: text message to 138****5678: Your GridCare login code is {code}. "
+            "It is valid for 5 minutes. Never tell anyone this code.",
+        )
+    ]
+
+
+def test_without_debug_nothing_is_logged(
+    portal_user: User, now: datetime, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="gridcare.identity.otp"):
+        request_portal_login_code(mobile=MOBILE, client_address=ADDRESS, now=now)
+
+    assert caplog.records == []
+    assert OutboxMessage.objects.count() == 1

@@ -13,8 +13,9 @@ from portal_login_values import ADDRESS, MOBILE, UNKNOWN_MOBILE, SentCodes
 
 from gridcare.audit.models import AuditEvent
 from gridcare.identity import errors
-from gridcare.identity.models import DevOutboxMessage, OneTimeCode, User, UserKind
+from gridcare.identity.models import OneTimeCode, User, UserKind
 from gridcare.identity.portal_auth import register_portal_user, request_portal_registration_code
+from gridcare.notifications.models import OutboxMessage
 
 NEW_PASSWORD = "Spring-Water-2025"
 
@@ -90,7 +91,7 @@ def test_a_registered_mobile_gets_a_notice_without_a_code(
         request_portal_registration_code(mobile=MOBILE, client_address=ADDRESS, now=now)
 
     assert sent_codes(MOBILE) == []
-    assert DevOutboxMessage.objects.get().body == (
+    assert OutboxMessage.objects.get().body == (
         "Someone asked to register a GridCare online service hall login with this mobile, which already "
         "has one. Log in with a code instead. If it was not you, ignore this message."
     )
