@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.identity.access import (
@@ -69,7 +69,7 @@ def move_message(
     )
 
 
-def due_letters(*, org_unit: OrgUnit, now: datetime) -> Any:
+def due_letters(*, org_unit: OrgUnit, now: datetime) -> QuerySet[OutboxMessage]:
     """The queued letters of ``org_unit`` and the units below it that may go at ``now`` (not
     expired), in print order: by org unit, then as they were written."""
     return (
@@ -185,7 +185,10 @@ def record_letter_served(
     delivered with ``served_at`` as its receipt time. Refused: a message that is not a letter,
     a letter not printed yet or already served, a time of service in the future or before the
     letter was printed."""
-    locked = OutboxMessage.objects.select_for_update().select_related("org_unit").get(pk=message.pk)
+    # Only the message row is locked: its org unit may be blank (an outer join).
+    locked = (
+        OutboxMessage.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=message.pk)
+    )
     operation = "record_letter_served"
     if locked.org_unit is None:
         if actor is not None:
