@@ -78,15 +78,15 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Lockouts"), url_name="web:lockouts", permissions=frozenset({Permission.UNLOCK_USERS})
     ),
+    # jobs (issue 4)
+    NavigationEntry(
+        label=_("Background jobs"), url_name="web:job_runs", permissions=frozenset({Permission.VIEW_JOBS})
+    ),
     # letters (issue 4)
     NavigationEntry(
         label=_("Letters"),
         url_name="web:letter_batches",
         permissions=frozenset({Permission.RECORD_LETTER_SERVED}),
-    ),
-    # jobs (issue 4)
-    NavigationEntry(
-        label=_("Background jobs"), url_name="web:job_runs", permissions=frozenset({Permission.VIEW_JOBS})
     ),
 )
 
