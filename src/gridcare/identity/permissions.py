@@ -57,6 +57,9 @@ class Permission(StrEnum):
     PERFORM_INSPECTIONS = "inspection.perform"
     # Notifications (issue 4): the outbox, each message's path and the daily counts
     VIEW_NOTIFICATIONS = "notifications.view"
+    # Letters (issue 4): printing batches of paper notices and recording each one served
+    PRINT_LETTERS = "notifications.print_letters"
+    RECORD_LETTER_SERVED = "notifications.record_letter_served"
     # Background jobs (issue 4)
     VIEW_JOBS = "jobs.view"
 
@@ -87,6 +90,8 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
     Permission.VIEW_NOTIFICATIONS: _("View notification messages and their delivery"),
+    Permission.PRINT_LETTERS: _("Print letter batches and download their PDF"),
+    Permission.RECORD_LETTER_SERVED: _("See letter batches and record letters as served"),
     Permission.VIEW_JOBS: _("View background jobs"),
 }
 
@@ -105,12 +110,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BILLING_CLERK: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RUN_BILLING, _P.ADJUST_BILLS, _P.EXPORT_DATA}
     ),
-    Role.CASHIER: frozenset({_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}),
+    Role.CASHIER: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
+        | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): 催费 and 停电通知书
+    ),
     Role.ACCOUNT_MANAGER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.EXPORT_DATA}
         | {_P.VIEW_NOTIFICATIONS}
+        | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): their customers' notices
     ),
-    Role.USAGE_INSPECTOR: frozenset({_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}),
+    Role.USAGE_INSPECTOR: frozenset(
+        {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}
+        | {_P.RECORD_LETTER_SERVED}  # letters (issue 4): they serve notices on site
+    ),
     Role.SERVICE_DESK_AGENT: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.HANDLE_SERVICE_TICKETS}
         | {_P.VIEW_NOTIFICATIONS}
@@ -149,6 +161,9 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         _P.HANDLE_SERVICE_ORDERS,
         _P.HANDLE_SERVICE_TICKETS,
         _P.PERFORM_INSPECTIONS,
+        # letters (issue 4): printing claims queued letters; recording service delivers them
+        _P.PRINT_LETTERS,
+        _P.RECORD_LETTER_SERVED,
     }
 )
 

@@ -232,3 +232,87 @@ class UnmatchedReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_message_id} {'delivered' if self.delivered else 'failed'}"
+
+
+# Letters (issue 4) -------------------------------------------------------------------------------
+
+
+class LetterBatch(models.Model):
+    """One print run of letters (paper notices such as 停电通知书) of an org unit and the units
+    below it: the PDF printed, kept as it was printed, and its SHA-256. Each letter of the
+    batch is a :class:`LetterBatchEntry`; its message's ``provider_message_id`` is its page id
+    (``<batch_no>-p<position>``)."""
+
+    batch_no = models.CharField(_("batch number"), max_length=64, unique=True)
+    org_unit = models.ForeignKey(
+        "organization.OrgUnit", verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+    letter_count = models.PositiveIntegerField(_("letters"))
+    pdf = models.BinaryField(_("PDF"))
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("letter batch")
+        verbose_name_plural = _("letter batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.batch_no
+
+
+class LetterBatchEntry(models.Model):
+    """A letter's place in its batch (``position`` is 1-based, the page id's number). A letter
+    is printed in one batch only."""
+
+    batch = models.ForeignKey(LetterBatch, on_delete=models.PROTECT, related_name="entries")
+    message = models.OneToOneField(OutboxMessage, on_delete=models.PROTECT, related_name="letter_entry")
+    position = models.PositiveIntegerField(_("position"))
+
+    class Meta:
+        verbose_name = _("letter of a batch")
+        verbose_name_plural = _("letters of a batch")
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="letter_batch_entry_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} p{self.position}"
+
+
+class ServiceMethod(models.TextChoices):
+    """How a letter was served (送达方式)."""
+
+    IN_PERSON = "in_person", _("Served in person")  # 直接送达
+    LEFT_AT_PREMISES = "left_at_premises", _("Left at the premises")  # 留置送达
+    POSTED = "posted", _("Posted at the premises")  # 张贴
+    REGISTERED_MAIL = "registered_mail", _("Registered mail")  # 邮寄 (挂号信)
+
+
+class LetterService(models.Model):
+    """The service of one printed letter, recorded by the staff member who served it (or saw
+    it served): when, how, and who received it. Recorded once per letter."""
+
+    message = models.OneToOneField(OutboxMessage, on_delete=models.PROTECT, related_name="letter_service")
+    served_at = models.DateTimeField(_("served at"))
+    served_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    method = models.CharField(_("service method"), max_length=24, choices=ServiceMethod.choices)
+    receiver_name = models.CharField(_("received by"), max_length=64, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("letter service")
+        verbose_name_plural = _("letter services")
+        ordering = ["-served_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.method} {self.served_at:%Y-%m-%d}"

@@ -82,6 +82,12 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Background jobs"), url_name="web:job_runs", permissions=frozenset({Permission.VIEW_JOBS})
     ),
+    # letters (issue 4)
+    NavigationEntry(
+        label=_("Letters"),
+        url_name="web:letter_batches",
+        permissions=frozenset({Permission.RECORD_LETTER_SERVED}),
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

@@ -53,9 +53,20 @@ from gridcare.jobs.operations import store_run
 from gridcare.jobs.tasks import verify_audit_log
 from gridcare.metering.models import MeterRead
 from gridcare.notifications.channels.base import ChannelKind
-from gridcare.notifications.models import NotificationTemplate, OutboxMessage
-from gridcare.notifications.operations import (
+from gridcare.notifications.letters import move_message  # letters (issue 4)
+from gridcare.notifications.models import (  # letters (issue 4)
+    DeliveryPolicy,
+    LetterBatch,
+    LetterBatchEntry,
+    LetterService,
+    MessageState,
+    NotificationTemplate,
+    OutboxMessage,
+)
+from gridcare.notifications.operations import (  # letters (issue 4)
+    create_delivery_policy,
     create_notification_template,
+    notify,
     queue_composed_message,
     unsubscribe_token,
 )
@@ -1232,6 +1243,188 @@ def _notification_cases() -> Iterator[Case]:
     )
 
 
+# --- letters (issue 4) ----------------------------------------------------------------------
+
+
+def _letter_policy(world: World) -> None:
+    """The arrears notice by letter (template and policy), made once per case."""
+    moment = world.place("own").pending_request.requested_at
+    if DeliveryPolicy.objects.filter(event="arrears_notice").exists():
+        return
+    create_notification_template(
+        actor=None,
+        event="arrears_notice",
+        channel=ChannelKind.LETTER,
+        language="zh-hans",
+        subject="停电通知书",
+        body="{{ customer_name }}：户号{{ account_no }}欠费{{ amount }}元，{{ disconnect_date }}停电。",
+        valid_from=moment,
+        now=moment,
+    )
+    create_delivery_policy(
+        actor=None,
+        event="arrears_notice",
+        steps=[{"channels": ["letter"]}],
+        urgent=True,
+        legally_required=True,
+        valid_from=moment,
+        now=moment,
+    )
+
+
+def _queued_letter(world: World, scope: str) -> OutboxMessage:
+    """A queued arrears letter to a customer of the scope's org unit."""
+    _letter_policy(world)
+    org_unit = world.place(scope).org_unit
+    (letter,) = notify(
+        event="arrears_notice",
+        recipients=[
+            Recipient(
+                key=f"letter:{scope}",
+                addresses={ChannelKind.LETTER: f"济南市历下区{scope}路1号\n王五 收"},
+                consents=frozenset(),
+                org_unit_id=org_unit.pk,
+            )
+        ],
+        context={
+            "customer_name": "王五",
+            "account_no": _account_no(world, scope),
+            "amount": "100.00",
+            "due_date": "2025-03-20",
+            "disconnect_date": "2025-03-25",
+        },
+        now=world.place("own").pending_request.requested_at,
+        dedupe_key=f"letters-{scope}",
+    )
+    return letter
+
+
+def _letter_batch(world: World, scope: str) -> LetterBatch:
+    """A printed batch of one letter at the scope's org unit, made once per case (written
+    directly: rendering a PDF per case would slow the matrix down; the operation is tested in
+    tests/integration/notifications_letters)."""
+    org_unit = world.place(scope).org_unit
+    existing = LetterBatch.objects.filter(org_unit=org_unit).first()
+    if existing is not None:
+        return existing
+    letter = _queued_letter(world, scope)
+    moment = world.place("own").pending_request.requested_at
+    batch = LetterBatch.objects.create(
+        batch_no=f"{org_unit.code}-matrix",
+        org_unit=org_unit,
+        created_at=moment,
+        letter_count=1,
+        pdf=b"%PDF-1.7 matrix",
+        pdf_sha256="0" * 64,
+    )
+    LetterBatchEntry.objects.create(batch=batch, message=letter, position=1)
+    move_message(
+        message=letter,
+        to_state=MessageState.SENT,
+        now=moment,
+        detail="printed",
+        provider_message_id=f"{batch.batch_no}-p1",
+        sent_at=moment,
+    )
+    return batch
+
+
+def _letter_batch_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _letter_batch(world, scope)
+    return reverse("web:letter_batches")
+
+
+def _served_path(scope: str) -> Build:
+    def build(world: World, actor: Actor) -> str:
+        batch = _letter_batch(world, scope)
+        return reverse("web:letter_served", args=[batch.pk, batch.entries.get().message_id])
+
+    return build
+
+
+def _served_form(scope: str) -> Build:
+    def build(world: World, actor: Actor) -> dict[str, str]:
+        prefix = f"m{_letter_batch(world, scope).entries.get().message_id}"
+        return {f"{prefix}-method": "posted", f"{prefix}-served_at": "2025-03-11T10:00", f"{prefix}-note": ""}
+
+    return build
+
+
+def _served(response: HttpResponse, world: World, actor: Actor) -> None:
+    assert LetterService.objects.filter(served_by=actor.user).count() == 1
+
+
+def _printed(response: HttpResponse, world: World, actor: Actor) -> None:
+    assert LetterBatch.objects.filter(created_by=actor.user).count() == 1
+
+
+def _letter_batch_marker(world: World, scope: str) -> str:
+    return f'data-batch="{_letter_batch(world, scope).batch_no}"'
+
+
+def _print_form(world: World, actor: Actor) -> dict[str, object]:
+    _queued_letter(world, "own")
+    return {"org_unit": world.own_station.pk}
+
+
+def _letter_cases() -> Iterator[Case]:
+    yield Case(
+        label="letter batches",
+        url_name="web:letter_batches",
+        area="staff",
+        permission=Permission.RECORD_LETTER_SERVED,
+        path=_letter_batch_list_path,
+        check_allowed=_shows_scopes(_letter_batch_marker),
+    )
+    yield Case(
+        label="print a letter batch",
+        url_name="web:letter_batch_print",
+        area="staff",
+        method="POST",
+        permission=Permission.PRINT_LETTERS,
+        path=_constant(reverse("web:letter_batch_print")),
+        data=_print_form,
+        allowed_status=302,
+        state=lambda world: LetterBatch.objects.count(),
+        check_allowed=_printed,
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"letter batch ({scope})",
+            url_name="web:letter_batch_detail",
+            area="staff",
+            scope=scope,
+            permission=Permission.RECORD_LETTER_SERVED,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:letter_batch_detail", args=[_letter_batch(world, scope).pk]
+            ),
+        )
+        yield Case(
+            label=f"letter batch PDF ({scope})",
+            url_name="web:letter_batch_pdf",
+            area="staff",
+            scope=scope,
+            permission=Permission.PRINT_LETTERS,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:letter_batch_pdf", args=[_letter_batch(world, scope).pk]
+            ),
+        )
+        yield Case(
+            label=f"record a letter served ({scope})",
+            url_name="web:letter_served",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.RECORD_LETTER_SERVED,
+            path=_served_path(scope),
+            data=_served_form(scope),
+            allowed_status=302,
+            state=lambda world: LetterService.objects.count(),
+            check_allowed=_served,
+        )
+
+
 def _job_run() -> JobRun:
     """A queued job run (jobs, issue 4), made on first use."""
     run, _created = store_run(
@@ -1247,6 +1440,7 @@ def _cases() -> list[Case]:
     if not CASES:
         CASES.extend([*_web_cases(), *_portal_cases(), *_security_cases(), *_api_cases(), *_admin_cases()])
         CASES.extend(_notification_cases())  # notifications (issue 4)
+        CASES.extend(_letter_cases())  # letters (issue 4)
     return CASES
 
 

@@ -33,6 +33,7 @@ EVERY_ENTRY = [
     "/admin/",
     "/security/lockouts/",
     "/jobs/",  # jobs (issue 4)
+    "/letters/",  # letters (issue 4)
 ]
 
 
@@ -52,6 +53,7 @@ def test_account_manager_sees_export_but_not_approvals_users_audit_or_administra
         *exchange_upload_urls(),
         "/my-requests/",
         "/notifications/",
+        "/letters/",  # letters (issue 4): 客户经理 print and serve their customers' notices
     ]
 
 
@@ -60,7 +62,8 @@ def test_system_administrator_sees_administration(world: World) -> None:
         username="admin_a", org_unit=world.station_a, roles=(Role.SYSTEM_ADMINISTRATOR,)
     )
 
-    assert urls_for(administrator) == EVERY_ENTRY
+    # letters (issue 4): 系统管理员 neither print nor serve letters
+    assert urls_for(administrator) == [url for url in EVERY_ENTRY if url != "/letters/"]
 
 
 def test_superuser_sees_every_entry(world: World) -> None:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
+from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
 
 app_name = "web"
@@ -54,4 +55,14 @@ urlpatterns = [
     # jobs (issue 4): background job runs and their progress
     path("jobs/", jobs.job_runs, name="job_runs"),
     path("jobs/<uuid:run_id>/progress/", jobs.job_progress, name="job_progress"),
+    # letters (issue 4): letter batches, printing one, its letters' service, its PDF
+    path("letters/", letter_pages.letter_batches, name="letter_batches"),
+    path("letters/print/", letter_pages.letter_batch_print, name="letter_batch_print"),
+    path("letters/<int:batch_id>/", letter_pages.letter_batch_detail, name="letter_batch_detail"),
+    path("letters/<int:batch_id>/letters.pdf", letter_pages.letter_batch_pdf, name="letter_batch_pdf"),
+    path(
+        "letters/<int:batch_id>/served/<int:message_id>/",
+        letter_pages.letter_served,
+        name="letter_served",
+    ),
 ]
