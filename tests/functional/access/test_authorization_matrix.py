@@ -1241,6 +1241,21 @@ def _notification_cases() -> Iterator[Case]:
         ),
         decide=lambda actor: Outcome.ALLOWED,
     )
+    # Gateway callbacks are authenticated by the gateway's signature, not a session: with no
+    # gateway configured (as here) they do not exist for anyone; their signature checks have
+    # their own tests (tests/functional/notifications/test_gateway_callbacks.py).
+    for label, name, method in (
+        ("SMS gateway receipt callback", "web:notification_sms_callback", "POST"),
+        ("WeChat event callback", "web:notification_wechat_callback", "GET"),
+    ):
+        yield Case(
+            label=label,
+            url_name=name,
+            area="public",
+            method=method,
+            path=_constant(reverse(name)),
+            decide=lambda actor: Outcome.NOT_FOUND,
+        )
 
 
 # --- letters (issue 4) ----------------------------------------------------------------------

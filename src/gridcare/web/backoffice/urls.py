@@ -1,5 +1,6 @@
 from django.urls import path
 
+from gridcare.web import callbacks  # gateway callbacks (issue 4)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
@@ -52,6 +53,9 @@ urlpatterns = [
         notification_pages.unsubscribe,
         name="notification_unsubscribe",
     ),
+    # gateway callbacks (issue 4): receipts from the HTTP SMS gateway and WeChat's event push
+    path("notifications/callbacks/sms/", callbacks.sms_gateway_receipt, name="notification_sms_callback"),
+    path("notifications/callbacks/wechat/", callbacks.wechat_event, name="notification_wechat_callback"),
     # jobs (issue 4): background job runs and their progress
     path("jobs/", jobs.job_runs, name="job_runs"),
     path("jobs/<uuid:run_id>/progress/", jobs.job_progress, name="job_progress"),
