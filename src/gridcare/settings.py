@@ -331,6 +331,8 @@ NOTIFICATION_CHANNELS: dict[str, dict[str, str | int | float]] = {
         "SMPP_SYSTEM_ID": os.environ.get("GRIDCARE_SMPP_SYSTEM_ID", "gridcare"),
         "SMPP_PASSWORD": os.environ.get("GRIDCARE_SMPP_PASSWORD", "gridcare"),
         "SMPP_SYSTEM_TYPE": os.environ.get("GRIDCARE_SMPP_SYSTEM_TYPE", ""),
+        # The vendor TLV carrying each part's client reference (idempotency key); blank = none.
+        "SMPP_CLIENT_REFERENCE_TAG": os.environ.get("GRIDCARE_SMPP_CLIENT_REFERENCE_TAG", "0x1401"),
         "SOURCE_ADDRESS": os.environ.get("GRIDCARE_SMS_SOURCE_ADDRESS", "95598"),
         "HTTP_URL": os.environ.get("GRIDCARE_SMS_HTTP_URL", ""),
         "HTTP_KEY_ID": os.environ.get("GRIDCARE_SMS_HTTP_KEY_ID", ""),

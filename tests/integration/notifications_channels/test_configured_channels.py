@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from gridcare.notifications.channels.configured import configured_adapter, confi
 from gridcare.notifications.channels.email import SmtpAdapter
 from gridcare.notifications.channels.http_sms import HttpSmsAdapter
 from gridcare.notifications.channels.smpp import SmppAdapter
+from gridcare.notifications.simulators.smsc import FailureRules, SmscSimulator
 
 from .conftest import RunningSmtpServer, free_port, pdf_objects
 
@@ -146,3 +147,26 @@ def test_the_smsc_simulator_command_serves_smpp_with_its_failure_rules(simulator
         ok.provider_message_id: True,
         failing.provider_message_id: False,
     }
+
+
+@pytest.mark.parametrize(("tag", "received"), [("0x1401", 1), ("", 2)], ids=["client-reference", "none"])
+def test_the_client_reference_setting_decides_whether_a_resend_is_deduplicated(
+    smsc_factory: Callable[[FailureRules], SmscSimulator], tag: str, received: int
+) -> None:
+    simulator = smsc_factory(FailureRules())
+    configured = channels_with(
+        sms={"SMPP_HOST": "127.0.0.1", "SMPP_PORT": simulator.port, "SMPP_CLIENT_REFERENCE_TAG": tag}
+    )
+    message = OutgoingMessage(
+        message_id="9", channel=ChannelKind.SMS, recipient="8613800000001", subject="", body="停电通知"
+    )
+    for _attempt in range(2):  # the same outbox message sent again after a crash
+        with override_settings(NOTIFICATION_CHANNELS=configured):
+            adapter = configured_adapter(kind=ChannelKind.SMS)
+        try:
+            assert adapter.send(message).accepted
+        finally:
+            assert isinstance(adapter, SmppAdapter)
+            adapter.close()
+
+    assert len(simulator.received_messages()) == received

@@ -54,6 +54,10 @@ def configured_adapter(*, kind: ChannelKind) -> ChannelAdapter:
                 system_type=sms["SMPP_SYSTEM_TYPE"],
                 source_address=sms["SOURCE_ADDRESS"],
                 timeout_seconds=float(sms["TIMEOUT_SECONDS"]),
+                # Blank: the gateway takes no client reference (delivery is at-least-once).
+                client_reference_tag=int(sms["SMPP_CLIENT_REFERENCE_TAG"], 0)
+                if sms["SMPP_CLIENT_REFERENCE_TAG"]
+                else None,
             ),
         )
     if kind is ChannelKind.WECHAT:
