@@ -224,6 +224,14 @@ def opt_out(
     return refusal
 
 
+def _unsubscribe_url(*, recipient_key: str, channel: ChannelKind) -> str:
+    """The unsubscribe link of an e-mail to ``recipient_key`` (blank for other channels)."""
+    if channel != ChannelKind.EMAIL or not recipient_key:
+        return ""
+    token = unsubscribe_token(recipient_key=recipient_key, channel=channel)
+    return f"{notification_settings().site_url}/notifications/unsubscribe/{token}/"
+
+
 def opt_out_by_token(*, token: str, now: datetime) -> RecipientOptOut:
     """Opt out as the unsubscribe link ``token`` says; a forged or damaged token is refused."""
     try:
@@ -346,11 +354,7 @@ def _write_message(
 ) -> OutboxMessage:
     template = delivery.template(channel=channel, language=recipient.language, now=now)
     context: dict[str, object] = dict(delivery.context)
-    if channel == ChannelKind.EMAIL and recipient.key:
-        token = unsubscribe_token(recipient_key=recipient.key, channel=channel)
-        context["unsubscribe_url"] = f"{notification_settings().site_url}/notifications/unsubscribe/{token}/"
-    else:
-        context["unsubscribe_url"] = ""
+    context["unsubscribe_url"] = _unsubscribe_url(recipient_key=recipient.key, channel=channel)
     message = OutboxMessage.objects.create(
         event=delivery.event,
         recipient_key=recipient.key,
@@ -365,7 +369,10 @@ def _write_message(
         subject=render_text(source=template.subject, context=context),
         body=render_text(source=template.body, context=context),
         html_body=render_html(source=template.html_body, context=context),
-        context=delivery.context,
+        # The link itself is kept with the e-mail's data: its List-Unsubscribe header names it.
+        context={**delivery.context, "unsubscribe_url": context["unsubscribe_url"]}
+        if context["unsubscribe_url"]
+        else delivery.context,
         recipient=recipient.as_data(),
         fallback_of=fallback_of,
         created_at=now,
@@ -630,6 +637,13 @@ def _backoff(*, attempts: int) -> timedelta:
     return steps[min(attempts, len(steps)) - 1]
 
 
+def _headers(*, message: OutboxMessage) -> dict[str, str]:
+    """Channel headers of ``message``: an e-mail names its unsubscribe link (RFC 2369), so mail
+    clients offer it beside the one in the text."""
+    url = message.context.get("unsubscribe_url", "")
+    return {"List-Unsubscribe": f"<{url}>"} if url else {}
+
+
 def dispatch_due_messages(
     *, adapters: Mapping[ChannelKind, ChannelAdapter], now: datetime, limit: int = 100
 ) -> DispatchSummary:
@@ -646,6 +660,7 @@ def dispatch_due_messages(
             subject=message.subject,
             body=message.body,
             html_body=message.html_body,
+            headers=_headers(message=message),
         )
         try:
             result = adapters[ChannelKind(message.channel)].send(outgoing)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import signing
 
 from gridcare.audit.models import AuditEvent
 from gridcare.notifications.channels.base import ChannelKind
@@ -18,7 +19,6 @@ from gridcare.notifications.operations import (
     opt_out,
     opt_out_by_token,
     record_sms_reply,
-    unsubscribe_token,
 )
 
 from .conftest import BILL_CONTEXT, Policies, RecipientFactory
@@ -68,8 +68,16 @@ def test_email_carries_an_unsubscribe_link_that_opts_out(
         now=now,
         dedupe_key="k",
     )
-    token = unsubscribe_token(recipient_key="customer:1", channel=ChannelKind.EMAIL)
-    assert written[0].context == BILL_CONTEXT
+    email = next(message for message in written if message.channel == "email")
+    link = email.context["unsubscribe_url"]
+    assert email.context == BILL_CONTEXT | {"unsubscribe_url": link}
+    assert link.startswith("http://localhost:8000/notifications/unsubscribe/")
+    assert link.endswith("/")
+    token = link.removeprefix("http://localhost:8000/notifications/unsubscribe/").removesuffix("/")
+    assert signing.loads(token, salt="gridcare.notifications.unsubscribe") == {
+        "recipient": "customer:1",
+        "channel": "email",
+    }
 
     refusal = opt_out_by_token(token=token, now=now)
 
