@@ -62,7 +62,7 @@ demo: setup
 	@# scheduler), the bundled SMSC simulator (MMS fails for a third of the numbers, so the
 	@# MMS -> SMS fallback shows) and an SMTP server keeping e-mail in var/demo-mail (Maildir).
 	@# All stop when the server stops (SIGTERM: the worker finishes its current job first).
-	mkdir -p var/demo-mail
+	mkdir -p var/demo-mail/cur var/demo-mail/new var/demo-mail/tmp
 	$(GRIDCARE) smsc_simulator --port 2775 --fail-mms-one-in 3 & smsc=$$!; \
 	$(PY) -m aiosmtpd -n -l 127.0.0.1:1025 -c aiosmtpd.handlers.Mailbox var/demo-mail & smtp=$$!; \
 	$(GRIDCARE) worker & worker=$$!; \

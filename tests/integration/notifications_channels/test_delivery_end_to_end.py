@@ -175,6 +175,10 @@ def test_a_bill_reminder_to_a_thousand_customers_sends_what_their_preferences_al
     email_message = OutboxMessage.objects.get(channel="email", address="c0@example.cn")
     assert first_mail["Subject"] == "电费提醒"
     assert first_mail["To"] == "c0@example.cn"
+    first_envelope = next(e for e, _ in smtp_server.handler.messages if e.rcpt_tos == ["c0@example.cn"])
+    assert b"\r\nList-Unsubscribe: <http://localhost:8000/notifications/unsubscribe/" in (
+        first_envelope.original_content or b""
+    )
     unsubscribe = first_mail["List-Unsubscribe"]
     assert unsubscribe.startswith("<http://localhost:8000/notifications/unsubscribe/")
     assert unsubscribe.strip("<>") in first_mail.get_body(("plain",)).get_content()

@@ -56,8 +56,10 @@ def message_id_header(*, message_id: str, domain: str) -> str:
 
 def build_email(*, message: OutgoingMessage, settings: SmtpSettings) -> EmailMessage:
     """The MIME message for ``message``: text (+ HTML alternative), attachments, headers."""
-    # 7-bit transfer encodings (base64 / quoted-printable) so servers without 8BITMIME take it.
-    email = EmailMessage(policy=SMTP.clone(cte_type="7bit"))
+    # 7-bit transfer encodings (base64 / quoted-printable) so servers without 8BITMIME take it;
+    # header lines up to RFC 5322's limit, so a long ASCII header (a List-Unsubscribe URL) is
+    # not folded into encoded words that mail clients would not read as a URL.
+    email = EmailMessage(policy=SMTP.clone(cte_type="7bit", max_line_length=998))
     domain = settings.message_id_domain or settings.sender.rpartition("@")[2]
     email["Message-ID"] = message_id_header(message_id=message.message_id, domain=domain)
     email["From"] = Address(display_name=settings.sender_name, addr_spec=settings.sender)
