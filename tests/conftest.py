@@ -42,10 +42,21 @@ def log_in() -> LogIn:
     return log_in_client
 
 
-@pytest.fixture
-def without_shipped_notification_defaults(db: None) -> None:
-    """Remove the templates and delivery policies the notifications migration ships, for tests
-    that state their own (tests of the shipped ones do not use this)."""
+#: Test folders whose tests create the notification templates and policies they use.
+FOLDERS_STATING_THEIR_OWN_NOTIFICATION_SETUP = frozenset(
+    {"notifications", "notifications_channels", "notifications_letters"}
+)
+
+
+@pytest.fixture(autouse=True)
+def without_shipped_notification_defaults(request: pytest.FixtureRequest) -> None:
+    """In the folders above, remove the templates and delivery policies the notifications
+    migration ships, so each test states its own (for tests that use the database at all)."""
+    if request.path.parent.name not in FOLDERS_STATING_THEIR_OWN_NOTIFICATION_SETUP:
+        return
+    if "db" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
+        return
+    request.getfixturevalue("db")
     from gridcare.notifications.models import DeliveryPolicy, NotificationTemplate
 
     NotificationTemplate.objects.all().delete()

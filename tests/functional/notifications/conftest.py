@@ -138,11 +138,3 @@ def scene(db: None) -> Scene:
         other=OutboxMessage.objects.get(channel="mms", org_unit=other_station),
         template=template,
     )
-
-
-@pytest.fixture(autouse=True)
-def _own_templates_and_policies(request: pytest.FixtureRequest) -> None:
-    """Tests here create the templates and policies they use: the shipped ones are removed
-    (for tests that use the database at all)."""
-    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
-        request.getfixturevalue("without_shipped_notification_defaults")

@@ -112,11 +112,3 @@ def letter_scene(db: None) -> LetterScene:
         inspector=make_staff_user(username="inspector", org_unit=station, roles=(Role.USAGE_INSPECTOR,)),
         reader=make_staff_user(username="reader", org_unit=station, roles=(Role.METER_READER,)),
     )
-
-
-@pytest.fixture(autouse=True)
-def _own_templates_and_policies(request: pytest.FixtureRequest) -> None:
-    """Tests here create the templates and policies they use: the shipped ones are removed
-    (for tests that use the database at all)."""
-    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
-        request.getfixturevalue("without_shipped_notification_defaults")

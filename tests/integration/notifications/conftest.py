@@ -170,11 +170,3 @@ class RecordingAdapter:
 
     def collect_receipts(self, *, wait_seconds: float) -> list[DeliveryReceipt]:
         return []
-
-
-@pytest.fixture(autouse=True)
-def _own_templates_and_policies(request: pytest.FixtureRequest) -> None:
-    """Tests here create the templates and policies they use: the shipped ones are removed
-    (for tests that use the database at all)."""
-    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
-        request.getfixturevalue("without_shipped_notification_defaults")

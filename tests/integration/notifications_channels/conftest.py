@@ -249,11 +249,3 @@ def http_stub_factory() -> Iterator[Callable[[StubResponder], RunningHttpStub]]:
     for server in servers:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _own_templates_and_policies(request: pytest.FixtureRequest) -> None:
-    """Tests here create the templates and policies they use: the shipped ones are removed
-    (for tests that use the database at all)."""
-    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
-        request.getfixturevalue("without_shipped_notification_defaults")

@@ -169,11 +169,3 @@ def pdf_page_count(pdf: bytes) -> int:
         except zlib.error:
             continue
     return len(re.findall(rb"/Type\s*/Page\b(?!s)", b"\n".join(inflated)))
-
-
-@pytest.fixture(autouse=True)
-def _own_templates_and_policies(request: pytest.FixtureRequest) -> None:
-    """Tests here create the templates and policies they use: the shipped ones are removed
-    (for tests that use the database at all)."""
-    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
-        request.getfixturevalue("without_shipped_notification_defaults")
