@@ -104,6 +104,12 @@ class RecipientOptOut(models.Model):
         verbose_name = _("opt-out")
         verbose_name_plural = _("opt-outs")
         ordering = ["-created_at"]
+        constraints = [
+            # One row per refusal: a 退订 reply delivered twice, or handled by two workers, is one.
+            models.UniqueConstraint(
+                fields=["recipient_key", "address", "channel"], name="recipient_opt_out_once"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.recipient_key or '-'} {self.channel or '*'}"
@@ -316,3 +322,20 @@ class LetterService(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} {self.method} {self.served_at:%Y-%m-%d}"
+
+
+class CallbackNonce(models.Model):
+    """A nonce a gateway callback used (WeChat signs only its query string, so a signed URL
+    could otherwise be replayed with another body): each is accepted once within the window."""
+
+    source = models.CharField(_("source"), max_length=32)
+    nonce = models.CharField(_("nonce"), max_length=64)
+    seen_at = models.DateTimeField(_("seen at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("callback nonce")
+        verbose_name_plural = _("callback nonces")
+        constraints = [models.UniqueConstraint(fields=["source", "nonce"], name="callback_nonce_once")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.nonce}"

@@ -13,8 +13,9 @@ WeChat ``client_msg_id``) drop the repeat; for the others delivery is at-least-o
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,10 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 
 from gridcare.audit.operations import record_audit_event
-from gridcare.jobs.operations import enqueue_on_commit
+from gridcare.identity.errors import MobileInvalid
+from gridcare.identity.validators import validate_mobile
+from gridcare.jobs.models import JobRun, JobStatus
+from gridcare.jobs.operations import enqueue
 from gridcare.kit.clock import to_local
 from gridcare.notifications.channels.base import (
     ChannelAdapter,
@@ -43,6 +47,7 @@ from gridcare.notifications.errors import (
 )
 from gridcare.notifications.events import EVENT_TYPES
 from gridcare.notifications.models import (
+    CallbackNonce,
     DeliveryPolicy,
     MessageEvent,
     MessageState,
@@ -54,6 +59,8 @@ from gridcare.notifications.models import (
 )
 from gridcare.notifications.recipients import Recipient
 from gridcare.notifications.rendering import check_template, render_html, render_text
+
+logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "gridcare.notifications.unsubscribe"
 #: Replies to an SMS that mean "stop sending me messages" (退订 and the carriers' short forms).
@@ -202,18 +209,15 @@ def opt_out(
 ) -> RecipientOptOut:
     """Record that the recipient refuses ``channel`` (every channel when ``None``); the same
     refusal recorded before is returned as it is (a 退订 reply the gateway delivered twice)."""
-    recorded = RecipientOptOut.objects.filter(
-        recipient_key=recipient_key, address=address, channel=str(channel) if channel else ""
-    ).first()
-    if recorded is not None:
-        return recorded
-    refusal = RecipientOptOut.objects.create(
+    # get_or_create re-reads after a concurrent insert hits the unique constraint.
+    refusal, created = RecipientOptOut.objects.get_or_create(
         recipient_key=recipient_key,
         address=address,
         channel=str(channel) if channel else "",
-        source=source,
-        created_at=now,
+        defaults={"source": source, "created_at": now},
     )
+    if not created:
+        return refusal
     record_audit_event(
         actor=None,
         action="opt_out_of_notifications",
@@ -248,14 +252,48 @@ def opt_out_by_token(*, token: str, now: datetime) -> RecipientOptOut:
 
 
 def record_sms_reply(*, mobile: str, text: str, now: datetime) -> bool:
-    """Handle an incoming SMS from ``mobile``: a 退订 reply opts the mobile out of SMS and MMS.
-    Whether the reply was an opt-out."""
-    if text.strip().upper() not in SMS_OPT_OUT_REPLIES:
+    """Handle an incoming SMS from ``mobile`` (as the gateway gives it: ``8613800000005``,
+    ``+86…`` or 11 digits): a 退订 reply opts that mainland mobile out of SMS and MMS. Whether
+    the reply was an opt-out (a sender that is no mainland mobile is not one)."""
+    sender = national_mobile(mobile)
+    if sender is None or text.strip().upper() not in SMS_OPT_OUT_REPLIES:
         return False
     with transaction.atomic():
         for channel in (ChannelKind.SMS, ChannelKind.MMS):
-            opt_out(recipient_key="", address=mobile, channel=channel, source="sms_reply", now=now)
+            opt_out(recipient_key="", address=sender, channel=channel, source="sms_reply", now=now)
     return True
+
+
+def national_mobile(number: str) -> str | None:
+    """The 11-digit mainland mobile in a gateway's sender number (``86``/``0086``/``+86``
+    prefixes removed), or ``None`` when it is none."""
+    digits = number.strip().removeprefix("+")
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+    try:
+        return validate_mobile(digits)
+    except MobileInvalid:
+        return None
+
+
+#: How far a gateway callback's timestamp may be from our clock.
+CALLBACK_WINDOW = timedelta(minutes=5)
+
+
+def accept_callback_nonce(*, source: str, nonce: str, timestamp: str, now: datetime) -> bool:
+    """Whether a signed gateway callback is fresh: its ``timestamp`` (Unix seconds) within
+    :data:`CALLBACK_WINDOW` of ``now`` and its ``nonce`` not used before by ``source`` (it is
+    recorded now). Nonces older than the window are forgotten."""
+    try:
+        sent_at = datetime.fromtimestamp(int(timestamp), tz=now.tzinfo)
+    except (ValueError, OverflowError, OSError):
+        return False
+    if not nonce or len(nonce) > 64 or abs(now - sent_at) > CALLBACK_WINDOW:
+        return False
+    CallbackNonce.objects.filter(seen_at__lt=now - 2 * CALLBACK_WINDOW).delete()
+    _, created = CallbackNonce.objects.get_or_create(source=source, nonce=nonce, defaults={"seen_at": now})
+    return created
 
 
 def _opted_out(*, recipient: Recipient, channel: ChannelKind) -> bool:
@@ -469,7 +507,14 @@ def _wake_dispatcher(*, now: datetime) -> None:
     # Imported here: the task module imports this one (it calls dispatch_due_messages).
     from gridcare.notifications.tasks import dispatch_notifications
 
-    enqueue_on_commit(dispatch_notifications, now=now)
+    def wake() -> None:
+        # A run that has not started yet will send these too: a burst of notifications (or
+        # of one-time codes) wakes one run, not one gateway session each.
+        waiting = JobRun.objects.filter(task_path=dispatch_notifications.module_path, status=JobStatus.READY)
+        if not waiting.exists():
+            enqueue(dispatch_notifications, now=now)
+
+    transaction.on_commit(wake)
 
 
 # Dispatching ---------------------------------------------------------------------------------
@@ -576,8 +621,32 @@ def _advance_waiting_messages(*, now: datetime) -> tuple[int, int]:
             )
             expired += 1
             fallbacks += _write_fallback(message=message, now=now)
+        fallbacks += _apply_kept_receipts(now=now)
         UnmatchedReceipt.objects.filter(received_at__lt=now - UNMATCHED_RECEIPT_LIFETIME).delete()
     return expired, fallbacks
+
+
+def _apply_kept_receipts(*, now: datetime) -> int:
+    """Apply kept receipts whose messages are now recorded as sent: a receipt kept while its
+    message's recording was still uncommitted in another transaction (a gateway calling back
+    within milliseconds) is applied here. The number of fallback messages written."""
+    recorded = OutboxMessage.objects.filter(state__in=[MessageState.SENT, MessageState.EXPIRED]).exclude(
+        provider_message_id=""
+    )
+    kept = UnmatchedReceipt.objects.select_for_update().filter(
+        provider_message_id__in=recorded.values("provider_message_id")
+    )
+    fallbacks = 0
+    for receipt in kept.order_by("received_at", "id"):
+        message = (
+            recorded.select_for_update()
+            .filter(provider_message_id=receipt.provider_message_id)
+            .order_by("-sent_at", "-id")
+            .first()
+        )
+        if message is not None:
+            fallbacks += _apply_unmatched_receipt(message=message, kept=receipt, now=now)
+    return fallbacks
 
 
 def _claim_due_messages(*, channels: Iterable[ChannelKind], now: datetime, limit: int) -> list[OutboxMessage]:
@@ -664,13 +733,17 @@ def dispatch_due_messages(
         )
         try:
             result = adapters[ChannelKind(message.channel)].send(outgoing)
-        except ChannelUnavailable as error:
+        except Exception as error:  # an adapter's bug must not strand the rest of the batch
+            if not isinstance(error, ChannelUnavailable):
+                logger.exception("Adapter %s failed on message %s", message.channel, message.pk)
             with transaction.atomic():
                 _transition(
                     message=message,
                     to_state=MessageState.QUEUED,
                     now=now,
-                    detail=f"gateway unavailable: {error}",
+                    detail=f"gateway unavailable: {error}"
+                    if isinstance(error, ChannelUnavailable)
+                    else f"adapter error {type(error).__name__}: {error}",
                     claim_token="",
                     send_after=now + _backoff(attempts=message.attempts),
                     last_error=str(error),
@@ -706,21 +779,25 @@ def dispatch_due_messages(
 
 @transaction.atomic
 def record_receipts(
-    *, receipts: Iterable[DeliveryReceipt], now: datetime, channel: ChannelKind | None = None
+    *, receipts: Iterable[DeliveryReceipt], now: datetime, channels: Collection[ChannelKind] | None = None
 ) -> int:
     """Apply delivery receipts (from an adapter's ``collect_receipts``) to the messages with
     their provider ids: delivered, or failed (writing the fallback step). A late receipt of a
     message already expired for silence still records its delivery. A receipt whose message is
     not recorded as sent yet is kept (:class:`UnmatchedReceipt`) and applied when it is; a
-    repeated receipt of a finished message is ignored. The number applied now."""
+    repeated receipt of a finished message is ignored, and so is one without a provider id.
+    ``channels``: the channels the gateway that sent the receipts serves (its ids are its own).
+    The number applied now."""
     applied = 0
     for receipt in receipts:
+        if not receipt.provider_message_id:
+            continue
         candidates = OutboxMessage.objects.select_for_update().filter(
             provider_message_id=receipt.provider_message_id,
             state__in=[MessageState.SENT, MessageState.EXPIRED],
         )
-        if channel is not None:
-            candidates = candidates.filter(channel=channel)
+        if channels is not None:
+            candidates = candidates.filter(channel__in=[str(channel) for channel in channels])
         message = candidates.order_by("-sent_at", "-id").first()
         if message is not None:
             _apply_receipt(message=message, receipt=receipt, now=now)
@@ -764,15 +841,18 @@ def _apply_receipt(*, message: OutboxMessage, receipt: DeliveryReceipt, now: dat
     return _write_fallback(message=message, now=now)
 
 
-def _apply_unmatched_receipt(*, message: OutboxMessage, now: datetime) -> int:
-    """Apply the receipt that arrived before ``message`` was recorded as sent, if one did; the
-    number of fallback messages written."""
-    kept = (
-        UnmatchedReceipt.objects.select_for_update()
-        .filter(provider_message_id=message.provider_message_id)
-        .order_by("received_at", "id")
-        .first()
-    )
+def _apply_unmatched_receipt(
+    *, message: OutboxMessage, now: datetime, kept: UnmatchedReceipt | None = None
+) -> int:
+    """Apply ``kept`` (or the receipt kept for ``message``'s provider id, if there is one) to
+    ``message``, just recorded as sent; the number of fallback messages written."""
+    if kept is None:
+        kept = (
+            UnmatchedReceipt.objects.select_for_update()
+            .filter(provider_message_id=message.provider_message_id)
+            .order_by("received_at", "id")
+            .first()
+        )
     if kept is None:
         return 0
     kept.delete()

@@ -26,6 +26,9 @@ from gridcare.notifications.operations import dispatch_due_messages, record_rece
 
 logger = logging.getLogger(__name__)
 
+#: SMS and MMS go through one SMSC: a receipt from either session may be of either channel.
+SMSC_CHANNELS = frozenset({ChannelKind.SMS, ChannelKind.MMS})
+
 
 @dataclass(kw_only=True)
 class DispatchTotals:
@@ -100,7 +103,8 @@ def _collect_from_gateways(
             logger.warning("Receipts of %s not collected: %s", kind, error)
             continue
         if receipts:
-            totals.receipts += record_receipts(receipts=receipts, now=clock())
+            channels = SMSC_CHANNELS if isinstance(adapter, SmppAdapter) else frozenset({kind})
+            totals.receipts += record_receipts(receipts=receipts, now=clock(), channels=channels)
             read += len(receipts)
         if isinstance(adapter, SmppAdapter):
             for incoming in adapter.take_incoming_messages():

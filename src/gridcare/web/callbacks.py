@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gridcare.notifications.channels.base import ChannelKind
 from gridcare.notifications.channels.http_sms import InvalidCallback, parse_receipt_callback
 from gridcare.notifications.channels.wechat import parse_template_send_event, verify_callback_signature
-from gridcare.notifications.operations import record_receipts
+from gridcare.notifications.operations import accept_callback_nonce, record_receipts
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def sms_gateway_receipt(request: HttpRequest) -> HttpResponse:
     except InvalidCallback as error:
         logger.warning("SMS gateway receipt refused: %s", error)
         return JsonResponse({"error": str(error)}, status=403)
-    applied = record_receipts(receipts=[receipt], now=now)
+    applied = record_receipts(receipts=[receipt], now=now, channels={ChannelKind.SMS, ChannelKind.MMS})
     return JsonResponse({"applied": applied})
 
 
@@ -54,22 +54,25 @@ def wechat_event(request: HttpRequest) -> HttpResponse:
     token = str(settings.NOTIFICATION_CHANNELS["wechat"]["CALLBACK_TOKEN"])
     if not token:
         raise Http404
+    timestamp, nonce = request.GET.get("timestamp", ""), request.GET.get("nonce", "")
     if not verify_callback_signature(
-        token=token,
-        timestamp=request.GET.get("timestamp", ""),
-        nonce=request.GET.get("nonce", ""),
-        signature=request.GET.get("signature", ""),
+        token=token, timestamp=timestamp, nonce=nonce, signature=request.GET.get("signature", "")
     ):
         logger.warning("WeChat callback with a wrong signature refused")
         return HttpResponse("invalid signature", status=403, content_type="text/plain")
+    now = timezone.now()
+    # The signature covers the query, not the body: a stale or repeated query is refused so a
+    # signed URL seen once cannot carry another event later.
+    if not accept_callback_nonce(source="wechat", nonce=nonce, timestamp=timestamp, now=now):
+        logger.warning("WeChat callback with a stale timestamp or a used nonce refused")
+        return HttpResponse("stale or repeated callback", status=403, content_type="text/plain")
     if request.method == "GET":
         return HttpResponse(request.GET.get("echostr", ""), content_type="text/plain")
-    now = timezone.now()
     try:
         receipt = parse_template_send_event(xml_body=request.body, received_at=now)
     except ParseError:
         return HttpResponse("malformed event", status=400, content_type="text/plain")
     if receipt is not None:
-        record_receipts(receipts=[receipt], now=now, channel=ChannelKind.WECHAT)
+        record_receipts(receipts=[receipt], now=now, channels={ChannelKind.WECHAT})
     # The platform expects "success" (or an empty body) for every event it pushes.
     return HttpResponse("success", content_type="text/plain")

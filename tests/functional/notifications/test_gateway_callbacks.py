@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 import time
 from datetime import timedelta
 
@@ -105,10 +106,11 @@ def test_without_a_configured_gateway_the_callbacks_do_not_exist(client: Client)
     assert client.get(WECHAT_URL).status_code == 404
 
 
-def wechat_query(*, echostr: str = "") -> str:
-    timestamp, nonce = str(int(time.time())), "8937152"
-    signature = callback_signature(token=TOKEN, timestamp=timestamp, nonce=nonce)
-    return f"?timestamp={timestamp}&nonce={nonce}&signature={signature}&echostr={echostr}"
+def wechat_query(*, echostr: str = "", nonce: str = "", timestamp: int | None = None) -> str:
+    timestamp_text = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or secrets.token_hex(8)
+    signature = callback_signature(token=TOKEN, timestamp=timestamp_text, nonce=nonce)
+    return f"?timestamp={timestamp_text}&nonce={nonce}&signature={signature}&echostr={echostr}"
 
 
 def test_wechat_server_verification_echoes_only_when_signed(
@@ -135,3 +137,37 @@ def test_a_wechat_template_send_event_records_the_receipt(client: Client, gatewa
     assert delivered.state == MessageState.DELIVERED
     malformed = client.post(WECHAT_URL + wechat_query(), data=b"<xml><unclosed>", content_type="text/xml")
     assert malformed.status_code == 400
+
+
+def test_a_stale_or_repeated_wechat_callback_is_refused(client: Client, gateways_configured: None) -> None:
+    message = sent_message(channel="wechat", provider_message_id="200163837")
+    event = (
+        b"<xml><Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>200163837</MsgID>"
+        b"<Status><![CDATA[failed:user block]]></Status></xml>"
+    )
+    stale = wechat_query(timestamp=int(time.time()) - 301)
+    assert client.post(WECHAT_URL + stale, data=event, content_type="text/xml").status_code == 403
+    query = wechat_query(nonce="replayed-nonce")
+    assert (
+        client.post(
+            WECHAT_URL + query, data=b"<xml><Event>VIEW</Event></xml>", content_type="text/xml"
+        ).status_code
+        == 200
+    )
+    replayed = client.post(WECHAT_URL + query, data=event, content_type="text/xml")
+    assert replayed.status_code == 403
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+
+
+def test_a_wechat_event_without_a_message_id_changes_nothing(
+    client: Client, gateways_configured: None
+) -> None:
+    expired = sent_message(channel="wechat", provider_message_id="")
+    OutboxMessage.objects.filter(pk=expired.pk).update(state=MessageState.EXPIRED)
+    event = (
+        b"<xml><Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><Status>failed:system failed</Status></xml>"
+    )
+    assert client.post(WECHAT_URL + wechat_query(), data=event, content_type="text/xml").status_code == 200
+    expired.refresh_from_db()
+    assert (expired.state, expired.history.count()) == (MessageState.EXPIRED, 0)

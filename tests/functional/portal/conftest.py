@@ -53,6 +53,11 @@ def sent_codes(db: None) -> Callable[[str], list[str]]:
             event=ONE_TIME_CODE_EVENT, channel=ChannelKind.SMS, address=mobile
         )
         bodies = messages.order_by("created_at", "id").values_list("body", flat=True)
-        return [match.group(0) for body in bodies for match in [re.search(r"(?<![0-9])[0-9]{6}(?![0-9])", body)] if match]
+        return [
+            match.group(0)
+            for body in bodies
+            for match in [re.search(r"(?<![0-9])[0-9]{6}(?![0-9])", body)]
+            if match
+        ]
 
     return codes

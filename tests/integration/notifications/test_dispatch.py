@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from pytest_django.fixtures import Settings
 
-from gridcare.notifications.channels.base import ChannelKind, DeliveryReceipt
-from gridcare.notifications.models import MessageEvent, MessageState, OutboxMessage
+from gridcare.notifications.channels.base import ChannelKind, DeliveryReceipt, OutgoingMessage, SendResult
+from gridcare.notifications.models import MessageEvent, MessageState, OutboxMessage, UnmatchedReceipt
 from gridcare.notifications.operations import DispatchSummary, dispatch_due_messages, notify, record_receipts
 
 from .conftest import (
@@ -286,3 +286,63 @@ def test_queued_messages_past_their_lifetime_expire(now: datetime, db: None) -> 
 
     assert summary.expired == 1
     assert OutboxMessage.objects.get().state == MessageState.EXPIRED
+
+
+class BrokenForOneRecipient(RecordingAdapter):
+    """Raises a plain error (an adapter's bug, not a gateway outage) for one recipient."""
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        if message.recipient == "13800000001":
+            raise KeyError("submit_sm_resp")
+        return super().send(message)
+
+
+def test_an_adapter_error_requeues_its_message_and_the_rest_of_the_batch_is_sent(
+    policies: Policies, recipient_factory: RecipientFactory, now: datetime
+) -> None:
+    _outage(recipient_factory, now, 3)
+    adapter = BrokenForOneRecipient(kind=ChannelKind.MMS)
+
+    summary = dispatch_due_messages(adapters={ChannelKind.MMS: adapter}, now=now)
+
+    assert summary == DispatchSummary(sent=2, failed=0, deferred=1, expired=0, fallbacks=0)
+    broken = OutboxMessage.objects.get(address="13800000001")
+    assert (broken.state, broken.claim_token, broken.last_error) == ("queued", "", "'submit_sm_resp'")
+    assert broken.send_after == now + timedelta(seconds=60)
+    assert _history(broken)[-1] == ("sending", "queued")
+
+
+def test_a_receipt_kept_while_its_message_was_being_recorded_is_applied_by_the_next_dispatch(
+    policies: Policies, recipient_factory: RecipientFactory, now: datetime
+) -> None:
+    [mms, *_] = _outage(recipient_factory, now, 1)
+    dispatch_due_messages(adapters={ChannelKind.MMS: RecordingAdapter(kind=ChannelKind.MMS)}, now=now)
+    # What a gateway callback racing the recording leaves (PostgreSQL: it could not see the
+    # uncommitted "sent" row, so it kept the receipt).
+    UnmatchedReceipt.objects.create(
+        provider_message_id=f"mms-{mms.pk}", delivered=False, error="UNDELIV", received_at=now
+    )
+
+    summary = dispatch_due_messages(adapters={}, now=now + timedelta(seconds=5))
+
+    mms.refresh_from_db()
+    assert (mms.state, mms.last_error) == ("failed", "UNDELIV")
+    assert summary.fallbacks == 1
+    assert not UnmatchedReceipt.objects.exists()
+
+
+def test_a_receipt_before_its_message_is_recorded_is_kept_and_applied_when_it_is_sent(
+    policies: Policies, recipient_factory: RecipientFactory, now: datetime
+) -> None:
+    [mms, *_] = _outage(recipient_factory, now, 1)
+    early = DeliveryReceipt(provider_message_id=f"mms-{mms.pk}", delivered=True, received_at=now)
+    assert record_receipts(receipts=[early], now=now) == 0
+    assert UnmatchedReceipt.objects.count() == 1
+
+    dispatch_due_messages(adapters={ChannelKind.MMS: RecordingAdapter(kind=ChannelKind.MMS)}, now=now)
+
+    mms.refresh_from_db()
+    assert mms.state == "delivered"
+    assert not UnmatchedReceipt.objects.exists()
+    assert record_receipts(receipts=[early], now=now) == 0  # repeated: ignored, not kept
+    assert not UnmatchedReceipt.objects.exists()

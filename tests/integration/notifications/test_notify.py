@@ -4,12 +4,14 @@ quiet hours, languages."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import signing
 
 from gridcare.audit.models import AuditEvent
+from gridcare.jobs.models import JobRun
 from gridcare.notifications.channels.base import ChannelKind
 from gridcare.notifications.errors import ContextIncomplete, UnsubscribeTokenInvalid
 from gridcare.notifications.models import MessageEvent, OutboxMessage, RecipientOptOut
@@ -227,3 +229,37 @@ def test_a_late_evening_bill_reminder_waits_and_a_disconnection_notice_does_not(
     assert bill[0].send_after == datetime(2025, 3, 11, 8, 0, tzinfo=SHANGHAI)
     assert arrears[0].send_after == evening
     assert evening + timedelta(hours=9, minutes=30) == bill[0].send_after
+
+
+def test_a_burst_of_notifications_wakes_one_dispatch_run(
+    policies: Policies,
+    recipient_factory: RecipientFactory,
+    now: datetime,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    for number in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            notify(
+                event="bill_reminder",
+                recipients=[recipient_factory(number)],
+                context=BILL_CONTEXT,
+                now=now,
+                dedupe_key="burst",
+            )
+    assert list(JobRun.objects.values_list("task_path", "status")) == [
+        ("gridcare.notifications.tasks.dispatch_notifications", "READY")
+    ]
+
+
+def test_a_repeated_opt_out_reply_from_an_international_number_opts_the_mobile_out_once(
+    now: datetime,
+) -> None:
+    assert record_sms_reply(mobile="8613800000005", text=" 退订 ", now=now)
+    assert record_sms_reply(mobile="+8613800000005", text="TD", now=now)
+    assert not record_sms_reply(mobile="95598", text="退订", now=now)
+    assert not record_sms_reply(mobile="8613800000006", text="谢谢", now=now)
+    assert sorted(RecipientOptOut.objects.values_list("address", "channel", "source")) == [
+        ("13800000005", "mms", "sms_reply"),
+        ("13800000005", "sms", "sms_reply"),
+    ]
+    assert AuditEvent.objects.filter(action="opt_out_of_notifications").count() == 2

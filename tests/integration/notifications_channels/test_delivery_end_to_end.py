@@ -16,7 +16,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from gridcare.notifications.channels.base import ChannelKind
-from gridcare.notifications.models import DeliveryPolicy, MessageEvent, OutboxMessage
+from gridcare.notifications.models import DeliveryPolicy, MessageEvent, OutboxMessage, RecipientOptOut
 from gridcare.notifications.operations import (
     create_delivery_policy,
     create_notification_template,
@@ -286,3 +286,36 @@ def test_an_opted_out_customer_gets_only_the_notice_the_policy_marks_legally_req
         (mobile(5), "王五：户号3100000003欠费356.20元，将于2026-12-20停电。")
     ]
     assert list(OutboxMessage.objects.values_list("event", "state")) == [("arrears_notice", "delivered")]
+
+
+def test_an_opt_out_reply_through_the_smsc_stops_later_sms_to_that_mobile(
+    smtp_server: RunningSmtpServer, smsc_factory: Callable[[FailureRules], SmscSimulator]
+) -> None:
+    now = timezone.now()
+    template(
+        event="bill_reminder",
+        channel=ChannelKind.SMS,
+        subject="",
+        body="户号{{ account_no }}电费{{ amount }}元",
+        now=now,
+    )
+    policy(event="bill_reminder", steps=[{"channels": ["sms"]}], legally_required=False, now=now)
+    simulator = smsc_factory(FailureRules())
+    simulator.inject_incoming(source="86" + mobile(5), text="退订")
+    with gateways(smtp_port=smtp_server.port, smsc_port=simulator.port, channels="sms"):
+        first = dispatch_notifications.func()
+        notify(
+            event="bill_reminder",
+            recipients=[customer(5, consents=CONSENT_MIX[1]), customer(6, consents=CONSENT_MIX[1])],
+            context=BILL_CONTEXT,
+            now=now,
+            dedupe_key="2026-12",
+        )
+        second = dispatch_notifications.func()
+
+    assert (first["replies"], second["sent"]) == (1, 1)
+    assert [m.destination for m in simulator.received_messages()] == [mobile(6)]
+    assert sorted(RecipientOptOut.objects.values_list("address", "channel")) == [
+        (mobile(5), "mms"),
+        (mobile(5), "sms"),
+    ]

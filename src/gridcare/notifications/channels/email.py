@@ -126,15 +126,24 @@ class SmtpAdapter:
             connection.close()
 
     def _send_on_open_connection(self, *, email: EmailMessage, recipient: str) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.send_message(email, from_addr=self._settings.sender, to_addrs=[recipient])
-                return
-            except smtplib.SMTPServerDisconnected:
-                # Servers close idle connections: the message was not taken, so open a new one.
-                self._connection = None
-        self._connection = self._connect()
+        if self._connection is not None and not self._still_open(self._connection):
+            self._connection = None
+        if self._connection is None:
+            self._connection = self._connect()
+        # A connection lost during the send raises (ChannelUnavailable): whether the server
+        # took the message is unknown, so it is sent again later (at least once).
         self._connection.send_message(email, from_addr=self._settings.sender, to_addrs=[recipient])
+
+    @staticmethod
+    def _still_open(connection: smtplib.SMTP) -> bool:
+        """Whether the server still answers on ``connection`` (servers close idle ones): asked
+        before sending, so a message is never half-sent on a connection already closed."""
+        try:
+            code, _ = connection.noop()
+        except (OSError, smtplib.SMTPException):
+            connection.close()
+            return False
+        return code == 250
 
     def _context(self) -> ssl.SSLContext:
         if self._tls_context is None:

@@ -50,6 +50,14 @@ from gridcare.notifications.channels.base import (
 )
 
 MMS_SERVICE_TYPE = "MMS"
+#: What makes a session unusable: the socket, the SMSC closing it, or a PDU smpplib cannot
+#: read (the session is dropped and the message stays queued).
+_SESSION_ERRORS = (
+    OSError,
+    smpplib.exceptions.ConnectionError,
+    smpplib.exceptions.PDUError,
+    smpplib.exceptions.UnknownCommandError,
+)
 #: The vendor-specific TLV tag the client reference goes in by default.
 CLIENT_REFERENCE_TAG = 0x1401
 #: TLV tags SMPP 3.4 §5.3.2 reserves for vendor-specific optional parameters.
@@ -207,7 +215,7 @@ class SmppAdapter:
                     self._submissions[part_id] = submission
                 # Registered before the next read, so a receipt that overtakes later parts finds it.
                 self._register_part(submission, part_id=part_id)
-        except (OSError, smpplib.exceptions.ConnectionError) as error:
+        except _SESSION_ERRORS as error:
             if submission is not None:
                 # The message stays queued and is sent again; the gateway answers its parts with
                 # the same ids (client reference), and their receipts are kept meanwhile.
@@ -236,7 +244,7 @@ class SmppAdapter:
                     break
                 self._handle(client, client.read_pdu())
             self._read_what_was_sent(client)
-        except (OSError, smpplib.exceptions.ConnectionError) as error:
+        except _SESSION_ERRORS as error:
             self._drop_client()
             raise ChannelUnavailable(f"SMSC connection lost while reading receipts: {error}") from error
         ready = [*self._ready_receipts, *self._unclaimed_receipts.values()]
