@@ -34,7 +34,8 @@ def test_the_reference_tariffs_say_what_the_issue_requires() -> None:
         Decimal("0.7883"),
     ]
     shanghai = parse_tariff_document(catalog_document("CN-SH-RES-TOU"))
-    assert shanghai.energy.tiers is not None and shanghai.energy.tiers.basis is TierBasis.ANNUAL
+    assert shanghai.energy.tiers is not None
+    assert shanghai.energy.tiers.basis is TierBasis.ANNUAL
     assert [shanghai.energy.price(period="valley", tier=t) for t in range(3)] == [
         Decimal("0.307"),
         Decimal("0.337"),
@@ -47,7 +48,8 @@ def test_the_reference_tariffs_say_what_the_issue_requires() -> None:
         "flat": Decimal("0.65000"),
         "valley": Decimal("0.24700"),
     }
-    assert industry.basic_charge is not None and industry.power_factor is not None
+    assert industry.basic_charge is not None
+    assert industry.power_factor is not None
     assert (industry.basic_charge.demand_price, industry.basic_charge.capacity_price) == (
         Decimal("32.00"),
         Decimal("22.00"),
