@@ -78,7 +78,7 @@ class TariffVersionAdmin(PermissionAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return holds_permission(request.user, Permission.CHANGE_TARIFFS) and sees_whole_org_tree(request.user)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["valid_from", "document"]
         return ["tariff", "version", "valid_from", "valid_to", "source", "document_sha256", "document"]

@@ -27,8 +27,8 @@ class TariffVersionOverlaps(GridCareError):
 
     code = "tariff_version_overlaps"
     message_zh = (
-        "电价 {code} 的新版本自 {valid_from} 起生效，与第 {version} 版（{existing_from} 至 {existing_to}）重叠；"
-        "新版本须晚于现有版本的生效日期。"
+        "电价 {code} 的新版本自 {valid_from} 起生效，"
+        "与第 {version} 版（{existing_from} 至 {existing_to}）重叠；新版本须晚于现有版本的生效日期。"
     )
     message_en = (
         "The new version of tariff {code} from {valid_from} overlaps version {version} "
