@@ -20,7 +20,12 @@ from gridcare.tariffs.errors import (
     TariffVersionOverlaps,
 )
 from gridcare.tariffs.models import Tariff, TariffKind, TariffVersion
-from gridcare.tariffs.operations import document_sha256, import_urdb_tariff, load_tariff_file, publish_tariff_version
+from gridcare.tariffs.operations import (
+    document_sha256,
+    import_urdb_tariff,
+    load_tariff_file,
+    publish_tariff_version,
+)
 from gridcare.tariffs.queries import tariff_document_for, tariff_version_for
 
 from .conftest import REFERENCE_CODES, DocumentFactory, reference_document
@@ -56,8 +61,13 @@ def test_the_reference_tariffs_are_in_the_catalog_after_migrate() -> None:
     assert beijing.energy.prices["flat"] == (Decimal("0.4883"), Decimal("0.5383"), Decimal("0.7883"))
     demo = tariff_document_for(code="DEMO-GD-LI-2P", on=date(2025, 1, 1))
     assert demo.basic_charge is not None
-    assert (demo.basic_charge.demand_price, demo.basic_charge.capacity_price) == (Decimal("32.00"), Decimal("22.00"))
-    assert [(fund.code, fund.price_per_kwh) for fund in demo.funds] == [("government_funds", Decimal("0.02900"))]
+    assert (demo.basic_charge.demand_price, demo.basic_charge.capacity_price) == (
+        Decimal("32.00"),
+        Decimal("22.00"),
+    )
+    assert [(fund.code, fund.price_per_kwh) for fund in demo.funds] == [
+        ("government_funds", Decimal("0.02900"))
+    ]
 
 
 @pytest.mark.parametrize("code", REFERENCE_CODES)
@@ -91,7 +101,9 @@ def test_publishing_a_second_version_ends_the_first(tariff_document: DocumentFac
         },
     )
 
-    second = publish_tariff_version(actor=None, document=cheaper, valid_from=date(2025, 3, 1), source="test", now=now)
+    second = publish_tariff_version(
+        actor=None, document=cheaper, valid_from=date(2025, 3, 1), source="test", now=now
+    )
 
     first.refresh_from_db()
     assert (first.version, first.valid_from, first.valid_to) == (1, date(2024, 1, 1), date(2025, 3, 1))
@@ -99,7 +111,9 @@ def test_publishing_a_second_version_ends_the_first(tariff_document: DocumentFac
     assert Tariff.objects.get(code="TEST-BJ").name_en == "Test tariff, cheaper"
     assert tariff_version_for(code="TEST-BJ", on=date(2025, 2, 28)).pk == first.pk
     assert tariff_version_for(code="TEST-BJ", on=date(2025, 3, 1)).pk == second.pk
-    assert tariff_document_for(code="TEST-BJ", on=date(2025, 3, 1)).energy.prices["flat"][0] == Decimal("0.4000")
+    assert tariff_document_for(code="TEST-BJ", on=date(2025, 3, 1)).energy.prices["flat"][0] == Decimal(
+        "0.4000"
+    )
     event = AuditEvent.objects.filter(action="publish_tariff_version").order_by("-sequence").first()
     assert event is not None
     assert (event.object_type, event.object_id) == ("tariffs.tariffversion", str(second.pk))
@@ -122,11 +136,15 @@ def test_publishing_a_second_version_ends_the_first(tariff_document: DocumentFac
 def test_an_overlapping_version_is_refused_and_changes_nothing(
     tariff_document: DocumentFactory, now: datetime, valid_from: date
 ) -> None:
-    publish_tariff_version(actor=None, document=tariff_document(), valid_from=date(2024, 1, 1), source="test", now=now)
+    publish_tariff_version(
+        actor=None, document=tariff_document(), valid_from=date(2024, 1, 1), source="test", now=now
+    )
     before, events = _catalog_state(), AuditEvent.objects.count()
 
     with pytest.raises(TariffVersionOverlaps) as refused:
-        publish_tariff_version(actor=None, document=tariff_document(), valid_from=valid_from, source="test", now=now)
+        publish_tariff_version(
+            actor=None, document=tariff_document(), valid_from=valid_from, source="test", now=now
+        )
 
     assert refused.value.field == "valid_from"
     assert refused.value.message("en") == (
@@ -142,7 +160,9 @@ def test_an_overlapping_version_is_refused_and_changes_nothing(
 
 def test_a_version_inside_a_closed_one_is_refused(tariff_document: DocumentFactory, now: datetime) -> None:
     for valid_from in (date(2024, 1, 1), date(2025, 1, 1)):
-        publish_tariff_version(actor=None, document=tariff_document(), valid_from=valid_from, source="t", now=now)
+        publish_tariff_version(
+            actor=None, document=tariff_document(), valid_from=valid_from, source="t", now=now
+        )
     before = _catalog_state()
 
     with pytest.raises(TariffVersionOverlaps) as refused:
@@ -206,7 +226,9 @@ def test_every_problem_of_a_document_is_named(tariff_document: DocumentFactory, 
     document["minimum_charge_per_month"] = "abc"
 
     with pytest.raises(TariffDocumentInvalid) as refused:
-        publish_tariff_version(actor=None, document=document, valid_from=date(2024, 1, 1), source="t", now=now)
+        publish_tariff_version(
+            actor=None, document=document, valid_from=date(2024, 1, 1), source="t", now=now
+        )
 
     assert refused.value.message("en") == (
         "The tariff document is invalid: name_zh: Field required; "
@@ -260,7 +282,11 @@ def test_a_code_of_a_urdb_tariff_cannot_take_a_gridcare_document(
 
     with pytest.raises(TariffKindMismatch) as refused:
         publish_tariff_version(
-            actor=None, document=tariff_document(code="URDB-ABC"), valid_from=date(2025, 1, 1), source="t", now=now
+            actor=None,
+            document=tariff_document(code="URDB-ABC"),
+            valid_from=date(2025, 1, 1),
+            source="t",
+            now=now,
         )
 
     assert refused.value.message("en") == (
@@ -293,7 +319,9 @@ def test_changing_tariffs_needs_the_permission_and_the_whole_org_tree(
 
     assert _catalog_state() == before
     assert list(
-        AuditEvent.objects.filter(action="deny_permission").order_by("sequence").values_list("actor_id", flat=True)
+        AuditEvent.objects.filter(action="deny_permission")
+        .order_by("sequence")
+        .values_list("actor_id", flat=True)
     ) == [clerk.pk, station_admin.pk]
     version = publish_tariff_version(
         actor=province_admin, document=tariff_document(), valid_from=date(2024, 1, 1), source="t", now=now

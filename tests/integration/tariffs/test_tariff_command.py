@@ -57,13 +57,17 @@ def test_load_publishes_a_file(tmp_path: Path, tariff_document: DocumentFactory)
     )
 
 
-def test_load_without_a_date_starts_at_the_reference_date(tmp_path: Path, tariff_document: DocumentFactory) -> None:
+def test_load_without_a_date_starts_at_the_reference_date(
+    tmp_path: Path, tariff_document: DocumentFactory
+) -> None:
     _run("load", str(_write(tmp_path, tariff_document(code="TEST-CMD"))))
 
     assert TariffVersion.objects.get(tariff__code="TEST-CMD").valid_from == date(2012, 7, 1)
 
 
-def test_load_refuses_an_invalid_document_with_status_2(tmp_path: Path, tariff_document: DocumentFactory) -> None:
+def test_load_refuses_an_invalid_document_with_status_2(
+    tmp_path: Path, tariff_document: DocumentFactory
+) -> None:
     path = _write(tmp_path, tariff_document(code="TEST-CMD", minimum_charge_per_month="-1"))
     before = _catalog_state()
 
@@ -83,7 +87,9 @@ def test_load_refuses_a_bad_date_with_status_2(tmp_path: Path, tariff_document: 
         _run("load", str(_write(tmp_path, tariff_document())), "--valid-from", "2025-13-01")
 
     assert refused.value.returncode == 2
-    assert str(refused.value) == "日期须为 YYYY-MM-DD：'2025-13-01' / A date is written YYYY-MM-DD: '2025-13-01'"
+    assert (
+        str(refused.value) == "日期须为 YYYY-MM-DD：'2025-13-01' / A date is written YYYY-MM-DD: '2025-13-01'"
+    )
 
 
 def test_list_shows_every_tariff_and_version() -> None:
@@ -101,13 +107,18 @@ def test_list_shows_every_tariff_and_version() -> None:
         "DEMO-GD-LI-2P",
         "v1",
     ]
-    assert lines[0] == "CN-BJ-RES-2012  [gridcare]  北京市居民生活用电（一户一表，月阶梯，2012） / Beijing residential, monthly tiers (2012)"
+    assert (
+        lines[0]
+        == "CN-BJ-RES-2012  [gridcare]  北京市居民生活用电（一户一表，月阶梯，2012） / Beijing residential, monthly tiers (2012)"
+    )
     version = TariffVersion.objects.get(tariff__code="CN-BJ-RES-2012")
     assert lines[1] == f"  v1  2012-07-01 → —  CN-BJ-RES-2012.json  sha256:{version.document_sha256[:12]}"
 
 
 def test_show_prints_the_document_of_the_day(tmp_path: Path, tariff_document: DocumentFactory) -> None:
-    assert json.loads(_run("show", "DEMO-GD-LI-2P", "--on", "2024-07-01")) == reference_document("DEMO-GD-LI-2P")
+    assert json.loads(_run("show", "DEMO-GD-LI-2P", "--on", "2024-07-01")) == reference_document(
+        "DEMO-GD-LI-2P"
+    )
     assert json.loads(_run("show", "CN-ZJ-RES-TOU")) == reference_document("CN-ZJ-RES-TOU")
 
 
@@ -118,7 +129,10 @@ def test_show_refuses_an_unknown_code_or_day() -> None:
         _run("show", "CN-BJ-RES-2012", "--on", "2012-06-30")
 
     assert (unknown.value.returncode, too_early.value.returncode) == (2, 2)
-    assert str(unknown.value) == "电价目录中没有电价 CN-XX-NONE。 / There is no tariff CN-XX-NONE in the catalog."
+    assert (
+        str(unknown.value)
+        == "电价目录中没有电价 CN-XX-NONE。 / There is no tariff CN-XX-NONE in the catalog."
+    )
     assert str(too_early.value) == (
         "电价 CN-BJ-RES-2012 在 2012-06-30 没有有效版本。 / Tariff CN-BJ-RES-2012 has no version valid on 2012-06-30."
     )

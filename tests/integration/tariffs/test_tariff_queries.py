@@ -32,13 +32,16 @@ def three_versions(tariff_document: DocumentFactory, now: datetime) -> list[Tari
 
 def _parts(code: str, start: date, end: date) -> list[tuple[int, date, date]]:
     return [
-        (part.version.version, part.start, part.end) for part in versions_overlapping(code=code, start=start, end=end)
+        (part.version.version, part.start, part.end)
+        for part in versions_overlapping(code=code, start=start, end=end)
     ]
 
 
 def test_a_period_inside_one_version_is_one_part(three_versions: list[TariffVersion]) -> None:
     assert _parts("TEST-BJ", date(2024, 2, 1), date(2024, 3, 1)) == [(1, date(2024, 2, 1), date(2024, 3, 1))]
-    assert _parts("TEST-BJ", date(2024, 3, 1), date(2024, 3, 15)) == [(1, date(2024, 3, 1), date(2024, 3, 15))]
+    assert _parts("TEST-BJ", date(2024, 3, 1), date(2024, 3, 15)) == [
+        (1, date(2024, 3, 1), date(2024, 3, 15))
+    ]
     assert _parts("TEST-BJ", date(2024, 5, 1), date(2024, 6, 1)) == [(3, date(2024, 5, 1), date(2024, 6, 1))]
 
 
