@@ -254,7 +254,8 @@ def test_a_file_that_is_not_json_is_refused(tmp_path: Path, now: datetime) -> No
         load_tariff_file(actor=None, path=path, valid_from=date(2024, 1, 1), now=now)
 
     assert refused.value.message("en") == (
-        f"The tariff file {path} cannot be read: line 2 column 3: Expecting property name enclosed in double quotes"
+        f"The tariff file {path} cannot be read: "
+        "line 2 column 3: Expecting property name enclosed in double quotes"
     )
     assert _catalog_state() == before
 

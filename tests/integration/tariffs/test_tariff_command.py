@@ -46,7 +46,8 @@ def test_load_publishes_a_file(tmp_path: Path, tariff_document: DocumentFactory)
     out = _run("load", str(path), "--valid-from", "2025-01-01")
 
     assert out == (
-        "已发布电价 TEST-CMD 第 1 版，自 2025-01-01 起 / Published tariff TEST-CMD version 1 from 2025-01-01\n"
+        "已发布电价 TEST-CMD 第 1 版，自 2025-01-01 起 / "
+        "Published tariff TEST-CMD version 1 from 2025-01-01\n"
     )
     version = TariffVersion.objects.get(tariff__code="TEST-CMD")
     assert (version.version, version.valid_from, version.source, version.created_by) == (
@@ -108,8 +109,8 @@ def test_list_shows_every_tariff_and_version() -> None:
         "v1",
     ]
     assert (
-        lines[0]
-        == "CN-BJ-RES-2012  [gridcare]  北京市居民生活用电（一户一表，月阶梯，2012） / Beijing residential, monthly tiers (2012)"
+        lines[0] == "CN-BJ-RES-2012  [gridcare]  北京市居民生活用电（一户一表，月阶梯，2012） / "
+        "Beijing residential, monthly tiers (2012)"
     )
     version = TariffVersion.objects.get(tariff__code="CN-BJ-RES-2012")
     assert lines[1] == f"  v1  2012-07-01 → —  CN-BJ-RES-2012.json  sha256:{version.document_sha256[:12]}"
@@ -134,7 +135,8 @@ def test_show_refuses_an_unknown_code_or_day() -> None:
         == "电价目录中没有电价 CN-XX-NONE。 / There is no tariff CN-XX-NONE in the catalog."
     )
     assert str(too_early.value) == (
-        "电价 CN-BJ-RES-2012 在 2012-06-30 没有有效版本。 / Tariff CN-BJ-RES-2012 has no version valid on 2012-06-30."
+        "电价 CN-BJ-RES-2012 在 2012-06-30 没有有效版本。 / "
+        "Tariff CN-BJ-RES-2012 has no version valid on 2012-06-30."
     )
 
 
@@ -227,10 +229,10 @@ def test_import_urdb_with_a_label_for_a_record_without_one(tmp_path: Path) -> No
         ),
         (
             {"label": "x", "name": "no prices"},
-            "URDB 电价记录无效（字段 energyratestructure）：记录中没有任何电价字段（须至少有 energyratestructure, "
-            "demandratestructure, flatdemandstructure, fixedchargefirstmeter, fixedmonthlycharge 之一） / "
-            "The URDB tariff record is invalid (field energyratestructure): the record prices nothing (it needs "
-            "at least one of energyratestructure, demandratestructure, flatdemandstructure, "
+            "URDB 电价记录无效（字段 energyratestructure）：记录中没有任何电价字段（须至少有 "
+            "energyratestructure, demandratestructure, flatdemandstructure, fixedchargefirstmeter, "
+            "fixedmonthlycharge 之一） / The URDB tariff record is invalid (field energyratestructure): "
+            "the record prices nothing (it needs at least one of energyratestructure, demandratestructure, flatdemandstructure, "
             "fixedchargefirstmeter, fixedmonthlycharge)",
         ),
         (
