@@ -232,8 +232,8 @@ def test_import_urdb_with_a_label_for_a_record_without_one(tmp_path: Path) -> No
             "URDB 电价记录无效（字段 energyratestructure）：记录中没有任何电价字段（须至少有 "
             "energyratestructure, demandratestructure, flatdemandstructure, fixedchargefirstmeter, "
             "fixedmonthlycharge 之一） / The URDB tariff record is invalid (field energyratestructure): "
-            "the record prices nothing (it needs at least one of energyratestructure, demandratestructure, flatdemandstructure, "
-            "fixedchargefirstmeter, fixedmonthlycharge)",
+            "the record prices nothing (it needs at least one of energyratestructure, demandratestructure, "
+            "flatdemandstructure, fixedchargefirstmeter, fixedmonthlycharge)",
         ),
         (
             {"fixedmonthlycharge": 5},
