@@ -18,9 +18,6 @@ from gridcare.kit.errors import GridCareError
 from gridcare.tariffs import operations, queries
 from gridcare.tariffs.urdb_import import urdb_records_in, urdb_start_date
 
-#: The first day of the reference tariffs (the 2012 residential tier reform).
-DEFAULT_VALID_FROM = date(2012, 7, 1)
-
 
 def _iso_date(value: str) -> date:
     try:
@@ -44,7 +41,7 @@ class Command(BaseCommand):
         load.add_argument("file", type=Path)
         load.add_argument(
             "--valid-from",
-            help=f"First day of the version, YYYY-MM-DD (default {DEFAULT_VALID_FROM.isoformat()}).",
+            help="First day of the version, YYYY-MM-DD (default today in Asia/Shanghai).",
         )
         subcommands.add_parser("list", help="Every tariff with its versions.")
         show = subcommands.add_parser("show", help="Print the document of the version valid on a day.")
@@ -78,9 +75,10 @@ class Command(BaseCommand):
             raise CommandError(f"{error.message('zh-hans')} / {error.message('en')}", returncode=2) from error
 
     def _load(self, options: dict[str, Any]) -> None:
-        valid_from = _iso_date(options["valid_from"]) if options["valid_from"] else DEFAULT_VALID_FROM
+        now = timezone.now()
+        valid_from = _iso_date(options["valid_from"]) if options["valid_from"] else to_local(now).date()
         version = operations.load_tariff_file(
-            actor=None, path=options["file"], valid_from=valid_from, now=timezone.now()
+            actor=None, path=options["file"], valid_from=valid_from, now=now
         )
         self.stdout.write(
             f"已发布电价 {version.tariff.code} 第 {version.version} 版，自 {version.valid_from} 起 / "
