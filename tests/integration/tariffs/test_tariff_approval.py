@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from django.test import Client
 
 from gridcare.audit.models import AuditEvent
 from gridcare.identity.approvals import approval_kind
@@ -122,3 +123,24 @@ def test_an_invalid_document_is_refused_before_it_is_requested(
         )
 
     assert ApprovalRequest.objects.filter(kind="change_tariff").count() == 0
+
+
+def test_the_request_is_in_the_approvers_inbox(
+    requester, approver, log_in, tariff_document: DocumentFactory, now: datetime
+) -> None:
+    request = request_tariff_change(
+        actor=requester,
+        document=tariff_document(code="CN-SH-RES-TOU"),
+        valid_from=date(2026, 1, 1),
+        justification="沪发改价格调整",
+        now=now,
+    )
+
+    page = log_in(Client(), approver).get("/approvals/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "CN-SH-RES-TOU" in body
+    assert "2026-01-01" in body
+    assert "沪发改价格调整" in body
+    assert f"/approvals/{request.pk}/" in body
