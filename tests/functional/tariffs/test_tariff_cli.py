@@ -60,6 +60,7 @@ def test_a_fresh_database_has_the_reference_tariffs_and_refuses_bad_input(gridca
     assert json.loads(shown.stdout)["basic_charge"] == {"demand_price": "32.00", "capacity_price": "22.00"}
     assert refused.returncode == 2
     assert refused.stderr.strip() == (
-        "CommandError: 电价文档无效：energy: Field required / The tariff document is invalid: energy: Field required"
+        "CommandError: 电价文档无效：energy: Field required / "
+        "The tariff document is invalid: energy: Field required"
     )
     assert after.stdout == listing.stdout
