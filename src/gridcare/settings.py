@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "gridcare.jobs",
     "gridcare.customers",
     "gridcare.metering",
+    "gridcare.tariffs.apps.TariffsConfig",  # tariff catalog (issue 5)
     "gridcare.exchange",
     "gridcare.demo",
     "gridcare.web",

@@ -994,6 +994,9 @@ ADDABLE_ADMIN_MODELS = {
     "auth.group": True,
     # notifications (issue 4): a new template version (versions are never edited)
     "notifications.notificationtemplate": False,
+    # tariffs (issue 5): a new tariff version, by holders of tariffs.change who see the whole
+    # org tree (the catalog is the province's): of the matrix's actors, the superuser alone
+    "tariffs.tariffversion": True,
 }
 
 
