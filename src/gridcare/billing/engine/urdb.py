@@ -81,7 +81,7 @@ Schedule = tuple[tuple[int, ...], ...]
 
 @dataclass(frozen=True)
 class UrdbTariff:
-    """A URDB tariff as the interval engines bill it; schedules are 12 months × 24 hours of 0-based periods."""
+    """A URDB tariff as the interval engines bill it; schedules: 12 months × 24 hours of 0-based periods."""
 
     name: str
     energy_periods: tuple[EnergyPeriod, ...]
@@ -112,7 +112,9 @@ def _decode(data: object) -> object:
         try:
             data = json.loads(data, parse_float=Decimal)
         except json.JSONDecodeError as error:
-            raise UrdbInvalid(path="(document)", reason=f"not JSON: {error.msg} at char {error.pos}") from error
+            raise UrdbInvalid(
+                path="(document)", reason=f"not JSON: {error.msg} at char {error.pos}"
+            ) from error
     raise UrdbInvalid(path="(document)", reason="JSON text nested more than twice")
 
 
@@ -251,7 +253,9 @@ def _energy_period(value: object, path: str) -> EnergyPeriod:
     for tier, tier_path in entries:
         unit = str(tier.get("unit", "kWh"))
         if unit not in ENERGY_UNITS:
-            raise UnsupportedUrdbFeature(path=f"{tier_path}.unit", reason=f"unit {unit!r}; supported: {ENERGY_UNITS}")
+            raise UnsupportedUrdbFeature(
+                path=f"{tier_path}.unit", reason=f"unit {unit!r}; supported: {ENERGY_UNITS}"
+            )
     if len(units) > 1:
         raise UnsupportedUrdbFeature(path=path, reason=f"tiers mix units {sorted(units)}")
     tiers = tuple(EnergyTier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in entries)
@@ -299,7 +303,8 @@ def _flat_demand_months(record: Mapping[str, Any], table_count: int) -> tuple[in
     for month, table in enumerate(months):
         if isinstance(table, bool) or not isinstance(table, int) or not 0 <= table < table_count:
             raise UrdbInvalid(
-                path=f"flatdemandmonths[{month}]", reason=f"{table!r} is not an index of the {table_count} tables"
+                path=f"flatdemandmonths[{month}]",
+                reason=f"{table!r} is not an index of the {table_count} tables",
             )
     return tuple(months)
 
@@ -309,7 +314,9 @@ def _fixed_charge(record: Mapping[str, Any]) -> tuple[Decimal, bool]:
         amount = _number(record["fixedchargefirstmeter"], "fixedchargefirstmeter", decimals=RATE_DECIMALS)
         units = record.get("fixedchargeunits", "$/month")
         if units not in ("$/month", "$/day"):
-            raise UnsupportedUrdbFeature(path="fixedchargeunits", reason=f"{units!r}; supported: $/month, $/day")
+            raise UnsupportedUrdbFeature(
+                path="fixedchargeunits", reason=f"{units!r}; supported: $/month, $/day"
+            )
         return amount, units == "$/day"
     if record.get("fixedmonthlycharge") is not None:
         return _number(record["fixedmonthlycharge"], "fixedmonthlycharge", decimals=RATE_DECIMALS), False
@@ -326,7 +333,9 @@ def _minimums(record: Mapping[str, Any]) -> tuple[Decimal, bool, Decimal]:
         elif units in ("$/month", "$/day"):
             monthly, per_day = amount, units == "$/day"
         else:
-            raise UnsupportedUrdbFeature(path="minchargeunits", reason=f"{units!r}; supported: $/month, $/day, $/year")
+            raise UnsupportedUrdbFeature(
+                path="minchargeunits", reason=f"{units!r}; supported: $/month, $/day, $/year"
+            )
     if record.get("minmonthlycharge") is not None:
         if monthly:
             raise UrdbInvalid(path="minmonthlycharge", reason="a monthly minimum is also given by mincharge")
