@@ -74,7 +74,7 @@ def check_interval_inputs(
             raise IntervalLoadInvalid(
                 field="load",
                 reason_zh=f"费率有年度最低电费，负荷须覆盖整年（现为 {month_count} 个月）",
-                reason_en=f"the tariff has an annual minimum: the load must cover whole years, not {month_count} months",
+                reason_en=f"an annual minimum needs whole years of load, not {month_count} months",
             )
 
 

@@ -73,7 +73,7 @@ def bill_interval_vectorized(
         )
     months = series_months(start=start, step_minutes=step_minutes, interval_count=loads.height)
     frame = pl.concat([_calendar(tariff, start, step_minutes, loads.height, months), loads], how="horizontal")
-    rate_scale = 10 ** _decimals([*_all_rates(tariff)])
+    rate_scale = int(10 ** _decimals(_all_rates(tariff)))
 
     peaks = (
         frame.group_by(_MONTH)
@@ -81,7 +81,8 @@ def bill_interval_vectorized(
         .unpivot(index=_MONTH, variable_name=_CUSTOMER, value_name="peak")
     )
     grid = peaks.join(_month_table(tariff, months), on=_MONTH).with_columns(pl.col("peak").cast(_I128))
-    _guard(tariff, grid["peak"].max(), min(loads.height, 31 * 1440 // step_minutes), step_minutes, rate_scale)
+    largest_peak = int(loads.select(pl.max_horizontal(pl.all().max())).item() or 0)
+    _guard(tariff, largest_peak, min(loads.height, 31 * 1440 // step_minutes), step_minutes, rate_scale)
 
     energy = _energy_cents(tariff, frame, customers, months, step_minutes, rate_scale)
     demand_tou = _demand_tou_cents(tariff, frame, customers, rate_scale)
@@ -182,10 +183,10 @@ def _decimals(numbers: Sequence[Decimal]) -> int:
     return max([0, *(-number.normalize().as_tuple().exponent for number in numbers if number)])  # type: ignore[operator]
 
 
-def _guard(tariff: UrdbTariff, peak: object, month_steps: int, step_minutes: int, rate_scale: int) -> None:
+def _guard(tariff: UrdbTariff, peak: int, month_steps: int, step_minutes: int, rate_scale: int) -> None:
     # The largest product is the energy numerator: month µkW·steps × Σ tiers (µkW·min × energy
     # scale × scaled rate), doubled by the rounding; demand products are far smaller.
-    month_energy = int(peak or 0) * month_steps
+    month_energy = peak * month_steps
     largest_rate = max([abs(_scaled(rate, rate_scale)) for rate in _all_rates(tariff)] or [0])
     tiers = max([len(period.tiers) for period in tariff.energy_periods] or [0])
     bound = month_energy * month_energy * step_minutes * _energy_scale(tariff) * largest_rate * tiers * 2
@@ -271,7 +272,7 @@ def _energy_scale(tariff: UrdbTariff) -> int:
     limits = [
         t.limit for p in tariff.energy_periods if p.unit == "kWh/kW" for t in p.tiers if t.limit is not None
     ]
-    return 10 ** max(0, _decimals(limits) - 1)
+    return int(10 ** max(0, _decimals(limits) - 1))
 
 
 def _energy_bounds(period: EnergyPeriod, energy_scale: int) -> list[pl.Expr]:
