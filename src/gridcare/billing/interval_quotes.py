@@ -34,14 +34,20 @@ class IntervalQuoteInvalid(GridCareError):
 
 def add_interval_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``gridcare quote interval`` (docs/urdb.md)."""
-    parser.add_argument("--urdb", required=True, help="OpenEI URDB record, API response or REopt scenario (JSON)")
+    parser.add_argument(
+        "--urdb", required=True, help="OpenEI URDB record, API response or REopt scenario (JSON)"
+    )
     parser.add_argument(
         "--load",
         required=True,
         help="one average-kW value per line; or a CSV with a header row, or a Parquet file, one column per customer",
     )
-    parser.add_argument("--start", required=True, help="local start of the first step, ISO 8601 (2018-01-01T00:00)")
-    parser.add_argument("--step-minutes", required=True, type=int, help="minutes per load value (a divisor of 60)")
+    parser.add_argument(
+        "--start", required=True, help="local start of the first step, ISO 8601 (2018-01-01T00:00)"
+    )
+    parser.add_argument(
+        "--step-minutes", required=True, type=int, help="minutes per load value (a divisor of 60)"
+    )
 
 
 def run_interval_quote(options: Mapping[str, Any], stdout: TextIO) -> None:
@@ -60,7 +66,9 @@ def run_interval_quote(options: Mapping[str, Any], stdout: TextIO) -> None:
         result = _bill_json(bill)
     else:
         frame = _read_customer_columns(load_path)
-        bills = bill_interval_vectorized(tariff=tariff, loads_micro_kw=frame, start=start, step_minutes=step_minutes)
+        bills = bill_interval_vectorized(
+            tariff=tariff, loads_micro_kw=frame, start=start, step_minutes=step_minutes
+        )
         result = {"customers": {name: _bill_json(bill) for name, bill in bills.items()}}
     stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
 
@@ -88,7 +96,10 @@ def _read_tariff(path: Path) -> UrdbTariff:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise IntervalQuoteInvalid(
-            field="urdb", option="--urdb", reason_zh=f"无法读取 {path}", reason_en=f"cannot read {path}: {error}"
+            field="urdb",
+            option="--urdb",
+            reason_zh=f"无法读取 {path}",
+            reason_en=f"cannot read {path}: {error}",
         ) from error
     return parse_urdb(text)
 
@@ -134,7 +145,10 @@ def _read_lines(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise IntervalQuoteInvalid(
-            field="load", option="--load", reason_zh=f"无法读取 {path}", reason_en=f"cannot read {path}: {error}"
+            field="load",
+            option="--load",
+            reason_zh=f"无法读取 {path}",
+            reason_en=f"cannot read {path}: {error}",
         ) from error
 
 
@@ -146,7 +160,9 @@ def _read_single_series(path: Path) -> list[Decimal] | None:
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
-        raise IntervalQuoteInvalid(field="load", option="--load", reason_zh="文件为空", reason_en="the file is empty")
+        raise IntervalQuoteInvalid(
+            field="load", option="--load", reason_zh="文件为空", reason_en="the file is empty"
+        )
     try:
         Decimal(lines[0].strip())
     except InvalidOperation:
@@ -163,7 +179,10 @@ def _read_customer_columns(path: Path) -> pl.DataFrame:
             frame = pl.read_csv(path, infer_schema=False)
     except (OSError, pl.exceptions.PolarsError) as error:
         raise IntervalQuoteInvalid(
-            field="load", option="--load", reason_zh=f"无法读取 {path}", reason_en=f"cannot read {path}: {error}"
+            field="load",
+            option="--load",
+            reason_zh=f"无法读取 {path}",
+            reason_en=f"cannot read {path}: {error}",
         ) from error
     columns = {}
     for name in frame.columns:

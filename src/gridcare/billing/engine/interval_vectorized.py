@@ -201,7 +201,8 @@ def _guard(tariff: UrdbTariff, peak: int, month_steps: int, step_minutes: int, r
 def _round_half_up(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """numerator / denominator (> 0) rounded half away from zero, exactly, as Int64 cents."""
     magnitude = (numerator.abs() * 2 + denominator) // (denominator * 2)
-    return pl.when(numerator < 0).then(-magnitude).otherwise(magnitude).cast(pl.Int64)
+    # Polars cannot negate Int128: subtract from zero instead.
+    return pl.when(numerator < 0).then(pl.lit(0, _I128) - magnitude).otherwise(magnitude).cast(pl.Int64)
 
 
 def _tiered(quantity: pl.Expr, bounds: Sequence[pl.Expr], rates: Sequence[int]) -> pl.Expr:
