@@ -40,7 +40,7 @@ def add_interval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--load",
         required=True,
-        help="one average-kW value per line; or a CSV with a header row, or a Parquet file, one column per customer",
+        help="kW, one value a line; or CSV with a header row or Parquet, one column per customer",
     )
     parser.add_argument(
         "--start", required=True, help="local start of the first step, ISO 8601 (2018-01-01T00:00)"
