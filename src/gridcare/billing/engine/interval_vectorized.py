@@ -33,6 +33,8 @@ _DEMAND_PERIOD = "_urdb_demand_period"
 _CUSTOMER = "_urdb_customer"
 _RESERVED = (_MONTH, _ENERGY_PERIOD, _DEMAND_PERIOD, _CUSTOMER)
 _I128 = pl.Int128
+# 1 kWh = 6e7 µkW·min; 100 cents per $: energy cents = µkW·min × $/kWh ÷ 6e5.
+_CENTS_PER_KWH_UNIT = 6 * 10**5
 # Refuse magnitudes that could come near Int128's 1.7e38 in any product below.
 _INT128_HEADROOM = 2**120
 
@@ -184,13 +186,15 @@ def _decimals(numbers: Sequence[Decimal]) -> int:
 
 
 def _guard(tariff: UrdbTariff, peak: int, month_steps: int, step_minutes: int, rate_scale: int) -> None:
-    # The largest product is the energy numerator: month µkW·steps × Σ tiers (µkW·min × energy
-    # scale × scaled rate), doubled by the rounding; demand products are far smaller.
-    month_energy = peak * month_steps
-    largest_rate = max([abs(_scaled(rate, rate_scale)) for rate in _all_rates(tariff)] or [0])
+    # The largest integers (see _energy_cents): a period's tier charge Σ scaled rate × µkW·min ×
+    # energy scale, and the remainder fraction's numerator and denominator, about (µkW·steps)².
+    steps = peak * month_steps
+    rates = [abs(_scaled(tier.rate, rate_scale)) for period in tariff.energy_periods for tier in period.tiers]
     tiers = max([len(period.tiers) for period in tariff.energy_periods] or [0])
-    bound = month_energy * month_energy * step_minutes * _energy_scale(tariff) * largest_rate * tiers * 2
-    if bound > _INT128_HEADROOM:
+    energy_scale = _energy_scale(tariff)
+    tier_charge = tiers * max(rates or [0]) * steps * step_minutes * energy_scale
+    fraction = 2 * (steps * steps + steps * rate_scale * energy_scale * _CENTS_PER_KWH_UNIT)
+    if max(tier_charge, fraction) > _INT128_HEADROOM:
         raise IntervalLoadInvalid(
             field="load",
             reason_zh="负荷过大，超出向量化引擎的精确整数范围",
@@ -322,24 +326,52 @@ def _energy_cents(
             [_scaled(t.rate, rate_scale) for t in period.tiers],
         )
         charge = pl.when(pl.col(_ENERGY_PERIOD) == index).then(period_charge).otherwise(charge)
-    # cents = Σ_p steps_p × charge_p ÷ (steps × rate_scale × energy_scale × 6e7 µkW·min/kWh ÷ 100)
-    denominator = pl.col("month_steps") * pl.lit(rate_scale * energy_scale * 6 * 10**5, _I128)
+    # cents = Σ_p steps_p × charge_p ÷ (steps × K), K = rate_scale × energy_scale × 6e5. The
+    # products steps_p × charge_p would grow as (µkW·steps)² × rate, so each charge_p is split into
+    # whole × steps + part (0 ≤ part < steps) first: Σ steps_p × whole is exact and small, and
+    # only Σ steps_p × part < steps² is left over a denominator.
+    steps = pl.when(pl.col("month_steps") == 0).then(pl.lit(1, _I128)).otherwise(pl.col("month_steps"))
     return (
         sums.join(peaks.with_columns(pl.col("peak").cast(_I128)), on=[_MONTH, _CUSTOMER])
         .join(days, on=_MONTH)
-        .with_columns(weighted=pl.col("period_steps") * charge)
+        .with_columns(charge=charge, steps=steps)
+        .with_columns(whole=pl.col("charge") // pl.col("steps"))
+        .with_columns(part=pl.col("charge") - pl.col("whole") * pl.col("steps"))
         .group_by(_MONTH, _CUSTOMER)
-        .agg(pl.col("weighted").sum(), denominator.first().alias("denominator"))
-        # A month without energy has nothing to share out: its charge is 0 (and 0 ÷ 1 is 0).
+        .agg(
+            whole=(pl.col("period_steps") * pl.col("whole")).sum(),
+            part=(pl.col("period_steps") * pl.col("part")).sum(),
+            steps=pl.col("steps").first(),
+        )
+        # A month without energy has every period_steps 0, so whole = part = 0: no charge.
         .select(
             _MONTH,
             _CUSTOMER,
-            energy=_round_half_up(
-                pl.col("weighted"),
-                pl.when(pl.col("denominator") == 0).then(1).otherwise(pl.col("denominator")),
+            energy=_round_fraction(
+                whole=pl.col("whole"),
+                part=pl.col("part"),
+                steps=pl.col("steps"),
+                scale=pl.lit(rate_scale * energy_scale * _CENTS_PER_KWH_UNIT, _I128),
             ),
         )
     )
+
+
+def _round_fraction(*, whole: pl.Expr, part: pl.Expr, steps: pl.Expr, scale: pl.Expr) -> pl.Expr:
+    """(whole × steps + part) ÷ (steps × scale) rounded half away from zero (part ≥ 0; steps, scale > 0).
+
+    = whole ÷ scale + part ÷ (steps × scale); Polars' ``//`` floors, so every remainder is ≥ 0.
+    """
+    whole_cents = whole // scale
+    left = whole - whole_cents * scale  # 0 ≤ left < scale
+    numerator = left * steps + part
+    denominator = steps * scale
+    more_cents = numerator // denominator
+    remainder = numerator - more_cents * denominator  # 0 ≤ remainder < denominator
+    cents = whole_cents + more_cents  # the value is cents + remainder / denominator
+    # Half away from zero: a positive value rounds a half up, a negative one rounds a half down.
+    round_up = pl.when(cents >= 0).then(remainder * 2 >= denominator).otherwise(remainder * 2 > denominator)
+    return (cents + round_up.cast(_I128)).cast(pl.Int64)
 
 
 def _with_annual_minimum(bills: pl.DataFrame, annual_minimum: Decimal) -> pl.DataFrame:
