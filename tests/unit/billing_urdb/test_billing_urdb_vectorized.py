@@ -46,7 +46,8 @@ def tiers(*, unit: str | None, top: int) -> st.SearchStrategy[list[dict[str, Any
         build,
         st.lists(decimals(top=top, places=2), min_size=0, max_size=2),
         st.lists(decimals(top=1, places=5), min_size=3, max_size=3),
-        st.lists(decimals(top=0, places=0) | decimals(top=1, places=3), min_size=3, max_size=3),
+        # Adjustments may be negative, and so may a rate + adj: credits round away from zero too.
+        st.lists(st.integers(-500, 500).map(lambda n: Decimal(n).scaleb(-3)), min_size=3, max_size=3),
     )
 
 
@@ -90,7 +91,8 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
 
 
 loads = st.lists(
-    st.lists(st.integers(min_value=0, max_value=80_000_000), min_size=1, max_size=3),
+    # Up to 80 kW, or (for the integer bounds) up to 2 GW, in µkW.
+    st.lists(st.integers(0, 80_000_000) | st.integers(0, 2 * 10**12), min_size=1, max_size=3),
     min_size=1,
     max_size=1200,
 )
