@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from gridcare.billing.engine.urdb import (
-    DemandTier,
     EnergyPeriod,
-    EnergyTier,
+    Tier,
     UnsupportedUrdbFeature,
     UrdbInvalid,
     parse_urdb,
@@ -22,21 +21,15 @@ from gridcare.billing.engine.urdb import (
 def test_reads_tiers_rates_with_adjustments_and_schedules(tou_tier_record: dict[str, Any]) -> None:
     tariff = parse_urdb(tou_tier_record)
     assert tariff.energy_periods == (
-        EnergyPeriod(
-            unit="kWh", tiers=(EnergyTier(Decimal(100), Decimal("0.1")), EnergyTier(None, Decimal("0.2")))
-        ),
-        EnergyPeriod(
-            unit="kWh", tiers=(EnergyTier(Decimal(100), Decimal("0.3")), EnergyTier(None, Decimal("0.5")))
-        ),
+        EnergyPeriod(unit="kWh", tiers=(Tier(Decimal(100), Decimal("0.1")), Tier(None, Decimal("0.2")))),
+        EnergyPeriod(unit="kWh", tiers=(Tier(Decimal(100), Decimal("0.3")), Tier(None, Decimal("0.5")))),
     )
     assert tariff.energy_weekday[0] == (0,) * 12 + (1,) * 12
     assert len(tariff.energy_weekend) == 12
 
 
 def test_adj_is_added_to_the_rate(two_tier_record: dict[str, Any]) -> None:
-    assert parse_urdb(two_tier_record).energy_periods[0].tiers[0] == EnergyTier(
-        Decimal(100), Decimal("0.105")
-    )
+    assert parse_urdb(two_tier_record).energy_periods[0].tiers[0] == Tier(Decimal(100), Decimal("0.105"))
 
 
 @pytest.mark.parametrize(
@@ -63,8 +56,8 @@ def test_demand_tables_fixed_and_minimums(flat_demand_record: dict[str, Any]) ->
     }
     tariff = parse_urdb(record)
     assert tariff.flat_demand_tables[1] == (
-        DemandTier(Decimal(50), Decimal(12)),
-        DemandTier(None, Decimal(9)),
+        Tier(Decimal(50), Decimal(12)),
+        Tier(None, Decimal(9)),
     )
     assert tariff.flat_demand_months == (1,) + (0,) * 11
     assert (tariff.fixed_charge, tariff.fixed_charge_per_day) == (Decimal("12.5"), False)
@@ -107,6 +100,22 @@ def test_errors_name_the_field(two_tier_record: dict[str, Any], change: dict[str
 def test_schedules_are_required_with_periods() -> None:
     with pytest.raises(UrdbInvalid, match="field energyweekdayschedule: required"):
         parse_urdb({"energyratestructure": [[{"rate": 0.1}]]})
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"name": "nothing billable", "energyweekdayschedule": [[0] * 24] * 12}, "field (record): no rates"),
+        (
+            {"ElectricTariff": {"urdb_label": "5ed6c1a15457a3367add15ae"}},
+            "field ElectricTariff.urdb_response",
+        ),
+        ([1, 2], "field (document): expected a JSON object"),
+    ],
+)
+def test_documents_without_a_tariff_are_refused(document: object, message: str) -> None:
+    with pytest.raises(UrdbInvalid, match=re.escape(message)):
+        parse_urdb(document)
 
 
 def test_not_json_is_refused() -> None:

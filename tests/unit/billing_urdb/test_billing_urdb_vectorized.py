@@ -87,7 +87,8 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         record["mincharge"] = str(draw(decimals(top=300, places=2)))
         record["minchargeunits"] = draw(st.sampled_from(["$/month", "$/day"]))
-    return record
+    # A record needs something to bill; a zero fixed charge is the least.
+    return record or {"fixedmonthlycharge": "0"}
 
 
 loads = st.lists(

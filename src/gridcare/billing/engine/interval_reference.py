@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Context, Decimal, localcontext
 
-from gridcare.billing.engine.urdb import DemandTier, EnergyPeriod, UrdbTariff
+from gridcare.billing.engine.urdb import EnergyPeriod, Tier, UrdbTariff
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.money import round_to_fen
 
@@ -89,17 +89,15 @@ def series_months(*, start: datetime, step_minutes: int, interval_count: int) ->
     return months
 
 
-def tiered_demand_charge(peak_kw: Decimal, tiers: Sequence[DemandTier]) -> Decimal:
-    """``peak_kw`` through a cumulative tier table (the last tier takes everything above)."""
+def tiered_charge(quantity: Decimal, tiers: Sequence[Tier], *, limit_scale: Decimal = Decimal(1)) -> Decimal:
+    """``quantity`` through cumulative tiers whose limits are × ``limit_scale``; the last tier is open."""
     charge = _ZERO
     floor = _ZERO
     for index, tier in enumerate(tiers):
-        last = index == len(tiers) - 1
-        ceiling = None if last or tier.limit is None else tier.limit
-        in_tier = max(_ZERO, (peak_kw if ceiling is None else min(peak_kw, ceiling)) - floor)
-        charge += in_tier * tier.rate
-        if ceiling is None:
-            break
+        if index == len(tiers) - 1 or tier.limit is None:
+            return charge + max(_ZERO, quantity - floor) * tier.rate
+        ceiling = tier.limit * limit_scale
+        charge += max(_ZERO, min(quantity, ceiling) - floor) * tier.rate
         floor = ceiling
     return charge
 
@@ -107,13 +105,9 @@ def tiered_demand_charge(peak_kw: Decimal, tiers: Sequence[DemandTier]) -> Decim
 def _period_energy_charge(
     period: EnergyPeriod, *, month_kw_minutes: Decimal, days: int, peak_kw: Decimal
 ) -> Decimal:
-    """The month's whole energy (kW·min) through ``period``'s tiers, in $·60 (kW·min × $/kWh)."""
-    scale = {"kWh": Decimal(60), "kWh daily": Decimal(60 * days), "kWh/kW": 60 * peak_kw}[period.unit]
-    tiers = [
-        DemandTier(limit=None if tier.limit is None else tier.limit * scale, rate=tier.rate)
-        for tier in period.tiers
-    ]
-    return tiered_demand_charge(month_kw_minutes, tiers)
+    """The month's whole energy (kW·min) through ``period``'s tiers, in $ × 60 (kW·min × $/kWh)."""
+    per_limit = {"kWh": Decimal(60), "kWh daily": Decimal(60 * days), "kWh/kW": 60 * peak_kw}[period.unit]
+    return tiered_charge(month_kw_minutes, period.tiers, limit_scale=per_limit)
 
 
 def bill_interval_reference(
@@ -196,11 +190,9 @@ def _month_bill(
         energy = weighted / (month_kw_minutes * 60)
     demand_flat = _ZERO
     if tariff.flat_demand_tables:
-        demand_flat = tiered_demand_charge(
-            peak_kw, tariff.flat_demand_tables[tariff.flat_demand_months[month - 1]]
-        )
+        demand_flat = tiered_charge(peak_kw, tariff.flat_demand_tables[tariff.flat_demand_months[month - 1]])
     demand_tou = sum(
-        (tiered_demand_charge(peak, tariff.demand_periods[period]) for period, peak in demand_peaks.items()),
+        (tiered_charge(peak, tariff.demand_periods[period]) for period, peak in demand_peaks.items()),
         _ZERO,
     )
     fixed = round_to_fen(tariff.fixed_charge * days if tariff.fixed_charge_per_day else tariff.fixed_charge)

@@ -23,7 +23,7 @@ from gridcare.billing.engine.interval_reference import (
     check_interval_inputs,
     series_months,
 )
-from gridcare.billing.engine.urdb import DemandTier, EnergyPeriod, UrdbTariff
+from gridcare.billing.engine.urdb import EnergyPeriod, Tier, UrdbTariff
 from gridcare.kit.money import from_minor_units, round_to_fen, to_minor_units
 
 MICRO_KW_PER_KW = 10**6
@@ -173,12 +173,11 @@ def _month_table(tariff: UrdbTariff, months: Sequence[tuple[int, int]]) -> pl.Da
 
 
 def _all_rates(tariff: UrdbTariff) -> list[Decimal]:
-    tiers: list[DemandTier] = [
-        tier for table in (*tariff.demand_periods, *tariff.flat_demand_tables) for tier in table
+    tables = [period.tiers for period in tariff.energy_periods] + [
+        *tariff.demand_periods,
+        *tariff.flat_demand_tables,
     ]
-    return [tier.rate for period in tariff.energy_periods for tier in period.tiers] + [
-        tier.rate for tier in tiers
-    ]
+    return [tier.rate for table in tables for tier in table]
 
 
 def _decimals(numbers: Sequence[Decimal]) -> int:
@@ -224,7 +223,7 @@ def _tiered(quantity: pl.Expr, bounds: Sequence[pl.Expr], rates: Sequence[int]) 
     return total
 
 
-def _demand_bounds(tiers: Sequence[DemandTier]) -> list[pl.Expr]:
+def _demand_bounds(tiers: Sequence[Tier]) -> list[pl.Expr]:
     return [pl.lit(to_micro_kw(tier.limit) if tier.limit is not None else 0, _I128) for tier in tiers[:-1]]
 
 

@@ -36,6 +36,19 @@ _UNSUPPORTED_FIELDS = (
 )
 
 
+# A record must have at least one of these, or it is no tariff (an empty bill would pass silently).
+_BILLING_FIELDS = (
+    "energyratestructure",
+    "demandratestructure",
+    "flatdemandstructure",
+    "fixedchargefirstmeter",
+    "fixedmonthlycharge",
+    "mincharge",
+    "minmonthlycharge",
+    "annualmincharge",
+)
+
+
 class UrdbInvalid(GridCareError):
     """A URDB record that is malformed: the message names the field path."""
 
@@ -53,8 +66,9 @@ class UnsupportedUrdbFeature(GridCareError):
 
 
 @dataclass(frozen=True)
-class EnergyTier:
-    """One tier of an energy period: up to ``limit`` (None: unlimited) in ``unit``, at ``rate`` $/kWh."""
+class Tier:
+    """One tier: up to the cumulative ``limit`` (None: open) at ``rate`` (+ adj): $/kWh of energy
+    (limit in the period's unit) or $/kW of demand (limit in kW)."""
 
     limit: Decimal | None
     rate: Decimal
@@ -65,15 +79,7 @@ class EnergyPeriod:
     """An energy period's tiers, all limits in one ``unit`` (one of :data:`ENERGY_UNITS`)."""
 
     unit: str
-    tiers: tuple[EnergyTier, ...]
-
-
-@dataclass(frozen=True)
-class DemandTier:
-    """One demand tier: up to ``limit`` kW (None: unlimited) at ``rate`` $/kW."""
-
-    limit: Decimal | None
-    rate: Decimal
+    tiers: tuple[Tier, ...]
 
 
 Schedule = tuple[tuple[int, ...], ...]
@@ -87,10 +93,10 @@ class UrdbTariff:
     energy_periods: tuple[EnergyPeriod, ...]
     energy_weekday: Schedule
     energy_weekend: Schedule
-    demand_periods: tuple[tuple[DemandTier, ...], ...]
+    demand_periods: tuple[tuple[Tier, ...], ...]
     demand_weekday: Schedule
     demand_weekend: Schedule
-    flat_demand_tables: tuple[tuple[DemandTier, ...], ...]
+    flat_demand_tables: tuple[tuple[Tier, ...], ...]
     flat_demand_months: tuple[int, ...]
     fixed_charge: Decimal
     fixed_charge_per_day: bool
@@ -127,12 +133,21 @@ def _find_record(data: object) -> Mapping[str, Any]:
             count = len(items) if isinstance(items, list) else "no list"
             raise UrdbInvalid(path="items", reason=f"expected exactly one record, found {count}")
         return _find_record(items[0])
-    tariff = data.get("ElectricTariff")
-    if isinstance(tariff, Mapping) and "urdb_response" in tariff:
-        record = tariff["urdb_response"]
+    if "ElectricTariff" in data:
+        record = (
+            data["ElectricTariff"].get("urdb_response")
+            if isinstance(data["ElectricTariff"], Mapping)
+            else None
+        )
         if not isinstance(record, Mapping):
-            raise UrdbInvalid(path="ElectricTariff.urdb_response", reason="expected a JSON object")
+            raise UrdbInvalid(
+                path="ElectricTariff.urdb_response", reason="expected the URDB record (a JSON object)"
+            )
         return record
+    if not any(field in data for field in _BILLING_FIELDS):
+        raise UrdbInvalid(
+            path="(record)", reason=f"no rates: expected at least one of {', '.join(_BILLING_FIELDS)}"
+        )
     return data
 
 
@@ -258,14 +273,14 @@ def _energy_period(value: object, path: str) -> EnergyPeriod:
             )
     if len(units) > 1:
         raise UnsupportedUrdbFeature(path=path, reason=f"tiers mix units {sorted(units)}")
-    tiers = tuple(EnergyTier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in entries)
+    tiers = tuple(Tier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in entries)
     _check_increasing([tier.limit for tier in tiers], path)
     return EnergyPeriod(unit=units.pop(), tiers=tiers)
 
 
-def _demand_tiers(value: object, path: str) -> tuple[DemandTier, ...]:
+def _demand_tiers(value: object, path: str) -> tuple[Tier, ...]:
     tiers = tuple(
-        DemandTier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in _tiers(value, path)
+        Tier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in _tiers(value, path)
     )
     _check_increasing([tier.limit for tier in tiers], path)
     return tiers
