@@ -23,7 +23,7 @@ from gridcare.billing.engine.interval_reference import (
     check_interval_inputs,
     series_months,
 )
-from gridcare.billing.engine.urdb import EnergyPeriod, Tier, UrdbTariff
+from gridcare.billing.engine.urdb import EnergyPeriod, Schedule, Tier, UrdbTariff
 from gridcare.kit.money import from_minor_units, round_to_fen, to_minor_units
 
 MICRO_KW_PER_KW = 10**6
@@ -86,7 +86,7 @@ def bill_interval_vectorized(
     largest_peak = int(loads.select(pl.max_horizontal(pl.all().max())).item() or 0)
     _guard(tariff, largest_peak, min(loads.height, 31 * 1440 // step_minutes), step_minutes, rate_scale)
 
-    energy = _energy_cents(tariff, frame, customers, months, step_minutes, rate_scale)
+    energy = _energy_cents(tariff, frame, grid, step_minutes, rate_scale)
     demand_tou = _demand_tou_cents(tariff, frame, customers, rate_scale)
     bills = (
         grid.with_columns(demand_flat=_flat_demand_cents(tariff, rate_scale))
@@ -123,26 +123,19 @@ def _calendar(
         )
     ]
     if tariff.energy_periods:
-        periods = pl.Series(
-            [
-                p
-                for schedule in (tariff.energy_weekday, tariff.energy_weekend)
-                for row in schedule
-                for p in row
-            ]
+        columns.append(
+            _slot_periods(tariff.energy_weekday, tariff.energy_weekend).gather(slot).alias(_ENERGY_PERIOD)
         )
-        columns.append(periods.gather(slot).alias(_ENERGY_PERIOD))
     if tariff.demand_periods:
-        periods = pl.Series(
-            [
-                p
-                for schedule in (tariff.demand_weekday, tariff.demand_weekend)
-                for row in schedule
-                for p in row
-            ]
+        columns.append(
+            _slot_periods(tariff.demand_weekday, tariff.demand_weekend).gather(slot).alias(_DEMAND_PERIOD)
         )
-        columns.append(periods.gather(slot).alias(_DEMAND_PERIOD))
     return pl.DataFrame(columns)
+
+
+def _slot_periods(weekday: Schedule, weekend: Schedule) -> pl.Series:
+    """The period of every (weekend?, month, hour) slot: index weekend × 288 + (month − 1) × 24 + hour."""
+    return pl.Series([period for schedule in (weekday, weekend) for row in schedule for period in row])
 
 
 def _month_table(tariff: UrdbTariff, months: Sequence[tuple[int, int]]) -> pl.DataFrame:
@@ -293,15 +286,12 @@ def _energy_bounds(period: EnergyPeriod, energy_scale: int) -> list[pl.Expr]:
 
 
 def _energy_cents(
-    tariff: UrdbTariff,
-    frame: pl.DataFrame,
-    customers: list[str],
-    months: Sequence[tuple[int, int]],
-    step_minutes: int,
-    rate_scale: int,
+    tariff: UrdbTariff, frame: pl.DataFrame, grid: pl.DataFrame, step_minutes: int, rate_scale: int
 ) -> pl.DataFrame:
+    """Energy cents per month and customer; ``grid`` has each month's ``peak`` (µkW) and ``days``."""
     if not tariff.energy_periods:
         return pl.DataFrame(schema={_MONTH: pl.Int64, _CUSTOMER: pl.String, "energy": pl.Int64})
+    customers = [name for name in frame.columns if name not in _RESERVED]
     energy_scale = _energy_scale(tariff)
     sums = (
         frame.group_by(_MONTH, _ENERGY_PERIOD)
@@ -310,12 +300,6 @@ def _energy_cents(
         .with_columns(pl.col("period_steps").cast(_I128))
         .with_columns(month_steps=pl.col("period_steps").sum().over(_MONTH, _CUSTOMER))
     )
-    peaks = (
-        frame.group_by(_MONTH)
-        .agg(pl.col(customers).max())
-        .unpivot(index=_MONTH, variable_name=_CUSTOMER, value_name="peak")
-    )
-    days = _month_table(tariff, months).select(_MONTH, "days")
     month_energy = pl.col("month_steps") * pl.lit(step_minutes * energy_scale, _I128)
     charge: pl.Expr = pl.lit(0, _I128)
     for index, period in enumerate(tariff.energy_periods):
@@ -331,8 +315,7 @@ def _energy_cents(
     # only Σ steps_p × part < steps² is left over a denominator.
     steps = pl.when(pl.col("month_steps") == 0).then(pl.lit(1, _I128)).otherwise(pl.col("month_steps"))
     return (
-        sums.join(peaks.with_columns(pl.col("peak").cast(_I128)), on=[_MONTH, _CUSTOMER])
-        .join(days, on=_MONTH)
+        sums.join(grid.select(_MONTH, _CUSTOMER, "peak", "days"), on=[_MONTH, _CUSTOMER])
         .with_columns(charge=charge, steps=steps)
         .with_columns(whole=pl.col("charge") // pl.col("steps"))
         .with_columns(part=pl.col("charge") - pl.col("whole") * pl.col("steps"))
