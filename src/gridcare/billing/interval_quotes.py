@@ -171,7 +171,8 @@ def _read_single_series(path: Path) -> list[Decimal] | None:
 
 
 def _read_customer_columns(path: Path) -> pl.DataFrame:
-    """One int µkW column per customer, from a Parquet file or a CSV with a header row."""
+    """One int µkW column per customer, from a Parquet file or a CSV with a header row; values are
+    read through their text, so a float column gives its shortest decimal (0.1 stays 0.1)."""
     try:
         if path.suffix.lower() == ".parquet":
             frame = pl.read_parquet(path)
@@ -184,12 +185,32 @@ def _read_customer_columns(path: Path) -> pl.DataFrame:
             reason_zh=f"无法读取 {path}",
             reason_en=f"cannot read {path}: {error}",
         ) from error
-    columns = {}
-    for name in frame.columns:
-        # Through text, so a float column gives its shortest decimal (0.1 stays 0.1).
-        texts = frame[name].cast(pl.String)
-        columns[name] = [
-            to_micro_kw(_kw("" if text is None else text, f"column {name}, row {row}"))
-            for row, text in enumerate(texts, start=1)
-        ]
-    return pl.DataFrame(columns, schema=dict.fromkeys(frame.columns, pl.Int64))
+    return pl.DataFrame([_micro_kw_column(frame[name].cast(pl.String)) for name in frame.columns])
+
+
+# Plain decimals "123.4567…": what load files hold; anything else takes the Decimal path.
+_PLAIN_DECIMAL = r"^(\d{1,12})(?:\.(\d*))?$"
+
+
+def micro_kw_from_text(texts: pl.Series) -> pl.Series | None:
+    """Plain decimal kW texts as int µkW rounded half up (the 7th decimal decides), in Polars;
+    None if any text is not a plain non-negative decimal of at most 12 integer digits."""
+    parts = texts.str.strip_chars().str.extract_groups(_PLAIN_DECIMAL)
+    whole = parts.struct.field("1").cast(pl.Int64)
+    if whole.null_count():
+        return None
+    seventh = parts.struct.field("2").fill_null("").str.pad_end(7, "0").str.slice(0, 7).cast(pl.Int64)
+    return (whole * 1_000_000 + seventh // 10 + (seventh % 10 >= 5).cast(pl.Int64)).alias(texts.name)
+
+
+def _micro_kw_column(texts: pl.Series) -> pl.Series:
+    """A column of kW texts as int µkW: fast for plain decimals, else value by value through
+    Decimal (exponents, signs), whose errors name the column and row."""
+    fast = micro_kw_from_text(texts)
+    if fast is not None:
+        return fast
+    values = [
+        to_micro_kw(_kw("" if text is None else text, f"column {texts.name}, row {row}"))
+        for row, text in enumerate(texts, start=1)
+    ]
+    return pl.Series(texts.name, values, dtype=pl.Int64)

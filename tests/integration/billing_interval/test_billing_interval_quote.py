@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from gridcare.billing.engine.urdb import UrdbInvalid
-from gridcare.billing.interval_quotes import IntervalQuoteInvalid, run_interval_quote
+from gridcare.billing.interval_quotes import IntervalQuoteInvalid, micro_kw_from_text, run_interval_quote
 
 INDUSTRIAL_URDB = Path("/work/shared/data/urdb/openei_539f6a23ec4f024411ec8beb_industrial.api.json")
 COMMERCIAL_LOAD = Path("/work/shared/data/loads/ssc_commercial_8760_kw.csv")
@@ -214,3 +214,73 @@ def test_real_industrial_rate_on_a_commercial_year(
         "60",
     )
     assert batched == {"customers": {"building": result}}
+
+
+def test_fast_text_reading_rounds_as_decimal_does() -> None:
+    texts = pl.Series(
+        "kw", ["1.2345675", "0.0000005", "0.00000049", "12", "3.", " 7.5 ", "75.159300000000002"]
+    )
+    assert micro_kw_from_text(texts) is not None
+    assert micro_kw_from_text(texts).to_list() == [
+        1_234_568,
+        1,
+        0,
+        12_000_000,
+        3_000_000,
+        7_500_000,
+        75_159_300,
+    ]
+    # Anything but plain decimals (an exponent, a sign, an empty cell) is left to the Decimal path.
+    for odd in ["1e-3", "-1", "", "1234567890123"]:
+        assert micro_kw_from_text(pl.Series("kw", ["1", odd])) is None
+
+
+def test_csv_with_exponents_and_gaps(
+    interval_parser: argparse.ArgumentParser, urdb_file: Path, tmp_path: Path
+) -> None:
+    # "1e1" kW is 10 kW: 10 kWh × 0.10 = 1.00, 10 kW × 5 = 50.00, fixed 3.00 → 54.00.
+    load = tmp_path / "batch.csv"
+    load.write_text("site\n1e1\n", encoding="utf-8")
+    assert quote(
+        interval_parser,
+        "--urdb",
+        str(urdb_file),
+        "--load",
+        str(load),
+        "--start",
+        "2018-01-01",
+        "--step-minutes",
+        "60",
+    ) == {
+        "customers": {
+            "site": {
+                "months": [
+                    {
+                        "month": "2018-01",
+                        "energy": "1.00",
+                        "demand_flat": "50.00",
+                        "demand_tou": "0.00",
+                        "fixed": "3.00",
+                        "minimum": "0.00",
+                        "total": "54.00",
+                    }
+                ],
+                "total": "54.00",
+            }
+        }
+    }
+    load.write_text("site,other\n1,\n", encoding="utf-8")
+    with pytest.raises(
+        IntervalQuoteInvalid, match=re.escape('--load: column other, row 1: "" is not a number')
+    ):
+        quote(
+            interval_parser,
+            "--urdb",
+            str(urdb_file),
+            "--load",
+            str(load),
+            "--start",
+            "2018-01-01",
+            "--step-minutes",
+            "60",
+        )
