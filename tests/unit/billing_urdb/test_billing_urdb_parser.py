@@ -85,7 +85,7 @@ def test_fixedmonthlycharge_and_yearly_mincharge() -> None:
             "energyweekendschedule[11][23]: period 2",
         ),
         (
-            {"energyratestructure": [[{"max": 100, "rate": 0.1}, {"max": 50, "rate": 0.2}]]},
+            {"energyratestructure": [[{"max": 100, "rate": 0.1}, {"max": 50, "rate": 0.2}, {"rate": 0.3}]]},
             "energyratestructure[0][1].max: tier limits must increase",
         ),
         ({"energyratestructure": [[{"rate": "cheap"}]]}, "energyratestructure[0][0].rate: expected a number"),
@@ -142,6 +142,14 @@ def test_not_json_is_refused() -> None:
         ),
         ({"energyratestructure": [[{"rate": 0.1, "unit": "therms"}]]}, r"energyratestructure\[0\]\[0\].unit"),
         ({"energyratestructure": [[{"rate": 0.1, "sell": 0.05}]]}, r"energyratestructure\[0\]\[0\].sell"),
+        (
+            {"energyratestructure": [[{"max": 5, "rate": 0.1}, {"max": 9, "rate": 0.2}]]},
+            r"energyratestructure\[0\]\[1\].max",
+        ),
+        (
+            {"flatdemandstructure": [[{"max": 5, "rate": 1}]], "flatdemandmonths": [0] * 12},
+            r"flatdemandstructure\[0\]\[0\].max",
+        ),
     ],
 )
 def test_unsupported_features_are_refused_by_name(

@@ -112,14 +112,6 @@ def test_annual_minimum_tops_up_the_twelfth_month(hourly: HourlySeries) -> None:
     assert result.total == D("500.00")
 
 
-def test_energy_above_a_last_tier_limit_is_billed_at_its_rate() -> None:
-    # Tiers up to 100 at 0.10 and up to 200 at 0.20 (a limit on the last tier): 250 kWh in January
-    # → 100 × 0.10 + 150 × 0.20 = 10 + 30 = 40.00; the last tier takes everything above 100.
-    record = {"energyratestructure": [[{"max": 100, "rate": 0.10}, {"max": 200, "rate": 0.20}]]}
-    record |= {"energyweekdayschedule": [[0] * 24] * 12, "energyweekendschedule": [[0] * 24] * 12}
-    assert bill(record, [D(25)] * 10).total == D("40.00")
-
-
 def test_periods_with_their_own_tier_limits() -> None:
     # Period 0 (mornings): up to 50 kWh at 0.10, then 0.30. Period 1 (afternoons): one tier at 0.20.
     # Monday 1 January: mornings 12 h × 5 kW = 60 kWh, afternoons 12 h × 5 kW = 60 kWh; E = 120 kWh.

@@ -38,9 +38,11 @@ def tiers(*, unit: str | None, top: int) -> st.SearchStrategy[list[dict[str, Any
             if unit:
                 tier["unit"] = unit
             result.append(tier)
-        # Only the last tier may be open: drop tiers after an open one.
+        # Only the last tier is open: drop the tiers after an open one, and the last one's max.
         open_at = next((i for i, tier in enumerate(result) if "max" not in tier), len(result) - 1)
-        return result[: open_at + 1]
+        result = result[: open_at + 1]
+        result[-1].pop("max", None)
+        return result
 
     return st.builds(
         build,

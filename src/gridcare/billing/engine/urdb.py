@@ -254,12 +254,22 @@ def _tiers(value: object, path: str) -> list[tuple[Mapping[str, Any], str]]:
     return entries
 
 
-def _check_increasing(limits: Sequence[Decimal | None], path: str) -> None:
-    for index, limit in enumerate(limits):
-        if limit is None and index != len(limits) - 1:
+def _check_limits(limits: Sequence[Decimal | None], path: str) -> None:
+    """Every tier but the last has a limit, the limits increase, and the last tier is open."""
+    previous = Decimal(0)
+    for index, limit in enumerate(limits[:-1]):
+        if limit is None:
             raise UrdbInvalid(path=f"{path}[{index}].max", reason="only the last tier may be unlimited")
-        if index and limit is not None and limits[index - 1] is not None and limit <= limits[index - 1]:  # type: ignore[operator]
+        if limit <= previous:
             raise UrdbInvalid(path=f"{path}[{index}].max", reason="tier limits must increase")
+        previous = limit
+    if limits[-1] is not None:
+        # SAM bills nothing above a last tier's max: a quote that drops usage silently is refused.
+        raise UnsupportedUrdbFeature(
+            path=f"{path}[{len(limits) - 1}].max",
+            reason="the last tier has a limit (SAM would bill nothing above it); remove it to bill "
+            "everything above at the last tier's rate",
+        )
 
 
 def _energy_period(value: object, path: str) -> EnergyPeriod:
@@ -274,7 +284,7 @@ def _energy_period(value: object, path: str) -> EnergyPeriod:
     if len(units) > 1:
         raise UnsupportedUrdbFeature(path=path, reason=f"tiers mix units {sorted(units)}")
     tiers = tuple(Tier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in entries)
-    _check_increasing([tier.limit for tier in tiers], path)
+    _check_limits([tier.limit for tier in tiers], path)
     return EnergyPeriod(unit=units.pop(), tiers=tiers)
 
 
@@ -282,7 +292,7 @@ def _demand_tiers(value: object, path: str) -> tuple[Tier, ...]:
     tiers = tuple(
         Tier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in _tiers(value, path)
     )
-    _check_increasing([tier.limit for tier in tiers], path)
+    _check_limits([tier.limit for tier in tiers], path)
     return tiers
 
 
