@@ -159,5 +159,32 @@ def test_unsupported_features_are_refused_by_name(
         parse_urdb(two_tier_record | change)
 
 
+def test_units_are_read_whatever_their_case(two_tier_record: dict[str, Any]) -> None:
+    record = {
+        "energyratestructure": [[{"rate": 0.1, "unit": "KWH DAILY"}]],
+        "demandratestructure": [[{"rate": 3, "unit": "kw"}]],
+    }
+    record |= {
+        key: [[0] * 24] * 12
+        for key in (
+            "energyweekdayschedule",
+            "energyweekendschedule",
+            "demandweekdayschedule",
+            "demandweekendschedule",
+        )
+    }
+    tariff = parse_urdb(record)
+    assert tariff.energy_periods[0].unit == "kWh daily"
+    assert tariff.demand_periods == ((Tier(None, Decimal(3)),),)
+
+
+def test_demand_in_other_units_is_refused() -> None:
+    record = {"flatdemandstructure": [[{"rate": 3, "unit": "kVA"}]], "flatdemandmonths": [0] * 12}
+    with pytest.raises(
+        UnsupportedUrdbFeature, match=re.escape("field flatdemandstructure[0][0].unit: demand in 'kVA'")
+    ):
+        parse_urdb(record)
+
+
 def test_zero_ratchets_change_nothing_and_are_accepted(two_tier_record: dict[str, Any]) -> None:
     assert parse_urdb(two_tier_record | {"demandratchetpercentage": [0] * 12}) == parse_urdb(two_tier_record)

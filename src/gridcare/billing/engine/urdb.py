@@ -235,9 +235,8 @@ def _tier_limit(tier: Mapping[str, Any], path: str) -> Decimal | None:
 
 
 def _tier_rate(tier: Mapping[str, Any], path: str) -> Decimal:
-    for unsupported in ("sell",):
-        if _is_set(tier.get(unsupported)):
-            raise UnsupportedUrdbFeature(path=f"{path}.{unsupported}", reason="sell rates need net metering")
+    if _is_set(tier.get("sell")):
+        raise UnsupportedUrdbFeature(path=f"{path}.sell", reason="sell rates need net metering")
     rate = _number(tier.get("rate", 0), f"{path}.rate", decimals=RATE_DECIMALS)
     return rate + _number(tier.get("adj", 0), f"{path}.adj", decimals=RATE_DECIMALS)
 
@@ -272,15 +271,18 @@ def _check_limits(limits: Sequence[Decimal | None], path: str) -> None:
         )
 
 
+def _energy_unit(tier: Mapping[str, Any], path: str) -> str:
+    """The tier's limit unit as spelt in :data:`ENERGY_UNITS` (URDB data varies the case)."""
+    written = str(tier.get("unit", "kWh"))
+    for unit in ENERGY_UNITS:
+        if written.lower() == unit.lower():
+            return unit
+    raise UnsupportedUrdbFeature(path=f"{path}.unit", reason=f"unit {written!r}; supported: {ENERGY_UNITS}")
+
+
 def _energy_period(value: object, path: str) -> EnergyPeriod:
     entries = _tiers(value, path)
-    units = {str(tier.get("unit", "kWh")) for tier, _ in entries}
-    for tier, tier_path in entries:
-        unit = str(tier.get("unit", "kWh"))
-        if unit not in ENERGY_UNITS:
-            raise UnsupportedUrdbFeature(
-                path=f"{tier_path}.unit", reason=f"unit {unit!r}; supported: {ENERGY_UNITS}"
-            )
+    units = {_energy_unit(tier, tier_path) for tier, tier_path in entries}
     if len(units) > 1:
         raise UnsupportedUrdbFeature(path=path, reason=f"tiers mix units {sorted(units)}")
     tiers = tuple(Tier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in entries)
@@ -289,9 +291,13 @@ def _energy_period(value: object, path: str) -> EnergyPeriod:
 
 
 def _demand_tiers(value: object, path: str) -> tuple[Tier, ...]:
-    tiers = tuple(
-        Tier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in _tiers(value, path)
-    )
+    entries = _tiers(value, path)
+    for tier, tier_path in entries:
+        if str(tier.get("unit", "kW")).lower() != "kw":
+            raise UnsupportedUrdbFeature(
+                path=f"{tier_path}.unit", reason=f"demand in {tier['unit']!r}; only kW"
+            )
+    tiers = tuple(Tier(limit=_tier_limit(tier, p), rate=_tier_rate(tier, p)) for tier, p in entries)
     _check_limits([tier.limit for tier in tiers], path)
     return tiers
 
