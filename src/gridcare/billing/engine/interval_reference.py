@@ -89,7 +89,7 @@ def series_months(*, start: datetime, step_minutes: int, interval_count: int) ->
     return months
 
 
-def tiered_charge(quantity: Decimal, tiers: Sequence[Tier], *, limit_scale: Decimal = Decimal(1)) -> Decimal:
+def tiered_charge(*, quantity: Decimal, tiers: Sequence[Tier], limit_scale: Decimal = Decimal(1)) -> Decimal:
     """``quantity`` through cumulative tiers whose limits are × ``limit_scale``; the last tier is open."""
     charge = _ZERO
     floor = _ZERO
@@ -107,7 +107,7 @@ def _period_energy_charge(
 ) -> Decimal:
     """The month's whole energy (kW·min) through ``period``'s tiers, in $ × 60 (kW·min × $/kWh)."""
     per_limit = {"kWh": Decimal(60), "kWh daily": Decimal(60 * days), "kWh/kW": 60 * peak_kw}[period.unit]
-    return tiered_charge(month_kw_minutes, period.tiers, limit_scale=per_limit)
+    return tiered_charge(quantity=month_kw_minutes, tiers=period.tiers, limit_scale=per_limit)
 
 
 def bill_interval_reference(
@@ -190,9 +190,14 @@ def _month_bill(
         energy = weighted / (month_kw_minutes * 60)
     demand_flat = _ZERO
     if tariff.flat_demand_tables:
-        demand_flat = tiered_charge(peak_kw, tariff.flat_demand_tables[tariff.flat_demand_months[month - 1]])
+        demand_flat = tiered_charge(
+            quantity=peak_kw, tiers=tariff.flat_demand_tables[tariff.flat_demand_months[month - 1]]
+        )
     demand_tou = sum(
-        (tiered_charge(peak, tariff.demand_periods[period]) for period, peak in demand_peaks.items()),
+        (
+            tiered_charge(quantity=peak, tiers=tariff.demand_periods[period])
+            for period, peak in demand_peaks.items()
+        ),
         _ZERO,
     )
     fixed = round_to_fen(tariff.fixed_charge * days if tariff.fixed_charge_per_day else tariff.fixed_charge)
