@@ -10,6 +10,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+from gridcare.billing.engine.urdb import parse_urdb
 from gridcare.tariffs.errors import UrdbRecordInvalid
 
 #: A URDB record prices something through at least one of these fields.
@@ -52,11 +53,10 @@ def urdb_records_in(data: Any) -> list[dict[str, Any]]:
 
 
 def validate_urdb_record(record: dict[str, Any]) -> None:
-    """Refuse (:class:`UrdbRecordInvalid`, naming the field) what is not a URDB rate record: a
-    JSON object pricing something through at least one of :data:`URDB_RATE_FIELDS`.
-
-    The lead points this at the billing engine's URDB parser (``billing/engine/urdb.py``), which
-    checks every field; until then only the outer shape is checked."""
+    """Refuse what is not a URDB rate record GridCare can bill: the outer shape
+    (:class:`UrdbRecordInvalid`, naming the field), then every field through the billing
+    engine's parser (its :class:`UrdbInvalid` / :class:`UnsupportedUrdbFeature` name the field
+    path, e.g. ``energyratestructure[0][1].max``)."""
     if not isinstance(record, dict):
         raise _invalid("(record)", "URDB 记录须为 JSON 对象", "a URDB record is a JSON object")
     if not any(field in record for field in URDB_RATE_FIELDS):
@@ -66,6 +66,7 @@ def validate_urdb_record(record: dict[str, Any]) -> None:
             f"记录中没有任何电价字段（须至少有 {fields} 之一）",
             f"the record prices nothing (it needs at least one of {fields})",
         )
+    parse_urdb(record)
 
 
 def urdb_tariff_code(record: dict[str, Any], *, label: str | None = None) -> str:
