@@ -267,11 +267,13 @@ def _energy_lines(
     for tier, kwh in enumerate(tier_kwh):
         if kwh == 0:
             continue
-        # A single period, or all of the bill in one tier: the metered period kWh as they are.
-        whole = kwh == total_kwh
-        shares = (
-            tuple(weights) if whole else allocate_proportionally(amount=kwh, weights=weights, unit=unit)
-        )
+        # A single period takes the tier's kWh; a tier holding the whole bill, the metered kWh.
+        if len(periods) == 1:
+            shares: tuple[Decimal, ...] = (kwh,)
+        elif kwh == total_kwh:
+            shares = tuple(weights)
+        else:
+            shares = allocate_proportionally(amount=kwh, weights=weights, unit=unit)
         for period, share in zip(periods, shares, strict=True):
             if share == 0:
                 continue
@@ -427,8 +429,12 @@ def _required(value: Decimal | None, name: str) -> Decimal:
 def power_factor(*, active_kwh: Decimal, reactive_kvarh: Decimal) -> Decimal:
     """P / √(P² + Q²) rounded half up to 2 decimals (Q already |forward| + |reverse|)."""
     with localcontext(_CONTEXT):
-        exact = active_kwh / (active_kwh * active_kwh + reactive_kvarh * reactive_kvarh).sqrt()
-        return exact.quantize(POWER_FACTOR_STEP, rounding=ROUND_HALF_UP)
+        return round_power_factor(active_kwh / (active_kwh * active_kwh + reactive_kvarh * reactive_kvarh).sqrt())
+
+
+def round_power_factor(value: Decimal) -> Decimal:
+    """A power factor rounded half up to 2 decimals, as the table is read (0.895 → 0.90)."""
+    return value.quantize(POWER_FACTOR_STEP, rounding=ROUND_HALF_UP, context=_CONTEXT)
 
 
 #: The credit cap (percent, negative) of each standard.
@@ -565,6 +571,7 @@ __all__ = [
     "period_energy",
     "power_factor",
     "power_factor_percent",
+    "round_power_factor",
     "split_into_tiers",
     "tier_thresholds",
 ]
