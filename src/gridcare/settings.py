@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "gridcare.jobs",
     "gridcare.customers",
     "gridcare.metering",
+    "gridcare.billing.apps.BillingConfig",  # billing (issue 5): engine, quotes
     "gridcare.exchange",
     "gridcare.demo",
     "gridcare.web",
