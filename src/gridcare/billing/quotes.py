@@ -26,9 +26,13 @@ from gridcare.kit.money import round_to_fen
 _CATALOG = Path(__file__).resolve().parent.parent / "tariffs" / "catalog"
 _TARIFF_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,63}$")
 
-#: The quote's optional numeric fields, as RegisterBillInput names them.
+#: The largest magnitude a quote's number may have (kWh, kW, kVA, days): far above any bill.
+_LARGEST_NUMBER = Decimal("1e12")
+#: The most decimal places a quote's number may have.
+_MOST_PLACES = 6
+
 _OPTIONAL_NUMBERS = ("max_demand_kw", "contract_demand_kw", "capacity_kva", "contract_capacity_kva")
-#: Optional account facts beyond the issue's contract (documented extensions).
+#: Account facts beyond the issue's contract (documented extensions).
 _OPTIONAL_FLAGS = ("large_household", "low_income")
 FIELDS = frozenset(
     {
@@ -60,7 +64,9 @@ def read_quote_json(text: str | bytes) -> Any:
     try:
         return json.loads(text, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as error:
-        raise QuoteInputInvalid(field="(body)", reason_zh=f"不是有效的 JSON：{error}", reason_en=f"not JSON: {error}") from error
+        raise QuoteInputInvalid(
+            field="(body)", reason_zh=f"不是有效的 JSON：{error}", reason_en=f"not JSON: {error}"
+        ) from error
 
 
 def parse_quote_request(
@@ -76,22 +82,25 @@ def parse_quote_request(
     period_end = _date(data, "period_end")
     energy = data.get("energy_kwh")
     if not isinstance(energy, Mapping) or not energy:
-        raise _invalid("energy_kwh", "应为时段到电量的对象，例如 {\"total\": 450}", 'give an object of period → kWh, e.g. {"total": 450}')
+        raise _invalid(
+            "energy_kwh",
+            '应为时段到电量的对象，例如 {"total": 450}',
+            'give an object of period → kWh, e.g. {"total": 450}',
+        )
     reactive = data.get("reactive_kvarh")
     if reactive is not None and (not isinstance(reactive, Mapping) or set(reactive) - {"forward", "reverse"}):
-        raise _invalid("reactive_kvarh", "应为 {\"forward\": …, \"reverse\": …}", 'give {"forward": …, "reverse": …}')
+        raise _invalid(
+            "reactive_kvarh", '应为 {"forward": …, "reverse": …}', 'give {"forward": …, "reverse": …}'
+        )
     method = data.get("basic_charge_method")
     if method is not None and method not in {m.value for m in BasicChargeMethod}:
         raise _invalid("basic_charge_method", "应为 demand 或 capacity", "it must be demand or capacity")
     category = data.get("usage_category")
     if category is not None and not isinstance(category, str):
         raise _invalid("usage_category", "应为文本", "it must be text")
-    flags = {}
     for flag in _OPTIONAL_FLAGS:
-        if flag in data:
-            if not isinstance(data[flag], bool):
-                raise _invalid(flag, "应为 true 或 false", "it must be true or false")
-            flags[flag] = data[flag]
+        if not isinstance(data.get(flag, False), bool):
+            raise _invalid(flag, "应为 true 或 false", "it must be true or false")
     return RegisterBillInput(
         tariff=_tariff(data.get("tariff"), period_start, tariff_by_code),
         period_start=period_start,
@@ -103,8 +112,12 @@ def parse_quote_request(
         tier_year_kwh_before=_optional(data, "tier_year_kwh_before") or Decimal(0),
         days_used=_days(data.get("days_used")),
         usage_category=category,
-        **{name: _optional(data, name) for name in _OPTIONAL_NUMBERS},
-        **flags,
+        max_demand_kw=_optional(data, "max_demand_kw"),
+        contract_demand_kw=_optional(data, "contract_demand_kw"),
+        capacity_kva=_optional(data, "capacity_kva"),
+        contract_capacity_kva=_optional(data, "contract_capacity_kva"),
+        large_household=data.get("large_household", False),
+        low_income=data.get("low_income", False),
     )
 
 
@@ -131,7 +144,14 @@ def quote_registers(
     *, data: Any, tariff_by_code: Callable[[str, date], TariffDocument] = tariff_document_by_code
 ) -> dict[str, Any]:
     """The JSON answer to a register quote request (``data`` as read by :func:`read_quote_json`)."""
-    return bill_as_json(bill=calculate_register_bill(bill=parse_quote_request(data=data, tariff_by_code=tariff_by_code)))
+    bill_input = parse_quote_request(data=data, tariff_by_code=tariff_by_code)
+    try:
+        bill = calculate_register_bill(bill=bill_input)
+    except ArithmeticError as error:  # an inline tariff's figures beyond any real bill
+        raise _invalid(
+            "tariff", "数值超出可计算范围", "its figures are out of the computable range"
+        ) from error
+    return bill_as_json(bill=bill)
 
 
 def _tariff(value: Any, on: date, tariff_by_code: Callable[[str, date], TariffDocument]) -> TariffDocument:
@@ -176,9 +196,23 @@ def _number(value: Any, name: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise _invalid(name, "应为数字（数值或字符串）", "it must be a number (JSON number or string)")
     try:
-        return to_decimal(value.strip() if isinstance(value, str) else value)
+        number = to_decimal(value.strip() if isinstance(value, str) else value)
     except ValueError as error:
-        raise _invalid(name, "应为数字（数值或字符串）", "it must be a number (JSON number or string)") from error
+        raise _invalid(
+            name, "应为数字（数值或字符串）", "it must be a number (JSON number or string)"
+        ) from error
+    if abs(number) >= _LARGEST_NUMBER or _places(number) > _MOST_PLACES:
+        raise _invalid(
+            name,
+            f"应小于 10¹²，最多 {_MOST_PLACES} 位小数",
+            f"it must be below 10^12 with at most {_MOST_PLACES} decimal places",
+        )
+    return number
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.as_tuple().exponent
+    return max(-exponent, 0) if isinstance(exponent, int) else 0
 
 
 def _optional(data: Mapping[str, Any] | None, name: str, prefix: str = "") -> Decimal | None:

@@ -166,7 +166,10 @@ def test_funds_are_their_own_line_and_exempt_categories_pay_none(tariff: Tariffs
     )
     # 100 × 0.4883 = 48.83; fund 100 × 0.019 = 1.90; total 50.73.
     bill = month_bill(beijing, {"total": "100"})
-    assert summary(bill) == [("energy.tier1", "100", "0.4883", "48.83"), ("fund.renewable", "100", "0.019", "1.90")]
+    assert summary(bill) == [
+        ("energy.tier1", "100", "0.4883", "48.83"),
+        ("fund.renewable", "100", "0.019", "1.90"),
+    ]
     assert bill.total == D("50.73")
     exempt = month_bill(beijing, {"total": "100"}, usage_category="agricultural")
     assert summary(exempt) == [("energy.tier1", "100", "0.4883", "48.83")]
@@ -187,7 +190,10 @@ def test_fixed_charges_and_the_minimum_charge_top_up(tariff: Tariffs) -> None:
     ]
     assert bill.total == D("10.00")
     # 20 kWh: 9.766 → 9.77 + 2.50 = 12.27 ≥ 10: no top-up.
-    assert [line.code for line in month_bill(beijing, {"total": "20"}).lines] == ["energy.tier1", "fixed.meter"]
+    assert [line.code for line in month_bill(beijing, {"total": "20"}).lines] == [
+        "energy.tier1",
+        "fixed.meter",
+    ]
 
 
 def test_the_kwh_of_every_period_are_required(tariff: Tariffs) -> None:

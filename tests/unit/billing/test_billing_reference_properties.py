@@ -80,6 +80,7 @@ def test_more_kwh_never_costs_less(
     energy = energy_of(tariff, values)
     period = tariff.energy.periods[min(period_index, len(tariff.energy.periods) - 1)]
     larger = {**energy, period: energy[period] + more}
-    assert bill_of(tariff, larger, before=before, month=month).total >= bill_of(
-        tariff, energy, before=before, month=month
-    ).total
+    assert (
+        bill_of(tariff, larger, before=before, month=month).total
+        >= bill_of(tariff, energy, before=before, month=month).total
+    )

@@ -70,18 +70,31 @@ def test_demand_is_billed_by_the_105_percent_rule(
     tariff: Tariffs, max_demand_kw: str, billed_kw: str, amount: str
 ) -> None:
     basic = line(two_part_bill(tariff, max_demand_kw=D(max_demand_kw)), "basic_charge.demand")
-    assert (basic.quantity, basic.unit, basic.unit_price, basic.amount) == (D(billed_kw), "kW", D("32.00"), D(amount))
+    assert (basic.quantity, basic.unit, basic.unit_price, basic.amount) == (
+        D(billed_kw),
+        "kW",
+        D("32.00"),
+        D(amount),
+    )
     assert basic.inputs["high_load_factor_discount"] == "no"
 
 
 def test_260_kwh_per_kva_discounts_the_demand_price_by_a_tenth(tariff: Tariffs) -> None:
     # 130,000 kWh ÷ 500 kVA = 260 → 32.00 × 0.9 = 28.800; 400 × 28.8 = 11520.00.
     high = {**ENERGY, "flat": D(70000)}
-    basic = line(two_part_bill(tariff, energy_kwh=high, reactive_kvarh_forward=D(60000)), "basic_charge.demand")
-    assert (basic.unit_price, basic.amount, basic.inputs["kwh_per_kva"]) == (D("28.800"), D("11520.00"), "260.00")
+    basic = line(
+        two_part_bill(tariff, energy_kwh=high, reactive_kvarh_forward=D(60000)), "basic_charge.demand"
+    )
+    assert (basic.unit_price, basic.amount, basic.inputs["kwh_per_kva"]) == (
+        D("28.800"),
+        D("11520.00"),
+        "260.00",
+    )
     # 129,999 kWh → 259.998 kWh/kVA: the published price.
     below = {**ENERGY, "flat": D(69999)}
-    basic = line(two_part_bill(tariff, energy_kwh=below, reactive_kvarh_forward=D(60000)), "basic_charge.demand")
+    basic = line(
+        two_part_bill(tariff, energy_kwh=below, reactive_kvarh_forward=D(60000)), "basic_charge.demand"
+    )
     assert (basic.unit_price, basic.amount) == (D("32.00"), D("12800.00"))
     # The contract capacity, when given, is the divisor: 130,000 ÷ 520 = 250 → no discount.
     basic = line(
@@ -107,7 +120,12 @@ def test_the_capacity_method_bills_the_running_capacity(tariff: Tariffs) -> None
     # 500 kVA × 22.00 = 11000.00, whatever the demand.
     bill = two_part_bill(tariff, basic_charge_method=BasicChargeMethod.CAPACITY, max_demand_kw=D(900))
     basic = line(bill, "basic_charge.capacity")
-    assert (basic.quantity, basic.unit, basic.unit_price, basic.amount) == (D(500), "kVA", D("22.00"), D("11000.00"))
+    assert (basic.quantity, basic.unit, basic.unit_price, basic.amount) == (
+        D(500),
+        "kVA",
+        D("22.00"),
+        D("11000.00"),
+    )
 
 
 def test_part_months_bill_days_used_over_30(tariff: Tariffs) -> None:
@@ -193,7 +211,11 @@ def test_the_power_factor_adjustment_excludes_funds_from_its_base(tariff: Tariff
     # 90702.50 × 2% = 1814.05 (with funds it would be 1872.05). Total 90702.50 + 1814.05 + 2900.00 = 95416.55.
     bill = two_part_bill(tariff, reactive_kvarh_forward=D(50000), reactive_kvarh_reverse=D(-10000))
     adjustment = line(bill, "power_factor")
-    assert (adjustment.quantity, adjustment.unit_price, adjustment.amount) == (D("90702.50"), D("0.02"), D("1814.05"))
+    assert (adjustment.quantity, adjustment.unit_price, adjustment.amount) == (
+        D("90702.50"),
+        D("0.02"),
+        D("1814.05"),
+    )
     assert adjustment.inputs["power_factor"] == "0.86"
     assert adjustment.inputs["reactive_kvarh"] == "60000"
     assert line(bill, "fund.government_funds").amount == D("2900.00")

@@ -20,7 +20,9 @@ class ContractDemandTooLow(GridCareError):
     """The contract demand is below the tariff's minimum share of the running capacity."""
 
     code = "contract_demand_too_low"
-    message_zh = "合同最大需量 {contract_kw} kW 低于运行容量 {capacity_kva} kVA 的 {share}%（最低 {minimum_kw} kW）"
+    message_zh = (
+        "合同最大需量 {contract_kw} kW 低于运行容量 {capacity_kva} kVA 的 {share}%（最低 {minimum_kw} kW）"
+    )
     message_en = (
         "The contract demand {contract_kw} kW is below {share}% of the running capacity "
         "{capacity_kva} kVA (at least {minimum_kw} kW)"

@@ -179,7 +179,9 @@ def tier_thresholds(*, bill: RegisterBillInput) -> tuple[Decimal, ...]:
     return tuple(thresholds)
 
 
-def split_into_tiers(*, start_kwh: Decimal, kwh: Decimal, thresholds: Sequence[Decimal]) -> tuple[Decimal, ...]:
+def split_into_tiers(
+    *, start_kwh: Decimal, kwh: Decimal, thresholds: Sequence[Decimal]
+) -> tuple[Decimal, ...]:
     """The kWh of ``[start_kwh, start_kwh + kwh)`` on the tier axis falling in each tier
     (one entry per tier, ``len(thresholds) + 1``); they add up to ``kwh`` exactly."""
     bounds = [_ZERO, *thresholds]
@@ -193,7 +195,9 @@ def split_into_tiers(*, start_kwh: Decimal, kwh: Decimal, thresholds: Sequence[D
     return tuple(shares)
 
 
-def allocate_proportionally(*, amount: Decimal, weights: Sequence[Decimal], unit: Decimal) -> tuple[Decimal, ...]:
+def allocate_proportionally(
+    *, amount: Decimal, weights: Sequence[Decimal], unit: Decimal
+) -> tuple[Decimal, ...]:
     """``amount`` shared in proportion to ``weights`` in whole ``unit``s by the largest-remainder
     method: each share is floored to the unit, then the units left over go one each to the
     largest remainders (ties to the earlier weight). The shares add up to ``amount`` exactly
@@ -211,7 +215,7 @@ def allocate_proportionally(*, amount: Decimal, weights: Sequence[Decimal], unit
 
 
 def _allocation_unit(*values: Decimal) -> Decimal:
-    exponent = min([ALLOCATION_UNIT_KWH.as_tuple().exponent, *(_exponent(value) for value in values)])
+    exponent = min([_exponent(ALLOCATION_UNIT_KWH), *(_exponent(value) for value in values)])
     return Decimal(1).scaleb(exponent)
 
 
@@ -281,8 +285,12 @@ def _energy_lines(
             lines.append(
                 BillLine(
                     code=_energy_code(period=period, tier=tier, tiered=tiered, single=len(periods) == 1),
-                    name_zh=_energy_name_zh(period=period, tier=tier, tiered=tiered, single=len(periods) == 1),
-                    name_en=_energy_name_en(period=period, tier=tier, tiered=tiered, single=len(periods) == 1),
+                    name_zh=_energy_name_zh(
+                        period=period, tier=tier, tiered=tiered, single=len(periods) == 1
+                    ),
+                    name_en=_energy_name_en(
+                        period=period, tier=tier, tiered=tiered, single=len(periods) == 1
+                    ),
                     quantity=share,
                     unit="kWh",
                     unit_price=price,
@@ -310,7 +318,9 @@ def _energy_code(*, period: str, tier: int, tiered: bool, single: bool) -> str:
 
 
 def _energy_name_zh(*, period: str, tier: int, tiered: bool, single: bool) -> str:
-    details = ([] if single else [PERIOD_NAMES_ZH.get(period, period)]) + ([f"第{tier + 1}档"] if tiered else [])
+    details = ([] if single else [PERIOD_NAMES_ZH.get(period, period)]) + (
+        [f"第{tier + 1}档"] if tiered else []
+    )
     return "电度电费" + (f"（{'，'.join(details)}）" if details else "")
 
 
@@ -350,7 +360,9 @@ def _basic_charge_line(bill: RegisterBillInput, total_kwh: Decimal) -> BillLine 
             reason_zh=f"应在 1 到 {rules.part_month_divisor} 之间",
             reason_en=f"it must be between 1 and {rules.part_month_divisor}",
         )
-    part = {} if days is None else {"days_used": str(days), "part_month_divisor": str(rules.part_month_divisor)}
+    part = (
+        {} if days is None else {"days_used": str(days), "part_month_divisor": str(rules.part_month_divisor)}
+    )
     factor = Decimal(1) if days is None else Decimal(days) / Decimal(rules.part_month_divisor)
     if method is BasicChargeMethod.CAPACITY:
         price = _price_of(rules.capacity_price, "capacity")
@@ -429,7 +441,9 @@ def _required(value: Decimal | None, name: str) -> Decimal:
 def power_factor(*, active_kwh: Decimal, reactive_kvarh: Decimal) -> Decimal:
     """P / √(P² + Q²) rounded half up to 2 decimals (Q already |forward| + |reverse|)."""
     with localcontext(_CONTEXT):
-        return round_power_factor(active_kwh / (active_kwh * active_kwh + reactive_kvarh * reactive_kvarh).sqrt())
+        return round_power_factor(
+            active_kwh / (active_kwh * active_kwh + reactive_kvarh * reactive_kvarh).sqrt()
+        )
 
 
 def round_power_factor(value: Decimal) -> Decimal:
@@ -438,7 +452,11 @@ def round_power_factor(value: Decimal) -> Decimal:
 
 
 #: The credit cap (percent, negative) of each standard.
-_CREDIT_CAP = {Decimal("0.90"): Decimal("-0.75"), Decimal("0.85"): Decimal("-1.10"), Decimal("0.80"): Decimal("-1.30")}
+_CREDIT_CAP = {
+    Decimal("0.90"): Decimal("-0.75"),
+    Decimal("0.85"): Decimal("-1.10"),
+    Decimal("0.80"): Decimal("-1.30"),
+}
 
 
 def power_factor_percent(*, power_factor: Decimal, standard: Decimal) -> Decimal:
@@ -465,7 +483,9 @@ def _percent(*, steps: int, standard: Decimal) -> Decimal:
     return max(credit, _CREDIT_CAP[standard])
 
 
-def _power_factor_line(bill: RegisterBillInput, lines: Sequence[BillLine], total_kwh: Decimal) -> BillLine | None:
+def _power_factor_line(
+    bill: RegisterBillInput, lines: Sequence[BillLine], total_kwh: Decimal
+) -> BillLine | None:
     rules = bill.tariff.power_factor
     if rules is None:
         return None

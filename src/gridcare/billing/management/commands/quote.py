@@ -41,7 +41,9 @@ class Command(BaseCommand):
         try:
             text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
         except OSError as error:
-            raise CommandError(f"无法读取输入文件 / Cannot read the input: {error}", returncode=INVALID_INPUT_STATUS) from error
+            raise CommandError(
+                f"无法读取输入文件 / Cannot read the input: {error}", returncode=INVALID_INPUT_STATUS
+            ) from error
         try:
             answer = quote_registers(data=read_quote_json(text))
         except GridCareError as error:
