@@ -18,5 +18,5 @@ class QuoteInputInvalid(GridCareError):
 
 class TariffCodeUnknown(GridCareError):
     code = "tariff_code_unknown"
-    message_zh = "没有代码为“{tariff_code}”的电价"
-    message_en = 'No tariff has the code "{tariff_code}"'
+    message_zh = "“tariff”：没有代码为“{tariff_code}”的电价"
+    message_en = '"tariff": no tariff has the code "{tariff_code}"'
