@@ -25,19 +25,13 @@ def post(client: Client, payload: Any) -> Any:
     return client.post(URL, json.dumps(payload), content_type="application/json")
 
 
-def test_a_billing_clerk_quotes_a_bill(org_tree: Any, staff_user_factory: Any, log_in: Any, beijing_450: Any) -> None:
+def test_a_billing_clerk_quotes_a_bill(
+    org_tree: Any, staff_user_factory: Any, log_in: Any, beijing_450: Any, beijing_450_answer: Any
+) -> None:
     clerk = staff_user_factory(username="clerk", org_unit=org_tree.station, roles=[Role.BILLING_CLERK])
     response = post(log_in(Client(), clerk), beijing_450)
     assert response.status_code == 200, response.content
-    # 240 × 0.4883 = 117.192 → 117.19; 160 × 0.5383 = 86.128 → 86.13; 50 × 0.7883 = 39.415 → 39.42.
-    assert response.json() == {
-        "lines": [
-            {"code": "energy.tier1", "name": "电度电费（第1档）", "quantity": "240", "unit": "kWh", "unit_price": "0.4883", "amount": "117.19"},
-            {"code": "energy.tier2", "name": "电度电费（第2档）", "quantity": "160", "unit": "kWh", "unit_price": "0.5383", "amount": "86.13"},
-            {"code": "energy.tier3", "name": "电度电费（第3档）", "quantity": "50", "unit": "kWh", "unit_price": "0.7883", "amount": "39.42"},
-        ],
-        "total": "242.74",
-    }  # fmt: skip
+    assert response.json() == beijing_450_answer
 
 
 def test_a_low_income_quote_gets_its_free_kwh(
@@ -58,15 +52,16 @@ def test_invalid_input_is_422_naming_the_field(
     client = log_in(Client(), clerk)
     response = post(client, {**beijing_450, "energy_kwh": {"total": "lots"}})
     assert response.status_code == 422
+    reason = 'Quote input "energy_kwh.total" is invalid: it must be a number (JSON number or string)'
     assert response.json() == {
         "code": "quote_input_invalid",
         "field": "energy_kwh.total",
         "message_zh": "试算输入“energy_kwh.total”无效：应为数字（数值或字符串）",
-        "message_en": 'Quote input "energy_kwh.total" is invalid: it must be a number (JSON number or string)',
+        "message_en": reason,
         "errors": [
             {
                 "field": "energy_kwh.total",
-                "message": 'Quote input "energy_kwh.total" is invalid: it must be a number (JSON number or string)',
+                "message": reason,
                 "type": "quote_input_invalid",
             }
         ],
@@ -85,7 +80,10 @@ def test_invalid_input_is_422_naming_the_field(
     }
     refused = post(client, two_part)
     assert refused.status_code == 422
-    assert (refused.json()["code"], refused.json()["field"]) == ("contract_demand_too_low", "contract_demand_kw")
+    assert (refused.json()["code"], refused.json()["field"]) == (
+        "contract_demand_too_low",
+        "contract_demand_kw",
+    )
     not_json = client.post(URL, "{", content_type="application/json")
     assert (not_json.status_code, not_json.json()["field"]) == (422, "(body)")
 

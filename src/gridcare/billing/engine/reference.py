@@ -250,6 +250,7 @@ def _energy_lines(
 ) -> list[BillLine]:
     energy = bill.tariff.energy
     free_kwh = total_kwh - billed_kwh
+    thresholds = tier_thresholds(bill=bill)
     if energy.tiers is None:
         tier_kwh: tuple[Decimal, ...] = (billed_kwh,)
         start = _ZERO
@@ -262,7 +263,7 @@ def _energy_lines(
             )
         annual = energy.tiers.basis is TierBasis.ANNUAL
         start = (bill.tier_year_kwh_before if annual else _ZERO) + free_kwh
-        tier_kwh = split_into_tiers(start_kwh=start, kwh=billed_kwh, thresholds=tier_thresholds(bill=bill))
+        tier_kwh = split_into_tiers(start_kwh=start, kwh=billed_kwh, thresholds=thresholds)
     periods = list(period_kwh)
     weights = [period_kwh[period] for period in periods]
     unit = _allocation_unit(*weights, *tier_kwh, start)
@@ -301,7 +302,7 @@ def _energy_lines(
                         bill_kwh=total_kwh,
                         tier_kwh=kwh,
                         tier_axis_start_kwh=start,
-                        thresholds_kwh=",".join(str(t) for t in tier_thresholds(bill=bill)),
+                        thresholds_kwh=",".join(str(bound) for bound in thresholds),
                     )
                     if tiered
                     else _inputs(period_kwh=period_kwh[period]),
