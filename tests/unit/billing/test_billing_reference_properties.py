@@ -9,8 +9,14 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridcare.billing.engine.reference import Bill, RegisterBillInput, calculate_register_bill
-from gridcare.billing.engine.tariff import TariffDocument
+from gridcare.billing.engine.reference import (
+    Bill,
+    RegisterBillInput,
+    calculate_register_bill,
+    split_into_tiers,
+    tier_thresholds,
+)
+from gridcare.billing.engine.tariff import TariffDocument, TierBasis
 
 from .conftest import catalog_tariff
 
@@ -58,10 +64,22 @@ def test_lines_add_up(
     assert bill.total == sum(line.amount for line in bill.lines)
     assert all(line.amount == line.amount.quantize(D("0.01")) for line in bill.lines)
     assert sum(line.quantity for line in bill.lines if line.unit == "kWh") == sum(energy.values())
-    tier_count = tariff.energy.tiers.count if tariff.energy.tiers else 1
-    for tier in range(1, tier_count + 1):
-        in_tier = [line.quantity for line in bill.lines if line.code.endswith(f"tier{tier}")]
-        assert all(quantity > 0 for quantity in in_tier)
+    # Each tier's lines hold exactly the kWh the tier split gives that tier.
+    free = sum((line.quantity for line in bill.lines if line.code == "allowance.low_income"), D(0))
+    bill_input = RegisterBillInput(
+        tariff=tariff,
+        period_start=date(2025, month, 1),
+        period_end=date(2025, month, 28),
+        energy_kwh=energy,
+        large_household=large_household,
+    )
+    assert tariff.energy.tiers is not None
+    start = (before if tariff.energy.tiers.basis is TierBasis.ANNUAL else D(0)) + free
+    expected = split_into_tiers(
+        start_kwh=start, kwh=sum(energy.values()) - free, thresholds=tier_thresholds(bill=bill_input)
+    )
+    for tier, kwh in enumerate(expected, start=1):
+        assert sum((line.quantity for line in bill.lines if line.code.endswith(f"tier{tier}")), D(0)) == kwh
 
 
 @settings(max_examples=150, deadline=None)
