@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "gridcare.customers",
     "gridcare.metering",
     "gridcare.tariffs.apps.TariffsConfig",  # tariff catalog (issue 5)
+    "gridcare.billing.apps.BillingConfig",  # billing (issue 5): engine, quotes
     "gridcare.exchange",
     "gridcare.demo",
     "gridcare.web",

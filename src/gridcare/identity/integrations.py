@@ -54,6 +54,7 @@ class ApiScope(StrEnum):
     METER_READS_READ = "meter_reads:read"
     METER_READS_WRITE = "meter_reads:write"
     AUDIT_VERIFY = "audit:verify"
+    BILLING_QUOTE = "billing:quote"  # billing (issue 5)
 
 
 TOKEN_ID_PREFIX = "gct_"  # noqa: S105  # a public prefix, not a secret  # nosec B105

@@ -48,6 +48,8 @@ class Permission(StrEnum):
     CHANGE_TARIFFS = "tariffs.change"
     RUN_BILLING = "billing.run"
     ADJUST_BILLS = "billing.adjust"
+    # billing (issue 5): quotes (电费试算) change nothing
+    QUOTE_BILLS = "billing.quote"
     COLLECT_PAYMENTS = "payments.collect"
     REFUND_PAYMENTS = "payments.refund"
     WAIVE_LATE_FEES = "payments.waive_late_fee"
@@ -83,6 +85,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.CHANGE_TARIFFS: _("Change tariffs"),
     Permission.RUN_BILLING: _("Run billing"),
     Permission.ADJUST_BILLS: _("Adjust bills"),
+    Permission.QUOTE_BILLS: _("Quote bills for given usage"),  # billing (issue 5)
     Permission.COLLECT_PAYMENTS: _("Collect payments"),
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
@@ -109,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.BILLING_CLERK: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RUN_BILLING, _P.ADJUST_BILLS, _P.EXPORT_DATA}
+        | {_P.QUOTE_BILLS}  # billing (issue 5)
     ),
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
@@ -118,6 +122,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.EXPORT_DATA}
         | {_P.VIEW_NOTIFICATIONS}
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): their customers' notices
+        | {_P.QUOTE_BILLS}  # billing (issue 5)
     ),
     Role.USAGE_INSPECTOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}
@@ -126,10 +131,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SERVICE_DESK_AGENT: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.HANDLE_SERVICE_TICKETS}
         | {_P.VIEW_NOTIFICATIONS}
+        | {_P.QUOTE_BILLS}  # billing (issue 5)
     ),
     Role.MARKETING_SUPERVISOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_DATA, _P.APPROVE}
         | {_P.UNMASK_PII_IN_BULK, _P.VIEW_NOTIFICATIONS}
+        | {_P.QUOTE_BILLS}  # billing (issue 5)
     ),
     Role.AUDITOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG, _P.VIEW_NOTIFICATIONS}
@@ -178,6 +185,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "meter_reads:read": frozenset({Permission.VIEW_METERING}),
     "meter_reads:write": frozenset({Permission.VIEW_METERING, Permission.RECORD_METER_READS}),
     "audit:verify": frozenset({Permission.VIEW_AUDIT_LOG}),
+    "billing:quote": frozenset({Permission.QUOTE_BILLS}),  # billing (issue 5)
 }
 
 

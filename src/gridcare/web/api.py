@@ -15,6 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from gridcare.audit.api import router as audit_router
+from gridcare.billing.api import router as billing_router  # billing (issue 5)
 from gridcare.customers.api import router as accounts_router
 from gridcare.identity.api_auth import deny
 from gridcare.identity.errors import ApiCredentialsMissing, ApiRequestRefused
@@ -32,6 +33,7 @@ api = NinjaAPI(
 api.add_router("/accounts", accounts_router)
 api.add_router("/", meter_reads_router)
 api.add_router("/audit", audit_router)
+api.add_router("/billing", billing_router)  # billing (issue 5): quotes
 
 #: Refusals of a state that already exists (a second read at the same moment) are conflicts.
 CONFLICTS = (ReadTimeTaken,)

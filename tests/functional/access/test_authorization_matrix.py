@@ -940,6 +940,27 @@ def _api_cases() -> Iterator[Case]:
             None if _json(response)["intact"] is True else pytest.fail(str(_json(response)))
         ),
     )
+    # billing (issue 5): quotes change nothing and read no org-scoped record.
+    yield Case(
+        label="api quote a bill",
+        url_name="api-v1:quote",
+        area="api",
+        method="POST",
+        content_type="application/json",
+        permission=Permission.QUOTE_BILLS,
+        path=_constant(reverse("api-v1:quote")),
+        data=_constant(
+            {
+                "tariff": "CN-BJ-RES-2012",
+                "period_start": "2025-01-01",
+                "period_end": "2025-02-01",
+                "energy_kwh": {"total": "450"},
+            }
+        ),
+        check_allowed=lambda response, world, actor: (
+            None if _json(response)["total"] == "242.74" else pytest.fail(str(_json(response)))
+        ),
+    )
     for scope in SCOPES:
         yield Case(
             label=f"api account ({scope})",

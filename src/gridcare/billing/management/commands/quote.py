@@ -1,0 +1,53 @@
+"""``gridcare quote registers --input FILE``: a bill quote (电费试算) from register usage, as JSON.
+
+Invalid input prints a message naming the field and exits with status 2 (docs/billing.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from gridcare.billing.quotes import quote_registers, read_quote_json
+from gridcare.kit.errors import GridCareError
+
+#: The exit status of input the quote refuses.
+INVALID_INPUT_STATUS = 2
+
+
+class Command(BaseCommand):
+    help = "Bill quotes (电费试算). 'registers' bills register usage (kWh per period) by a tariff."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        subcommands = parser.add_subparsers(dest="subcommand", required=True)
+        registers = subcommands.add_parser(
+            "registers", help="Quote a bill from register usage; prints the lines and the total as JSON."
+        )
+        registers.add_argument(
+            "--input", required=True, help="The quote request JSON file, or - for standard input."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        handlers = {"registers": self.registers}
+        handlers[options["subcommand"]](**options)
+
+    def registers(self, **options: Any) -> None:
+        """Read the request, quote it, print the JSON answer."""
+        source = options["input"]
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        except OSError as error:
+            raise CommandError(
+                f"无法读取输入文件 / Cannot read the input: {error}", returncode=INVALID_INPUT_STATUS
+            ) from error
+        try:
+            answer = quote_registers(data=read_quote_json(text))
+        except GridCareError as error:
+            raise CommandError(
+                f"{error.message('zh-hans')} / {error.message('en')}", returncode=INVALID_INPUT_STATUS
+            ) from error
+        self.stdout.write(json.dumps(answer, ensure_ascii=False, indent=2))
