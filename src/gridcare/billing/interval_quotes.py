@@ -11,8 +11,9 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from io import TextIOBase
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import polars as pl
 
@@ -50,7 +51,7 @@ def add_interval_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_interval_quote(options: Mapping[str, Any], stdout: TextIO) -> None:
+def run_interval_quote(options: Mapping[str, Any], stdout: TextIOBase) -> None:
     """Bill the load named in ``options`` on the URDB tariff and write the JSON bill to ``stdout``.
 
     Raises a GridCareError subclass naming the field for any invalid input.

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,8 +21,9 @@ from gridcare.billing.engine.tariff import BasicChargeMethod, TariffDocument, pa
 from gridcare.billing.errors import QuoteInputInvalid, TariffCodeUnknown
 from gridcare.kit.decimals import to_decimal
 from gridcare.kit.money import round_to_fen
+from gridcare.tariffs.errors import TariffNotFound, TariffVersionMissing
+from gridcare.tariffs.queries import tariff_document_for
 
-_CATALOG = Path(__file__).resolve().parent.parent / "tariffs" / "catalog"
 _TARIFF_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,63}$")
 
 #: The largest magnitude a quote's number may have (kWh, kW, kVA, days): far above any bill.
@@ -52,11 +52,13 @@ FIELDS = frozenset(
 
 
 def tariff_document_by_code(code: str, on: date) -> TariffDocument:
-    """The document of the tariff ``code`` in force ``on``: for now the packaged catalog file."""
-    path = _CATALOG / f"{code}.json"
-    if not _TARIFF_CODE.match(code) or not path.is_file():
+    """The document of the catalog tariff ``code`` in force ``on`` (the tariffs app)."""
+    if not _TARIFF_CODE.match(code):
         raise TariffCodeUnknown(field="tariff", tariff_code=code)
-    return parse_tariff_document(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        return tariff_document_for(code=code, on=on)
+    except (TariffNotFound, TariffVersionMissing) as error:
+        raise TariffCodeUnknown(field="tariff", tariff_code=code) from error
 
 
 def read_quote_json(text: str | bytes) -> Any:

@@ -15,6 +15,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 SOURCE = Path(__file__).resolve().parents[3] / "src"
+BEIJING_DOCUMENT = json.loads(
+    (SOURCE / "gridcare" / "tariffs" / "catalog" / "CN-BJ-RES-2012.json").read_text()
+)
+
+pytestmark = pytest.mark.django_db
 
 
 def quote(tmp_path: Path, payload: Any) -> dict[str, Any]:
@@ -143,13 +148,15 @@ def _run(*arguments: str, stdin: str) -> subprocess.CompletedProcess[str]:
 def test_the_command_reads_standard_input(
     beijing_450: dict[str, Any], beijing_450_answer: dict[str, Any]
 ) -> None:
-    finished = _run("--input", "-", stdin=json.dumps(beijing_450))
+    # The tariff inline: the process has no migrated database to find catalog codes in.
+    finished = _run("--input", "-", stdin=json.dumps({**beijing_450, "tariff": BEIJING_DOCUMENT}))
     assert (finished.returncode, finished.stderr) == (0, "")
     assert json.loads(finished.stdout) == beijing_450_answer
 
 
 def test_the_process_exits_2_naming_the_field(beijing_450: dict[str, Any]) -> None:
-    finished = _run("--input", "-", stdin=json.dumps({**beijing_450, "energy_kwh": {"total": -5}}))
+    refused = {**beijing_450, "tariff": BEIJING_DOCUMENT, "energy_kwh": {"total": -5}}
+    finished = _run("--input", "-", stdin=json.dumps(refused))
     assert finished.returncode == 2
     assert finished.stdout == ""
     assert 'Billing input "energy_kwh.total" is invalid: kWh cannot be negative' in finished.stderr

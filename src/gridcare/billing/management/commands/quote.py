@@ -1,4 +1,6 @@
-"""``gridcare quote registers --input FILE``: a bill quote (电费试算) from register usage, as JSON.
+"""``gridcare quote registers --input FILE``: a bill quote (电费试算) from register usage, as JSON;
+``gridcare quote interval --urdb FILE --load CSV --start ISO --step-minutes N``: a URDB bill of a
+load series (docs/urdb.md).
 
 Invalid input prints a message naming the field and exits with status 2 (docs/billing.md).
 """
@@ -12,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from gridcare.billing.interval_quotes import add_interval_arguments, run_interval_quote
 from gridcare.billing.quotes import quote_registers, read_quote_json
 from gridcare.kit.errors import GridCareError
 
@@ -20,7 +23,10 @@ INVALID_INPUT_STATUS = 2
 
 
 class Command(BaseCommand):
-    help = "Bill quotes (电费试算). 'registers' bills register usage (kWh per period) by a tariff."
+    help = (
+        "Bill quotes (电费试算). 'registers' bills register usage (kWh per period) by a catalog tariff; "
+        "'interval' bills a load series by an OpenEI URDB tariff."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         subcommands = parser.add_subparsers(dest="subcommand", required=True)
@@ -30,10 +36,24 @@ class Command(BaseCommand):
         registers.add_argument(
             "--input", required=True, help="The quote request JSON file, or - for standard input."
         )
+        interval = subcommands.add_parser(
+            "interval",
+            help="Bill a load series month by month on an OpenEI URDB tariff (NREL SAM semantics); JSON.",
+        )
+        add_interval_arguments(interval)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        handlers = {"registers": self.registers}
+        handlers = {"registers": self.registers, "interval": self.interval}
         handlers[options["subcommand"]](**options)
+
+    def interval(self, **options: Any) -> None:
+        """Bill the load on the URDB tariff and print the months and the total (docs/urdb.md)."""
+        try:
+            run_interval_quote(options, self.stdout)
+        except GridCareError as error:
+            raise CommandError(
+                f"{error.message('zh-hans')} / {error.message('en')}", returncode=INVALID_INPUT_STATUS
+            ) from error
 
     def registers(self, **options: Any) -> None:
         """Read the request, quote it, print the JSON answer."""
