@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from gridcare.audit.models import AuditEvent
 from gridcare.identity.approvals import approval_kind
@@ -63,8 +64,12 @@ def test_an_approved_change_publishes_the_version(
         "document_sha256": document_sha256(document),
         "replaces_version": 1,
     }
+    with translation.override("en"):
+        assert approval_kind("change_tariff").describe(request.payload) == (
+            "Tariff CN-BJ-RES-2012: new version from 2025-07-01 (replaces version 1)"
+        )
     assert approval_kind("change_tariff").describe(request.payload) == (
-        "Tariff CN-BJ-RES-2012: new version from 2025-07-01 (replaces version 1)"
+        "电价CN-BJ-RES-2012：自2025-07-01起的新版本（取代第1版）"
     )
     assert before[0] == ("CN-BJ-RES-2012", 1, date(2012, 7, 1), None)
 
