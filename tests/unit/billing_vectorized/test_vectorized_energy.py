@@ -1,0 +1,76 @@
+"""The vectorized engine's energy lines equal the reference's, line for line, to the fen."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridcare.billing.engine.reference import RegisterBillInput, calculate_register_bill
+from gridcare.billing.engine.tariff import TariffDocument, parse_tariff_document
+from gridcare.billing.engine.vectorized import energy_lines
+
+CATALOG = Path(__file__).resolve().parents[3] / "src" / "gridcare" / "tariffs" / "catalog"
+RESIDENTIAL = {
+    code: parse_tariff_document(json.loads((CATALOG / f"{code}.json").read_text()))
+    for code in ("CN-BJ-RES-2012", "CN-ZJ-RES-TIER", "CN-ZJ-RES-TOU", "CN-SH-RES-TOU")
+}
+MILLI_KWH = st.integers(min_value=0, max_value=3_000_000).map(lambda milli: Decimal(milli).scaleb(-3))
+
+
+def reference_energy(bill: RegisterBillInput) -> list[tuple[Decimal, Decimal, Decimal]]:
+    return [
+        (line.quantity, line.unit_price, line.amount)
+        for line in calculate_register_bill(bill=bill).lines
+        if line.rule in {"tier", "energy"}
+    ]
+
+
+@st.composite
+def residential_bills(draw: st.DrawFn) -> RegisterBillInput:
+    tariff: TariffDocument = RESIDENTIAL[draw(st.sampled_from(sorted(RESIDENTIAL)))]
+    month = draw(st.integers(min_value=1, max_value=12))
+    return RegisterBillInput(
+        tariff=tariff,
+        period_start=date(2026, month, 1),
+        period_end=date(2026 + month // 12, month % 12 + 1, 1),
+        energy_kwh={period: draw(MILLI_KWH) for period in tariff.energy.periods},
+        tier_year_kwh_before=Decimal(draw(st.integers(min_value=0, max_value=6_000_000))).scaleb(-3),
+        large_household=draw(st.booleans()),
+        low_income=draw(st.booleans()),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(bills=st.lists(residential_bills(), min_size=1, max_size=12))
+def test_the_energy_lines_of_a_batch_equal_the_reference_bill_by_bill(bills: list[RegisterBillInput]) -> None:
+    vectorized = energy_lines(bills=bills)
+    for index, bill in enumerate(bills):
+        mine = [
+            (line.quantity, line.unit_price, line.amount) for line in vectorized if line.bill_index == index
+        ]
+        assert mine == reference_energy(bill)
+
+
+def test_a_tou_bill_crossing_a_tier_is_split_like_the_reference() -> None:
+    # Zhejiang TOU, 2,700 kWh already this year, 300 kWh peak + 100 kWh valley: 60 kWh left in
+    # tier 1 (shared 45 / 15 by the 3:1 peak:valley split), 340 kWh in tier 2 (255 / 85).
+    bill = RegisterBillInput(
+        tariff=RESIDENTIAL["CN-ZJ-RES-TOU"],
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 12, 1),
+        energy_kwh={"peak": Decimal(300), "valley": Decimal(100)},
+        tier_year_kwh_before=Decimal(2700),
+    )
+    lines = energy_lines(bills=[bill])
+    assert [(line.period, line.tier, line.quantity, line.amount) for line in lines] == [
+        ("peak", 0, Decimal("45.000"), Decimal("25.56")),  # 45 × 0.568 = 25.560
+        ("valley", 0, Decimal("15.000"), Decimal("4.32")),  # 15 × 0.288 = 4.320
+        ("peak", 1, Decimal("255.000"), Decimal("157.59")),  # 255 × 0.618 = 157.590
+        ("valley", 1, Decimal("85.000"), Decimal("28.73")),  # 85 × 0.338 = 28.730
+    ]
+    assert [(q, a) for q, _, a in reference_energy(bill)] == [(line.quantity, line.amount) for line in lines]
