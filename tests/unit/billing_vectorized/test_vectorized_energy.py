@@ -7,12 +7,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gridcare.billing.engine.errors import BillInputInvalid
 from gridcare.billing.engine.reference import RegisterBillInput, calculate_register_bill
 from gridcare.billing.engine.tariff import TariffDocument, parse_tariff_document
-from gridcare.billing.engine.vectorized import energy_lines
+from gridcare.billing.engine.vectorized import energy_lines, register_bill_totals
 
 CATALOG = Path(__file__).resolve().parents[3] / "src" / "gridcare" / "tariffs" / "catalog"
 RESIDENTIAL = {
@@ -74,3 +76,65 @@ def test_a_tou_bill_crossing_a_tier_is_split_like_the_reference() -> None:
         ("valley", 1, Decimal("85.000"), Decimal("28.73")),  # 85 × 0.338 = 28.730
     ]
     assert [(q, a) for q, _, a in reference_energy(bill)] == [(line.quantity, line.amount) for line in lines]
+
+
+def _with_funds_fixed_and_minimum(document: TariffDocument, *, minimum: Decimal) -> TariffDocument:
+    data = document.model_dump(mode="json")
+    data["funds"] = [
+        {
+            "code": "renewables",
+            "name_zh": "可再生能源电价附加",
+            "name_en": "Renewables",
+            "price_per_kwh": "0.019",
+            "exempt_usage_categories": ["agriculture"],
+        },
+        {
+            "code": "reservoir",
+            "name_zh": "水库移民后期扶持基金",
+            "name_en": "Reservoir",
+            "price_per_kwh": "0.0049",
+        },
+    ]
+    data["fixed_charges"] = [
+        {"code": "meter", "name_zh": "计量费", "name_en": "Meter", "amount_per_month": "1.005"}
+    ]
+    data["minimum_charge_per_month"] = str(minimum)
+    return parse_tariff_document(data)
+
+
+@st.composite
+def bills_with_charges(draw: st.DrawFn) -> RegisterBillInput:
+    bill = draw(residential_bills())
+    minimum = Decimal(draw(st.integers(min_value=0, max_value=30_000))).scaleb(-2)
+    return RegisterBillInput(
+        tariff=_with_funds_fixed_and_minimum(bill.tariff, minimum=minimum),
+        period_start=bill.period_start,
+        period_end=bill.period_end,
+        energy_kwh=bill.energy_kwh,
+        tier_year_kwh_before=bill.tier_year_kwh_before,
+        large_household=bill.large_household,
+        low_income=bill.low_income,
+        usage_category=draw(st.sampled_from([None, "residential", "agriculture"])),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(bills=st.lists(bills_with_charges(), min_size=1, max_size=10))
+def test_batch_totals_with_funds_fixed_charges_and_minimums_equal_the_reference(
+    bills: list[RegisterBillInput],
+) -> None:
+    assert register_bill_totals(bills=bills) == [calculate_register_bill(bill=bill).total for bill in bills]
+
+
+def test_two_part_tariffs_are_refused_until_the_engine_bills_them() -> None:
+    industry = parse_tariff_document(json.loads((CATALOG / "DEMO-GD-LI-2P.json").read_text()))
+    bill = RegisterBillInput(
+        tariff=industry,
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 4, 1),
+        energy_kwh={"sharp": Decimal(0), "peak": Decimal(100), "flat": Decimal(100), "valley": Decimal(100)},
+    )
+    with pytest.raises(BillInputInvalid) as refused:
+        register_bill_totals(bills=[bill])
+    assert refused.value.field == "bills[0].tariff"
+    assert "basic charges or power factor" in refused.value.message("en")

@@ -6,8 +6,8 @@ It follows the scalar reference (``reference.py``) rule for rule: tier split on 
 axis, low-income free kWh at the bottom of it, the large-household tier-1 allowance, and each
 tier's kWh shared across the time-of-use periods by the largest remainder in whole milli-kWh
 (ties to the earlier period), a tier holding the whole bill taking the metered period kWh.
-Basic charge, power factor, funds, fixed and minimum charges are still to come here (the
-reference has them).
+Totals add funds, fixed charges and the minimum top-up; basic charge and power factor are still
+to come here (the reference has them).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import polars as pl
 from gridcare.billing.engine.errors import BillInputInvalid
 from gridcare.billing.engine.reference import RegisterBillInput, period_energy, tier_thresholds
 from gridcare.billing.engine.tariff import TariffDocument, TierBasis
+from gridcare.kit.money import round_to_fen
 
 MILLI = Decimal("0.001")
 MICRO = Decimal("0.000001")
@@ -122,6 +123,64 @@ def energy_lines(*, bills: Sequence[RegisterBillInput]) -> list[EnergyLine]:
     ]
 
 
+def register_bill_totals(*, bills: Sequence[RegisterBillInput]) -> list[Decimal]:
+    """The totals of ``bills`` (energy, free kWh, funds, fixed charges, minimum top-up), each
+    equal to the reference's. Bills whose tariff has a basic charge or a power-factor standard
+    are refused: those lines are not in the vectorized engine yet (ADR 0007)."""
+    for index, bill in enumerate(bills):
+        if bill.tariff.basic_charge is not None or bill.tariff.power_factor is not None:
+            raise BillInputInvalid(
+                field=f"bills[{index}].tariff",
+                reason_zh="向量化引擎尚未支持基本电费和功率因数调整",
+                reason_en="the vectorized engine does not bill basic charges or power factor yet",
+            )
+    energy = pl.DataFrame(
+        [(line.bill_index, int(line.amount.scaleb(2))) for line in energy_lines(bills=bills)],
+        schema={"bill": pl.Int64, "fen": pl.Int64},
+        orient="row",
+    )
+    fund_rows: list[tuple[int, int, int]] = []
+    fixed_fen: list[int] = []
+    minimum_fen: list[int] = []
+    for index, bill in enumerate(bills):
+        period_kwh = period_energy(tariff=bill.tariff, energy_kwh=bill.energy_kwh)
+        total = sum(_whole_units(kwh, unit=MILLI, field="energy_kwh") for kwh in period_kwh.values())
+        allowance = bill.tariff.allowances.low_income_free_kwh_per_month if bill.low_income else Decimal(0)
+        billed = total - min(_whole_units(allowance, unit=MILLI, field="allowances"), total)
+        for fund in bill.tariff.funds:
+            if bill.usage_category is None or bill.usage_category not in fund.exempt_usage_categories:
+                fund_rows.append(
+                    (index, billed, _whole_units(fund.price_per_kwh, unit=MICRO, field="funds.price_per_kwh"))
+                )
+        fixed_fen.append(sum(_fen(charge.amount_per_month) for charge in bill.tariff.fixed_charges))
+        minimum_fen.append(_fen(bill.tariff.minimum_charge_per_month))
+    funds = pl.DataFrame(
+        fund_rows, schema={"bill": pl.Int64, "kwh": pl.Int64, "price": pl.Int64}, orient="row"
+    ).select(
+        "bill",
+        fen=((pl.col("kwh").cast(pl.Int128) * pl.col("price") + _HALF_FEN) // _NANO_YUAN_PER_FEN).cast(
+            pl.Int64
+        ),
+    )
+    per_bill = pl.DataFrame(
+        {"bill": range(len(bills)), "fixed": fixed_fen, "minimum": minimum_fen},
+        schema={"bill": pl.Int64, "fixed": pl.Int64, "minimum": pl.Int64},
+    )
+    variable = pl.concat([energy, funds]).group_by("bill").agg(pl.col("fen").sum())
+    totals = (
+        per_bill.join(variable, on="bill", how="left")
+        .with_columns(subtotal=pl.col("fen").fill_null(0) + pl.col("fixed"))
+        .with_columns(total=pl.max_horizontal("subtotal", "minimum"))
+        .sort("bill")
+    )
+    return [Decimal(fen).scaleb(-2) for fen in totals["total"]]
+
+
+def _fen(value: Decimal) -> int:
+    """``value`` yuan rounded half up to whole fen (the reference's ``round_to_fen``)."""
+    return int(round_to_fen(value).scaleb(2))
+
+
 def _tariff_key(
     tariff: TariffDocument, keys: dict[int, int], price_rows: list[tuple[int, str, int, int]]
 ) -> int:
@@ -181,4 +240,4 @@ def _energy_frame(*, tiers: pl.DataFrame, usage: pl.DataFrame, prices: pl.DataFr
     )
 
 
-__all__ = ["EnergyLine", "energy_lines"]
+__all__ = ["EnergyLine", "energy_lines", "register_bill_totals"]
