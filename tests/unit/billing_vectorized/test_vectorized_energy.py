@@ -7,13 +7,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridcare.billing.engine.errors import BillInputInvalid
 from gridcare.billing.engine.reference import RegisterBillInput, calculate_register_bill
-from gridcare.billing.engine.tariff import TariffDocument, parse_tariff_document
+from gridcare.billing.engine.tariff import BasicChargeMethod, TariffDocument, parse_tariff_document
 from gridcare.billing.engine.vectorized import energy_lines, register_bill_totals
 
 CATALOG = Path(__file__).resolve().parents[3] / "src" / "gridcare" / "tariffs" / "catalog"
@@ -21,6 +19,7 @@ RESIDENTIAL = {
     code: parse_tariff_document(json.loads((CATALOG / f"{code}.json").read_text()))
     for code in ("CN-BJ-RES-2012", "CN-ZJ-RES-TIER", "CN-ZJ-RES-TOU", "CN-SH-RES-TOU")
 }
+MILLI_UNIT = Decimal("0.001")
 MILLI_KWH = st.integers(min_value=0, max_value=3_000_000).map(lambda milli: Decimal(milli).scaleb(-3))
 
 
@@ -126,15 +125,58 @@ def test_batch_totals_with_funds_fixed_charges_and_minimums_equal_the_reference(
     assert register_bill_totals(bills=bills) == [calculate_register_bill(bill=bill).total for bill in bills]
 
 
-def test_two_part_tariffs_are_refused_until_the_engine_bills_them() -> None:
-    industry = parse_tariff_document(json.loads((CATALOG / "DEMO-GD-LI-2P.json").read_text()))
+INDUSTRY = parse_tariff_document(json.loads((CATALOG / "DEMO-GD-LI-2P.json").read_text()))
+
+
+@st.composite
+def two_part_bills(draw: st.DrawFn) -> RegisterBillInput:
+    capacity = Decimal(draw(st.integers(min_value=50_000, max_value=20_000_000))).scaleb(-3)
+    contract = max(
+        capacity * Decimal("0.4"), Decimal(draw(st.integers(min_value=1, max_value=20_000_000))).scaleb(-3)
+    )
+    contract = contract.quantize(MILLI_UNIT)
+    if contract < capacity * Decimal("0.4"):
+        contract += MILLI_UNIT
+    demand = Decimal(draw(st.integers(min_value=0, max_value=30_000_000))).scaleb(-3)
+    kwh = {
+        period: Decimal(draw(st.integers(min_value=0, max_value=5_000_000_000))).scaleb(-3)
+        for period in INDUSTRY.energy.periods
+    }
+    return RegisterBillInput(
+        tariff=INDUSTRY,
+        period_start=date(2026, 7, 1),
+        period_end=date(2026, 8, 1),
+        energy_kwh=kwh,
+        reactive_kvarh_forward=Decimal(draw(st.integers(min_value=0, max_value=5_000_000_000))).scaleb(-3),
+        reactive_kvarh_reverse=Decimal(draw(st.integers(min_value=0, max_value=50_000_000))).scaleb(-3),
+        basic_charge_method=draw(st.sampled_from(list(BasicChargeMethod))),
+        max_demand_kw=demand,
+        contract_demand_kw=contract,
+        capacity_kva=capacity,
+        days_used=draw(st.one_of(st.none(), st.integers(min_value=1, max_value=30))),
+        usage_category=draw(st.sampled_from([None, "large_industry"])),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(bills=st.lists(two_part_bills(), min_size=1, max_size=8))
+def test_two_part_bills_with_power_factor_equal_the_reference(bills: list[RegisterBillInput]) -> None:
+    assert register_bill_totals(bills=bills) == [calculate_register_bill(bill=bill).total for bill in bills]
+
+
+def test_power_factor_rounding_edges_are_exact() -> None:
+    # P = 3,000 kWh, Q = 4,000 kvarh: exactly 0.60, 30 hundredths below the 0.90 standard:
+    # +10% for the first 20, +5% for the next 5, +2% × 5 → +25% of basic + energy.
     bill = RegisterBillInput(
-        tariff=industry,
+        tariff=INDUSTRY,
         period_start=date(2026, 3, 1),
         period_end=date(2026, 4, 1),
-        energy_kwh={"sharp": Decimal(0), "peak": Decimal(100), "flat": Decimal(100), "valley": Decimal(100)},
+        energy_kwh={"sharp": Decimal(0), "peak": Decimal(3000), "flat": Decimal(0), "valley": Decimal(0)},
+        reactive_kvarh_forward=Decimal(4000),
+        basic_charge_method=BasicChargeMethod.CAPACITY,
+        capacity_kva=Decimal(400),
     )
-    with pytest.raises(BillInputInvalid) as refused:
-        register_bill_totals(bills=[bill])
-    assert refused.value.field == "bills[0].tariff"
-    assert "basic charges or power factor" in refused.value.message("en")
+    # Energy 3,000 × 1.105 = 3,315.00; basic 400 kVA × 22.00 = 8,800.00; adjustment 25% of
+    # 12,115.00 = 3,028.75; funds 3,000 × 0.029 = 87.00 (outside the base): 15,230.75.
+    assert register_bill_totals(bills=[bill]) == [Decimal("15230.75")]
+    assert calculate_register_bill(bill=bill).total == Decimal("15230.75")

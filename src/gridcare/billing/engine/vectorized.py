@@ -1,13 +1,14 @@
-"""The vectorized register engine (ADR 0007), first part: the energy lines of many bills of mixed
-tariffs in one pass of Polars expressions, exact in integers — kWh in thousandths (milli-kWh),
-prices in micro-yuan, products in Int128, one half-up rounding to the fen per line.
+"""The vectorized register engine (ADR 0007): the energy lines and the totals of many bills of
+mixed tariffs in Polars expressions, exact in integers — kWh in thousandths (milli-kWh), prices
+in micro-yuan, products in Int128, one half-up rounding to the fen per line.
 
 It follows the scalar reference (``reference.py``) rule for rule: tier split on the bill's tier
 axis, low-income free kWh at the bottom of it, the large-household tier-1 allowance, and each
 tier's kWh shared across the time-of-use periods by the largest remainder in whole milli-kWh
 (ties to the earlier period), a tier holding the whole bill taking the metered period kWh.
-Totals add funds, fixed charges and the minimum top-up; basic charge and power factor are still
-to come here (the reference has them).
+Totals add the basic charge, the power-factor adjustment (the factor rounded by exact integer
+comparison, no floating point), funds, fixed charges and the minimum top-up. Still to come: the
+lines of those charges as a frame (with their explanations) for the bill-run writers.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from decimal import Decimal
 import polars as pl
 
 from gridcare.billing.engine.errors import BillInputInvalid
-from gridcare.billing.engine.reference import RegisterBillInput, period_energy, tier_thresholds
+from gridcare.billing.engine.reference import (
+    RegisterBillInput,
+    period_energy,
+    power_factor_percent,
+    tier_thresholds,
+)
 from gridcare.billing.engine.tariff import TariffDocument, TierBasis
 from gridcare.kit.money import round_to_fen
 
@@ -124,21 +130,15 @@ def energy_lines(*, bills: Sequence[RegisterBillInput]) -> list[EnergyLine]:
 
 
 def register_bill_totals(*, bills: Sequence[RegisterBillInput]) -> list[Decimal]:
-    """The totals of ``bills`` (energy, free kWh, funds, fixed charges, minimum top-up), each
-    equal to the reference's. Bills whose tariff has a basic charge or a power-factor standard
-    are refused: those lines are not in the vectorized engine yet (ADR 0007)."""
-    for index, bill in enumerate(bills):
-        if bill.tariff.basic_charge is not None or bill.tariff.power_factor is not None:
-            raise BillInputInvalid(
-                field=f"bills[{index}].tariff",
-                reason_zh="向量化引擎尚未支持基本电费和功率因数调整",
-                reason_en="the vectorized engine does not bill basic charges or power factor yet",
-            )
+    """The totals of ``bills`` (energy, free kWh, basic charge, power-factor adjustment, funds,
+    fixed charges, minimum top-up), each equal to the reference's. The inputs must be valid
+    (the reference's checks name the field of a bad one)."""
     energy = pl.DataFrame(
         [(line.bill_index, int(line.amount.scaleb(2))) for line in energy_lines(bills=bills)],
         schema={"bill": pl.Int64, "fen": pl.Int64},
         orient="row",
     )
+    basic_fen = _basic_charge_fen(bills=bills)
     fund_rows: list[tuple[int, int, int]] = []
     fixed_fen: list[int] = []
     minimum_fen: list[int] = []
@@ -166,7 +166,9 @@ def register_bill_totals(*, bills: Sequence[RegisterBillInput]) -> list[Decimal]
         {"bill": range(len(bills)), "fixed": fixed_fen, "minimum": minimum_fen},
         schema={"bill": pl.Int64, "fixed": pl.Int64, "minimum": pl.Int64},
     )
-    variable = pl.concat([energy, funds]).group_by("bill").agg(pl.col("fen").sum())
+    energy_only = energy.group_by("bill").agg(pl.col("fen").sum().alias("energy_fen"))
+    adjustment = _power_factor_fen(bills=bills, energy_only=energy_only, basic=basic_fen)
+    variable = pl.concat([energy, basic_fen, adjustment, funds]).group_by("bill").agg(pl.col("fen").sum())
     totals = (
         per_bill.join(variable, on="bill", how="left")
         .with_columns(subtotal=pl.col("fen").fill_null(0) + pl.col("fixed"))
@@ -174,6 +176,178 @@ def register_bill_totals(*, bills: Sequence[RegisterBillInput]) -> list[Decimal]
         .sort("bill")
     )
     return [Decimal(fen).scaleb(-2) for fen in totals["total"]]
+
+
+def _half_up_division(numerator: pl.Expr, denominator: pl.Expr | int) -> pl.Expr:
+    """``numerator / denominator`` rounded half away from zero (ROUND_HALF_UP), in integers."""
+    magnitude = (numerator.abs() * 2 + denominator) // (denominator * 2)
+    return pl.when(numerator < 0).then(magnitude * -1).otherwise(magnitude)
+
+
+#: Fixed-point scales: prices in micro-yuan, demand in milli-kW, rule factors in 1e-4.
+_FACTOR_SCALE = 10_000
+
+
+def _basic_charge_fen(*, bills: Sequence[RegisterBillInput]) -> pl.DataFrame:
+    """The basic charge of each two-part bill, in fen: by capacity, capacity × price; by
+    demand, the billed kW (the contract up to tolerance × contract, else actual + the excess over
+    it) × the price (× the discount factor at ≥ 260 kWh per kVA); × days ÷ divisor in a part
+    month; one rounding."""
+    rows: list[tuple[int, int, int, int, int, int, int, int, int, int, int]] = []
+    for index, bill in enumerate(bills):
+        rules = bill.tariff.basic_charge
+        if rules is None or bill.basic_charge_method is None:
+            continue
+        capacity = _whole_units(bill.capacity_kva or Decimal(0), unit=MILLI, field="capacity_kva")
+        days = bill.days_used or rules.part_month_divisor
+        by_demand = bill.basic_charge_method == "demand"
+        price = rules.demand_price if by_demand else rules.capacity_price
+        contract_capacity = (
+            bill.contract_capacity_kva if bill.contract_capacity_kva is not None else bill.capacity_kva
+        )
+        period_kwh = period_energy(tariff=bill.tariff, energy_kwh=bill.energy_kwh)
+        rows.append(
+            (
+                index,
+                int(by_demand),
+                capacity,
+                _whole_units(bill.max_demand_kw or Decimal(0), unit=MILLI, field="max_demand_kw"),
+                _whole_units(bill.contract_demand_kw or Decimal(0), unit=MILLI, field="contract_demand_kw"),
+                _whole_units(
+                    rules.contract_demand_tolerance * _FACTOR_SCALE, unit=Decimal(1), field="tolerance"
+                ),
+                _whole_units(price or Decimal(0), unit=MICRO, field="basic_charge price"),
+                _whole_units(
+                    rules.high_load_factor_price_factor * _FACTOR_SCALE, unit=Decimal(1), field="factor"
+                ),
+                # The discount applies at kWh ÷ kVA ≥ threshold: compared as kWh ≥ threshold × kVA.
+                int(
+                    sum(period_kwh.values(), Decimal(0))
+                    >= rules.high_load_factor_kwh_per_kva * (contract_capacity or Decimal(0))
+                    and bool(contract_capacity)
+                ),
+                days,
+                rules.part_month_divisor,
+            )
+        )
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "bill": pl.Int64,
+            "by_demand": pl.Int64,
+            "capacity": pl.Int64,
+            "max_demand": pl.Int64,
+            "contract": pl.Int64,
+            "tolerance": pl.Int64,
+            "price": pl.Int64,
+            "discount": pl.Int64,
+            "discounted": pl.Int64,
+            "days": pl.Int64,
+            "divisor": pl.Int64,
+        },
+        orient="row",
+    )
+    big = pl.Int128
+    # Quantities in 1e-7 kW or kVA (milli × the 1e-4 factor scale), prices in 1e-10 yuan.
+    limit = pl.col("contract").cast(big) * pl.col("tolerance")
+    actual = pl.col("max_demand").cast(big) * _FACTOR_SCALE
+    billed = (
+        pl.when(actual <= limit)
+        .then(pl.col("contract").cast(big) * _FACTOR_SCALE)
+        .otherwise(2 * actual - limit)
+    )
+    quantity = (
+        pl.when(pl.col("by_demand") == 1).then(billed).otherwise(pl.col("capacity").cast(big) * _FACTOR_SCALE)
+    )
+    unit_price = (
+        pl.when((pl.col("by_demand") == 1) & (pl.col("discounted") == 1))
+        .then(pl.col("price").cast(big) * pl.col("discount"))
+        .otherwise(pl.col("price").cast(big) * _FACTOR_SCALE)
+    )
+    # 1e-7 × 1e-10 = 1e-17 yuan; a fen is 1e-2 yuan: divide by 1e15 × divisor, times days.
+    return frame.select(
+        "bill",
+        fen=_half_up_division(
+            quantity * unit_price * pl.col("days"), pl.col("divisor").cast(big) * 10**15
+        ).cast(pl.Int64),
+    )
+
+
+def _power_factor_fen(
+    *, bills: Sequence[RegisterBillInput], energy_only: pl.DataFrame, basic: pl.DataFrame
+) -> pl.DataFrame:
+    """The power-factor adjustment of each bill, in fen: the factor rounded half up to 0.01 by
+    exact integer comparison (40000·P² ≥ (2k − 1)²·(P² + Q²) for the k it rounds to), the
+    table's percent for the tariff's standard, applied to the base lines, one rounding."""
+    rows: list[tuple[int, int, int, str, int, int]] = []
+    for index, bill in enumerate(bills):
+        rules = bill.tariff.power_factor
+        if rules is None or bill.capacity_kva is None or bill.capacity_kva < rules.minimum_capacity_kva:
+            continue
+        active = sum(period_energy(tariff=bill.tariff, energy_kwh=bill.energy_kwh).values(), Decimal(0))
+        reactive = abs(bill.reactive_kvarh_forward or Decimal(0)) + abs(
+            bill.reactive_kvarh_reverse or Decimal(0)
+        )
+        if active == 0 and reactive == 0:
+            continue
+        rows.append(
+            (
+                index,
+                _whole_units(active, unit=MILLI, field="energy_kwh"),
+                _whole_units(reactive, unit=MILLI, field="reactive_kvarh"),
+                rules.standard,
+                int("basic" in rules.base),
+                int("energy" in rules.base),
+            )
+        )
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "bill": pl.Int64,
+            "p": pl.Int64,
+            "q": pl.Int64,
+            "standard": pl.String,
+            "with_basic": pl.Int64,
+            "with_energy": pl.Int64,
+        },
+        orient="row",
+    )
+    big = pl.Int128
+    p2 = pl.col("p").cast(big) * pl.col("p")
+    s2 = p2 + pl.col("q").cast(big) * pl.col("q")
+    # The hundredths the factor rounds to: the largest k in 0..100 with 40000·P² ≥ (2k−1)²·S².
+    hundredths = pl.sum_horizontal(
+        [(40_000 * p2 >= (2 * k - 1) ** 2 * s2).cast(pl.Int64) for k in range(1, 101)]
+    )
+    table = pl.DataFrame(
+        [
+            (
+                standard,
+                k,
+                int(
+                    power_factor_percent(power_factor=Decimal(k).scaleb(-2), standard=Decimal(standard)) * 100
+                ),
+            )
+            for standard in ("0.90", "0.85", "0.80")
+            for k in range(101)
+        ],
+        schema={"standard": pl.String, "hundredths": pl.Int64, "percent_e2": pl.Int64},
+        orient="row",
+    )
+    base = (
+        frame.with_columns(hundredths=hundredths)
+        .join(table, on=["standard", "hundredths"])
+        .join(energy_only, on="bill", how="left")
+        .join(basic.rename({"fen": "basic_fen"}), on="bill", how="left")
+        .with_columns(
+            base=pl.col("energy_fen").fill_null(0) * pl.col("with_energy")
+            + pl.col("basic_fen").fill_null(0) * pl.col("with_basic")
+        )
+    )
+    # base (fen) × percent (1e-2 %) = 1e-4 of a fen... per cent: divide by 10,000.
+    return base.select(
+        "bill", fen=_half_up_division(pl.col("base").cast(big) * pl.col("percent_e2"), 10_000).cast(pl.Int64)
+    )
 
 
 def _fen(value: Decimal) -> int:
