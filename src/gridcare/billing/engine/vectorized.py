@@ -59,22 +59,46 @@ def _whole_units(value: Decimal, *, unit: Decimal, field: str) -> int:
     return int(scaled)
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Metered:
+    """A bill's kWh, read once: per period (the tariff's order), in milli-kWh, and the total
+    and billed (after the low-income free kWh) milli-kWh."""
+
+    period_kwh: dict[str, Decimal]
+    milli: tuple[int, ...]
+    total: int
+    billed: int
+
+
+def _metered(bills: Sequence[RegisterBillInput]) -> list[_Metered]:
+    metered = []
+    for bill in bills:
+        period_kwh = period_energy(tariff=bill.tariff, energy_kwh=bill.energy_kwh)
+        milli = tuple(_whole_units(kwh, unit=MILLI, field=f"energy_kwh.{p}") for p, kwh in period_kwh.items())
+        total = sum(milli)
+        allowance = bill.tariff.allowances.low_income_free_kwh_per_month if bill.low_income else Decimal(0)
+        billed = total - min(_whole_units(allowance, unit=MILLI, field="allowances"), total)
+        metered.append(_Metered(period_kwh=period_kwh, milli=milli, total=total, billed=billed))
+    return metered
+
+
 def energy_lines(*, bills: Sequence[RegisterBillInput]) -> list[EnergyLine]:
     """The energy lines of ``bills`` (in each bill: by tier, then by the tariff's period order),
     as the reference computes them."""
+    return _energy_lines(bills=bills, metered=_metered(bills))
+
+
+def _energy_lines(*, bills: Sequence[RegisterBillInput], metered: Sequence[_Metered]) -> list[EnergyLine]:
     tariff_keys: dict[int, int] = {}
     price_rows: list[tuple[int, str, int, int]] = []
     usage_rows: list[tuple[int, int, str, int]] = []
     tier_rows: list[tuple[int, int, int, int | None, int, int, int, int]] = []
     for index, bill in enumerate(bills):
         key = _tariff_key(bill.tariff, tariff_keys, price_rows)
-        period_kwh = period_energy(tariff=bill.tariff, energy_kwh=bill.energy_kwh)
-        periods = list(period_kwh)
-        milli = [_whole_units(period_kwh[p], unit=MILLI, field=f"energy_kwh.{p}") for p in periods]
-        total = sum(milli)
-        allowance = bill.tariff.allowances.low_income_free_kwh_per_month if bill.low_income else Decimal(0)
-        free = min(_whole_units(allowance, unit=MILLI, field="allowances"), total)
-        billed = total - free
+        reading = metered[index]
+        periods, milli = list(reading.period_kwh), reading.milli
+        total, billed = reading.total, reading.billed
+        free = total - billed
         tiers = bill.tariff.energy.tiers
         annual = tiers is not None and tiers.basis is TierBasis.ANNUAL
         before = _whole_units(bill.tier_year_kwh_before, unit=MILLI, field="tier_year_kwh_before")
@@ -133,20 +157,21 @@ def register_bill_totals(*, bills: Sequence[RegisterBillInput]) -> list[Decimal]
     """The totals of ``bills`` (energy, free kWh, basic charge, power-factor adjustment, funds,
     fixed charges, minimum top-up), each equal to the reference's. The inputs must be valid
     (the reference's checks name the field of a bad one)."""
+    metered = _metered(bills)
     energy = pl.DataFrame(
-        [(line.bill_index, int(line.amount.scaleb(2))) for line in energy_lines(bills=bills)],
+        [
+            (line.bill_index, int(line.amount.scaleb(2)))
+            for line in _energy_lines(bills=bills, metered=metered)
+        ],
         schema={"bill": pl.Int64, "fen": pl.Int64},
         orient="row",
     )
-    basic_fen = _basic_charge_fen(bills=bills)
+    basic_fen = _basic_charge_fen(bills=bills, metered=metered)
     fund_rows: list[tuple[int, int, int]] = []
     fixed_fen: list[int] = []
     minimum_fen: list[int] = []
     for index, bill in enumerate(bills):
-        period_kwh = period_energy(tariff=bill.tariff, energy_kwh=bill.energy_kwh)
-        total = sum(_whole_units(kwh, unit=MILLI, field="energy_kwh") for kwh in period_kwh.values())
-        allowance = bill.tariff.allowances.low_income_free_kwh_per_month if bill.low_income else Decimal(0)
-        billed = total - min(_whole_units(allowance, unit=MILLI, field="allowances"), total)
+        billed = metered[index].billed
         for fund in bill.tariff.funds:
             if bill.usage_category is None or bill.usage_category not in fund.exempt_usage_categories:
                 fund_rows.append(
@@ -167,7 +192,7 @@ def register_bill_totals(*, bills: Sequence[RegisterBillInput]) -> list[Decimal]
         schema={"bill": pl.Int64, "fixed": pl.Int64, "minimum": pl.Int64},
     )
     energy_only = energy.group_by("bill").agg(pl.col("fen").sum().alias("energy_fen"))
-    adjustment = _power_factor_fen(bills=bills, energy_only=energy_only, basic=basic_fen)
+    adjustment = _power_factor_fen(bills=bills, metered=metered, energy_only=energy_only, basic=basic_fen)
     variable = pl.concat([energy, basic_fen, adjustment, funds]).group_by("bill").agg(pl.col("fen").sum())
     totals = (
         per_bill.join(variable, on="bill", how="left")
@@ -188,7 +213,7 @@ def _half_up_division(numerator: pl.Expr, denominator: pl.Expr | int) -> pl.Expr
 _FACTOR_SCALE = 10_000
 
 
-def _basic_charge_fen(*, bills: Sequence[RegisterBillInput]) -> pl.DataFrame:
+def _basic_charge_fen(*, bills: Sequence[RegisterBillInput], metered: Sequence[_Metered]) -> pl.DataFrame:
     """The basic charge of each two-part bill, in fen: by capacity, capacity × price; by
     demand, the billed kW (the contract up to tolerance × contract, else actual + the excess over
     it) × the price (× the discount factor at ≥ 260 kWh per kVA); × days ÷ divisor in a part
@@ -205,7 +230,7 @@ def _basic_charge_fen(*, bills: Sequence[RegisterBillInput]) -> pl.DataFrame:
         contract_capacity = (
             bill.contract_capacity_kva if bill.contract_capacity_kva is not None else bill.capacity_kva
         )
-        period_kwh = period_energy(tariff=bill.tariff, energy_kwh=bill.energy_kwh)
+        period_kwh = metered[index].period_kwh
         rows.append(
             (
                 index,
@@ -274,7 +299,11 @@ def _basic_charge_fen(*, bills: Sequence[RegisterBillInput]) -> pl.DataFrame:
 
 
 def _power_factor_fen(
-    *, bills: Sequence[RegisterBillInput], energy_only: pl.DataFrame, basic: pl.DataFrame
+    *,
+    bills: Sequence[RegisterBillInput],
+    metered: Sequence[_Metered],
+    energy_only: pl.DataFrame,
+    basic: pl.DataFrame,
 ) -> pl.DataFrame:
     """The power-factor adjustment of each bill, in fen: the factor rounded half up to 0.01 by
     exact integer comparison (40000·P² ≥ (2k − 1)²·(P² + Q²) for the k it rounds to), the
@@ -284,7 +313,7 @@ def _power_factor_fen(
         rules = bill.tariff.power_factor
         if rules is None or bill.capacity_kva is None or bill.capacity_kva < rules.minimum_capacity_kva:
             continue
-        active = sum(period_energy(tariff=bill.tariff, energy_kwh=bill.energy_kwh).values(), Decimal(0))
+        active = sum(metered[index].period_kwh.values(), Decimal(0))
         reactive = abs(bill.reactive_kvarh_forward or Decimal(0)) + abs(
             bill.reactive_kvarh_reverse or Decimal(0)
         )
