@@ -428,3 +428,10 @@ NOTIFICATIONS = {
     "RECEIPT_WAIT_SECONDS": float(os.environ.get("GRIDCARE_RECEIPT_WAIT_SECONDS", "5")),
 }
 # --- end of notifications ----------------------------------------------------------------------
+
+# --- Bill runs (issue 5) --------------------------------------------------------------------------
+# Review (量费审核) flags a bill whose kWh per day is above this many times, or below one this many
+# times, its 12-month average.
+GRIDCARE_REVIEW_USAGE_BAND = os.environ.get("GRIDCARE_REVIEW_USAGE_BAND", "3")
+# Days from issue (电费发行) to a bill's payment due date.
+GRIDCARE_BILL_DUE_DAYS = int(os.environ.get("GRIDCARE_BILL_DUE_DAYS", "15"))

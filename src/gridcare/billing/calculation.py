@@ -1,0 +1,390 @@
+"""From accounts to unsaved bills: usage, tariff versions, billing terms, the tier year so far,
+the engine, and the review exceptions (量费审核) — for a run partition, or for one account when
+a bill is recalculated or rebilled.
+
+Reads only; the runner and the operations write what this returns. Queries are a fixed number
+per batch of accounts (not per account) so a 1,000-account partition stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, Sum
+
+from gridcare.billing.engine.reference import Bill as EngineBill
+from gridcare.billing.engine.reference import RegisterBillInput
+from gridcare.billing.engine.tariff import BasicChargeMethod, TariffDocument, parse_tariff_document
+from gridcare.billing.engine_pass import bill_in_one_pass
+from gridcare.billing.models import (
+    AccountBillingTerms,
+    BasicChargeBasis,
+    Bill,
+    BillKind,
+    BillLine,
+    BillRun,
+    BillRunPartition,
+    BillStatus,
+)
+from gridcare.billing.review import ReviewException, exception
+from gridcare.billing.usage import AccountUsage, load_account_usage
+from gridcare.customers.models import Account, AccountStatus
+from gridcare.kit.errors import GridCareError
+from gridcare.kit.money import round_to_fen
+from gridcare.tariffs.errors import TariffNotFound, TariffNotGridCareDocument, TariffVersionMissing
+from gridcare.tariffs.models import TariffKind
+from gridcare.tariffs.queries import VersionPeriod, versions_overlapping
+
+#: Accounts a run bills: in service, or suspended (a suspended account still owes what it used
+#: before the sealing date); closed accounts had their final bill when they closed.
+BILLED_ACCOUNT_STATUSES = (AccountStatus.NORMAL, AccountStatus.SUSPENDED)
+
+_ZERO = Decimal(0)
+
+
+@dataclass(kw_only=True)
+class CalculatedBill:
+    """An unsaved bill with its unsaved lines."""
+
+    bill: Bill
+    lines: list[BillLine]
+
+
+@dataclass(kw_only=True)
+class PartitionBills:
+    bills: list[CalculatedBill] = field(default_factory=list)
+    flagged: int = 0
+
+
+def accounts_of_run(*, run: BillRun) -> Any:
+    """The accounts run ``run`` bills, as its creator sees them: in the run's org unit's subtree,
+    on its reading routes when it names some, in service or suspended, by id."""
+    accounts = Account.objects.visible_to(run.created_by).filter(
+        org_unit__path__startswith=run.org_unit.path, status__in=BILLED_ACCOUNT_STATUSES
+    )
+    route_ids = list(run.reading_routes.values_list("id", flat=True))
+    if route_ids:
+        accounts = accounts.filter(reading_route_id__in=route_ids)
+    return accounts.order_by("id")
+
+
+def calculate_partition_bills(*, run: BillRun, partition: BillRunPartition, now: datetime) -> PartitionBills:
+    """The bills of ``partition``'s accounts that have no live regular bill for the period yet."""
+    accounts = list(
+        accounts_of_run(run=run)
+        .filter(id__gte=partition.account_id_from, id__lte=partition.account_id_to)
+        .exclude(
+            id__in=Bill.objects.filter(
+                kind=BillKind.REGULAR, period_start=run.period_start, period_end=run.period_end
+            )
+            .exclude(status=BillStatus.WITHDRAWN)
+            .values("account_id")
+        )
+    )
+    bills = calculate_bills(
+        accounts=accounts, period_start=run.period_start, period_end=run.period_end, run=run, now=now
+    )
+    return PartitionBills(bills=bills, flagged=sum(1 for item in bills if item.bill.exceptions))
+
+
+def calculate_bills(
+    *,
+    accounts: Sequence[Account],
+    period_start: date,
+    period_end: date,
+    run: BillRun | None,
+    now: datetime,
+    kind: BillKind = BillKind.REGULAR,
+) -> list[CalculatedBill]:
+    """One unsaved bill per account for ``[period_start, period_end)`` with its lines, usage
+    explanation and review exceptions. An account whose bill cannot be calculated (no usable
+    tariff, an input the tariff cannot bill) gets a bill with no lines and a blocking exception,
+    so the reviewer sees it instead of it going missing."""
+    if not accounts:
+        return []
+    versions = _tariff_versions(
+        codes={account.tariff_code for account in accounts}, period_start=period_start, period_end=period_end
+    )
+    documents = {
+        account.pk: versions[account.tariff_code][-1][1]
+        for account in accounts
+        if not isinstance(versions[account.tariff_code], GridCareError)
+    }
+    usage = load_account_usage(
+        accounts=accounts, period_start=period_start, period_end=period_end, tariffs=documents
+    )
+    terms = {
+        row.account_id: row
+        for row in AccountBillingTerms.objects.filter(account__in=[a.pk for a in accounts])
+    }
+    account_ids = [account.pk for account in accounts]
+    tier_year_before = _tier_year_kwh_before(account_ids=account_ids, period_start=period_start)
+    daily_average = _daily_average_kwh(account_ids=account_ids, period_start=period_start)
+
+    prepared: list[_Prepared] = []
+    for account in accounts:
+        prepared.append(
+            _prepare(
+                account=account,
+                tariff=versions[account.tariff_code],
+                usage=usage[account.pk],
+                terms=terms.get(account.pk),
+                tier_year_kwh_before=tier_year_before.get(account.pk, _ZERO),
+                daily_average_kwh=daily_average.get(account.pk),
+                period_start=period_start,
+                period_end=period_end,
+            )
+        )
+    engine_bills = bill_in_one_pass(
+        inputs=[segment for item in prepared if not item.failure for segment in item.segments]
+    )
+    results: list[CalculatedBill] = []
+    cursor = 0
+    for item in prepared:
+        lines: list[BillLine] = []
+        if not item.failure:
+            segment_bills = engine_bills[cursor : cursor + len(item.segments)]
+            cursor += len(item.segments)
+            refusals = [bill for bill in segment_bills if isinstance(bill, GridCareError)]
+            if refusals:
+                item.exceptions.append(exception("calculation_failed", detail=refusals[0]))
+            else:
+                lines = _lines(segment_bills=segment_bills, versions=item.versions)  # type: ignore[arg-type]
+        results.append(_calculated(item=item, lines=lines, run=run, now=now, kind=kind))
+    return results
+
+
+# --- preparing one account ----------------------------------------------------------------------
+
+#: One tariff version's part of the period: (the version period, its parsed document).
+VersionDocument = tuple[VersionPeriod, TariffDocument]
+
+
+@dataclass(kw_only=True)
+class _Prepared:
+    account: Account
+    period_start: date
+    period_end: date
+    usage: AccountUsage
+    segments: list[RegisterBillInput]
+    versions: list[VersionPeriod]
+    exceptions: list[ReviewException]
+    inputs: dict[str, str]
+    failure: bool = False
+
+
+def _prepare(
+    *,
+    account: Account,
+    tariff: list[VersionDocument] | GridCareError,
+    usage: AccountUsage,
+    terms: AccountBillingTerms | None,
+    tier_year_kwh_before: Decimal,
+    daily_average_kwh: Decimal | None,
+    period_start: date,
+    period_end: date,
+) -> _Prepared:
+    exceptions = [exception(code) for code in sorted(usage.flags)]
+    prepared = _Prepared(
+        account=account,
+        period_start=period_start,
+        period_end=period_end,
+        usage=usage,
+        segments=[],
+        versions=[],
+        exceptions=exceptions,
+        inputs={"tier_year_kwh_before": str(tier_year_kwh_before)},
+    )
+    if isinstance(tariff, GridCareError):
+        prepared.exceptions.append(exception("tariff_unusable", detail=tariff))
+        prepared.failure = True
+        return prepared
+    if usage.energy_kwh is None:
+        prepared.failure = True
+        return prepared
+    prepared.versions = [period for period, _document in tariff]
+    total_kwh = sum(usage.energy_kwh.values(), _ZERO)
+    days = (period_end - period_start).days
+    band = Decimal(settings.GRIDCARE_REVIEW_USAGE_BAND)
+    if daily_average_kwh is not None and daily_average_kwh > 0:
+        per_day = total_kwh / days
+        if per_day > band * daily_average_kwh or per_day * band < daily_average_kwh:
+            prepared.exceptions.append(
+                exception("usage_outside_band", average=round(daily_average_kwh * days, 3), band=band)
+            )
+    prepared.inputs["average_kwh_12_months"] = (
+        "" if daily_average_kwh is None else str(round(daily_average_kwh * days, 3))
+    )
+    method, contract_demand, capacity = _two_part_terms(
+        account=account, terms=terms, tariff=tariff[-1][1], prepared=prepared, usage=usage
+    )
+    base = RegisterBillInput(
+        tariff=tariff[-1][1],
+        period_start=period_start,
+        period_end=period_end,
+        energy_kwh=dict(usage.energy_kwh),
+        reactive_kvarh_forward=usage.reactive_kvarh_forward,
+        reactive_kvarh_reverse=usage.reactive_kvarh_reverse,
+        basic_charge_method=method,
+        max_demand_kw=usage.max_demand_kw,
+        contract_demand_kw=contract_demand,
+        capacity_kva=capacity,
+        contract_capacity_kva=account.contract_capacity_kva,
+        tier_year_kwh_before=tier_year_kwh_before,
+        large_household=bool(terms and terms.large_household),
+        low_income=bool(terms and terms.low_income),
+        usage_category=account.usage_category,
+    )
+    prepared.segments = segment_inputs(bill=base, tariff=tariff)
+    return prepared
+
+
+def _two_part_terms(
+    *,
+    account: Account,
+    terms: AccountBillingTerms | None,
+    tariff: TariffDocument,
+    prepared: _Prepared,
+    usage: AccountUsage,
+) -> tuple[BasicChargeMethod | None, Decimal | None, Decimal | None]:
+    if tariff.basic_charge is None:
+        return None, None, None
+    if terms is None or not terms.basic_charge_basis:
+        prepared.exceptions.append(exception("terms_missing"))
+        prepared.failure = True
+        return None, None, None
+    capacity = terms.running_capacity_kva or account.contract_capacity_kva
+    if usage.max_demand_kw is not None and usage.max_demand_kw > capacity:
+        prepared.exceptions.append(
+            exception("capacity_mismatch", demand=usage.max_demand_kw, capacity=capacity)
+        )
+    method = (
+        BasicChargeMethod.DEMAND
+        if terms.basic_charge_basis == BasicChargeBasis.DEMAND
+        else BasicChargeMethod.CAPACITY
+    )
+    return method, terms.contract_demand_kw, capacity
+
+
+def segment_inputs(*, bill: RegisterBillInput, tariff: list[VersionDocument]) -> list[RegisterBillInput]:
+    """The bill split where the tariff changes (one input per version)."""
+    if len(tariff) == 1:
+        return [bill]
+    raise NotImplementedError
+
+
+def _lines(*, segment_bills: Sequence[EngineBill], versions: Sequence[VersionPeriod]) -> list[BillLine]:
+    lines: list[BillLine] = []
+    for engine_bill, version in zip(segment_bills, versions, strict=True):
+        for line in engine_bill.lines:
+            lines.append(
+                BillLine(
+                    position=len(lines) + 1,
+                    code=line.code,
+                    name_zh=line.name_zh,
+                    name_en=line.name_en,
+                    quantity=line.quantity,
+                    unit=line.unit,
+                    unit_price=line.unit_price,
+                    amount=line.amount,
+                    rule=line.rule,
+                    inputs=dict(line.inputs),
+                    tariff_version=version.version,
+                )
+            )
+    return lines
+
+
+def _calculated(
+    *, item: _Prepared, lines: list[BillLine], run: BillRun | None, now: datetime, kind: BillKind
+) -> CalculatedBill:
+    account = item.account
+    total = round_to_fen(sum((line.amount for line in lines), _ZERO))
+    energy = sum(item.usage.energy_kwh.values(), _ZERO) if item.usage.energy_kwh else _ZERO
+    bill = Bill(
+        org_unit_id=account.org_unit_id,
+        run=run,
+        account=account,
+        kind=kind,
+        status=BillStatus.CALCULATED,
+        period_start=item.period_start,
+        period_end=item.period_end,
+        tariff_code=account.tariff_code,
+        tariff_version=item.versions[-1].version if item.versions else None,
+        energy_kwh=energy,
+        total=total,
+        usage={"usage": item.usage.as_data(), "inputs": item.inputs},
+        exceptions=[flag.as_data() for flag in item.exceptions],
+        calculated_at=now,
+    )
+    return CalculatedBill(bill=bill, lines=lines)
+
+
+# --- batch reads -------------------------------------------------------------------------------
+
+
+def _tariff_versions(
+    *, codes: Iterable[str], period_start: date, period_end: date
+) -> dict[str, list[VersionDocument] | GridCareError]:
+    found: dict[str, list[VersionDocument] | GridCareError] = {}
+    for code in codes:
+        try:
+            periods = versions_overlapping(code=code, start=period_start, end=period_end)
+            for period in periods:
+                if period.version.tariff.kind != TariffKind.GRIDCARE:
+                    raise TariffNotGridCareDocument(field="code", code=code, kind=period.version.tariff.kind)
+            found[code] = [(period, _parsed(period)) for period in periods]
+        except (TariffNotFound, TariffVersionMissing, TariffNotGridCareDocument) as error:
+            found[code] = error
+    return found
+
+
+def _parsed(period: VersionPeriod) -> TariffDocument:
+    return parse_tariff_document(period.version.document)
+
+
+def _live_bills() -> Any:
+    return Bill.objects.filter(
+        Q(kind=BillKind.REGULAR, status__in=[s for s in BillStatus.values if s != BillStatus.WITHDRAWN])
+        | Q(kind=BillKind.ADJUSTMENT, status=BillStatus.ISSUED)
+    )
+
+
+def _tier_year_kwh_before(*, account_ids: Sequence[int], period_start: date) -> dict[int, Decimal]:
+    """kWh billed to each account in ``period_start``'s calendar year before it (regular bills
+    not withdrawn, issued adjustments): what annual tiers (年阶梯) count from."""
+    rows = (
+        _live_bills()
+        .filter(
+            account_id__in=account_ids,
+            period_start__gte=date(period_start.year, 1, 1),
+            period_start__lt=period_start,
+        )
+        .values("account_id")
+        .annotate(kwh=Sum("energy_kwh"))
+    )
+    return {row["account_id"]: row["kwh"] or _ZERO for row in rows}
+
+
+def _daily_average_kwh(*, account_ids: Sequence[int], period_start: date) -> dict[int, Decimal]:
+    """Each account's kWh per day over its regular bills of the 12 months before ``period_start``."""
+    rows = (
+        Bill.objects.filter(
+            account_id__in=account_ids,
+            kind=BillKind.REGULAR,
+            period_end__lte=period_start,
+            period_start__gte=period_start - timedelta(days=365),
+        )
+        .exclude(status=BillStatus.WITHDRAWN)
+        .values_list("account_id", "period_start", "period_end", "energy_kwh")
+    )
+    totals: dict[int, tuple[Decimal, int]] = {}
+    for account_id, start, end, kwh in rows:
+        energy, days = totals.get(account_id, (_ZERO, 0))
+        totals[account_id] = (energy + kwh, days + (end - start).days)
+    return {account_id: energy / days for account_id, (energy, days) in totals.items() if days}

@@ -1,0 +1,149 @@
+"""The local bill runner: calculates a bill run partition by partition (docs/billing-runs.md).
+
+Each partition (a range of account ids) is calculated and written in one transaction together
+with its ``done`` mark: a run killed mid-way loses at most the partition in flight, and running
+it again skips the partitions already done and, inside a partition, every account that already
+has a live regular bill for the period (the database's unique constraint is the last guard).
+Memory is bounded by the partition size, not by the number of accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+
+from gridcare.audit.operations import record_audit_event
+from gridcare.billing.calculation import PartitionBills, calculate_partition_bills
+from gridcare.billing.models import (
+    Bill,
+    BillLine,
+    BillRun,
+    BillRunPartition,
+    BillRunStatus,
+    PartitionStatus,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunProgress:
+    """How far a run has got: accounts calculated of all, bills with exceptions."""
+
+    accounts_done: int
+    accounts_total: int
+    bills_flagged: int
+
+
+ProgressReporter = Callable[[RunProgress], None]
+
+
+def calculate_bill_run(
+    *, run_id: int, clock: Callable[[], datetime], progress: ProgressReporter | None = None
+) -> BillRun:
+    """Calculate every pending partition of run ``run_id``, then put the run in review.
+
+    Idempotent and resumable: partitions already done are skipped, so calling it again after a
+    crash finishes the run with exactly one bill per account."""
+    run = _start_calculating(run_id=run_id, now=clock())
+    if run.status != BillRunStatus.CALCULATING:
+        return run
+    partition_ids = list(
+        run.partitions.filter(status=PartitionStatus.PENDING).order_by("index").values_list("id", flat=True)
+    )
+    for partition_id in partition_ids:
+        run = calculate_one_partition(run_id=run.pk, partition_id=partition_id, now=clock())
+        if progress is not None:
+            progress(
+                RunProgress(
+                    accounts_done=run.accounts_done,
+                    accounts_total=run.accounts_total,
+                    bills_flagged=run.bills_flagged,
+                )
+            )
+    return _finish_calculating(run_id=run.pk, now=clock())
+
+
+@transaction.atomic
+def _start_calculating(*, run_id: int, now: datetime) -> BillRun:
+    run = BillRun.objects.select_for_update().get(pk=run_id)
+    if run.status == BillRunStatus.CREATED:
+        run.status = BillRunStatus.CALCULATING
+        run.save(update_fields=["status"])
+        record_audit_event(
+            actor=None,
+            action="billing.run_calculation_started",
+            target=run,
+            occurred_at=now,
+            changes={"status": [BillRunStatus.CREATED, BillRunStatus.CALCULATING]},
+        )
+    return run
+
+
+@transaction.atomic
+def calculate_one_partition(*, run_id: int, partition_id: int, now: datetime) -> BillRun:
+    """Calculate and write the bills of one partition, mark it done and count the progress —
+    all in one transaction (nothing of a partition survives a crash half-way through it)."""
+    run = BillRun.objects.select_for_update().get(pk=run_id)
+    partition = BillRunPartition.objects.select_for_update().get(pk=partition_id, run=run)
+    if partition.status == PartitionStatus.DONE or run.status != BillRunStatus.CALCULATING:
+        return run
+    calculated = calculate_partition_bills(run=run, partition=partition, now=now)
+    _write_bills(calculated)
+    partition.status = PartitionStatus.DONE
+    partition.done_at = now
+    partition.save(update_fields=["status", "done_at"])
+    BillRun.objects.filter(pk=run.pk).update(
+        accounts_done=F("accounts_done") + partition.accounts,
+        bills_flagged=F("bills_flagged") + calculated.flagged,
+    )
+    run.refresh_from_db()
+    record_audit_event(
+        actor=None,
+        action="billing.run_partition_calculated",
+        target=run,
+        occurred_at=now,
+        changes={
+            "partition": partition.index,
+            "accounts": [partition.account_id_from, partition.account_id_to],
+            "bills": len(calculated.bills),
+            "flagged": calculated.flagged,
+        },
+    )
+    return run
+
+
+def _write_bills(calculated: PartitionBills) -> None:
+    bills = Bill.objects.bulk_create([item.bill for item in calculated.bills])
+    lines: list[BillLine] = []
+    for bill, item in zip(bills, calculated.bills, strict=True):
+        for line in item.lines:
+            line.bill = bill
+            lines.append(line)
+    BillLine.objects.bulk_create(lines, batch_size=2000)
+
+
+@transaction.atomic
+def _finish_calculating(*, run_id: int, now: datetime) -> BillRun:
+    run = BillRun.objects.select_for_update().get(pk=run_id)
+    if run.status != BillRunStatus.CALCULATING:
+        return run
+    if run.partitions.filter(status=PartitionStatus.PENDING).exists():
+        return run
+    run.status = BillRunStatus.IN_REVIEW
+    run.calculated_at = now
+    run.save(update_fields=["status", "calculated_at"])
+    record_audit_event(
+        actor=None,
+        action="billing.run_calculated",
+        target=run,
+        occurred_at=now,
+        changes={
+            "status": [BillRunStatus.CALCULATING, BillRunStatus.IN_REVIEW],
+            "accounts": run.accounts_total,
+            "flagged": run.bills_flagged,
+        },
+    )
+    return run
