@@ -2,7 +2,7 @@
 (hold, release, send back for a read check, recalculate, approve), issuing (电费发行), cancelling
 a run before issue, and adjusting an issued bill (退补电费: cancel or rebill).
 
-Calculating a run is the runner's (:mod:`gridcare.billing.runner`), queued as a background job
+Calculating a run is the runner's (:mod:`gridcare.billing.runners.local`), queued as a background job
 when the run is created.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from gridcare.billing.runner import RunProgress, calculate_bill_run
+from gridcare.billing.runners.local import RunProgress, calculate_bill_run
 from gridcare.jobs.definitions import gridcare_task
 from gridcare.jobs.operations import report_progress
 

@@ -47,13 +47,10 @@ def calculate_bill_run(
 
     Idempotent and resumable: partitions already done are skipped, so calling it again after a
     crash finishes the run with exactly one bill per account."""
-    run = _start_calculating(run_id=run_id, now=clock())
+    run = start_calculating(run_id=run_id, now=clock())
     if run.status != BillRunStatus.CALCULATING:
         return run
-    partition_ids = list(
-        run.partitions.filter(status=PartitionStatus.PENDING).order_by("index").values_list("id", flat=True)
-    )
-    for partition_id in partition_ids:
+    for partition_id in pending_partition_ids(run=run):
         run = calculate_one_partition(run_id=run.pk, partition_id=partition_id, now=clock())
         if progress is not None:
             progress(
@@ -63,11 +60,19 @@ def calculate_bill_run(
                     bills_flagged=run.bills_flagged,
                 )
             )
-    return _finish_calculating(run_id=run.pk, now=clock())
+    return finish_calculating(run_id=run.pk, now=clock())
+
+
+def pending_partition_ids(*, run: BillRun) -> list[int]:
+    """The ids of ``run``'s partitions not calculated yet, in order."""
+    return list(
+        run.partitions.filter(status=PartitionStatus.PENDING).order_by("index").values_list("id", flat=True)
+    )
 
 
 @transaction.atomic
-def _start_calculating(*, run_id: int, now: datetime) -> BillRun:
+def start_calculating(*, run_id: int, now: datetime) -> BillRun:
+    """Move a created run to calculating (a run already calculating stays so: resumed)."""
     run = BillRun.objects.select_for_update().get(pk=run_id)
     if run.status == BillRunStatus.CREATED:
         run.status = BillRunStatus.CALCULATING
@@ -126,7 +131,8 @@ def _write_bills(calculated: PartitionBills) -> None:
 
 
 @transaction.atomic
-def _finish_calculating(*, run_id: int, now: datetime) -> BillRun:
+def finish_calculating(*, run_id: int, now: datetime) -> BillRun:
+    """Put a run whose partitions are all done in review (a run with pending ones stays)."""
     run = BillRun.objects.select_for_update().get(pk=run_id)
     if run.status != BillRunStatus.CALCULATING:
         return run
