@@ -428,3 +428,9 @@ NOTIFICATIONS = {
     "RECEIPT_WAIT_SECONDS": float(os.environ.get("GRIDCARE_RECEIPT_WAIT_SECONDS", "5")),
 }
 # --- end of notifications ----------------------------------------------------------------------
+
+# --- billing usage from register reads (issue 5, §2 usage) -------------------------------------
+#: A period's closing read is the last usable read in the days [period end − this, period end]
+#: (Asia/Shanghai dates): a read taken a few days early still closes the period.
+GRIDCARE_READ_WINDOW_DAYS = _int_from_environment("GRIDCARE_READ_WINDOW_DAYS", 3)
+# --- end of billing usage ----------------------------------------------------------------------

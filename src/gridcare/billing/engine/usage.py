@@ -485,12 +485,14 @@ def _added(into: dict[str, Decimal], energy: Mapping[str, Decimal]) -> dict[str,
 
 def accounts_usage(
     *,
+    account_ids: Sequence[int],
     measurements: Sequence[PointMeasurement],
     period_hours: Decimal,
     tariff_periods: Mapping[int, Sequence[str]] | None = None,
     estimated_reads: Sequence[EstimatedRead] = (),
 ) -> dict[int, AccountUsage]:
-    """The usage of every account that has a point in ``measurements``.
+    """The usage of each account in ``account_ids`` (an account without a measured point has
+    no usage and is flagged ``missing_read``).
 
     Per point: metered kWh (:func:`metered_energy`) + line loss + transformer loss (shared over
     the periods in proportion), minus the metered kWh of its ``subtract`` children (which may
@@ -522,11 +524,11 @@ def accounts_usage(
     return {
         account_id: _account_usage(
             account_id=account_id,
-            points=sorted(account_points, key=lambda point: point.measurement.code),
+            points=sorted(by_account.get(account_id, []), key=lambda point: point.measurement.code),
             tariff_periods=(tariff_periods or {}).get(account_id),
             estimates_by_point=estimates_by_point,
         )
-        for account_id, account_points in by_account.items()
+        for account_id in account_ids
     }
 
 
@@ -573,6 +575,8 @@ def _account_usage(
                 flags=frozenset(point.flags),
             )
         )
+    if not points:
+        flags.add(UsageFlag.MISSING_READ)
     shaped, shape_flags = _shaped(energy or {TOTAL: _ZERO}, tariff_periods)
     flags |= shape_flags
     if UsageFlag.MISSING_READ not in flags and sum(shaped.values(), _ZERO) == 0:
