@@ -435,3 +435,8 @@ NOTIFICATIONS = {
 GRIDCARE_REVIEW_USAGE_BAND = os.environ.get("GRIDCARE_REVIEW_USAGE_BAND", "3")
 # Days from issue (电费发行) to a bill's payment due date.
 GRIDCARE_BILL_DUE_DAYS = int(os.environ.get("GRIDCARE_BILL_DUE_DAYS", "15"))
+# --- billing usage from register reads (issue 5, §2 usage) -------------------------------------
+#: A period's closing read is the last usable read in the days [period end − this, period end]
+#: (Asia/Shanghai dates): a read taken a few days early still closes the period.
+GRIDCARE_READ_WINDOW_DAYS = _int_from_environment("GRIDCARE_READ_WINDOW_DAYS", 3)
+# --- end of billing usage ----------------------------------------------------------------------

@@ -1,0 +1,534 @@
+"""Usage for billing from the stored reads: which reads open and close a period, meter exchanges,
+estimates for missing reads, interval reads split by the tariff's schedule.
+
+Reads the metering tables in a fixed number of queries for any number of accounts and hands
+the arithmetic to the pure :mod:`gridcare.billing.engine.usage`. Rules and sources:
+docs/billing.md, "Usage from reads".
+
+WARNING: issued bills depend on these results; never change how reads are chosen for periods
+already billed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import pairwise
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from gridcare.billing.engine.schedule import kwh_by_period
+from gridcare.billing.engine.tariff import TariffDocument
+from gridcare.billing.engine.usage import (
+    AccountUsage,
+    ActualPeriod,
+    ChildRelation,
+    EstimatedRead,
+    MeterSpan,
+    PointMeasurement,
+    ReadReference,
+    RegisterAdvance,
+    TransformerLossParameters,
+    UsageFlag,
+    accounts_usage,
+    estimate_advances,
+    history_start,
+)
+from gridcare.customers.models import Account
+from gridcare.kit.clock import local_date, local_midnight
+from gridcare.kit.energy import quantize_energy
+from gridcare.metering.intervals import missing_count, unpack_day
+from gridcare.metering.models import (
+    IntervalQuantity,
+    IntervalReadDay,
+    Meter,
+    MeteringArrangement,
+    MeteringPoint,
+    MeterInstallation,
+    MeterRead,
+    ReadStatus,
+)
+from gridcare.metering.registers import (
+    billed_energy,
+    dial_capacity,
+    is_rolled_over,
+    is_suspicious_rollover,
+    register_advance,
+)
+from gridcare.metering.rules import REGISTER_NAMES
+
+#: Reads a period may open or close on: actual and estimated ones, never those held as suspect.
+USABLE_READ_STATUSES = (ReadStatus.VALID, ReadStatus.ESTIMATED)
+#: The registers that accumulate energy (maximum demand is a level, not an accumulation).
+ENERGY_REGISTERS = tuple(name for name in REGISTER_NAMES if name != "maximum_demand_kw")
+
+
+# --- system scope -------------------------------------------------------------------------------
+# A bill run is a system process with no acting user: the runner picked ``accounts`` through its
+# own org-scoped selection (the run's OrgUnit). These functions read only what belongs to those
+# accounts' metering points, so the scope is exactly the accounts handed in.
+
+
+def _system_scope_metering_points(*, account_ids: Sequence[int]) -> QuerySet[MeteringPoint]:
+    """The metering points of the accounts, and the sub-meters deducted from them (which may
+    belong to other accounts)."""
+    return MeteringPoint.objects.filter(
+        Q(account_id__in=account_ids)
+        | Q(parent__account_id__in=account_ids, child_relation=ChildRelation.SUBTRACT)
+    ).order_by("id")
+
+
+def _system_scope_installations(
+    *, points: QuerySet[MeteringPoint], since: datetime, until: datetime
+) -> QuerySet[MeterInstallation]:
+    return (
+        MeterInstallation.objects.filter(metering_point__in=points, installed_at__lt=until)
+        .filter(Q(removed_at__isnull=True) | Q(removed_at__gte=since))
+        .select_related("meter")
+        .order_by("metering_point_id", "installed_at")
+    )
+
+
+def _system_scope_reads(
+    *, points: QuerySet[MeteringPoint], since: datetime, until: datetime
+) -> QuerySet[MeterRead]:
+    return MeterRead.objects.filter(
+        metering_point__in=points, read_at__gte=since, read_at__lt=until
+    ).order_by("metering_point_id", "read_at", "id")
+
+
+def _system_scope_interval_days(
+    *, point_ids: Sequence[int], start: date, end: date
+) -> QuerySet[IntervalReadDay]:
+    return IntervalReadDay.objects.filter(
+        metering_point_id__in=point_ids,
+        quantity=IntervalQuantity.ENERGY_KWH,
+        read_date__gte=start,
+        read_date__lt=end,
+    ).order_by("metering_point_id", "read_date")
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def load_account_usage(
+    *,
+    accounts: Sequence[Account],
+    period_start: date,
+    period_end: date,
+    tariffs: Mapping[int, TariffDocument] | None = None,
+) -> dict[int, AccountUsage]:
+    """The usage of each account for ``[period_start, period_end)`` (Asia/Shanghai dates), by
+    account id, in at most four queries however many accounts there are.
+
+    ``tariffs`` (account id → its tariff document) keys the energy as the tariff needs it and
+    lets interval reads split a point's kWh by the tariff's schedule. The reads rules, windows,
+    flags and formulas: docs/billing.md, "Usage from reads".
+    """
+    if period_end <= period_start:
+        raise ValueError(f"a period ends after it starts: [{period_start}, {period_end})")
+    account_ids = [account.pk for account in accounts]
+    tariffs = tariffs or {}
+    points_query = _system_scope_metering_points(account_ids=account_ids)
+    points = list(points_query)
+    since = local_midnight(history_start(estimate_start=period_start))
+    until = local_midnight(period_end + timedelta(days=1))
+    installations: defaultdict[int, list[MeterInstallation]] = defaultdict(list)
+    reads: defaultdict[int, list[MeterRead]] = defaultdict(list)
+    if points:
+        for installation in _system_scope_installations(points=points_query, since=since, until=until):
+            installations[installation.metering_point_id].append(installation)
+        for read in _system_scope_reads(points=points_query, since=since, until=until):
+            reads[read.metering_point_id].append(read)
+    period = _Period(start=period_start, end=period_end, window_days=settings.GRIDCARE_READ_WINDOW_DAYS)
+    measured = {
+        point.pk: _measure_point(
+            point=point, installations=installations[point.pk], reads=reads[point.pk], period=period
+        )
+        for point in points
+    }
+    _split_by_intervals(points=points, measured=measured, tariffs=tariffs, period=period)
+    return accounts_usage(
+        account_ids=account_ids,
+        measurements=[measurement.measurement for measurement in measured.values()],
+        period_hours=Decimal((period_end - period_start).days * 24),
+        tariff_periods={account_id: tariff.energy.periods for account_id, tariff in tariffs.items()},
+        estimated_reads=[m.estimated_read for m in measured.values() if m.estimated_read is not None],
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Period:
+    start: date
+    end: date
+    window_days: int
+
+
+@dataclass(kw_only=True)
+class _Measured:
+    measurement: PointMeasurement
+    estimated_read: EstimatedRead | None = None
+    #: Whether every meter on the point in the period lacks time-of-use registers.
+    without_tou_registers: bool = True
+
+
+def _reference(read: MeterRead) -> ReadReference:
+    return ReadReference(
+        read_id=read.pk,
+        read_at=read.read_at,
+        status=read.status,
+        registers={name: getattr(read, name) for name in REGISTER_NAMES if getattr(read, name) is not None},
+    )
+
+
+def _measure_point(
+    *, point: MeteringPoint, installations: list[MeterInstallation], reads: list[MeterRead], period: _Period
+) -> _Measured:
+    flags: set[UsageFlag] = set()
+    usable = [read for read in reads if read.status in USABLE_READ_STATUSES]
+    if any(
+        read.status == ReadStatus.SUSPECT and period.start < local_date(read.read_at) <= period.end
+        for read in reads
+    ):
+        flags.add(UsageFlag.SUSPECT_READ)
+    opening = _opening_read(usable=usable, installations=installations, period=period)
+    closing = _closing_read(usable=usable, opening=opening, installations=installations, period=period)
+    meters = {installation.meter_id: installation.meter for installation in installations}
+    estimated_read: EstimatedRead | None = None
+    spans: tuple[MeterSpan, ...] = ()
+    if opening is not None and closing is None:
+        estimated_read = _estimated_closing(
+            point=point, opening=opening, installations=installations, usable=usable, period=period
+        )
+        if estimated_read is not None:
+            flags.add(UsageFlag.ESTIMATED)
+    closing_end = _closing_end(closing=closing, estimated_read=estimated_read)
+    if opening is None or closing_end is None:
+        flags.add(UsageFlag.MISSING_READ)
+    else:
+        closing_reference, closing_meter_id = closing_end
+        spans, span_missing = _spans(
+            point=point,
+            opening=opening,
+            closing=closing_reference,
+            closing_meter_id=closing_meter_id,
+            installations=installations,
+            meters=meters,
+            reads_by_id={read.pk: read for read in reads},
+        )
+        if span_missing:
+            flags.add(UsageFlag.MISSING_READ)
+    transformer = None
+    if (
+        point.metering_arrangement == MeteringArrangement.HV_SUPPLY_LV_METERING
+        and point.transformer_capacity_kva
+    ):
+        transformer = TransformerLossParameters(
+            capacity_kva=point.transformer_capacity_kva,
+            no_load_loss_kw=point.transformer_no_load_loss_kw or Decimal(0),
+            load_loss_kw=point.transformer_load_loss_kw or Decimal(0),
+        )
+    measurement = PointMeasurement(
+        metering_point_id=point.pk,
+        code=point.code,
+        account_id=point.account_id,
+        parent_id=point.parent_id,
+        relation=ChildRelation(point.child_relation) if point.child_relation else None,
+        multiplier=point.multiplier,
+        spans=spans,
+        line_loss_percent=point.line_loss_percent,
+        transformer=transformer,
+        flags=frozenset(flags),
+    )
+    span_meters = [meters[span.meter_id] for span in spans if span.meter_id in meters]
+    return _Measured(
+        measurement=measurement,
+        estimated_read=estimated_read,
+        without_tou_registers=not any(meter.has_time_of_use for meter in span_meters),
+    )
+
+
+def _closing_end(
+    *, closing: MeterRead | None, estimated_read: EstimatedRead | None
+) -> tuple[ReadReference, int] | None:
+    """The read closing the period and its meter: the actual one, else the estimate, else None."""
+    if closing is not None:
+        return _reference(closing), closing.meter_id
+    if estimated_read is not None:
+        reference = ReadReference(
+            read_id=None,
+            read_at=estimated_read.read_at,
+            status=ReadStatus.ESTIMATED,
+            registers=estimated_read.registers,
+        )
+        return reference, estimated_read.meter_id
+    return None
+
+
+def _opening_read(
+    *, usable: list[MeterRead], installations: list[MeterInstallation], period: _Period
+) -> MeterRead | None:
+    """The last usable read dated on or before the period's first day; for a point first
+    connected within the period, its meter's install read."""
+    before = [read for read in usable if local_date(read.read_at) <= period.start]
+    if before:
+        return before[-1]
+    install_read_ids = {installation.install_read_id for installation in installations}
+    return next(
+        (
+            read
+            for read in usable
+            if read.pk in install_read_ids and period.start < local_date(read.read_at) < period.end
+        ),
+        None,
+    )
+
+
+def _closing_read(
+    *,
+    usable: list[MeterRead],
+    opening: MeterRead | None,
+    installations: list[MeterInstallation],
+    period: _Period,
+) -> MeterRead | None:
+    """The last usable read dated within the closing window ``[end − window, end]`` and after the
+    opening read; for a point whose last meter was removed within the period (no meter since),
+    that removal read."""
+    if opening is None:
+        return None
+    window_start = period.end - timedelta(days=period.window_days)
+    in_window = [
+        read
+        for read in usable
+        if window_start <= local_date(read.read_at) <= period.end and read.read_at > opening.read_at
+    ]
+    if in_window:
+        return in_window[-1]
+    last = installations[-1] if installations else None
+    if last is not None and last.removed_at is not None and last.removal_read_id is not None:
+        return next(
+            (read for read in usable if read.pk == last.removal_read_id and read.read_at > opening.read_at),
+            None,
+        )
+    return None
+
+
+def _advances(
+    *, opening: ReadReference, closing: ReadReference, meter: Meter, multiplier: int
+) -> tuple[RegisterAdvance, ...]:
+    advances = []
+    for register in ENERGY_REGISTERS:
+        previous, current = opening.registers.get(register), closing.registers.get(register)
+        if previous is None or current is None:
+            continue
+        backwards = is_suspicious_rollover(
+            previous=previous, current=current, integer_digits=meter.integer_digits
+        )
+        if backwards and opening.status == ReadStatus.ESTIMATED:
+            # The actual read fell short of the estimate before it: give the over-estimate back.
+            advance = current - previous
+            advances.append(
+                RegisterAdvance(
+                    register=register,
+                    opening=previous,
+                    closing=current,
+                    advance=advance,
+                    energy=-billed_energy(advance=-advance, multiplier=multiplier),
+                    estimate_reversed=True,
+                )
+            )
+            continue
+        advance = register_advance(previous=previous, current=current, integer_digits=meter.integer_digits)
+        advances.append(
+            RegisterAdvance(
+                register=register,
+                opening=previous,
+                closing=current,
+                advance=advance,
+                energy=billed_energy(advance=advance, multiplier=multiplier),
+                rolled_over=is_rolled_over(previous=previous, current=current),
+                backwards=backwards,
+            )
+        )
+    return tuple(advances)
+
+
+def _spans(
+    *,
+    point: MeteringPoint,
+    opening: MeterRead,
+    closing: ReadReference,
+    closing_meter_id: int,
+    installations: list[MeterInstallation],
+    meters: Mapping[int, Meter],
+    reads_by_id: Mapping[int, MeterRead],
+) -> tuple[tuple[MeterSpan, ...], bool]:
+    """One span per meter on the point between the opening and closing reads: the old meter up
+    to its removal read, the new one from its install read (换表). True when a span lacks a read."""
+    spans: list[MeterSpan] = []
+    missing = False
+    relevant = [
+        installation
+        for installation in installations
+        if installation.installed_at <= closing.read_at
+        and (installation.removed_at is None or installation.removed_at >= opening.read_at)
+    ]
+    for installation in relevant:
+        start: ReadReference | None
+        if installation.meter_id == opening.meter_id and opening.read_at >= installation.installed_at:
+            start = _reference(opening)
+        else:
+            start = _installation_read(installation.install_read_id, reads_by_id)
+        if installation.meter_id == closing_meter_id and (
+            installation.removed_at is None or closing.read_at <= installation.removed_at
+        ):
+            end: ReadReference | None = closing
+        else:
+            end = _installation_read(installation.removal_read_id, reads_by_id)
+        if start is None or end is None:
+            missing = True
+            continue
+        if end.read_at <= start.read_at:
+            continue
+        meter = meters[installation.meter_id]
+        closing_demand = end.registers.get("maximum_demand_kw")
+        spans.append(
+            MeterSpan(
+                meter_id=meter.pk,
+                meter_asset_no=meter.asset_no,
+                opening=start,
+                closing=end,
+                multiplier=point.multiplier,
+                registers=_advances(opening=start, closing=end, meter=meter, multiplier=point.multiplier),
+                maximum_demand_kw=None if closing_demand is None else closing_demand * point.multiplier,
+            )
+        )
+    return tuple(spans), missing
+
+
+def _installation_read(read_id: int | None, reads_by_id: Mapping[int, MeterRead]) -> ReadReference | None:
+    """The install or removal read ``read_id`` (one of the point's reads, loaded with the others)."""
+    read = reads_by_id.get(read_id) if read_id is not None else None
+    return None if read is None else _reference(read)
+
+
+def _estimated_closing(
+    *,
+    point: MeteringPoint,
+    opening: MeterRead,
+    installations: list[MeterInstallation],
+    usable: list[MeterRead],
+    period: _Period,
+) -> EstimatedRead | None:
+    """The closing read estimated from the history of the meter in place at the period's end, or
+    None when it has no actual period in the last 12 months (or no meter is in place)."""
+    current = next((i for i in reversed(installations) if i.removed_at is None), None)
+    if current is None:
+        return None
+    meter = current.meter
+    start = (
+        opening
+        if opening.meter_id == meter.pk
+        else next((read for read in usable if read.pk == current.install_read_id), None)
+    )
+    if start is None:
+        return None
+    actual = [read for read in usable if read.meter_id == meter.pk and read.status == ReadStatus.VALID]
+    history = [
+        ActualPeriod(
+            start_date=local_date(previous.read_at),
+            end_date=local_date(following.read_at),
+            advances=_history_advances(previous=previous, following=following, meter=meter),
+        )
+        for previous, following in pairwise(actual)
+    ]
+    advances = estimate_advances(
+        history=history, estimate_start=local_date(start.read_at), estimate_end=period.end
+    )
+    if advances is None:
+        return None
+    capacity = dial_capacity(integer_digits=meter.integer_digits)
+    registers = {
+        register: quantize_energy((getattr(start, register) + advance) % capacity)
+        for register, advance in advances.items()
+        if getattr(start, register) is not None
+    }
+    return EstimatedRead(
+        meter_id=meter.pk, metering_point_id=point.pk, read_at=local_midnight(period.end), registers=registers
+    )
+
+
+def _history_advances(*, previous: MeterRead, following: MeterRead, meter: Meter) -> dict[str, Decimal]:
+    advances = {}
+    for register in ENERGY_REGISTERS:
+        before, after = getattr(previous, register), getattr(following, register)
+        if before is None or after is None:
+            continue
+        if is_suspicious_rollover(previous=before, current=after, integer_digits=meter.integer_digits):
+            continue
+        advances[register] = register_advance(
+            previous=before, current=after, integer_digits=meter.integer_digits
+        )
+    return advances
+
+
+# --- interval reads -----------------------------------------------------------------------------
+
+
+def _split_by_intervals(
+    *,
+    points: list[MeteringPoint],
+    measured: dict[int, _Measured],
+    tariffs: Mapping[int, TariffDocument],
+    period: _Period,
+) -> None:
+    """Give interval shares to points whose meters keep no time-of-use registers, whose account's
+    tariff has several periods and whose interval kWh cover every interval of the period."""
+    candidates = {
+        point.pk: tariffs[point.account_id]
+        for point in points
+        if point.account_id in tariffs
+        and tariffs[point.account_id].schedule is not None
+        and len(tariffs[point.account_id].energy.periods) > 1
+        and measured[point.pk].measurement.spans
+        and measured[point.pk].without_tou_registers
+    }
+    if not candidates:
+        return
+    days_by_point: defaultdict[int, list[IntervalReadDay]] = defaultdict(list)
+    for day in _system_scope_interval_days(point_ids=list(candidates), start=period.start, end=period.end):
+        days_by_point[day.metering_point_id].append(day)
+    wanted_days = (period.end - period.start).days
+    for point_id, tariff in candidates.items():
+        days = days_by_point[point_id]
+        if len(days) != wanted_days or any(
+            missing_count(interval_minutes=day.interval_minutes, missing=bytes(day.missing)) for day in days
+        ):
+            continue
+        schedule = tariff.schedule
+        if schedule is None:
+            continue
+        totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+        for day in days:
+            values = unpack_day(
+                interval_minutes=day.interval_minutes, values=bytes(day.values), missing=bytes(day.missing)
+            )
+            by_period = kwh_by_period(
+                schedule=schedule,
+                start=local_midnight(day.read_date),
+                step_minutes=day.interval_minutes,
+                kwh=[value or Decimal(0) for value in values],
+            )
+            for name, kwh in by_period.items():
+                totals[name] += kwh
+        measured[point_id].measurement = replace(
+            measured[point_id].measurement,
+            interval_kwh={name: totals[name] for name in tariff.energy.periods},
+        )
+
+
+__all__ = ["ENERGY_REGISTERS", "USABLE_READ_STATUSES", "load_account_usage"]
