@@ -8,8 +8,8 @@ per batch of accounts (not per account) so a 1,000-account partition stays cheap
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from django.db.models import Q, Sum
 from gridcare.billing.engine.reference import Bill as EngineBill
 from gridcare.billing.engine.reference import RegisterBillInput
 from gridcare.billing.engine.tariff import BasicChargeMethod, TariffDocument, parse_tariff_document
+from gridcare.billing.engine.usage import AccountUsage, EstimatedRead
 from gridcare.billing.engine_pass import bill_in_one_pass
 from gridcare.billing.models import (
     AccountBillingTerms,
@@ -32,10 +33,13 @@ from gridcare.billing.models import (
     BillStatus,
 )
 from gridcare.billing.review import ReviewException, exception
-from gridcare.billing.usage import AccountUsage, load_account_usage
+from gridcare.billing.usage import load_account_usage
 from gridcare.customers.models import Account, AccountStatus
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.money import round_to_fen
+from gridcare.metering.models import Meter, ReadSource, ReadStatus
+from gridcare.metering.operations import record_meter_read
+from gridcare.metering.rules import RegisterValues
 from gridcare.tariffs.errors import TariffNotFound, TariffNotGridCareDocument, TariffVersionMissing
 from gridcare.tariffs.models import TariffKind
 from gridcare.tariffs.queries import VersionPeriod, versions_overlapping
@@ -53,6 +57,8 @@ class CalculatedBill:
 
     bill: Bill
     lines: list[BillLine]
+    #: Closing reads estimated for this bill, to be stored as estimated meter reads.
+    estimated_reads: tuple[EstimatedRead, ...] = ()
 
 
 @dataclass(kw_only=True)
@@ -110,11 +116,11 @@ def calculate_bills(
     versions = _tariff_versions(
         codes={account.tariff_code for account in accounts}, period_start=period_start, period_end=period_end
     )
-    documents = {
-        account.pk: versions[account.tariff_code][-1][1]
-        for account in accounts
-        if not isinstance(versions[account.tariff_code], GridCareError)
-    }
+    documents: dict[int, TariffDocument] = {}
+    for account in accounts:
+        found = versions[account.tariff_code]
+        if not isinstance(found, GridCareError):
+            documents[account.pk] = found[-1][1]
     usage = load_account_usage(
         accounts=accounts, period_start=period_start, period_end=period_end, tariffs=documents
     )
@@ -159,6 +165,23 @@ def calculate_bills(
     return results
 
 
+def store_estimated_reads(*, bills: Sequence[CalculatedBill], now: datetime) -> None:
+    """Store each bill's estimated closing reads as estimated meter reads (估抄), in the caller's
+    transaction: the next period's usage runs from them, so the next actual read trues the
+    estimate up."""
+    for item in bills:
+        for estimate in item.estimated_reads:
+            record_meter_read(
+                meter=Meter.objects.get(pk=estimate.meter_id),
+                read_at=estimate.read_at,
+                source=ReadSource.ESTIMATED,
+                status=ReadStatus.ESTIMATED,
+                registers=RegisterValues(**estimate.registers),
+                actor=None,
+                now=now,
+            )
+
+
 # --- preparing one account ----------------------------------------------------------------------
 
 #: One tariff version's part of the period: (the version period, its parsed document).
@@ -190,6 +213,7 @@ def _prepare(
     period_end: date,
 ) -> _Prepared:
     exceptions = [exception(code) for code in sorted(usage.flags)]
+    blocked = any(item.blocking for item in exceptions)
     prepared = _Prepared(
         account=account,
         period_start=period_start,
@@ -204,7 +228,7 @@ def _prepare(
         prepared.exceptions.append(exception("tariff_unusable", detail=tariff))
         prepared.failure = True
         return prepared
-    if usage.energy_kwh is None:
+    if blocked:
         prepared.failure = True
         return prepared
     prepared.versions = [period for period, _document in tariff]
@@ -228,8 +252,8 @@ def _prepare(
         period_start=period_start,
         period_end=period_end,
         energy_kwh=dict(usage.energy_kwh),
-        reactive_kvarh_forward=usage.reactive_kvarh_forward,
-        reactive_kvarh_reverse=usage.reactive_kvarh_reverse,
+        reactive_kvarh_forward=usage.reactive_forward_kvarh,
+        reactive_kvarh_reverse=usage.reactive_reverse_kvarh,
         basic_charge_method=method,
         max_demand_kw=usage.max_demand_kw,
         contract_demand_kw=contract_demand,
@@ -305,7 +329,7 @@ def _calculated(
 ) -> CalculatedBill:
     account = item.account
     total = round_to_fen(sum((line.amount for line in lines), _ZERO))
-    energy = sum(item.usage.energy_kwh.values(), _ZERO) if item.usage.energy_kwh else _ZERO
+    energy = item.usage.total_kwh if lines else _ZERO
     bill = Bill(
         org_unit_id=account.org_unit_id,
         run=run,
@@ -318,11 +342,27 @@ def _calculated(
         tariff_version=item.versions[-1].version if item.versions else None,
         energy_kwh=energy,
         total=total,
-        usage={"usage": item.usage.as_data(), "inputs": item.inputs},
+        usage={"usage": jsonable(item.usage), "inputs": item.inputs},
         exceptions=[flag.as_data() for flag in item.exceptions],
         calculated_at=now,
     )
-    return CalculatedBill(bill=bill, lines=lines)
+    return CalculatedBill(bill=bill, lines=lines, estimated_reads=item.usage.estimated_reads if lines else ())
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` (dataclasses, mappings, decimals, dates, enums) as JSON data: exact numbers as
+    strings, so the stored explanation says what the calculation used, digit for digit."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {item.name: jsonable(getattr(value, item.name)) for item in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (frozenset, set)):
+        return sorted(jsonable(item) for item in value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, (Decimal, date, datetime)):
+        return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+    return value
 
 
 # --- batch reads -------------------------------------------------------------------------------

@@ -93,16 +93,3 @@ class AdjustmentReasonMissing(GridCareError):
 
     def __init__(self) -> None:
         super().__init__(field="reason")
-
-
-class AccountTariffUnusable(GridCareError):
-    """The account's tariff cannot bill the period (unknown code, no version, a URDB tariff)."""
-
-    code = "account_tariff_unusable"
-    message_zh = (
-        "户号 {account_no} 的电价“{tariff_code}”不能用于 {period_start} 至 {period_end} 的核算：{reason_zh}"
-    )
-    message_en = (
-        'The tariff "{tariff_code}" of account {account_no} cannot bill {period_start} to '
-        "{period_end}: {reason_en}"
-    )

@@ -24,9 +24,7 @@ from gridcare.billing.errors import IssuedBillImmutable
 from gridcare.organization.models import OrgScopedQuerySet, org_unit_field
 
 #: Money columns: yuan with two decimals (fen), wide enough for a province's run total.
-MONEY = {"max_digits": 16, "decimal_places": 2}
-#: Energy columns: kWh with three decimals (the engine's 0.001 kWh unit).
-ENERGY = {"max_digits": 18, "decimal_places": 3}
+MONEY_DIGITS, MONEY_DECIMALS = 16, 2
 
 
 class BillRunStatus(models.TextChoices):
@@ -182,8 +180,8 @@ class Bill(models.Model):
         blank=True,
         related_name="+",
     )
-    energy_kwh = models.DecimalField(_("billed energy (kWh)"), **ENERGY)  # type: ignore[call-overload]
-    total = models.DecimalField(_("total (yuan)"), **MONEY)  # type: ignore[call-overload]
+    energy_kwh = models.DecimalField(_("billed energy (kWh)"), max_digits=18, decimal_places=3)
+    total = models.DecimalField(_("total (yuan)"), max_digits=MONEY_DIGITS, decimal_places=MONEY_DECIMALS)
     usage = models.JSONField(_("usage and its explanation"), default=dict)
     exceptions = models.JSONField(_("review exceptions"), default=list)
     review_note = models.CharField(_("review note"), max_length=300, blank=True)
@@ -261,7 +259,7 @@ class BillLine(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=4)
     unit = models.CharField(_("unit"), max_length=16)
     unit_price = models.DecimalField(_("unit price"), max_digits=16, decimal_places=6)
-    amount = models.DecimalField(_("amount (yuan)"), **MONEY)  # type: ignore[call-overload]
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=MONEY_DIGITS, decimal_places=MONEY_DECIMALS)
     rule = models.CharField(_("rule"), max_length=200)
     inputs = models.JSONField(_("inputs"), default=dict)
     tariff_version = models.ForeignKey(

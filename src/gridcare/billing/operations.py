@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 
 from gridcare.audit.operations import record_audit_event
-from gridcare.billing.calculation import accounts_of_run, calculate_bills
+from gridcare.billing.calculation import accounts_of_run, calculate_bills, store_estimated_reads
 from gridcare.billing.errors import (
     AdjustmentReasonMissing,
     BillRunNoAccounts,
@@ -140,7 +140,7 @@ def _locked_bill(
     ensure_changeable(
         user=actor, permission=Permission.RUN_BILLING, org_unit=bill.org_unit, operation=operation
     )
-    locked = Bill.objects.select_for_update().select_related("account").get(pk=bill.pk)
+    locked: Bill = Bill.objects.select_for_update().select_related("account").get(pk=bill.pk)
     if locked.status not in allowed:
         raise BillStatusForbids(
             account_no=locked.account.account_no,
@@ -250,6 +250,7 @@ def recalculate_bill(*, actor: User, bill: Bill, now: datetime) -> Bill:
         run=locked.run,
         now=now,
     )
+    store_estimated_reads(bills=[calculated], now=now)
     calculated.bill.save()
     for line in calculated.lines:
         line.bill = calculated.bill
@@ -300,6 +301,11 @@ def approve_bills(*, actor: User, run: BillRun, bills: Sequence[Bill] | None = N
     return len(approved)
 
 
+def _locked_run(*, run: BillRun) -> BillRun:
+    locked: BillRun = BillRun.objects.select_for_update().get(pk=run.pk)
+    return locked
+
+
 def _ensure_run_status(*, run: BillRun, allowed: Sequence[str], action_zh: str, action_en: str) -> None:
     if run.status not in allowed:
         raise BillRunStatusForbids(
@@ -339,7 +345,7 @@ def issue_bill_run(*, actor: User, run: BillRun, now: datetime) -> int:
     ensure_changeable(
         user=actor, permission=Permission.RUN_BILLING, org_unit=run.org_unit, operation="issue_bill_run"
     )
-    run = BillRun.objects.select_for_update().get(pk=run.pk)
+    run = _locked_run(run=run)
     _ensure_run_status(run=run, allowed=(BillRunStatus.IN_REVIEW,), action_zh="发行", action_en="be issued")
     waiting = Bill.objects.filter(run=run, status__in=[BillStatus.CALCULATED, BillStatus.READ_CHECK]).count()
     if waiting:
@@ -397,7 +403,7 @@ def cancel_bill_run(*, actor: User, run: BillRun, reason: str, now: datetime) ->
     ensure_changeable(
         user=actor, permission=Permission.RUN_BILLING, org_unit=run.org_unit, operation="cancel_bill_run"
     )
-    run = BillRun.objects.select_for_update().get(pk=run.pk)
+    run = _locked_run(run=run)
     _ensure_run_status(
         run=run,
         allowed=(BillRunStatus.CREATED, BillRunStatus.CALCULATING, BillRunStatus.IN_REVIEW),

@@ -45,6 +45,20 @@ _KINDS = (
         message_en="Negative advance: the read is below the previous one",
     ),
     ExceptionKind(code="suspect_read", message_zh="抄表示数存疑", message_en="A read is marked suspect"),
+    ExceptionKind(
+        code="estimate_reversed",
+        message_zh="实抄示数低于上期估抄示数，冲回多估电量",
+        message_en="The actual read is below the estimated one before it: the over-estimate is given back",
+    ),
+    ExceptionKind(
+        code="periods_unavailable",
+        message_zh="分时电价但电量无法分时段（无分时示数或整期负荷曲线）",
+        message_en=(
+            "A time-of-use tariff, but the usage cannot be split into periods "
+            "(no TOU registers or full intervals)"
+        ),
+        blocking=True,
+    ),
     ExceptionKind(code="rollover", message_zh="电能表示数翻转", message_en="The register rolled over"),
     ExceptionKind(
         code="meter_exchange", message_zh="本期有换表", message_en="The meter was exchanged in the period"

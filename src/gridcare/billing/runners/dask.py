@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.db import connection
+
 from gridcare.billing.models import BillRun, BillRunStatus
 from gridcare.billing.runners.dask_worker import calculate_partition_on_worker
 from gridcare.billing.runners.local import (
@@ -45,7 +46,7 @@ def calculate_bill_run_on_dask(
     if run.status != BillRunStatus.CALCULATING:
         return run
     database_name = str(connection.settings_dict["NAME"])
-    with Client(scheduler_address) as client:
+    with Client(scheduler_address) as client:  # type: ignore[no-untyped-call]
         futures = [
             client.submit(
                 calculate_partition_on_worker,
@@ -58,7 +59,7 @@ def calculate_bill_run_on_dask(
             )
             for partition_id in pending_partition_ids(run=run)
         ]
-        for future in as_completed(futures):
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
             done = future.result()
             if progress is not None:
                 progress(done)

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 
 from gridcare.audit.operations import record_audit_event
-from gridcare.billing.calculation import PartitionBills, calculate_partition_bills
+from gridcare.billing.calculation import PartitionBills, calculate_partition_bills, store_estimated_reads
 from gridcare.billing.models import (
     Bill,
     BillLine,
@@ -73,7 +73,7 @@ def pending_partition_ids(*, run: BillRun) -> list[int]:
 @transaction.atomic
 def start_calculating(*, run_id: int, now: datetime) -> BillRun:
     """Move a created run to calculating (a run already calculating stays so: resumed)."""
-    run = BillRun.objects.select_for_update().get(pk=run_id)
+    run: BillRun = BillRun.objects.select_for_update().get(pk=run_id)
     if run.status == BillRunStatus.CREATED:
         run.status = BillRunStatus.CALCULATING
         run.save(update_fields=["status"])
@@ -91,12 +91,12 @@ def start_calculating(*, run_id: int, now: datetime) -> BillRun:
 def calculate_one_partition(*, run_id: int, partition_id: int, now: datetime) -> BillRun:
     """Calculate and write the bills of one partition, mark it done and count the progress —
     all in one transaction (nothing of a partition survives a crash half-way through it)."""
-    run = BillRun.objects.select_for_update().get(pk=run_id)
+    run: BillRun = BillRun.objects.select_for_update().get(pk=run_id)
     partition = BillRunPartition.objects.select_for_update().get(pk=partition_id, run=run)
     if partition.status == PartitionStatus.DONE or run.status != BillRunStatus.CALCULATING:
         return run
     calculated = calculate_partition_bills(run=run, partition=partition, now=now)
-    _write_bills(calculated)
+    _write_bills(calculated, now=now)
     partition.status = PartitionStatus.DONE
     partition.done_at = now
     partition.save(update_fields=["status", "done_at"])
@@ -120,7 +120,8 @@ def calculate_one_partition(*, run_id: int, partition_id: int, now: datetime) ->
     return run
 
 
-def _write_bills(calculated: PartitionBills) -> None:
+def _write_bills(calculated: PartitionBills, *, now: datetime) -> None:
+    store_estimated_reads(bills=calculated.bills, now=now)
     bills = Bill.objects.bulk_create([item.bill for item in calculated.bills])
     lines: list[BillLine] = []
     for bill, item in zip(bills, calculated.bills, strict=True):
@@ -133,7 +134,7 @@ def _write_bills(calculated: PartitionBills) -> None:
 @transaction.atomic
 def finish_calculating(*, run_id: int, now: datetime) -> BillRun:
     """Put a run whose partitions are all done in review (a run with pending ones stays)."""
-    run = BillRun.objects.select_for_update().get(pk=run_id)
+    run: BillRun = BillRun.objects.select_for_update().get(pk=run_id)
     if run.status != BillRunStatus.CALCULATING:
         return run
     if run.partitions.filter(status=PartitionStatus.PENDING).exists():

@@ -64,9 +64,10 @@ class Command(BaseCommand):
                 if options["calculate"]:
                     run = self._calculate(run, options.get("dask"))
             else:
-                run = BillRun.objects.filter(number=options["run"]).first()
-                if run is None:
+                found: BillRun | None = BillRun.objects.filter(number=options["run"]).first()
+                if found is None:
                     raise CommandError(f"没有核算批次 {options['run']} / No bill run {options['run']}")
+                run = found
                 if options["subcommand"] == "calculate":
                     run = self._calculate(run, options.get("dask"))
         except GridCareError as error:
