@@ -35,6 +35,7 @@ from gridcare.billing.models import (
 from gridcare.billing.review import ReviewException, exception
 from gridcare.billing.usage import load_account_usage
 from gridcare.customers.models import Account, AccountStatus
+from gridcare.kit.decimals import quantize_half_up
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.money import round_to_fen
 from gridcare.metering.models import Meter, ReadSource, ReadStatus
@@ -49,6 +50,8 @@ from gridcare.tariffs.queries import VersionPeriod, versions_overlapping
 BILLED_ACCOUNT_STATUSES = (AccountStatus.NORMAL, AccountStatus.SUSPENDED)
 
 _ZERO = Decimal(0)
+#: The scale of a bill's kWh (Bill.energy_kwh): the engine's finest unit, 0.001 kWh.
+BILLED_KWH_SCALE = Decimal("0.001")
 
 
 @dataclass(kw_only=True)
@@ -408,7 +411,8 @@ def _tier_year_kwh_before(*, account_ids: Sequence[int], period_start: date) -> 
         .values("account_id")
         .annotate(kwh=Sum("energy_kwh"))
     )
-    return {row["account_id"]: row["kwh"] or _ZERO for row in rows}
+    # Quantized: the database's SUM comes back with its own scale (SQLite drops trailing zeros).
+    return {row["account_id"]: quantize_half_up(row["kwh"] or _ZERO, scale=BILLED_KWH_SCALE) for row in rows}
 
 
 def _daily_average_kwh(*, account_ids: Sequence[int], period_start: date) -> dict[int, Decimal]:

@@ -1,0 +1,212 @@
+"""Review (量费审核), issue (电费发行) and adjustment (退补电费) of a calculated run; issued bills
+never change; annual tiers carried across a year's bills.
+
+Worked examples (rules-cn.md; by hand):
+- 李 (CN-BJ-RES-2012): 300 kWh → 149.49 (117.19 + 32.30). Cancelling it issues an adjustment of
+  −149.49 (both lines reversed); rebilling it unchanged issues one of 0.00 (two reversed lines and
+  the same two again).
+- 孙 (CN-ZJ-RES-TIER, annual tiers ≤2760 / 2761–4800 / ≥4801 at 0.538 / 0.588 / 0.838): January
+  2,700 kWh → 2,700 × 0.538 = 1,452.60. February 200 kWh with 2,700 already billed this year:
+  60 kWh left in tier 1 → 60 × 0.538 = 32.28, 140 × 0.588 = 82.32; total 114.60.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from billing_runs_world import BILLING_NOW, FEBRUARY, JANUARY, BillingWorld
+
+from gridcare.audit.models import AuditEvent
+from gridcare.billing.errors import (
+    AdjustmentReasonMissing,
+    BillRunNotReviewed,
+    BillStatusForbids,
+    IssuedBillImmutable,
+)
+from gridcare.billing.models import Bill, BillKind, BillLine, BillRun, BillRunStatus, BillStatus
+from gridcare.billing.operations import (
+    adjust_bill,
+    approve_bills,
+    cancel_bill_run,
+    create_bill_run,
+    hold_bill,
+    issue_bill_run,
+    recalculate_bill,
+    send_back_for_read_check,
+)
+from gridcare.billing.runners.local import calculate_bill_run
+from gridcare.identity.errors import AccessDenied
+
+pytestmark = pytest.mark.django_db
+
+
+def _calculated_run(world: BillingWorld, period: tuple[date, date] = FEBRUARY) -> BillRun:
+    run = create_bill_run(
+        actor=world.clerk,
+        org_unit=world.tree.station,
+        period_start=period[0],
+        period_end=period[1],
+        now=BILLING_NOW,
+    )
+    return calculate_bill_run(run_id=run.pk, clock=lambda: BILLING_NOW)
+
+
+def _bill(run: BillRun, name: str) -> Bill:
+    return Bill.objects.exclude(status=BillStatus.WITHDRAWN).get(run=run, account__name=name)
+
+
+@pytest.fixture
+def reviewed_world(billing_world: BillingWorld) -> BillingWorld:
+    """李 300 kWh (clean), 王 zero usage (flagged), 钱 no reads (blocked)."""
+    billing_world.add_account("李")
+    billing_world.read("李", 2, "150")
+    billing_world.read("李", 3, "450")
+    billing_world.add_account("王")
+    billing_world.read("王", 2, "80")
+    billing_world.read("王", 3, "80")
+    billing_world.add_account("钱")
+    return billing_world
+
+
+def test_review_then_issue_numbers_bills_and_sets_due_dates(reviewed_world: BillingWorld) -> None:
+    world = reviewed_world
+    run = _calculated_run(world)
+
+    assert approve_bills(actor=world.clerk, run=run, now=BILLING_NOW) == 1  # only 李 is clean
+    with pytest.raises(BillRunNotReviewed) as refused:
+        issue_bill_run(actor=world.clerk, run=run, now=BILLING_NOW)
+    assert refused.value.params["count"] == 2
+    assert Bill.objects.filter(run=run, status=BillStatus.ISSUED).count() == 0
+
+    # 王's zero usage is confirmed by the reviewer; 钱's blocked bill cannot be approved: hold it.
+    wang, qian = _bill(run, "王"), _bill(run, "钱")
+    assert approve_bills(actor=world.clerk, run=run, bills=[wang, qian], now=BILLING_NOW) == 1
+    hold_bill(actor=world.clerk, bill=qian, note="表计故障待换表", now=BILLING_NOW)
+
+    assert issue_bill_run(actor=world.clerk, run=run, now=BILLING_NOW) == 2
+    run.refresh_from_db()
+    assert (run.status, run.issued_by) == (BillRunStatus.ISSUED, world.clerk)
+    li, wang, qian = _bill(run, "李"), _bill(run, "王"), _bill(run, "钱")
+    assert (li.status, wang.status, qian.status) == ("issued", "issued", "held")
+    assert (li.number, wang.number) == ("2025030000000001", "2025030000000002")
+    assert li.due_date == date(2025, 3, 10) + timedelta(days=15)
+    assert qian.number is None
+    event = AuditEvent.objects.get(action="billing.run_issued")
+    assert event.changes == {"bills": 2, "total": "149.49"}
+
+
+def test_an_issued_bill_cannot_be_edited_only_adjusted(reviewed_world: BillingWorld) -> None:
+    world = reviewed_world
+    run = _calculated_run(world)
+    approve_bills(actor=world.clerk, run=run, now=BILLING_NOW)
+    for name in ("王", "钱"):
+        hold_bill(actor=world.clerk, bill=_bill(run, name), note="待核实", now=BILLING_NOW)
+    issue_bill_run(actor=world.clerk, run=run, now=BILLING_NOW)
+    li = _bill(run, "李")
+
+    li.total = Decimal("1.00")
+    with pytest.raises(IssuedBillImmutable):
+        li.save()
+    with pytest.raises(IssuedBillImmutable):
+        Bill.objects.filter(pk=li.pk).update(total=Decimal("1.00"))
+    line = li.lines.get(position=1)
+    line.amount = Decimal("1.00")
+    with pytest.raises(IssuedBillImmutable):
+        line.save()
+    with pytest.raises(IssuedBillImmutable):
+        li.delete()
+    with pytest.raises(BillStatusForbids):
+        hold_bill(actor=world.clerk, bill=li, note="", now=BILLING_NOW)
+    li.refresh_from_db()
+    assert (li.total, li.status, li.lines.get(position=1).amount) == (
+        Decimal("149.49"),
+        "issued",
+        Decimal("117.19"),
+    )
+
+    with pytest.raises(AdjustmentReasonMissing):
+        adjust_bill(actor=world.clerk, bill=li, reason=" ", rebill=False, now=BILLING_NOW)
+    cancel = adjust_bill(
+        actor=world.clerk, bill=li, reason="户名错误，重新开票", rebill=False, now=BILLING_NOW
+    )
+    assert (cancel.kind, cancel.status, cancel.adjusts, cancel.total) == (
+        BillKind.ADJUSTMENT,
+        BillStatus.ISSUED,
+        li,
+        Decimal("-149.49"),
+    )
+    assert cancel.energy_kwh == Decimal("-300")
+    assert [(line.code, line.quantity, line.amount) for line in cancel.lines.order_by("position")] == [
+        ("energy.tier1", Decimal("-240"), Decimal("-117.19")),
+        ("energy.tier2", Decimal("-60"), Decimal("-32.30")),
+    ]
+    rebill = adjust_bill(actor=world.clerk, bill=li, reason="恢复", rebill=True, now=BILLING_NOW)
+    # The cancel left nothing in force, so the rebill reverses nothing and bills 300 kWh again.
+    assert (rebill.total, rebill.energy_kwh) == (Decimal("149.49"), Decimal("300"))
+    again = adjust_bill(actor=world.clerk, bill=li, reason="复核无误", rebill=True, now=BILLING_NOW)
+    assert [(line.code, line.amount) for line in again.lines.order_by("position")] == [
+        ("energy.tier1", Decimal("-117.19")),
+        ("energy.tier2", Decimal("-32.30")),
+        ("energy.tier1", Decimal("117.19")),
+        ("energy.tier2", Decimal("32.30")),
+    ]
+    assert (again.total, again.energy_kwh) == (Decimal("0.00"), Decimal("0"))
+    li.refresh_from_db()
+    assert (li.total, li.status, BillLine.objects.filter(bill=li).count()) == (Decimal("149.49"), "issued", 2)
+
+
+def test_send_back_and_recalculate_replaces_the_draft(reviewed_world: BillingWorld) -> None:
+    world = reviewed_world
+    run = _calculated_run(world)
+    wang = _bill(run, "王")
+    send_back_for_read_check(actor=world.clerk, bill=wang, note="零电量请现场核实", now=BILLING_NOW)
+    assert _bill(run, "王").status == BillStatus.READ_CHECK
+    with pytest.raises(BillRunNotReviewed):
+        issue_bill_run(actor=world.clerk, run=run, now=BILLING_NOW)
+
+    world.terms("王", large_household=True)  # what the check found: nothing in the reads
+    new = recalculate_bill(actor=world.clerk, bill=wang, now=BILLING_NOW)
+
+    wang.refresh_from_db()
+    assert (wang.status, new.status, new.run) == (BillStatus.WITHDRAWN, BillStatus.CALCULATED, run)
+    assert Bill.objects.filter(run=run, account__name="王").count() == 2
+    assert Bill.objects.filter(run=run, account__name="王").exclude(status="withdrawn").get() == new
+
+
+def test_a_clerk_outside_the_station_cannot_review_its_bills(reviewed_world: BillingWorld) -> None:
+    world = reviewed_world
+    run = _calculated_run(world)
+    li = _bill(run, "李")
+    with pytest.raises(AccessDenied):
+        hold_bill(actor=world.other_clerk, bill=li, note="", now=BILLING_NOW)
+    with pytest.raises(AccessDenied):
+        cancel_bill_run(actor=world.other_clerk, run=run, reason="", now=BILLING_NOW)
+    assert (_bill(run, "李").status, BillRun.objects.get(pk=run.pk).status) == ("calculated", "in_review")
+
+
+def test_cancelling_a_run_withdraws_its_bills_and_frees_the_period(reviewed_world: BillingWorld) -> None:
+    world = reviewed_world
+    run = _calculated_run(world)
+    cancel_bill_run(actor=world.clerk, run=run, reason="抄表段划分错误", now=BILLING_NOW)
+    assert set(Bill.objects.filter(run=run).values_list("status", flat=True)) == {"withdrawn"}
+    second = _calculated_run(world)
+    assert Bill.objects.filter(run=second).exclude(status="withdrawn").count() == 3
+
+
+def test_annual_tiers_count_the_years_earlier_bills(billing_world: BillingWorld) -> None:
+    world = billing_world
+    world.add_account("孙", tariff_code="CN-ZJ-RES-TIER")
+    world.read("孙", 2, "2700")
+    world.read("孙", 3, "2900")
+    january = _calculated_run(world, JANUARY)
+    february = _calculated_run(world, FEBRUARY)
+
+    assert _bill(january, "孙").total == Decimal("1452.60")
+    bill = _bill(february, "孙")
+    assert [(line.code, line.quantity, line.amount) for line in bill.lines.order_by("position")] == [
+        ("energy.tier1", Decimal("60"), Decimal("32.28")),
+        ("energy.tier2", Decimal("140"), Decimal("82.32")),
+    ]
+    assert (bill.total, bill.usage["inputs"]["tier_year_kwh_before"]) == (Decimal("114.60"), "2700.000")
