@@ -17,10 +17,9 @@ from django.db import transaction
 from django.db.models import F
 
 from gridcare.audit.operations import record_audit_event
+from gridcare.billing.bulk_write import write_bills
 from gridcare.billing.calculation import PartitionBills, calculate_partition_bills, store_estimated_reads
 from gridcare.billing.models import (
-    Bill,
-    BillLine,
     BillRun,
     BillRunPartition,
     BillRunStatus,
@@ -122,13 +121,10 @@ def calculate_one_partition(*, run_id: int, partition_id: int, now: datetime) ->
 
 def _write_bills(calculated: PartitionBills, *, now: datetime) -> None:
     store_estimated_reads(bills=calculated.bills, now=now)
-    bills = Bill.objects.bulk_create([item.bill for item in calculated.bills])
-    lines: list[BillLine] = []
-    for bill, item in zip(bills, calculated.bills, strict=True):
-        for line in item.lines:
-            line.bill = bill
-            lines.append(line)
-    BillLine.objects.bulk_create(lines, batch_size=2000)
+    write_bills(
+        bills=[item.bill for item in calculated.bills],
+        lines_of_bills=[item.lines for item in calculated.bills],
+    )
 
 
 @transaction.atomic
