@@ -100,17 +100,17 @@ CATEGORY_SPECS: tuple[CategorySpec, ...] = (
     CategorySpec(
         UsageCategory.RESIDENTIAL,
         9200,
-        "RES-TIER",
+        "CN-BJ-RES-2012",
         (("prepaid", 50), ("bank_debit", 30), ("postpaid", 20)),
     ),
     CategorySpec(
         UsageCategory.GENERAL_COMMERCIAL,
         550,
-        "GC-SINGLE",
+        "DEMO-GC-FLAT",
         (("postpaid", 60), ("bank_debit", 30), ("prepaid", 10)),
     ),
-    CategorySpec(UsageCategory.LARGE_INDUSTRY, 80, "LI-TWO-PART", (("postpaid", 80), ("bank_debit", 20))),
-    CategorySpec(UsageCategory.AGRICULTURE, 170, "AGR", (("postpaid", 70), ("prepaid", 30))),
+    CategorySpec(UsageCategory.LARGE_INDUSTRY, 80, "DEMO-GD-LI-2P", (("postpaid", 80), ("bank_debit", 20))),
+    CategorySpec(UsageCategory.AGRICULTURE, 170, "DEMO-AGR-FLAT", (("postpaid", 70), ("prepaid", 30))),
 )
 SHARE_DENOMINATOR = 10_000
 

@@ -478,6 +478,22 @@ class Generator:
                 is_key,
             )
         )
+        if category == LARGE:
+            # Two-part tariff terms: basic charge by demand, contract demand 80 % of capacity
+            # (above the 40 % floor), running capacity = contract capacity.
+            rows.billing_terms.append(
+                (
+                    self._ids.take("billing_terms"),
+                    station.org_unit_id,
+                    account_id,
+                    "demand",
+                    f"{profile.capacity_kva * 4 // 5}.00",
+                    None,
+                    False,
+                    False,
+                    self._instant(opened, _CREATED_TIME),
+                )
+            )
         if is_key and station.in_manager_city:
             self._account_manager(account_id, station, opened, read_dates, rows)
         anomaly = self.anomalies.get(index)

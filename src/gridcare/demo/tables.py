@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from gridcare.billing.models import AccountBillingTerms
 from gridcare.customers.models import (
     Account,
     AccountManagerAssignment,
@@ -55,6 +56,14 @@ TABLE_FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
             "industry_code", "voltage_level", "contract_capacity_kva", "tariff_code", "payment_method",
             "reading_route", "reading_day", "status", "status_effective_date", "opened_date",
             "is_key_account",
+        ),
+    ),
+    # billing (issue 5): the contract terms two-part tariffs need (large-industry accounts).
+    "billing_terms": (
+        AccountBillingTerms,
+        (
+            "id", "org_unit", "account", "basic_charge_basis", "contract_demand_kw", "running_capacity_kva",
+            "large_household", "low_income", "changed_at",
         ),
     ),
     "status_change": (
@@ -126,6 +135,7 @@ class Rows:
     customer: list[tuple[Any, ...]] = field(default_factory=list)
     contact: list[tuple[Any, ...]] = field(default_factory=list)
     account: list[tuple[Any, ...]] = field(default_factory=list)
+    billing_terms: list[tuple[Any, ...]] = field(default_factory=list)
     status_change: list[tuple[Any, ...]] = field(default_factory=list)
     manager_assignment: list[tuple[Any, ...]] = field(default_factory=list)
     contact_log: list[tuple[Any, ...]] = field(default_factory=list)

@@ -108,10 +108,10 @@ def test_accounts_follow_the_category_mix_exactly(seeded: SeedSummary) -> None:
     assert counts == {"residential": 184, "general_commercial": 11, "large_industry": 2, "agriculture": 3}
     tariffs = set(Account.objects.values_list("usage_category", "tariff_code").distinct())
     assert tariffs == {
-        ("residential", "RES-TIER"),
-        ("general_commercial", "GC-SINGLE"),
-        ("large_industry", "LI-TWO-PART"),
-        ("agriculture", "AGR"),
+        ("residential", "CN-BJ-RES-2012"),
+        ("general_commercial", "DEMO-GC-FLAT"),
+        ("large_industry", "DEMO-GD-LI-2P"),
+        ("agriculture", "DEMO-AGR-FLAT"),
     }
 
 
@@ -208,3 +208,17 @@ def test_every_customer_has_one_primary_contact(seeded: SeedSummary) -> None:
             assert len(contact.mobile) == 11
             assert contact.consents_to_email <= bool(contact.email)
             assert contact.consents_to_wechat <= bool(contact.wechat_openid)
+
+
+def test_large_industry_accounts_have_two_part_terms(seeded: SeedSummary) -> None:
+    from gridcare.billing.models import AccountBillingTerms
+
+    large = Account.objects.filter(usage_category=UsageCategory.LARGE_INDUSTRY)
+    terms = AccountBillingTerms.objects.filter(account__in=large)
+    assert terms.count() == large.count() == 2
+    for term in terms.select_related("account"):
+        assert (term.basic_charge_basis, term.contract_demand_kw) == (
+            "demand",
+            term.account.contract_capacity_kva * 4 // 5,
+        )
+    assert AccountBillingTerms.objects.exclude(account__in=large).count() == 0

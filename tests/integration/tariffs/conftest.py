@@ -13,7 +13,16 @@ import pytest
 DocumentFactory = Callable[..., dict[str, Any]]
 
 #: The codes of the reference tariffs issue 5 requires, shipped in gridcare/tariffs/catalog/.
-REFERENCE_CODES = ("CN-BJ-RES-2012", "CN-SH-RES-TOU", "CN-ZJ-RES-TIER", "CN-ZJ-RES-TOU", "DEMO-GD-LI-2P")
+#: The catalog's tariffs by code: the five reference tariffs of issue 5 and the demo utility's two.
+REFERENCE_CODES = (
+    "CN-BJ-RES-2012",
+    "CN-SH-RES-TOU",
+    "CN-ZJ-RES-TIER",
+    "CN-ZJ-RES-TOU",
+    "DEMO-AGR-FLAT",
+    "DEMO-GC-FLAT",
+    "DEMO-GD-LI-2P",
+)
 
 
 def reference_document(code: str) -> dict[str, Any]:

@@ -112,6 +112,10 @@ def test_list_shows_every_tariff_and_version() -> None:
         "v1",
         "CN-ZJ-RES-TOU",
         "v1",
+        "DEMO-AGR-FLAT",
+        "v1",
+        "DEMO-GC-FLAT",
+        "v1",
         "DEMO-GD-LI-2P",
         "v1",
     ]
