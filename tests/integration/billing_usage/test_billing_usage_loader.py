@@ -307,6 +307,26 @@ def test_a_missing_closing_read_is_estimated_and_the_next_actual_read_trues_it_u
     assert january.total_kwh + february.total_kwh == D("1150.00") - D("600.00")
 
 
+def test_an_estimate_runs_from_the_latest_read_before_the_closing_window(usage_world: UsageWorld) -> None:
+    # A read of 20 Jan (800.00) is too early to close January (window 29 Jan – 1 Feb): the
+    # estimate runs from it. History 0.00 (1 Nov) → 310.00 → 600.00 → 800.00 (20 Jan): 800.00 in
+    # 80 days = 10.00 a day; × 12 days (20 Jan → 1 Feb) = 120.00, a closing read of 920.00;
+    # January bills 920.00 − 600.00 = 320.00.
+    account = usage_world.account()
+    point = usage_world.point(account, "MP0001")
+    meter = usage_world.meter("M1")
+    usage_world.install(meter, point, at(2024, 11, 1), registers("0.00"))
+    usage_world.read(meter, at(2024, 12, 1), registers("310.00"))
+    usage_world.read(meter, at(2025, 1, 1), registers("600.00"))
+    usage_world.read(meter, at(2025, 1, 20), registers("800.00"))
+
+    usage = load_account_usage(accounts=[account], **JANUARY)[account.pk]
+
+    assert dict(usage.estimated_reads[0].registers) == {"import_active_total": D("920.00")}
+    assert usage.energy_kwh == {"total": D("320.000")}
+    assert usage.flags == {UsageFlag.ESTIMATED}
+
+
 def test_an_actual_read_below_the_estimate_gives_the_over_estimate_back(usage_world: UsageWorld) -> None:
     # Estimated closing 904.92 (as above); the actual February read is only 850.00:
     # 850.00 − 904.92 = −54.92 kWh, flagged; January + February = 304.92 − 54.92 = 250.00 = 850 − 600.

@@ -468,3 +468,19 @@ def test_interval_shares_split_the_register_total() -> None:
         period_hours=MONTH_HOURS,
     )[1]
     assert usage.energy_kwh == {"peak": D("59.804"), "valley": D("40.196")}
+
+
+def test_an_estimated_sub_meter_makes_its_parents_usage_estimated() -> None:
+    # Parent 500.00, estimated child 40.00 (another account): the parent bills 460.000, estimated.
+    parent = point(1, span({"import_active_total": "500.00"}))
+    child = point(
+        2,
+        span({"import_active_total": "40.00"}),
+        account_id=2,
+        parent_id=1,
+        relation=ChildRelation.SUBTRACT,
+        flags=frozenset({UsageFlag.ESTIMATED}),
+    )
+    usage = accounts_usage(account_ids=[1], measurements=[parent, child], period_hours=MONTH_HOURS)[1]
+    assert usage.energy_kwh == {"total": D("460.000")}
+    assert usage.flags == {UsageFlag.ESTIMATED}

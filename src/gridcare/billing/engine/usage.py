@@ -405,6 +405,9 @@ def _deduct(parent: _PointEnergy, child: _PointEnergy) -> None:
     if UsageFlag.MISSING_READ in child.flags:
         # The parent's energy still holds the child's: billing it would overcharge.
         parent.flags.add(UsageFlag.MISSING_READ)
+    if UsageFlag.ESTIMATED in child.flags:
+        # The deduction is estimated, so the parent's usage is too.
+        parent.flags.add(UsageFlag.ESTIMATED)
     if not child_metered or not parent.energy:
         return
     if set(child_metered) != set(parent.energy) or TOTAL in child_metered:
