@@ -11,8 +11,9 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal as D
 
-from billing_usage_world import UsageWorld, at, catalog_tariff, registers
+from billing_usage_world import NOW, UsageWorld, at, catalog_tariff, registers
 from pytest_django import DjangoAssertNumQueries
+from pytest_django.fixtures import Settings
 
 from gridcare.billing.engine.usage import UsageFlag
 from gridcare.billing.usage import load_account_usage
@@ -415,3 +416,63 @@ def test_usage_of_many_accounts_takes_a_fixed_number_of_queries(
         {"total": D(f"{100 + index}.000")} for index in range(30)
     ]
     assert all(usage[account.pk].flags == {UsageFlag.PERIODS_UNAVAILABLE} for account in accounts)
+
+
+def test_a_point_connected_within_the_period_opens_on_its_install_read(usage_world: UsageWorld) -> None:
+    # Installed 10 Jan at 20.00, read 1 Feb at 95.00: 75.00 kWh.
+    account = usage_world.account()
+    point = usage_world.point(account, "MP0001")
+    meter = usage_world.meter("M1")
+    installation = usage_world.install(meter, point, at(2025, 1, 10), registers("20.00"))
+    usage_world.read(meter, at(2025, 2, 1), registers("95.00"))
+
+    usage = load_account_usage(accounts=[account], **JANUARY)[account.pk]
+
+    assert usage.energy_kwh == {"total": D("75.000")}
+    assert usage.points[0].spans[0].opening.read_id == installation.install_read_id
+    assert usage.flags == frozenset()
+
+
+def test_a_meter_removed_within_the_period_closes_on_its_removal_read(usage_world: UsageWorld) -> None:
+    # Removed on 12 Jan (销户拆表) at 1,060.00, no meter since: 1,060.00 − 1,000.00 = 60.00 kWh.
+    account = usage_world.account()
+    point = usage_world.point(account, "MP0001")
+    meter = usage_world.meter("M1")
+    usage_world.install(meter, point, at(2024, 12, 1), registers("900.00"))
+    usage_world.read(meter, at(2025, 1, 1), registers("1000.00"))
+    installation = operations.remove_meter(
+        metering_point=point,
+        removed_at=at(2025, 1, 12),
+        registers=registers("1060.00"),
+        source=ReadSource.MANUAL,
+        actor=None,
+        now=NOW,
+    )
+
+    usage = load_account_usage(accounts=[account], **JANUARY)[account.pk]
+
+    assert usage.energy_kwh == {"total": D("60.000")}
+    assert usage.points[0].spans[0].closing.read_id == installation.removal_read_id
+    assert usage.flags == frozenset()
+
+
+def test_a_read_before_the_window_does_not_close_the_period(
+    usage_world: UsageWorld, settings: Settings
+) -> None:
+    # The last read is of 28 Jan (1,200.00). Window 3 days, [29 Jan, 1 Feb]: it does not close
+    # January, which is estimated from it: 200.00 in 28 days (31 Dec → 28 Jan) × 4 days
+    # = 28.571… → 28.57, so 1,228.57 − 1,000.00 = 228.57 kWh. Window 4 days, [28 Jan, 1 Feb]:
+    # it closes January, 1,200.00 − 1,000.00 = 200.00 kWh.
+    account = usage_world.account()
+    point = usage_world.point(account, "MP0001")
+    meter = usage_world.meter("M1")
+    usage_world.install(meter, point, at(2024, 12, 31, 20), registers("1000.00"))
+    usage_world.read(meter, at(2025, 1, 28), registers("1200.00"))
+
+    settings.GRIDCARE_READ_WINDOW_DAYS = 3
+    three_days = load_account_usage(accounts=[account], **JANUARY)[account.pk]
+    settings.GRIDCARE_READ_WINDOW_DAYS = 4
+    four_days = load_account_usage(accounts=[account], **JANUARY)[account.pk]
+
+    assert (three_days.energy_kwh, three_days.flags) == ({"total": D("228.570")}, {UsageFlag.ESTIMATED})
+    assert (four_days.energy_kwh, four_days.flags) == ({"total": D("200.000")}, frozenset())
