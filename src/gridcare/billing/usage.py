@@ -425,18 +425,24 @@ def _estimated_closing(
     period: _Period,
 ) -> EstimatedRead | None:
     """The closing read estimated from the history of the meter in place at the period's end, or
-    None when it has no actual period in the last 12 months (or no meter is in place)."""
+    None when it has no actual period in the last 12 months (or no meter is in place).
+
+    The estimate runs from the meter's latest usable read in the period (the opening read, or
+    the install read of a meter exchanged in, or a read taken since but before the closing
+    window) to the period's end.
+    """
     current = next((i for i in reversed(installations) if i.removed_at is None), None)
     if current is None:
         return None
     meter = current.meter
-    start = (
+    base = (
         opening
         if opening.meter_id == meter.pk
         else next((read for read in usable if read.pk == current.install_read_id), None)
     )
-    if start is None:
+    if base is None:
         return None
+    start = [read for read in usable if read.meter_id == meter.pk and read.read_at >= base.read_at][-1]
     actual = [read for read in usable if read.meter_id == meter.pk and read.status == ReadStatus.VALID]
     history = [
         ActualPeriod(

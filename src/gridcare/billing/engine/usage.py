@@ -18,11 +18,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from gridcare.billing.engine.reference import TOTAL, allocate_proportionally
 from gridcare.kit.decimals import quantize_half_up
 from gridcare.kit.energy import ENERGY_SCALE
 
-#: The key of ``energy_kwh`` when usage is not split by period (the engine's ``TOTAL``).
-TOTAL = "total"
 #: Losses and shares of losses are kept to this, the billing engine's finest kWh (milli-kWh).
 LOSS_SCALE = Decimal("0.001")
 #: Register names of the time-of-use registers, by the period they count ("平" is the remainder).
@@ -262,31 +261,15 @@ def tou_energy(*, total_kwh: Decimal, registers_kwh: Mapping[str, Decimal]) -> d
     return {**periods, FLAT_PERIOD: flat}
 
 
-def share_by_weight(
-    *, amount: Decimal, weights: Mapping[str, Decimal], unit: Decimal = LOSS_SCALE
-) -> dict[str, Decimal]:
-    """``amount`` shared across the keys of ``weights`` in proportion, in whole ``unit``s, by the
-    largest remainder (ties to the earlier key), so the shares add up to ``amount`` exactly.
-
-    ``amount`` must be a whole number of ``unit``s; zero weights get zero; all-zero weights put
-    everything on the first key.
-    """
-    keys = list(weights)
-    if not keys:
-        raise ValueError("no keys to share among")
-    units = amount / unit
-    if units != units.to_integral_value():
-        raise ValueError(f"{amount} is not a whole number of {unit}")
-    total_weight = sum(weights.values(), _ZERO)
-    if total_weight == 0:
-        return {key: (amount if index == 0 else _ZERO) for index, key in enumerate(keys)}
-    exact = {key: units * weights[key] / total_weight for key in keys}
-    whole = {key: int(exact[key] // 1) for key in keys}
-    left = int(units) - sum(whole.values())
-    by_remainder = sorted(keys, key=lambda key: (-(exact[key] - whole[key]), keys.index(key)))
-    for key in by_remainder[:left]:
-        whole[key] += 1
-    return {key: Decimal(whole[key]) * unit for key in keys}
+def share_by_weight(*, amount: Decimal, weights: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """``amount`` (a whole number of 0.001 kWh) shared across the periods of ``weights`` in
+    proportion, by the engine's largest-remainder allocation, so the shares add up exactly; with
+    all weights zero everything goes to the first period."""
+    periods = list(weights)
+    if not any(weights.values()):
+        return {period: (amount if index == 0 else _ZERO) for index, period in enumerate(periods)}
+    shares = allocate_proportionally(amount=amount, weights=list(weights.values()), unit=LOSS_SCALE)
+    return dict(zip(periods, shares, strict=True))
 
 
 # --- estimates ----------------------------------------------------------------------------------
@@ -372,7 +355,7 @@ def metered_energy(*, measurement: PointMeasurement) -> tuple[dict[str, Decimal]
     if total is None:
         return {}, set()
     if measurement.interval_kwh:
-        shares = share_by_weight(amount=total, weights=measurement.interval_kwh, unit=LOSS_SCALE)
+        shares = share_by_weight(amount=total, weights=measurement.interval_kwh)
         return shares, set()
     read_periods = {period: _sum_register(spans, register) for period, register in TOU_REGISTERS.items()}
     present = {period: kwh for period, kwh in read_periods.items() if kwh is not None}
@@ -422,6 +405,9 @@ def _deduct(parent: _PointEnergy, child: _PointEnergy) -> None:
     if UsageFlag.MISSING_READ in child.flags:
         # The parent's energy still holds the child's: billing it would overcharge.
         parent.flags.add(UsageFlag.MISSING_READ)
+    if UsageFlag.ESTIMATED in child.flags:
+        # The deduction is estimated, so the parent's usage is too.
+        parent.flags.add(UsageFlag.ESTIMATED)
     if not child_metered or not parent.energy:
         return
     if set(child_metered) != set(parent.energy) or TOTAL in child_metered:
