@@ -148,7 +148,9 @@ def lines_frame_to_bills(*, lines: pl.DataFrame, bill_count: int) -> list[Bill]:
             )
         )
     return [
-        Bill(lines=tuple(bill_lines), total=round_to_fen(sum((line.amount for line in bill_lines), Decimal(0))))
+        Bill(
+            lines=tuple(bill_lines), total=round_to_fen(sum((line.amount for line in bill_lines), Decimal(0)))
+        )
         for bill_lines in by_bill
     ]
 
@@ -193,12 +195,16 @@ class _Tables:
         single = len(tariff.energy.periods) == 1
         for period in tariff.energy.periods:
             for tier in range(tiers.count if tiers else 1):
-                price = _whole_units(tariff.energy.price(period=period, tier=tier), unit=MICRO, field="prices")
+                price = _whole_units(
+                    tariff.energy.price(period=period, tier=tier), unit=MICRO, field="prices"
+                )
                 details_zh = ([] if single else [PERIOD_NAMES_ZH.get(period, period)]) + (
                     [f"第{tier + 1}档"] if tiers else []
                 )
                 details_en = ([] if single else [period]) + ([f"tier {tier + 1}"] if tiers else [])
-                code = ".".join(["energy", *([] if single else [period]), *([f"tier{tier + 1}"] if tiers else [])])
+                code = ".".join(
+                    ["energy", *([] if single else [period]), *([f"tier{tier + 1}"] if tiers else [])]
+                )
                 self.prices.append(
                     (
                         key,
@@ -256,7 +262,9 @@ def _input_frames(bills: Sequence[RegisterBillInput]) -> _Frames:
     for index, bill in enumerate(bills):
         key = tables.key(bill.tariff)
         period_kwh = period_energy(tariff=bill.tariff, energy_kwh=bill.energy_kwh)
-        milli = [_whole_units(kwh, unit=MILLI, field=f"energy_kwh.{period}") for period, kwh in period_kwh.items()]
+        milli = [
+            _whole_units(kwh, unit=MILLI, field=f"energy_kwh.{period}") for period, kwh in period_kwh.items()
+        ]
         total = sum(milli)
         allowances = bill.tariff.allowances
         allowance = (
@@ -278,7 +286,17 @@ def _input_frames(bills: Sequence[RegisterBillInput]) -> _Frames:
             )
         bounds_milli, bounds_text = thresholds_cache[cache_key]
         bill_rows.append(
-            (index, key, total, billed, allowance, start, bounds_text, bill.usage_category, tables.minimum[key])
+            (
+                index,
+                key,
+                total,
+                billed,
+                allowance,
+                start,
+                bounds_text,
+                bill.usage_category,
+                tables.minimum[key],
+            )
         )
         lowers = [0, *bounds_milli]
         tier_rows.extend(
@@ -308,7 +326,9 @@ def _input_frames(bills: Sequence[RegisterBillInput]) -> _Frames:
             usage_category=pl.String,
             minimum=pl.Int64,
         ),
-        tiers=_frame(tier_rows, bill=pl.Int64, tariff=pl.Int64, tier=pl.Int64, upper=pl.Int64, lower=pl.Int64),
+        tiers=_frame(
+            tier_rows, bill=pl.Int64, tariff=pl.Int64, tier=pl.Int64, upper=pl.Int64, lower=pl.Int64
+        ),
         usage=_frame(usage_rows, bill=pl.Int64, period_index=pl.Int64, period=pl.String, kwh=pl.Int64),
         prices=_frame(
             tables.prices,
@@ -380,7 +400,9 @@ def _basic_row(index: int, bill: RegisterBillInput, total: int) -> tuple[object,
         return None
     by_demand = bill.basic_charge_method == "demand"
     price = rules.demand_price if by_demand else rules.capacity_price
-    contract_capacity = bill.contract_capacity_kva if bill.contract_capacity_kva is not None else bill.capacity_kva
+    contract_capacity = (
+        bill.contract_capacity_kva if bill.contract_capacity_kva is not None else bill.capacity_kva
+    )
     return (
         index,
         by_demand,
@@ -514,7 +536,9 @@ def _allowance_lines(frames: _Frames) -> pl.LazyFrame:
         unit_price=pl.lit("0"),
         amount_fen=pl.lit(0),
         rule=pl.lit("allowance.low_income"),
-        inputs=_json(("free_kwh_per_month", _text(pl.col("allowance"), 3)), ("bill_kwh", _text(pl.col("total"), 3))),
+        inputs=_json(
+            ("free_kwh_per_month", _text(pl.col("allowance"), 3)), ("bill_kwh", _text(pl.col("total"), 3))
+        ),
     )
 
 
@@ -600,13 +624,17 @@ def _basic_charge_frame(frames: _Frames) -> pl.LazyFrame:
     limit = pl.col("contract").cast(big) * pl.col("tolerance")
     actual = pl.col("max_demand").cast(big) * _FACTOR_SCALE
     billed = (
-        pl.when(actual <= limit).then(pl.col("contract").cast(big) * _FACTOR_SCALE).otherwise(2 * actual - limit)
+        pl.when(actual <= limit)
+        .then(pl.col("contract").cast(big) * _FACTOR_SCALE)
+        .otherwise(2 * actual - limit)
     )
     # The discount applies at kWh ÷ kVA ≥ threshold: compared exactly as kWh ≥ threshold × kVA.
     discounted = (pl.col("contract_capacity") > 0) & (
         pl.col("total").cast(big) * 1000 >= pl.col("threshold").cast(big) * pl.col("contract_capacity")
     )
-    quantity = pl.when(pl.col("by_demand")).then(billed).otherwise(pl.col("capacity").cast(big) * _FACTOR_SCALE)
+    quantity = (
+        pl.when(pl.col("by_demand")).then(billed).otherwise(pl.col("capacity").cast(big) * _FACTOR_SCALE)
+    )
     unit_price = (
         pl.when(pl.col("by_demand") & pl.col("discounted"))
         .then(pl.col("price").cast(big) * pl.col("discount"))
@@ -653,7 +681,10 @@ def _basic_charge_lines(basic: pl.LazyFrame) -> pl.LazyFrame:
         ("tolerance", pl.col("tolerance_text")),
         ("published_price", _text(pl.col("price"), 6)),
         ("kwh_per_kva", _text(pl.col("kwh_per_kva"), 2, fixed=True)),
-        ("high_load_factor_discount", pl.when(pl.col("discounted")).then(pl.lit("yes")).otherwise(pl.lit("no"))),
+        (
+            "high_load_factor_discount",
+            pl.when(pl.col("discounted")).then(pl.lit("yes")).otherwise(pl.lit("no")),
+        ),
     )
     by_capacity = _json(("capacity_kva", _text(pl.col("capacity"), 3)))
     demand = pl.col("by_demand")
@@ -686,13 +717,17 @@ def _power_factor_lines(frames: _Frames, *, energy: pl.LazyFrame, basic: pl.Lazy
     p2 = pl.col("p").cast(big) * pl.col("p")
     s2 = p2 + pl.col("q").cast(big) * pl.col("q")
     # The hundredths the factor rounds to: the largest k in 0..100 with 40000·P² ≥ (2k−1)²·S².
-    hundredths = pl.sum_horizontal([(40_000 * p2 >= (2 * k - 1) ** 2 * s2).cast(pl.Int64) for k in range(1, 101)])
+    hundredths = pl.sum_horizontal(
+        [(40_000 * p2 >= (2 * k - 1) ** 2 * s2).cast(pl.Int64) for k in range(1, 101)]
+    )
     table = _frame(
         [
             (
                 standard,
                 k,
-                int(power_factor_percent(power_factor=Decimal(k).scaleb(-2), standard=Decimal(standard)) * 100),
+                int(
+                    power_factor_percent(power_factor=Decimal(k).scaleb(-2), standard=Decimal(standard)) * 100
+                ),
             )
             for standard in ("0.90", "0.85", "0.80")
             for k in range(101)
