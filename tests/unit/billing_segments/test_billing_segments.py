@@ -20,7 +20,7 @@ from gridcare.billing.engine.segments import (
     segmented_bill_lines,
     split_by_tariff_versions,
 )
-from gridcare.billing.engine.tariff import BasicChargeMethod, TariffDocument, parse_tariff_document
+from gridcare.billing.engine.tariff import BasicChargeMethod, TariffDocument, TierBasis, parse_tariff_document
 from gridcare.billing.engine.vectorized import lines_frame_to_bills
 
 CATALOG = Path(__file__).resolve().parents[3] / "src" / "gridcare" / "tariffs" / "catalog"
@@ -314,6 +314,13 @@ def test_segments_add_up_and_the_vectorized_batch_equals_the_reference(
         ]
         for period, kwh in bill.energy_kwh.items():
             assert sum((segment.bill.energy_kwh[period] for segment in segments), Decimal(0)) == kwh
+        tiers = bill.tariff.energy.tiers
+        if len(segments) > 1 and tiers is not None and tiers.basis is not TierBasis.ANNUAL:
+            # Every version here has the same thresholds: the shares add up to them exactly.
+            shares = [segment.bill.tariff.energy.tiers.thresholds_kwh for segment in segments]  # type: ignore[union-attr]
+            assert tuple(map(sum, zip(*shares, strict=True))) == tiers.thresholds_for(
+                month=bill.period_start.month
+            )
     frame = segmented_bill_lines(segmented=segmented)
     mine = lines_frame_to_bills(lines=frame.drop("segment", "tariff_version"), bill_count=len(cases))
     for bill_lines, segments in zip(mine, segmented, strict=True):
