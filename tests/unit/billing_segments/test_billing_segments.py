@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -186,6 +187,12 @@ def test_a_two_part_bill_shares_reactive_energy_and_the_basic_charges_days() -> 
         (10, 10, Decimal(1000), Decimal(500), Decimal(-10), Decimal(380)),
         (21, 20, Decimal(2100), Decimal(1050), Decimal(-21), Decimal(380)),
     ]
+    # The discount's 260 kWh per kVA is a month's: shared by days, 83.871 / 176.129 kWh per kVA
+    # (83.8709… and 176.1290… floor to 83.870 and 176.129; the left-over 0.001 goes to the first).
+    assert [segment.bill.tariff.basic_charge for segment in segments] == [
+        INDUSTRY.basic_charge.model_copy(update={"high_load_factor_kwh_per_kva": Decimal("83.871")}),  # type: ignore[union-attr]
+        INDUSTRY.basic_charge.model_copy(update={"high_load_factor_kwh_per_kva": Decimal("176.129")}),  # type: ignore[union-attr]
+    ]
     basic = [
         line for line in calculate_segmented_bill(segments=segments).lines if line.rule.startswith("basic")
     ]
@@ -267,7 +274,7 @@ RESIDENTIAL = [
 
 @st.composite
 def segmented_bills(draw: st.DrawFn) -> tuple[RegisterBillInput, list[VersionSpan]]:
-    tariff = draw(st.sampled_from(RESIDENTIAL))
+    tariff = draw(st.sampled_from([*RESIDENTIAL, INDUSTRY]))
     raised = with_charges(
         tariff,
         fixed=str(Decimal(draw(st.integers(min_value=0, max_value=10_000))).scaleb(-3)),
@@ -298,6 +305,18 @@ def segmented_bills(draw: st.DrawFn) -> tuple[RegisterBillInput, list[VersionSpa
         large_household=draw(st.booleans()),
         low_income=draw(st.booleans()),
     )
+    if tariff is INDUSTRY:
+        bill = replace(
+            bill,
+            reactive_kvarh_forward=draw(kwh),
+            reactive_kvarh_reverse=draw(kwh),
+            basic_charge_method=draw(st.sampled_from(list(BasicChargeMethod))),
+            max_demand_kw=Decimal(draw(st.integers(min_value=0, max_value=900))),
+            contract_demand_kw=Decimal(400),
+            capacity_kva=Decimal(draw(st.sampled_from([50, 500, 1000]))),
+            contract_capacity_kva=draw(st.sampled_from([None, Decimal(10)])),
+            days_used=draw(st.one_of(st.none(), st.integers(min_value=1, max_value=30))),
+        )
     return bill, versions
 
 

@@ -6,8 +6,9 @@ Each segment is an ordinary :class:`RegisterBillInput` for the days its version 
 engines bill it unchanged. What is shared by days is shared by the largest-remainder method
 (``reference.allocate_proportionally``: whole units, ties to the earlier segment), so the
 segments add up exactly: the kWh of each period and the reactive kvarh (in 0.001), the monthly
-tier thresholds and allowances (0.001 kWh), the basic charge's billable days (whole days), fixed
-and minimum monthly charges (fen). The maximum demand is the period's in every segment.
+tier thresholds and allowances and the 260 kWh/kVA discount threshold (0.001 kWh), the basic
+charge's billable days (whole days), fixed and minimum monthly charges (fen). The maximum demand
+is the period's in every segment.
 """
 
 from __future__ import annotations
@@ -245,7 +246,8 @@ def _prorated_tariff(
 ) -> TariffDocument:
     """The version's document for segment ``index``: monthly quantities shared by days — the
     tier thresholds of a monthly or seasonal basis (the season of the bill's month) and their
-    large-household allowance, the low-income free kWh, fixed and minimum charges. Annual
+    large-household allowance, the low-income free kWh, the high-load-factor kWh per kVA of
+    the basic charge's discount, fixed and minimum charges. Annual
     thresholds count the tier year and are not shared. (Built by model_copy: a tiny segment's
     share may be 0, which the tariff schema would refuse but the engines bill correctly.)"""
 
@@ -276,6 +278,12 @@ def _prorated_tariff(
             allowances.large_household_tier1_extra_kwh_per_month, KWH_UNIT
         )
     update["allowances"] = allowances.model_copy(update=allowance_update)
+    if tariff.basic_charge is not None:
+        # 260 kWh per kVA is a month's kWh: a segment compares its kWh with its share of it.
+        threshold = part(tariff.basic_charge.high_load_factor_kwh_per_kva, KWH_UNIT)
+        update["basic_charge"] = tariff.basic_charge.model_copy(
+            update={"high_load_factor_kwh_per_kva": threshold}
+        )
     return tariff.model_copy(update=update)
 
 
