@@ -150,21 +150,13 @@ def segmented_bill_lines(*, segmented: Sequence[Sequence[BillSegment]]) -> pl.Da
     ``tariff_version``; the inputs carry ``tariff_version`` and ``segment_days`` as
     :func:`calculate_segmented_bill`'s do."""
     flat = [segment for segments in segmented for segment in segments]
+    rows: list[tuple[int, int, int, str, str]] = []
+    for bill_index, segments in enumerate(segmented):
+        for segment_index, segment in enumerate(segments):
+            tail = f', "tariff_version": {json.dumps(segment.version)}, "segment_days": "{segment.days}"}}'
+            rows.append((len(rows), bill_index, segment_index, segment.version, tail))
     mapping = pl.DataFrame(
-        [
-            (
-                row,
-                bill,
-                segment_index,
-                segment.version,
-                f', "tariff_version": {json.dumps(segment.version)}, "segment_days": "{segment.days}"}}',
-            )
-            for row, (bill, segment_index, segment) in enumerate(
-                (bill, segment_index, segment)
-                for bill, segments in enumerate(segmented)
-                for segment_index, segment in enumerate(segments)
-            )
-        ],
+        rows,
         schema={
             "row": pl.Int64,
             "bill": pl.Int64,
