@@ -17,11 +17,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, Sum
 
-from gridcare.billing.engine.reference import Bill as EngineBill
 from gridcare.billing.engine.reference import RegisterBillInput
+from gridcare.billing.engine.segments import BillSegment, VersionSpan, split_by_tariff_versions
 from gridcare.billing.engine.tariff import BasicChargeMethod, TariffDocument, parse_tariff_document
 from gridcare.billing.engine.usage import AccountUsage, EstimatedRead
-from gridcare.billing.engine_pass import bill_in_one_pass
+from gridcare.billing.engine_pass import BILL_REFUSALS, EngineLine, lines_in_one_pass
 from gridcare.billing.models import (
     AccountBillingTerms,
     BasicChargeBasis,
@@ -149,21 +149,17 @@ def calculate_bills(
                 period_end=period_end,
             )
         )
-    engine_bills = bill_in_one_pass(
-        inputs=[segment for item in prepared if not item.failure for segment in item.segments]
-    )
+    billable = [item for item in prepared if not item.failure]
+    engine_lines = iter(lines_in_one_pass(segmented=[item.segments for item in billable]))
     results: list[CalculatedBill] = []
-    cursor = 0
     for item in prepared:
         lines: list[BillLine] = []
         if not item.failure:
-            segment_bills = engine_bills[cursor : cursor + len(item.segments)]
-            cursor += len(item.segments)
-            refusals = [bill for bill in segment_bills if isinstance(bill, GridCareError)]
-            if refusals:
-                item.exceptions.append(exception("calculation_failed", detail=refusals[0]))
+            made = next(engine_lines)
+            if isinstance(made, GridCareError):
+                item.exceptions.append(exception("calculation_failed", detail=made))
             else:
-                lines = _lines(segment_bills=segment_bills, versions=item.versions)  # type: ignore[arg-type]
+                lines = _lines(engine_lines=made, versions=item.versions)
         results.append(_calculated(item=item, lines=lines, run=run, now=now, kind=kind))
     return results
 
@@ -197,7 +193,7 @@ class _Prepared:
     period_start: date
     period_end: date
     usage: AccountUsage
-    segments: list[RegisterBillInput]
+    segments: list[BillSegment]
     versions: list[VersionPeriod]
     exceptions: list[ReviewException]
     inputs: dict[str, str]
@@ -267,7 +263,22 @@ def _prepare(
         low_income=bool(terms and terms.low_income),
         usage_category=account.usage_category,
     )
-    prepared.segments = segment_inputs(bill=base, tariff=tariff)
+    try:
+        prepared.segments = split_by_tariff_versions(
+            bill=base,
+            versions=[
+                VersionSpan(
+                    version=str(period.version.pk),
+                    valid_from=period.start,
+                    valid_to=period.end,
+                    tariff=document,
+                )
+                for period, document in tariff
+            ],
+        )
+    except BILL_REFUSALS as error:
+        prepared.exceptions.append(exception("calculation_failed", detail=error))
+        prepared.failure = True
     return prepared
 
 
@@ -298,33 +309,24 @@ def _two_part_terms(
     return method, terms.contract_demand_kw, capacity
 
 
-def segment_inputs(*, bill: RegisterBillInput, tariff: list[VersionDocument]) -> list[RegisterBillInput]:
-    """The bill split where the tariff changes (one input per version)."""
-    if len(tariff) == 1:
-        return [bill]
-    raise NotImplementedError
-
-
-def _lines(*, segment_bills: Sequence[EngineBill], versions: Sequence[VersionPeriod]) -> list[BillLine]:
-    lines: list[BillLine] = []
-    for engine_bill, version in zip(segment_bills, versions, strict=True):
-        for line in engine_bill.lines:
-            lines.append(
-                BillLine(
-                    position=len(lines) + 1,
-                    code=line.code,
-                    name_zh=line.name_zh,
-                    name_en=line.name_en,
-                    quantity=line.quantity,
-                    unit=line.unit,
-                    unit_price=line.unit_price,
-                    amount=line.amount,
-                    rule=line.rule,
-                    inputs=dict(line.inputs),
-                    tariff_version=version.version,
-                )
-            )
-    return lines
+def _lines(*, engine_lines: Sequence[EngineLine], versions: Sequence[VersionPeriod]) -> list[BillLine]:
+    version_by_id = {str(period.version.pk): period.version for period in versions}
+    return [
+        BillLine(
+            position=position,
+            code=line.code,
+            name_zh=line.name_zh,
+            name_en=line.name_en,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            rule=line.rule,
+            inputs=line.inputs,
+            tariff_version=version_by_id[line.tariff_version],
+        )
+        for position, line in enumerate(engine_lines, start=1)
+    ]
 
 
 def _calculated(

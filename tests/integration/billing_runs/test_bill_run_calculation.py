@@ -20,7 +20,7 @@ Worked examples (rules-cn.md; figures by hand):
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -117,11 +117,13 @@ def test_a_run_bills_every_account_exactly_and_explains_each_line(
     first = li.lines.get(position=1)
     assert (first.rule, first.tariff_version.tariff.code) == ("tier", "CN-BJ-RES-2012")
     assert first.inputs == {
-        "period_kwh": "300.00",
-        "bill_kwh": "300.00",
+        "period_kwh": "300",
+        "bill_kwh": "300",
         "tier_kwh": "240",
-        "tier_axis_start_kwh": "0.00",
+        "tier_axis_start_kwh": "0",
         "thresholds_kwh": "240,400",
+        "tariff_version": str(first.tariff_version.pk),
+        "segment_days": "28",
     }
     (point,) = li.usage["usage"]["points"]
     (span,) = point["spans"]
@@ -233,3 +235,53 @@ def test_the_estimate_is_trued_up_by_the_next_actual_read(billing_world: Billing
     assert (february_bill.energy_kwh, march_bill.energy_kwh) == (Decimal("112"), Decimal("164"))
     assert february_bill.energy_kwh + march_bill.energy_kwh == Decimal("400") - Decimal("124")
     assert march_bill.exceptions == [] and BillStatus(march_bill.status) == BillStatus.CALCULATED
+
+
+def test_a_tariff_change_mid_period_splits_the_bill_by_days(billing_world: BillingWorld) -> None:
+    """Beijing prices change on 11 February to 0.5000 / 0.5500 / 0.8000 (a new version). 李 uses
+    300 kWh in February's 28 days: 10 days on version 1, 18 on version 2. kWh and the monthly
+    thresholds are shared by days to 0.001 kWh (largest remainder): 300 → 107.143 + 192.857;
+    240 → 85.714 + 154.286. Version 1: 85.714 × 0.4883 = 41.8541… → 41.85; 21.429 × 0.5383
+    = 11.5352… → 11.54. Version 2: 154.286 × 0.5 = 77.143 → 77.14; 38.571 × 0.55 = 21.21405
+    → 21.21. Total 151.74."""
+    import json
+    from importlib.resources import files
+
+    from gridcare.tariffs.operations import publish_tariff_version
+
+    document = json.loads(
+        files("gridcare.tariffs").joinpath("catalog", "CN-BJ-RES-2012.json").read_text("utf-8")
+    )
+    document["energy"]["prices"]["flat"] = ["0.5000", "0.5500", "0.8000"]
+    new_version = publish_tariff_version(
+        actor=None, document=document, valid_from=date(2025, 2, 11), source="test", now=BILLING_NOW
+    )
+    billing_world.add_account("李")
+    billing_world.read("李", 2, "150")
+    billing_world.read("李", 3, "450")
+
+    run = calculate_bill_run(run_id=_run(billing_world).pk, clock=lambda: BILLING_NOW)
+
+    bill = Bill.objects.get(run=run)
+    lines = [
+        (
+            line.code,
+            line.quantity,
+            line.unit_price,
+            line.amount,
+            line.tariff_version.version,
+            line.inputs["segment_days"],
+        )
+        for line in bill.lines.order_by("position")
+    ]
+    assert lines == [
+        ("energy.tier1", Decimal("85.714"), Decimal("0.4883"), Decimal("41.85"), 1, "10"),
+        ("energy.tier2", Decimal("21.429"), Decimal("0.5383"), Decimal("11.54"), 1, "10"),
+        ("energy.tier1", Decimal("154.286"), Decimal("0.5"), Decimal("77.14"), 2, "18"),
+        ("energy.tier2", Decimal("38.571"), Decimal("0.55"), Decimal("21.21"), 2, "18"),
+    ]
+    assert (bill.total, bill.energy_kwh, bill.tariff_version) == (
+        Decimal("151.74"),
+        Decimal("300"),
+        new_version,
+    )
