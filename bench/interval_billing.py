@@ -1,0 +1,334 @@
+"""Interval billing: GridCare's vectorized URDB engine against NREL PySAM Utilityrate5 (issue 5 §6).
+
+N customers are made by scaling the real 8760-hour loads of ../shared/data by deterministic
+factors; all are billed for 2018 on one real URDB record by ``bill_interval_vectorized`` in one
+pass, and (all or an evenly spread subset) by PySAM one customer at a time on one core. Every
+bill PySAM computes is compared with ours, month by month and component by component, to the
+cent; a single mismatch fails the benchmark. docs/benchmarks.md says what is measured and how.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from bench.harness import (
+    Benchmark,
+    BenchmarkResult,
+    BenchSetupError,
+    Say,
+    best_of,
+    data_file,
+    peak_rss_mib,
+)
+from gridcare.billing.engine.interval_reference import IntervalBill, MonthBill
+from gridcare.billing.engine.interval_vectorized import MICRO_KW_PER_KW, bill_interval_vectorized
+from gridcare.billing.engine.urdb import UrdbTariff, parse_urdb
+from gridcare.billing.interval_quotes import micro_kw_from_text
+from gridcare.kit.money import round_to_fen
+
+#: A real record on which our engine and PySAM agree to the cent (docs/urdb.md, "Checked against
+#: PySAM"): kWh/kW energy tiers in two seasonal periods, seasonal flat demand tables. It has none
+#: of the features where the two deliberately differ ($/day fixed charges, fixedmonthlycharge,
+#: annual minimums).
+DEFAULT_URDB = "urdb/openei_539f6a23ec4f024411ec8beb_industrial.api.json"
+#: The base loads customers are scaled from: 8760 hourly kW from Monday 1 January of a
+#: non-leap year, so 2018 is their calendar.
+LOAD_FILES = (
+    "loads/ssc_residential_8760_kw.csv",
+    "loads/ssc_commercial_8760_kw.csv",
+    "loads/ssc_commercial_large_8760_kw.csv",
+)
+START = datetime(2018, 1, 1)
+STEP_MINUTES = 60
+#: The month amounts compared, each to the cent (``total`` is their sum).
+COMPONENTS = ("energy", "demand_flat", "demand_tou", "fixed", "minimum", "total")
+TARGET_RATIO = 30
+# Scale factors run over 0.50, 0.51, … 2.00 (151 steps); 37 is prime to 151, so consecutive
+# customers get well-mixed factors and every factor recurs only after 151 customers.
+_SCALE_LOWEST_PERCENT = 50
+_SCALE_STEPS = 151
+_SCALE_STRIDE = 37
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One amount on which the two bills of a customer differ (``month`` "year" for the annual total)."""
+
+    customer: str
+    month: str
+    component: str
+    ours: Decimal | None
+    theirs: Decimal | None
+
+
+def customer_name(*, index: int) -> str:
+    """The name of customer ``index`` (0-based), sortable."""
+    return f"customer-{index:05d}"
+
+
+def scale_percent(*, index: int) -> int:
+    """Customer ``index``'s load as a percentage of its base load: 50 … 200, deterministic."""
+    return _SCALE_LOWEST_PERCENT + (index * _SCALE_STRIDE) % _SCALE_STEPS
+
+
+def scaled_customers(*, base_loads: Sequence[pl.Series], count: int) -> pl.DataFrame:
+    """``count`` customer columns (int µkW): customer i is base load i mod len(base_loads) ×
+    scale_percent(i) / 100, rounded half up to the µkW (loads are never negative)."""
+    if not base_loads:
+        raise ValueError("no base loads to scale")
+    return pl.DataFrame(
+        [
+            (
+                (base_loads[index % len(base_loads)].cast(pl.Int64) * scale_percent(index=index) + 50) // 100
+            ).alias(customer_name(index=index))
+            for index in range(count)
+        ]
+    )
+
+
+def evenly_spread(*, names: Sequence[str], count: int) -> list[str]:
+    """``count`` of ``names`` spread evenly from the first (all of them when count ≥ len(names))."""
+    if count >= len(names):
+        return list(names)
+    return [names[position * len(names) // count] for position in range(count)]
+
+
+def read_base_load(path: Path) -> pl.Series:
+    """A one-kW-value-a-line file as int µkW, rounded half up (finer digits are float noise)."""
+    texts = pl.read_csv(path, has_header=False, infer_schema=False, new_columns=["kw"])["kw"]
+    micro_kw = micro_kw_from_text(texts)
+    if micro_kw is None:
+        raise BenchSetupError(f"{path}: expected one plain non-negative decimal kW value a line")
+    return micro_kw.alias(path.stem)
+
+
+def read_urdb_record(text: str) -> dict[str, Any]:
+    """The URDB record in ``text`` with float numbers, as PySAM takes it: the document may be a
+    record, an API response ``{"items": [record]}``, a REopt scenario, or JSON text of one."""
+    data: Any = text
+    while isinstance(data, str):
+        data = json.loads(data)
+    if isinstance(data, dict) and "items" in data:
+        data = data["items"][0]
+    if isinstance(data, dict) and "ElectricTariff" in data:
+        data = data["ElectricTariff"]["urdb_response"]
+    if not isinstance(data, dict):
+        raise BenchSetupError("the URDB file holds no record (a JSON object)")
+    return data
+
+
+def known_differences(*, tariff: UrdbTariff, record: Mapping[str, Any]) -> list[str]:
+    """The features of this tariff on which GridCare and PySAM deliberately differ (docs/urdb.md)."""
+    differences = []
+    if tariff.fixed_charge_per_day or tariff.monthly_minimum_per_day:
+        differences.append("$/day charges: PySAM bills $/day × 365/12 a month, we × the month's days")
+    if "fixedmonthlycharge" in record and "fixedchargefirstmeter" not in record:
+        differences.append("fixedmonthlycharge: PySAM's converter does not read it, we bill it")
+    if tariff.annual_minimum:
+        differences.append("annual minimum: PySAM tops up from unrounded months, we from rounded ones")
+    return differences
+
+
+def pysam_interval_bill(*, outputs: Mapping[str, Sequence[float]], months: Sequence[str]) -> IntervalBill:
+    """PySAM's monthly amounts (unrounded dollars by component) as a bill: each amount rounded half
+    up to the cent from its shortest decimal text, each month's total the sum of its amounts."""
+    bills = []
+    for position, month in enumerate(months):
+        amounts = {
+            component: round_to_fen(Decimal(repr(float(outputs[component][position]))))
+            for component in COMPONENTS
+            if component != "total"
+        }
+        bills.append(MonthBill(month=month, total=sum(amounts.values(), Decimal(0)), **amounts))
+    return IntervalBill(months=tuple(bills), total=sum((bill.total for bill in bills), Decimal(0)))
+
+
+def compare_bills(*, ours: Mapping[str, IntervalBill], theirs: Mapping[str, IntervalBill]) -> list[Mismatch]:
+    """Every amount, for every customer of ``theirs``, where ``ours`` differs: each month's
+    components and total, and the annual total (an absent month or bill counts as a mismatch)."""
+    mismatches = []
+    for customer, their_bill in theirs.items():
+        our_bill = ours.get(customer)
+        our_months = {month.month: month for month in our_bill.months} if our_bill else {}
+        for their_month in their_bill.months:
+            our_month = our_months.get(their_month.month)
+            for component in COMPONENTS:
+                our_amount = getattr(our_month, component) if our_month else None
+                their_amount = getattr(their_month, component)
+                if our_amount != their_amount:
+                    mismatches.append(
+                        Mismatch(
+                            customer=customer,
+                            month=their_month.month,
+                            component=component,
+                            ours=our_amount,
+                            theirs=their_amount,
+                        )
+                    )
+        our_total = our_bill.total if our_bill else None
+        if our_total != their_bill.total or len(our_months) != len(their_bill.months):
+            mismatches.append(
+                Mismatch(
+                    customer=customer, month="year", component="total", ours=our_total, theirs=their_bill.total
+                )
+            )
+    return mismatches
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The interval benchmark's options."""
+    group = parser.add_argument_group("interval billing against PySAM")
+    group.add_argument("--customers", type=int, default=2000, help="customers billed (default 2000)")
+    group.add_argument(
+        "--pysam-customers",
+        type=int,
+        default=2000,
+        help="customers PySAM bills and that are compared, evenly spread (default 2000, at most --customers)",
+    )
+    group.add_argument("--urdb", type=Path, help=f"URDB record (default DATA/{DEFAULT_URDB})")
+    group.add_argument("--repeat", type=int, default=3, help="timed runs of each engine; the best counts")
+
+
+def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
+    """Bill the customers with both engines, time them, compare every PySAM bill to the cent."""
+    if options.customers < 1 or options.pysam_customers < 1 or options.repeat < 1:
+        raise BenchSetupError("--customers, --pysam-customers and --repeat must be at least 1")
+    data_dir = Path(options.data)
+    urdb_path = options.urdb or data_file(data_dir=data_dir, relative=DEFAULT_URDB)
+    if not urdb_path.is_file():
+        raise BenchSetupError(f"URDB record not found: {urdb_path}")
+    base_paths = [data_file(data_dir=data_dir, relative=relative) for relative in LOAD_FILES]
+    urdb_text = urdb_path.read_text(encoding="utf-8")
+    tariff = parse_urdb(urdb_text)
+    record = read_urdb_record(urdb_text)
+    loads = scaled_customers(base_loads=[read_base_load(path) for path in base_paths], count=options.customers)
+    names = loads.columns
+    say("interval billing: GridCare's vectorized engine against NREL PySAM Utilityrate5")
+    say(f"  tariff    {tariff.name} ({urdb_path.name})")
+    for difference in known_differences(tariff=tariff, record=record):
+        say(f"  WARNING   known difference, expect mismatches: {difference}")
+    say(
+        f"  customers {len(names):,}: {len(base_paths)} base loads × {_SCALE_LOWEST_PERCENT}–"
+        f"{_SCALE_LOWEST_PERCENT + _SCALE_STEPS - 1} %, {loads.height} steps of {STEP_MINUTES} min "
+        f"from {START.isoformat()}"
+    )
+    memory_before = peak_rss_mib()
+
+    ours: dict[str, IntervalBill] = {}
+
+    def bill_with_gridcare() -> None:
+        ours.clear()
+        ours.update(
+            bill_interval_vectorized(tariff=tariff, loads_micro_kw=loads, start=START, step_minutes=STEP_MINUTES)
+        )
+
+    our_seconds, our_times = best_of(repeat=options.repeat, action=bill_with_gridcare)
+    memory_after_ours = peak_rss_mib()
+    our_rate = len(names) / our_seconds
+    say(
+        f"  GridCare  {len(names):,} annual bills in {our_seconds:.3f} s, one pass (best of {options.repeat}; "
+        f"{pl.thread_pool_size()} Polars threads) = {our_rate:,.0f} bills/s"
+    )
+
+    compared = evenly_spread(names=names, count=options.pysam_customers)
+    months = [month.month for month in ours[names[0]].months]
+    # PySAM takes kW as floats: µkW ÷ 1e6 is the double nearest each exact decimal load.
+    pysam_loads = {name: (loads[name] / MICRO_KW_PER_KW).to_list() for name in compared}
+    # Imported here: PySAM is installed by `make bench` only (the `bench` dependency group).
+    from bench.pysam_utilityrate import PysamBiller
+
+    biller = PysamBiller(record=record)
+    outputs: dict[str, dict[str, tuple[float, ...]]] = {}
+
+    def bill_with_pysam() -> None:
+        for name in compared:
+            outputs[name] = biller.bill(load_kw=pysam_loads[name])
+
+    pysam_seconds, pysam_times = best_of(repeat=options.repeat, action=bill_with_pysam)
+    pysam_rate = len(compared) / pysam_seconds
+    ratio = our_rate / pysam_rate
+    say(
+        f"  PySAM     {len(compared):,} annual bills in {pysam_seconds:.3f} s, one at a time on one core "
+        f"(best of {options.repeat}) = {pysam_rate:,.0f} bills/s"
+    )
+    say(f"  ratio     {ratio:.1f}× PySAM's throughput (target ≥ {TARGET_RATIO}×: {_met(ratio)})")
+
+    theirs = {name: pysam_interval_bill(outputs=outputs[name], months=months) for name in compared}
+    mismatches = compare_bills(ours=ours, theirs=theirs)
+    amounts = len(compared) * (len(months) * len(COMPONENTS) + 1)
+    say(
+        f"  check     {len(compared):,} bills compared to the cent ({amounts:,} amounts: "
+        f"{len(months)} months × {len(COMPONENTS)} + the year): {len(mismatches)} mismatches"
+    )
+    for mismatch in mismatches[:10]:
+        say(
+            f"  MISMATCH  {mismatch.customer} {mismatch.month} {mismatch.component}: "
+            f"ours {mismatch.ours}, PySAM {mismatch.theirs}"
+        )
+    memory_at_end = peak_rss_mib()
+    say(
+        f"  memory    peak RSS {memory_before:,.0f} MiB with the loads read; {memory_after_ours:,.0f} MiB "
+        f"after GridCare's passes; {memory_at_end:,.0f} MiB after PySAM's (loads frame "
+        f"{loads.estimated_size('mb'):,.0f} MB)"
+    )
+    summary = {
+        "tariff": {"name": tariff.name, "file": urdb_path.name},
+        "customers": len(names),
+        "steps": loads.height,
+        "step_minutes": STEP_MINUTES,
+        "start": START.isoformat(),
+        "months": len(months),
+        "gridcare": {
+            "bills": len(names),
+            "seconds_best": round(our_seconds, 4),
+            "seconds_all": [round(seconds, 4) for seconds in our_times],
+            "bills_per_second": round(our_rate, 1),
+            "polars_threads": pl.thread_pool_size(),
+        },
+        "pysam": {
+            "bills": len(compared),
+            "seconds_best": round(pysam_seconds, 4),
+            "seconds_all": [round(seconds, 4) for seconds in pysam_times],
+            "bills_per_second": round(pysam_rate, 1),
+            "cores": 1,
+        },
+        "ratio": round(ratio, 2),
+        "target_ratio": TARGET_RATIO,
+        "check": {
+            "bills_compared": len(compared),
+            "amounts_compared": amounts,
+            "mismatches": len(mismatches),
+            "first_mismatches": [
+                {**vars(mismatch), "ours": str(mismatch.ours), "theirs": str(mismatch.theirs)}
+                for mismatch in mismatches[:10]
+            ],
+        },
+        "peak_rss_mib": {
+            "loads_read": memory_before,
+            "after_gridcare": memory_after_ours,
+            "after_pysam": memory_at_end,
+        },
+        "loads_frame_mb": round(loads.estimated_size("mb"), 1),
+    }
+    return BenchmarkResult(summary=summary, passed=not mismatches)
+
+
+def _met(ratio: float) -> str:
+    return "met" if ratio >= TARGET_RATIO else "NOT met"
+
+
+BENCHMARK = Benchmark(
+    name="interval",
+    description="interval billing of scaled real loads on a real URDB tariff: GridCare vs PySAM, to the cent",
+    add_arguments=add_arguments,
+    run=run,
+)
