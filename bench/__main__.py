@@ -21,9 +21,7 @@ from bench.harness import Benchmark, BenchSetupError, machine_description, peak_
 
 #: Every benchmark, in the order they run. A new one (the register-billing PostgreSQL run) is a
 #: module exposing a ``BENCHMARK`` added here.
-BENCHMARKS: dict[str, Benchmark] = {
-    benchmark.name: benchmark for benchmark in (interval_billing.BENCHMARK,)
-}
+BENCHMARKS: dict[str, Benchmark] = {benchmark.name: benchmark for benchmark in (interval_billing.BENCHMARK,)}
 DEFAULT_DATA = os.environ.get("BENCH_DATA", "../shared/data")
 DEFAULT_OUTPUT = Path("var/bench/summary.json")
 
@@ -37,9 +35,13 @@ def main(arguments: Sequence[str] | None = None) -> int:
         help=f"comma-separated benchmarks to run (default all: {', '.join(BENCHMARKS)})",
     )
     parser.add_argument(
-        "--data", default=DEFAULT_DATA, help="the reference data folder (default $BENCH_DATA or ../shared/data)"
+        "--data",
+        default=DEFAULT_DATA,
+        help="the reference data folder (default $BENCH_DATA or ../shared/data)",
     )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"JSON summary (default {DEFAULT_OUTPUT})")
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help=f"JSON summary (default {DEFAULT_OUTPUT})"
+    )
     for benchmark in BENCHMARKS.values():
         benchmark.add_arguments(parser)
     options = parser.parse_args(arguments)

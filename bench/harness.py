@@ -49,7 +49,7 @@ class Benchmark:
 
 def machine_description() -> dict[str, Any]:
     """Python, library versions, CPU count and model: what a figure depends on."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in RECORDED_PACKAGES:
         try:
             versions[package] = importlib.metadata.version(package)

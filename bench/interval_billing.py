@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +49,11 @@ LOAD_FILES = (
 )
 START = datetime(2018, 1, 1)
 STEP_MINUTES = 60
-#: The month amounts compared, each to the cent (``total`` is their sum).
+#: The month amounts compared, each to the cent (``total``, last, is their sum).
 COMPONENTS = ("energy", "demand_flat", "demand_tou", "fixed", "minimum", "total")
+#: PySAM's doubles are read to the micro-dollar before rounding to the cent: a hundred million
+#: times their noise at these magnitudes (about 1e-13 $), ten thousand times finer than a cent.
+PYSAM_RESOLUTION = Decimal("0.000001")
 TARGET_RATIO = 30
 # Scale factors run over 0.50, 0.51, … 2.00 (151 steps); 37 is prime to 151, so consecutive
 # customers get well-mixed factors and every factor recurs only after 151 customers.
@@ -68,6 +71,16 @@ class Mismatch:
     component: str
     ours: Decimal | None
     theirs: Decimal | None
+
+
+@dataclass(frozen=True)
+class HalfCentTie:
+    """A PySAM amount within float noise of an exact half cent (see :func:`read_pysam_amount`)."""
+
+    customer: str
+    month: str
+    component: str
+    pysam_raw: float
 
 
 def customer_name(*, index: int) -> str:
@@ -138,18 +151,33 @@ def known_differences(*, tariff: UrdbTariff, record: Mapping[str, Any]) -> list[
     return differences
 
 
-def pysam_interval_bill(*, outputs: Mapping[str, Sequence[float]], months: Sequence[str]) -> IntervalBill:
-    """PySAM's monthly amounts (unrounded dollars by component) as a bill: each amount rounded half
-    up to the cent from its shortest decimal text, each month's total the sum of its amounts."""
+def read_pysam_amount(raw: float) -> tuple[Decimal, bool]:
+    """PySAM's dollar amount (a binary double) rounded half up to the cent, and whether it is a
+    half-cent tie: a double within float noise of an exact half cent. PySAM's doubles cannot hold
+    most decimals (the exact 2367.005 comes out as 2367.0049999999997), so the amount is read to
+    :data:`PYSAM_RESOLUTION` first and a half cent rounds up, as the exact value does."""
+    written = Decimal(repr(float(raw)))
+    amount = round_to_fen(written.quantize(PYSAM_RESOLUTION, rounding=ROUND_HALF_EVEN))
+    return amount, amount != round_to_fen(written)
+
+
+def pysam_interval_bill(
+    *, customer: str, outputs: Mapping[str, Sequence[float]], months: Sequence[str]
+) -> tuple[IntervalBill, list[HalfCentTie]]:
+    """PySAM's monthly amounts (unrounded dollars by component) as a bill, each amount read by
+    :func:`read_pysam_amount` and each month's total the sum of its amounts; and the half-cent
+    ties met on the way."""
     bills = []
+    ties = []
     for position, month in enumerate(months):
-        amounts = {
-            component: round_to_fen(Decimal(repr(float(outputs[component][position]))))
-            for component in COMPONENTS
-            if component != "total"
-        }
+        amounts = {}
+        for component in COMPONENTS[:-1]:
+            raw = float(outputs[component][position])
+            amounts[component], tie = read_pysam_amount(raw)
+            if tie:
+                ties.append(HalfCentTie(customer=customer, month=month, component=component, pysam_raw=raw))
         bills.append(MonthBill(month=month, total=sum(amounts.values(), Decimal(0)), **amounts))
-    return IntervalBill(months=tuple(bills), total=sum((bill.total for bill in bills), Decimal(0)))
+    return IntervalBill(months=tuple(bills), total=sum((bill.total for bill in bills), Decimal(0))), ties
 
 
 def compare_bills(*, ours: Mapping[str, IntervalBill], theirs: Mapping[str, IntervalBill]) -> list[Mismatch]:
@@ -178,7 +206,11 @@ def compare_bills(*, ours: Mapping[str, IntervalBill], theirs: Mapping[str, Inte
         if our_total != their_bill.total or len(our_months) != len(their_bill.months):
             mismatches.append(
                 Mismatch(
-                    customer=customer, month="year", component="total", ours=our_total, theirs=their_bill.total
+                    customer=customer,
+                    month="year",
+                    component="total",
+                    ours=our_total,
+                    theirs=their_bill.total,
                 )
             )
     return mismatches
@@ -210,7 +242,9 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
     urdb_text = urdb_path.read_text(encoding="utf-8")
     tariff = parse_urdb(urdb_text)
     record = read_urdb_record(urdb_text)
-    loads = scaled_customers(base_loads=[read_base_load(path) for path in base_paths], count=options.customers)
+    loads = scaled_customers(
+        base_loads=[read_base_load(path) for path in base_paths], count=options.customers
+    )
     names = loads.columns
     say("interval billing: GridCare's vectorized engine against NREL PySAM Utilityrate5")
     say(f"  tariff    {tariff.name} ({urdb_path.name})")
@@ -228,15 +262,17 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
     def bill_with_gridcare() -> None:
         ours.clear()
         ours.update(
-            bill_interval_vectorized(tariff=tariff, loads_micro_kw=loads, start=START, step_minutes=STEP_MINUTES)
+            bill_interval_vectorized(
+                tariff=tariff, loads_micro_kw=loads, start=START, step_minutes=STEP_MINUTES
+            )
         )
 
     our_seconds, our_times = best_of(repeat=options.repeat, action=bill_with_gridcare)
     memory_after_ours = peak_rss_mib()
     our_rate = len(names) / our_seconds
     say(
-        f"  GridCare  {len(names):,} annual bills in {our_seconds:.3f} s, one pass (best of {options.repeat}; "
-        f"{pl.thread_pool_size()} Polars threads) = {our_rate:,.0f} bills/s"
+        f"  GridCare  {len(names):,} annual bills in {our_seconds:.3f} s, one pass "
+        f"(best of {options.repeat}; {pl.thread_pool_size()} Polars threads) = {our_rate:,.0f} bills/s"
     )
 
     compared = evenly_spread(names=names, count=options.pysam_customers)
@@ -262,13 +298,24 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
     )
     say(f"  ratio     {ratio:.1f}× PySAM's throughput (target ≥ {TARGET_RATIO}×: {_met(ratio)})")
 
-    theirs = {name: pysam_interval_bill(outputs=outputs[name], months=months) for name in compared}
+    theirs = {}
+    ties: list[HalfCentTie] = []
+    for name in compared:
+        theirs[name], customer_ties = pysam_interval_bill(customer=name, outputs=outputs[name], months=months)
+        ties.extend(customer_ties)
     mismatches = compare_bills(ours=ours, theirs=theirs)
     amounts = len(compared) * (len(months) * len(COMPONENTS) + 1)
     say(
         f"  check     {len(compared):,} bills compared to the cent ({amounts:,} amounts: "
         f"{len(months)} months × {len(COMPONENTS)} + the year): {len(mismatches)} mismatches"
     )
+    if ties:
+        example = ties[0]
+        say(
+            f"  ties      {len(ties)} PySAM amounts lie within float noise of an exact half cent, read as "
+            f"that half cent (e.g. {example.customer} {example.month} {example.component}: "
+            f"PySAM {example.pysam_raw!r})"
+        )
     for mismatch in mismatches[:10]:
         say(
             f"  MISMATCH  {mismatch.customer} {mismatch.month} {mismatch.component}: "
@@ -307,6 +354,8 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
             "bills_compared": len(compared),
             "amounts_compared": amounts,
             "mismatches": len(mismatches),
+            "half_cent_ties": len(ties),
+            "first_half_cent_ties": [vars(tie) for tie in ties[:10]],
             "first_mismatches": [
                 {**vars(mismatch), "ours": str(mismatch.ours), "theirs": str(mismatch.theirs)}
                 for mismatch in mismatches[:10]

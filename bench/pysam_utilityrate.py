@@ -1,4 +1,4 @@
-"""NREL PySAM Utilityrate5 set up to bill one year of hourly load on a URDB record, as docs/urdb.md checked it.
+"""NREL PySAM Utilityrate5 set up to bill a year of hourly load on a URDB record, as docs/urdb.md checked it.
 
 Imported only when the interval benchmark runs: PySAM is in the ``bench`` dependency group,
 which ``make bench`` installs and ``make setup`` does not.
