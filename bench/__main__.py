@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import interval_billing
+from bench import interval_billing, register_engine
 from bench.harness import Benchmark, BenchSetupError, machine_description, peak_rss_mib
 
 #: Every benchmark, in the order they run. A new one (the register-billing PostgreSQL run) is a
 #: module exposing a ``BENCHMARK`` added here.
-BENCHMARKS: dict[str, Benchmark] = {benchmark.name: benchmark for benchmark in (interval_billing.BENCHMARK,)}
+BENCHMARKS: dict[str, Benchmark] = {
+    benchmark.name: benchmark for benchmark in (interval_billing.BENCHMARK, register_engine.BENCHMARK)
+}
 DEFAULT_DATA = os.environ.get("BENCH_DATA", "../shared/data")
 DEFAULT_OUTPUT = Path("var/bench/summary.json")
 
@@ -42,10 +44,18 @@ def main(arguments: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help=f"JSON summary (default {DEFAULT_OUTPUT})"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="timed runs of each vectorized engine and of PySAM; the best counts",
+    )
     for benchmark in BENCHMARKS.values():
         benchmark.add_arguments(parser)
     options = parser.parse_args(arguments)
     selected = [name.strip() for name in options.only.split(",") if name.strip()]
+    if options.repeat < 1:
+        parser.error("--repeat must be at least 1")
     unknown = [name for name in selected if name not in BENCHMARKS]
     if unknown or not selected:
         parser.error(f"--only: unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")

@@ -227,13 +227,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="customers PySAM bills and that are compared, evenly spread (default 2000, at most --customers)",
     )
     group.add_argument("--urdb", type=Path, help=f"URDB record (default DATA/{DEFAULT_URDB})")
-    group.add_argument("--repeat", type=int, default=3, help="timed runs of each engine; the best counts")
 
 
 def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
     """Bill the customers with both engines, time them, compare every PySAM bill to the cent."""
-    if options.customers < 1 or options.pysam_customers < 1 or options.repeat < 1:
-        raise BenchSetupError("--customers, --pysam-customers and --repeat must be at least 1")
+    if options.customers < 1 or options.pysam_customers < 1:
+        raise BenchSetupError("--customers and --pysam-customers must be at least 1")
     data_dir = Path(options.data)
     urdb_path = options.urdb or data_file(data_dir=data_dir, relative=DEFAULT_URDB)
     if not urdb_path.is_file():
