@@ -59,16 +59,15 @@ def random_register_bills(
     for _ in range(count):
         tariff = tariffs[rng.randrange(len(tariffs))]
         month = rng.randint(1, 12)
-        period = {
-            "tariff": tariff,
-            "period_start": date(BILL_YEAR, month, 1),
-            "period_end": date(BILL_YEAR + month // 12, month % 12 + 1, 1),
-        }
+        period_start = date(BILL_YEAR, month, 1)
+        period_end = date(BILL_YEAR + month // 12, month % 12 + 1, 1)
         if tariff.basic_charge is None:
             annual = tariff.energy.tiers is not None and tariff.energy.tiers.basis is TierBasis.ANNUAL
             bills.append(
                 RegisterBillInput(
-                    **period,
+                    tariff=tariff,
+                    period_start=period_start,
+                    period_end=period_end,
                     energy_kwh={name: _milli(rng, most_kwh=600) for name in tariff.energy.periods},
                     tier_year_kwh_before=_milli(rng, most_kwh=6000) if annual else Decimal(0),
                     large_household=rng.random() < LARGE_HOUSEHOLD_SHARE,
@@ -81,7 +80,9 @@ def random_register_bills(
         active = sum(energy.values(), Decimal(0))
         bills.append(
             RegisterBillInput(
-                **period,
+                tariff=tariff,
+                period_start=period_start,
+                period_end=period_end,
                 energy_kwh=energy,
                 reactive_kvarh_forward=(active * Decimal(rng.randint(100, 800)) / 1000).quantize(
                     Decimal("0.001")
