@@ -118,6 +118,6 @@ clean:
 BENCH_DATA ?= ../shared/data
 BENCH_ARGS ?=
 .PHONY: bench
-bench: setup
+bench: $(UV)
 	$(UV) sync --frozen --quiet --group bench
 	$(PY) -m bench --data $(BENCH_DATA) $(BENCH_ARGS)
