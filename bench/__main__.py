@@ -2,6 +2,7 @@
 
     python -m bench [--only NAME,…] [--data DIR] [--output FILE] [each benchmark's options]
 
+Each benchmark runs in a fresh process, so the peak memory it reports is its own.
 Exit status: 0 when every benchmark's checks pass, 1 when one fails (a bill differing from the
 comparison's), 2 when a benchmark cannot start (missing data, bad option).
 """
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import interval_billing, register_engine
-from bench.harness import Benchmark, BenchSetupError, machine_description, peak_rss_mib
+from bench.harness import Benchmark, SetupFailure, machine_description, run_isolated
 
 #: Every benchmark, in the order they run. A new one (the register-billing PostgreSQL run) is a
 #: module exposing a ``BENCHMARK`` added here.
@@ -63,14 +64,13 @@ def main(arguments: Sequence[str] | None = None) -> int:
     machine = machine_description()
     packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items() if version)
     print(f"machine: {machine['cpu_model']}, {machine['cpus_usable']} of {machine['cpu_count']} CPUs usable")
-    print(f"python {machine['python']} ({machine['platform']}); {packages}")
+    print(f"python {machine['python']} ({machine['platform']}); {packages}", flush=True)
     results = {}
     passed = True
     for name in selected:
-        try:
-            result = BENCHMARKS[name].run(options, print)
-        except BenchSetupError as error:
-            print(f"bench {name}: cannot run: {error}", file=sys.stderr)
+        result = run_isolated(benchmark=BENCHMARKS[name], options=options)
+        if isinstance(result, SetupFailure):
+            print(f"bench {name}: cannot run: {result.message}", file=sys.stderr)
             return 2
         results[name] = result.summary
         passed = passed and result.passed
@@ -80,7 +80,6 @@ def main(arguments: Sequence[str] | None = None) -> int:
         "command": " ".join(["python -m bench", *(sys.argv[1:] if arguments is None else arguments)]),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,
-        "peak_rss_mib": peak_rss_mib(),
         "passed": passed,
         "benchmarks": results,
     }

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import multiprocessing
 import os
 import platform
 import resource
 import sys
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gridcare.kit.errors import GridCareError
 
 #: The packages whose versions a summary records (when installed).
 RECORDED_PACKAGES = ("polars", "nrel-pysam", "django", "psycopg")
@@ -45,6 +49,38 @@ class Benchmark:
     description: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace, Say], BenchmarkResult]
+
+
+@dataclass(frozen=True)
+class SetupFailure:
+    """Why a benchmark could not start (the message of a BenchSetupError or of bad input)."""
+
+    message: str
+
+
+def run_isolated(*, benchmark: Benchmark, options: argparse.Namespace) -> BenchmarkResult | SetupFailure:
+    """``benchmark`` run in a fresh Python process, printing as it goes.
+
+    A fresh (spawned) process per benchmark makes its peak memory its own: ru_maxrss only grows,
+    so in one shared process a later benchmark would report an earlier one's peak.
+    """
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_run_here, benchmark, options).result()
+
+
+def _run_here(benchmark: Benchmark, options: argparse.Namespace) -> BenchmarkResult | SetupFailure:
+    try:
+        return benchmark.run(options, _say)
+    except BenchSetupError as error:
+        return SetupFailure(message=str(error))
+    except GridCareError as error:
+        # Bad input (an unreadable URDB record, say) names its field in the message.
+        return SetupFailure(message=error.message("en"))
+
+
+def _say(line: str) -> None:
+    # Flushed line by line: the parent prints between benchmarks on the same stream.
+    print(line, flush=True)
 
 
 def machine_description() -> dict[str, Any]:

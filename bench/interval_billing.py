@@ -311,8 +311,8 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
     if ties:
         example = ties[0]
         say(
-            f"  ties      {len(ties)} PySAM amounts lie within float noise of an exact half cent, read as "
-            f"that half cent (e.g. {example.customer} {example.month} {example.component}: "
+            f"  ties      {len(ties)} half-cent ties: PySAM amounts within float noise of an exact half "
+            f"cent, read as that half cent (e.g. {example.customer} {example.month} {example.component}: "
             f"PySAM {example.pysam_raw!r})"
         )
     for mismatch in mismatches[:10]:

@@ -13,6 +13,8 @@ from typing import Any
 import PySAM.Utilityrate5 as utilityrate5
 from PySAM.UtilityRateTools import URDBv8_to_ElectricityRates
 
+from bench.harness import BenchSetupError
+
 #: Our month components and the PySAM outputs (year × month matrices) that hold them.
 OUTPUTS = {
     "energy": "charge_wo_sys_ec_ym",
@@ -46,7 +48,10 @@ class PysamBiller:
     def bill(self, *, load_kw: Sequence[float]) -> dict[str, tuple[float, ...]]:
         """Year one's 12 monthly amounts of each component (unrounded dollars) for ``load_kw`` (8760 h)."""
         self._model.Load.load = load_kw
-        self._model.execute(0)
+        try:
+            self._model.execute(0)
+        except Exception as error:  # PySAM raises a bare Exception for a tariff SAM refuses
+            raise BenchSetupError(f"PySAM cannot bill this tariff: {error}") from error
         outputs = self._model.Outputs
         # Row 0 of each year × month matrix is year zero (no bill): year one is row 1.
         return {component: getattr(outputs, name)[1] for component, name in OUTPUTS.items()}
