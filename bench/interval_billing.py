@@ -229,74 +229,69 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--urdb", type=Path, help=f"URDB record (default DATA/{DEFAULT_URDB})")
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    urdb_path: Path
+    tariff: UrdbTariff
+    record: dict[str, Any]
+    base_count: int
+    loads: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class _Timing:
+    bills: int
+    seconds_best: float
+    seconds_all: list[float]
+
+    @property
+    def bills_per_second(self) -> float:
+        return self.bills / self.seconds_best
+
+    def as_summary(self) -> dict[str, Any]:
+        return {
+            "bills": self.bills,
+            "seconds_best": round(self.seconds_best, 4),
+            "seconds_all": [round(seconds, 4) for seconds in self.seconds_all],
+            "bills_per_second": round(self.bills_per_second, 1),
+        }
+
+
 def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
     """Bill the customers with both engines, time them, compare every PySAM bill to the cent."""
-    if options.customers < 1 or options.pysam_customers < 1:
-        raise BenchSetupError("--customers and --pysam-customers must be at least 1")
-    data_dir = Path(options.data)
-    urdb_path = options.urdb or data_file(data_dir=data_dir, relative=DEFAULT_URDB)
-    if not urdb_path.is_file():
-        raise BenchSetupError(f"URDB record not found: {urdb_path}")
-    base_paths = [data_file(data_dir=data_dir, relative=relative) for relative in LOAD_FILES]
-    urdb_text = urdb_path.read_text(encoding="utf-8")
-    tariff = parse_urdb(urdb_text)
-    record = read_urdb_record(urdb_text)
-    loads = scaled_customers(
-        base_loads=[read_base_load(path) for path in base_paths], count=options.customers
-    )
-    names = loads.columns
+    inputs = _read_inputs(options)
+    loads = inputs.loads
     say("interval billing: GridCare's vectorized engine against NREL PySAM Utilityrate5")
-    say(f"  tariff    {tariff.name} ({urdb_path.name})")
-    for difference in known_differences(tariff=tariff, record=record):
+    say(f"  tariff    {inputs.tariff.name} ({inputs.urdb_path.name})")
+    for difference in known_differences(tariff=inputs.tariff, record=inputs.record):
         say(f"  WARNING   known difference, expect mismatches: {difference}")
     say(
-        f"  customers {len(names):,}: {len(base_paths)} base loads × {_SCALE_LOWEST_PERCENT}–"
+        f"  customers {loads.width:,}: {inputs.base_count} base loads × {_SCALE_LOWEST_PERCENT}–"
         f"{_SCALE_LOWEST_PERCENT + _SCALE_STEPS - 1} %, {loads.height} steps of {STEP_MINUTES} min "
         f"from {START.isoformat()}"
     )
-    memory_before = peak_rss_mib()
+    memory_with_loads = peak_rss_mib()
 
-    ours: dict[str, IntervalBill] = {}
-
-    def bill_with_gridcare() -> None:
-        ours.clear()
-        ours.update(
-            bill_interval_vectorized(
-                tariff=tariff, loads_micro_kw=loads, start=START, step_minutes=STEP_MINUTES
-            )
-        )
-
-    our_seconds, our_times = best_of(repeat=options.repeat, action=bill_with_gridcare)
+    ours, ours_timing = _bill_with_gridcare(tariff=inputs.tariff, loads=loads, repeat=options.repeat)
     memory_after_ours = peak_rss_mib()
-    our_rate = len(names) / our_seconds
     say(
-        f"  GridCare  {len(names):,} annual bills in {our_seconds:.3f} s, one pass "
-        f"(best of {options.repeat}; {pl.thread_pool_size()} Polars threads) = {our_rate:,.0f} bills/s"
+        f"  GridCare  {ours_timing.bills:,} annual bills in {ours_timing.seconds_best:.3f} s, one pass "
+        f"(best of {options.repeat}; {pl.thread_pool_size()} Polars threads) = "
+        f"{ours_timing.bills_per_second:,.0f} bills/s"
     )
 
-    compared = evenly_spread(names=names, count=options.pysam_customers)
-    months = [month.month for month in ours[names[0]].months]
-    # PySAM takes kW as floats: µkW ÷ 1e6 is the double nearest each exact decimal load.
-    pysam_loads = {name: (loads[name] / MICRO_KW_PER_KW).to_list() for name in compared}
-    # Imported here: PySAM is installed by `make bench` only (the `bench` dependency group).
-    from bench.pysam_utilityrate import PysamBiller
-
-    biller = PysamBiller(record=record)
-    outputs: dict[str, dict[str, tuple[float, ...]]] = {}
-
-    def bill_with_pysam() -> None:
-        for name in compared:
-            outputs[name] = biller.bill(load_kw=pysam_loads[name])
-
-    pysam_seconds, pysam_times = best_of(repeat=options.repeat, action=bill_with_pysam)
-    pysam_rate = len(compared) / pysam_seconds
-    ratio = our_rate / pysam_rate
+    compared = evenly_spread(names=loads.columns, count=options.pysam_customers)
+    outputs, pysam_timing = _bill_with_pysam(
+        record=inputs.record, loads=loads, customers=compared, repeat=options.repeat
+    )
+    ratio = ours_timing.bills_per_second / pysam_timing.bills_per_second
     say(
-        f"  PySAM     {len(compared):,} annual bills in {pysam_seconds:.3f} s, one at a time on one core "
-        f"(best of {options.repeat}) = {pysam_rate:,.0f} bills/s"
+        f"  PySAM     {pysam_timing.bills:,} annual bills in {pysam_timing.seconds_best:.3f} s, "
+        f"one at a time on one core (best of {options.repeat}) = {pysam_timing.bills_per_second:,.0f} bills/s"
     )
     say(f"  ratio     {ratio:.1f}× PySAM's throughput (target ≥ {TARGET_RATIO}×: {_met(ratio)})")
 
+    months = [month.month for month in ours[loads.columns[0]].months]
     theirs = {}
     ties: list[HalfCentTie] = []
     for name in compared:
@@ -322,31 +317,19 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
         )
     memory_at_end = peak_rss_mib()
     say(
-        f"  memory    peak RSS {memory_before:,.0f} MiB with the loads read; {memory_after_ours:,.0f} MiB "
-        f"after GridCare's passes; {memory_at_end:,.0f} MiB after PySAM's (loads frame "
+        f"  memory    peak RSS {memory_with_loads:,.0f} MiB with the loads read; "
+        f"{memory_after_ours:,.0f} MiB after GridCare's runs; {memory_at_end:,.0f} MiB after PySAM's (loads frame "
         f"{loads.estimated_size('mb'):,.0f} MB)"
     )
     summary = {
-        "tariff": {"name": tariff.name, "file": urdb_path.name},
-        "customers": len(names),
+        "tariff": {"name": inputs.tariff.name, "file": inputs.urdb_path.name},
+        "customers": loads.width,
         "steps": loads.height,
         "step_minutes": STEP_MINUTES,
         "start": START.isoformat(),
         "months": len(months),
-        "gridcare": {
-            "bills": len(names),
-            "seconds_best": round(our_seconds, 4),
-            "seconds_all": [round(seconds, 4) for seconds in our_times],
-            "bills_per_second": round(our_rate, 1),
-            "polars_threads": pl.thread_pool_size(),
-        },
-        "pysam": {
-            "bills": len(compared),
-            "seconds_best": round(pysam_seconds, 4),
-            "seconds_all": [round(seconds, 4) for seconds in pysam_times],
-            "bills_per_second": round(pysam_rate, 1),
-            "cores": 1,
-        },
+        "gridcare": ours_timing.as_summary() | {"polars_threads": pl.thread_pool_size()},
+        "pysam": pysam_timing.as_summary() | {"cores": 1},
         "ratio": round(ratio, 2),
         "target_ratio": TARGET_RATIO,
         "check": {
@@ -361,13 +344,70 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
             ],
         },
         "peak_rss_mib": {
-            "loads_read": memory_before,
+            "loads_read": memory_with_loads,
             "after_gridcare": memory_after_ours,
             "after_pysam": memory_at_end,
         },
         "loads_frame_mb": round(loads.estimated_size("mb"), 1),
     }
     return BenchmarkResult(summary=summary, passed=not mismatches)
+
+
+def _read_inputs(options: argparse.Namespace) -> _Inputs:
+    if options.customers < 1 or options.pysam_customers < 1:
+        raise BenchSetupError("--customers and --pysam-customers must be at least 1")
+    data_dir = Path(options.data)
+    urdb_path = options.urdb or data_file(data_dir=data_dir, relative=DEFAULT_URDB)
+    if not urdb_path.is_file():
+        raise BenchSetupError(f"URDB record not found: {urdb_path}")
+    base_paths = [data_file(data_dir=data_dir, relative=relative) for relative in LOAD_FILES]
+    urdb_text = urdb_path.read_text(encoding="utf-8")
+    return _Inputs(
+        urdb_path=urdb_path,
+        tariff=parse_urdb(urdb_text),
+        record=read_urdb_record(urdb_text),
+        base_count=len(base_paths),
+        loads=scaled_customers(
+            base_loads=[read_base_load(path) for path in base_paths], count=options.customers
+        ),
+    )
+
+
+def _bill_with_gridcare(
+    *, tariff: UrdbTariff, loads: pl.DataFrame, repeat: int
+) -> tuple[dict[str, IntervalBill], _Timing]:
+    bills: dict[str, IntervalBill] = {}
+
+    def one_pass() -> None:
+        bills.clear()
+        bills.update(
+            bill_interval_vectorized(
+                tariff=tariff, loads_micro_kw=loads, start=START, step_minutes=STEP_MINUTES
+            )
+        )
+
+    best, times = best_of(repeat=repeat, action=one_pass)
+    return bills, _Timing(bills=loads.width, seconds_best=best, seconds_all=times)
+
+
+def _bill_with_pysam(
+    *, record: dict[str, Any], loads: pl.DataFrame, customers: Sequence[str], repeat: int
+) -> tuple[dict[str, dict[str, tuple[float, ...]]], _Timing]:
+    # Imported here: PySAM is installed by `make bench` only (the `bench` dependency group).
+    from bench.pysam_utilityrate import PysamBiller
+
+    # PySAM takes kW as floats: µkW ÷ 1e6 is the double nearest each exact decimal load. Made
+    # before the clock starts, as the model is: PySAM is timed at its fastest.
+    load_kw = {name: (loads[name] / MICRO_KW_PER_KW).to_list() for name in customers}
+    biller = PysamBiller(record=record)
+    outputs: dict[str, dict[str, tuple[float, ...]]] = {}
+
+    def one_at_a_time() -> None:
+        for name in customers:
+            outputs[name] = biller.bill(load_kw=load_kw[name])
+
+    best, times = best_of(repeat=repeat, action=one_at_a_time)
+    return outputs, _Timing(bills=len(customers), seconds_best=best, seconds_all=times)
 
 
 def _met(ratio: float) -> str:
