@@ -318,8 +318,8 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
     memory_at_end = peak_rss_mib()
     say(
         f"  memory    peak RSS {memory_with_loads:,.0f} MiB with the loads read; "
-        f"{memory_after_ours:,.0f} MiB after GridCare's runs; {memory_at_end:,.0f} MiB after PySAM's (loads frame "
-        f"{loads.estimated_size('mb'):,.0f} MB)"
+        f"{memory_after_ours:,.0f} MiB after GridCare's runs; {memory_at_end:,.0f} MiB after PySAM's "
+        f"(loads frame {loads.estimated_size('mb'):,.0f} MB)"
     )
     summary = {
         "tariff": {"name": inputs.tariff.name, "file": inputs.urdb_path.name},
