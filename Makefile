@@ -109,3 +109,15 @@ dependency-audit: $(VENV)/.synced
 
 clean:
 	rm -rf .tools $(VENV) node_modules var
+
+# --- Benchmarks (issue 5 §6): not a test; docs/benchmarks.md ----------------------------------
+# `make bench` installs the `bench` dependency group (NREL PySAM, pinned in uv.lock; `make setup`
+# leaves it out) and runs every benchmark on the reference data of ../shared/data (BENCH_DATA=DIR
+# elsewhere), printing the figures and writing var/bench/summary.json. BENCH_ARGS passes options,
+# e.g. BENCH_ARGS="--customers 10000 --pysam-customers 500" (python -m bench --help lists them).
+BENCH_DATA ?= ../shared/data
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(UV)
+	$(UV) sync --frozen --quiet --group bench
+	$(PY) -m bench --data $(BENCH_DATA) $(BENCH_ARGS)
