@@ -1,4 +1,5 @@
-"""Helpers of the billing-run tests (fixtures in conftest.py): a small utility to bill: one station with residential accounts on the Beijing tiered tariff
+"""Helpers of the billing-run tests (fixtures in conftest.py): a small utility to bill — one
+station with residential accounts on the Beijing tiered tariff
 (CN-BJ-RES-2012), one on Zhejiang's annual tiers (CN-ZJ-RES-TIER) and a large-industry account on
 the demonstration two-part tariff (DEMO-GD-LI-2P), each with a meter installed on 1 Jan 2025 and
 read on the first of every month; a 核算员 at the county and a fixed clock (10 Mar 2025).

@@ -179,7 +179,8 @@ def test_the_worker_calculates_the_queued_run(billing_world: BillingWorld, large
         worker_id="test", clock=lambda: BILLING_NOW, lease=timedelta(minutes=5), queues=frozenset({"default"})
     )
 
-    assert ran is not None and ran.pk == job.pk
+    assert ran is not None
+    assert ran.pk == job.pk
     job.refresh_from_db()
     run.refresh_from_db()
     assert job.status == JobStatus.SUCCESSFUL
@@ -234,7 +235,7 @@ def test_the_estimate_is_trued_up_by_the_next_actual_read(billing_world: Billing
     march_bill = Bill.objects.get(run=march)
     assert (february_bill.energy_kwh, march_bill.energy_kwh) == (Decimal("112"), Decimal("164"))
     assert february_bill.energy_kwh + march_bill.energy_kwh == Decimal("400") - Decimal("124")
-    assert march_bill.exceptions == [] and BillStatus(march_bill.status) == BillStatus.CALCULATED
+    assert (march_bill.exceptions, march_bill.status) == ([], BillStatus.CALCULATED)
 
 
 def test_a_tariff_change_mid_period_splits_the_bill_by_days(billing_world: BillingWorld) -> None:

@@ -143,7 +143,7 @@ def test_a_run_killed_mid_way_and_run_again_bills_each_account_once(
 ) -> None:
     _world_of(billing_world, 60)
     run = _create_run(billing_world, partition_size=1)
-    child = subprocess.Popen(
+    child = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "gridcare", "billrun", "calculate", run.number],
         env=_environment(),
         stdout=subprocess.DEVNULL,
@@ -163,7 +163,7 @@ def test_a_run_killed_mid_way_and_run_again_bills_each_account_once(
     assert 3 <= killed_at < 60
     assert Bill.objects.filter(run=run).count() == BillRun.objects.get(pk=run.pk).accounts_done == killed_at
 
-    rerun = subprocess.run(
+    rerun = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "gridcare", "billrun", "calculate", run.number],
         env=_environment(),
         capture_output=True,
