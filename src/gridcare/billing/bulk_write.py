@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Field, JSONField, Model
+from psycopg.types.json import Jsonb
 
 from gridcare.billing.models import Bill, BillLine
 
@@ -57,12 +58,17 @@ def _copy(*, model: type[Model], rows: Sequence[Model], with_id: bool) -> None:
     ]
     names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
     table = connection.ops.quote_name(model._meta.db_table)
+    attributes = [field.attname for field in columns]
+    # psycopg adapts the Python values itself (Decimal, date, str, int, None); only JSON needs
+    # wrapping. Skipping Django's per-value get_db_prep_save is most of COPY's speed here.
+    json_columns = {index for index, field in enumerate(columns) if isinstance(field, JSONField)}
     connection.ensure_connection()
     raw: Any = connection.connection
     # Identifiers from the model's metadata, quoted; no value is spliced into the statement.
     statement = f"COPY {table} ({names}) FROM STDIN"  # nosec B608
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row(
-                [field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns]
-            )
+            values = [getattr(row, attribute) for attribute in attributes]
+            for index in json_columns:
+                values[index] = Jsonb(values[index])
+            copy.write_row(values)

@@ -357,17 +357,32 @@ def _calculated(
 def jsonable(value: Any) -> Any:
     """``value`` (dataclasses, mappings, decimals, dates, enums) as JSON data: exact numbers as
     strings, so the stored explanation says what the calculation used, digit for digit."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {item.name: jsonable(getattr(value, item.name)) for item in fields(value)}
+    # Dispatch on the exact type first: this runs for every value of every bill's explanation.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is Decimal:
+        return str(value)
+    names = _DATACLASS_FIELDS.get(kind)
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _DATACLASS_FIELDS[kind] = tuple(item.name for item in fields(value))
+    if names is not None:
+        return {name: jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Mapping):
         return {str(key): jsonable(item) for key, item in value.items()}
     if isinstance(value, (frozenset, set)):
         return sorted(jsonable(item) for item in value)
     if isinstance(value, (list, tuple)):
         return [jsonable(item) for item in value]
-    if isinstance(value, (Decimal, date, datetime)):
-        return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, str):  # a StrEnum
+        return str(value)
     return value
+
+
+#: Field names of the dataclasses :func:`jsonable` has met, by class.
+_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 # --- batch reads -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.billing.calculation import accounts_of_run, calculate_bills, store_estimated_reads
@@ -72,10 +72,8 @@ def create_bill_run(
     )
     if not period_start < period_end <= period_start + timedelta(days=MAX_PERIOD_DAYS):
         raise BillRunPeriodInvalid(period_start=period_start.isoformat(), period_end=period_end.isoformat())
-    overlapping = (
-        BillRun.objects.filter(org_unit=org_unit, period_start__lt=period_end, period_end__gt=period_start)
-        .exclude(status=BillRunStatus.CANCELLED)
-        .first()
+    overlapping = _overlapping_run(
+        org_unit=org_unit, period_start=period_start, period_end=period_end, reading_routes=reading_routes
     )
     if overlapping is not None:
         raise BillRunOverlaps(
@@ -299,6 +297,30 @@ def approve_bills(*, actor: User, run: BillRun, bills: Sequence[Bill] | None = N
         changes={"bills": len(approved), "selection": "clean" if bills is None else "chosen"},
     )
     return len(approved)
+
+
+def _overlapping_run(
+    *, org_unit: OrgUnit, period_start: date, period_end: date, reading_routes: Sequence[ReadingRoute]
+) -> BillRun | None:
+    """A live run whose accounts may be among this one's over overlapping days: its org unit
+    contains this one's or lies inside it, and the two share a reading route (a run without
+    routes takes all of its org unit's). Runs of different reading-day groups of one org unit
+    overlap in dates but not in accounts, so they do not conflict."""
+    ancestors = [code for code in org_unit.path.strip("/").split("/") if code]
+    candidates = (
+        BillRun.objects.filter(period_start__lt=period_end, period_end__gt=period_start)
+        .filter(Q(org_unit__path__startswith=org_unit.path) | Q(org_unit__code__in=ancestors))
+        .exclude(status=BillRunStatus.CANCELLED)
+        .prefetch_related("reading_routes")
+        .order_by("created_at", "id")
+    )
+    route_ids = {route.pk for route in reading_routes}
+    candidate: BillRun
+    for candidate in candidates:
+        theirs = {route.pk for route in candidate.reading_routes.all()}
+        if not route_ids or not theirs or route_ids & theirs:
+            return candidate
+    return None
 
 
 def _locked_run(*, run: BillRun) -> BillRun:
