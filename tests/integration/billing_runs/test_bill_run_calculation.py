@@ -286,3 +286,34 @@ def test_a_tariff_change_mid_period_splits_the_bill_by_days(billing_world: Billi
         Decimal("300"),
         new_version,
     )
+
+
+def test_runs_of_different_reading_routes_may_share_dates(billing_world: BillingWorld) -> None:
+    from gridcare.billing.errors import BillRunOverlaps
+    from gridcare.customers.models import Account, ReadingRoute
+
+    station = billing_world.tree.station
+    day_1 = ReadingRoute.objects.create(org_unit=station, code="R01", name="一段", reading_day=1)
+    day_5 = ReadingRoute.objects.create(org_unit=station, code="R05", name="五段", reading_day=5)
+    for name, route in (("李", day_1), ("王", day_5)):
+        account = billing_world.add_account(name)
+        Account.objects.filter(pk=account.pk).update(reading_route=route)
+
+    def run(routes: list[ReadingRoute], org_unit: Any = station) -> BillRun:
+        return create_bill_run(
+            actor=billing_world.clerk,
+            org_unit=org_unit,
+            period_start=FEBRUARY[0],
+            period_end=FEBRUARY[1],
+            reading_routes=routes,
+            now=BILLING_NOW,
+        )
+
+    first = run([day_1])
+    second = run([day_5])
+    assert (first.accounts_total, second.accounts_total) == (1, 1)
+    with pytest.raises(BillRunOverlaps):
+        run([day_1, day_5])
+    with pytest.raises(BillRunOverlaps):
+        run([], org_unit=billing_world.tree.county)  # the county's run would take both routes
+    assert BillRun.objects.count() == 2
