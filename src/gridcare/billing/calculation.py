@@ -246,6 +246,13 @@ def _prepare(
     method, contract_demand, capacity = _two_part_terms(
         account=account, terms=terms, tariff=tariff[-1][1], prepared=prepared, usage=usage
     )
+    days_used = basic_charge_days(account=account, period_start=period_start, period_end=period_end)
+    if days_used == 0:
+        # Sealed (暂停) for the whole period: the basic charge is exempt; nothing else changes.
+        tariff = [(period, document.model_copy(update={"basic_charge": None})) for period, document in tariff]
+        method = contract_demand = None
+        days_used = None
+    prepared.inputs["basic_charge_days"] = "" if days_used is None else str(days_used)
     base = RegisterBillInput(
         tariff=tariff[-1][1],
         period_start=period_start,
@@ -259,6 +266,7 @@ def _prepare(
         capacity_kva=capacity,
         contract_capacity_kva=account.contract_capacity_kva,
         tier_year_kwh_before=tier_year_kwh_before,
+        days_used=days_used if tariff[-1][1].basic_charge is not None else None,
         large_household=bool(terms and terms.large_household),
         low_income=bool(terms and terms.low_income),
         usage_category=account.usage_category,
@@ -282,6 +290,18 @@ def _prepare(
     return prepared
 
 
+def basic_charge_days(*, account: Account, period_start: date, period_end: date) -> int | None:
+    """The days of ``[period_start, period_end)`` the account had its capacity in use, when not
+    all of them (None): from its opening date, and up to its sealing date when suspended
+    (供电营业规则: suspended capacity is exempt from the sealing date). 0: sealed all period."""
+    start = max(period_start, account.opened_date)
+    end = period_end
+    if account.status == AccountStatus.SUSPENDED and account.status_effective_date < period_end:
+        end = max(start, account.status_effective_date)
+    days = max(0, (end - start).days)
+    return None if days == (period_end - period_start).days else days
+
+
 def _two_part_terms(
     *,
     account: Account,
@@ -291,7 +311,9 @@ def _two_part_terms(
     usage: AccountUsage,
 ) -> tuple[BasicChargeMethod | None, Decimal | None, Decimal | None]:
     if tariff.basic_charge is None:
-        return None, None, None
+        # The power-factor rule still needs the capacity (under 100 kVA: not adjusted).
+        capacity = terms.running_capacity_kva if terms and terms.running_capacity_kva else None
+        return None, None, capacity or account.contract_capacity_kva
     if terms is None or not terms.basic_charge_basis:
         prepared.exceptions.append(exception("terms_missing"))
         prepared.failure = True

@@ -317,3 +317,43 @@ def test_runs_of_different_reading_routes_may_share_dates(billing_world: Billing
     with pytest.raises(BillRunOverlaps):
         run([], org_unit=billing_world.tree.county)  # the county's run would take both routes
     assert BillRun.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("sealed_on", "basic_charge", "power_factor", "total"),
+    [
+        # Sealed on 15 February: capacity in use 1–14 February, 14 days: 500 kW × 32.00 × 14 / 30
+        # = 7,466.666… → 7,466.67; power factor −0.75 % of (59,904.00 + 7,466.67) = −505.28;
+        # total 59,904.00 + 7,466.67 − 505.28 + 2,610.00 = 69,475.39.
+        (
+            date(2025, 2, 15),
+            [("basic_charge.demand", Decimal("7466.67"))],
+            Decimal("-505.28"),
+            Decimal("69475.39"),
+        ),
+        # Sealed since 20 January: no basic charge; −0.75 % of 59,904.00 = −449.28; total 62,064.72.
+        (date(2025, 1, 20), [], Decimal("-449.28"), Decimal("62064.72")),
+    ],
+)
+def test_a_suspended_account_pays_the_basic_charge_until_its_sealing_date(
+    billing_world: BillingWorld,
+    large_industry: Any,
+    sealed_on: date,
+    basic_charge: list[tuple[str, Decimal]],
+    power_factor: Decimal,
+    total: Decimal,
+) -> None:
+    from gridcare.customers.models import Account, AccountStatus
+
+    _february_world(billing_world, large_industry)
+    Account.objects.filter(name="工厂").update(
+        status=AccountStatus.SUSPENDED, status_effective_date=sealed_on
+    )
+
+    run = calculate_bill_run(run_id=_run(billing_world).pk, clock=lambda: BILLING_NOW)
+
+    bill = Bill.objects.get(run=run, account__name="工厂")
+    assert [
+        (line.code, line.amount) for line in bill.lines.filter(code__startswith="basic_charge")
+    ] == basic_charge
+    assert (bill.lines.get(code="power_factor").amount, bill.total) == (power_factor, total)

@@ -424,8 +424,19 @@ def _power_factor_row(
     index: int, bill: RegisterBillInput, active: int
 ) -> tuple[int, int, int, str, bool, bool, str] | None:
     rules = bill.tariff.power_factor
-    if rules is None or bill.capacity_kva is None or bill.capacity_kva < rules.minimum_capacity_kva:
+    if rules is None:
         return None
+    # Refused as the reference refuses them: a power-factor tariff needs both inputs.
+    if bill.capacity_kva is None:
+        raise BillInputInvalid(field="capacity_kva", reason_zh="该电价需要此项", reason_en="the tariff needs it")
+    if bill.capacity_kva < rules.minimum_capacity_kva:
+        return None
+    if bill.reactive_kvarh_forward is None and bill.reactive_kvarh_reverse is None:
+        raise BillInputInvalid(
+            field="reactive_kvarh",
+            reason_zh="该电价执行功率因数调整，需给出无功电量",
+            reason_en="the tariff adjusts for power factor: give the reactive kvarh",
+        )
     reactive = abs(bill.reactive_kvarh_forward or Decimal(0)) + abs(bill.reactive_kvarh_reverse or Decimal(0))
     if active == 0 and reactive == 0:
         return None
