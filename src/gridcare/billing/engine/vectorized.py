@@ -428,7 +428,9 @@ def _power_factor_row(
         return None
     # Refused as the reference refuses them: a power-factor tariff needs both inputs.
     if bill.capacity_kva is None:
-        raise BillInputInvalid(field="capacity_kva", reason_zh="该电价需要此项", reason_en="the tariff needs it")
+        raise BillInputInvalid(
+            field="capacity_kva", reason_zh="该电价需要此项", reason_en="the tariff needs it"
+        )
     if bill.capacity_kva < rules.minimum_capacity_kva:
         return None
     if bill.reactive_kvarh_forward is None and bill.reactive_kvarh_reverse is None:
