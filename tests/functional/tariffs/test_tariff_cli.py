@@ -54,6 +54,8 @@ def test_a_fresh_database_has_the_reference_tariffs_and_refuses_bad_input(gridca
         "CN-SH-RES-TOU",
         "CN-ZJ-RES-TIER",
         "CN-ZJ-RES-TOU",
+        "DEMO-AGR-FLAT",
+        "DEMO-GC-FLAT",
         "DEMO-GD-LI-2P",
     ]
     assert shown.returncode == 0

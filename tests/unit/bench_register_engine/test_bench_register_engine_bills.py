@@ -11,12 +11,14 @@ from gridcare.billing.engine.reference import calculate_register_bill
 from gridcare.billing.engine.vectorized import register_bill_totals
 
 
-def test_the_catalog_has_the_five_shipped_tariffs() -> None:
+def test_the_catalog_has_the_shipped_tariffs() -> None:
     assert [tariff.code for tariff in catalog_tariffs()] == [
         "CN-BJ-RES-2012",
         "CN-SH-RES-TOU",
         "CN-ZJ-RES-TIER",
         "CN-ZJ-RES-TOU",
+        "DEMO-AGR-FLAT",
+        "DEMO-GC-FLAT",
         "DEMO-GD-LI-2P",
     ]
 
