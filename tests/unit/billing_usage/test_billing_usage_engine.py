@@ -246,9 +246,10 @@ def test_a_sub_meter_is_deducted_from_its_parent_per_period() -> None:
     assert usage.energy_kwh == {"peak": D("600.000"), "valley": D("400.000"), "flat": D("0.000")}
 
 
-def test_a_sub_meter_of_another_account_is_deducted_from_the_total_when_only_one_side_is_split() -> None:
-    # Parent (account 1): TOU, total 1,000; child (account 2): total only, 120.
-    # The parent falls back to its total: 1,000 − 120 = 880. Account 2 bills its 120.
+def test_a_total_only_sub_meter_comes_off_the_parents_periods_in_proportion() -> None:
+    # Parent (account 1): TOU, total 1,000 = peak 600 + valley 400 (+ flat 0); child (account 2):
+    # total only, 120, shared like the parent's energy: peak 120 × 600/1000 = 72, valley 48.
+    # The parent keeps its split: peak 528, valley 352, flat 0. Account 2 bills its 120.
     parent = point(
         1,
         span(
@@ -263,7 +264,12 @@ def test_a_sub_meter_of_another_account_is_deducted_from_the_total_when_only_one
         2, span({"import_active_total": "120.00"}), account_id=2, parent_id=1, relation=ChildRelation.SUBTRACT
     )
     usage = accounts_usage(account_ids=[1, 2], measurements=[parent, child], period_hours=MONTH_HOURS)
-    assert usage[1].energy_kwh == {"total": D("880.000")}
+    assert usage[1].energy_kwh == {"peak": D("528.000"), "valley": D("352.000"), "flat": D("0.000")}
+    assert [(item.period, item.applied_kwh) for item in usage[1].points[0].deductions] == [
+        ("peak", D("72.000")),
+        ("valley", D("48.000")),
+        ("flat", D("0.000")),
+    ]
     assert usage[2].energy_kwh == {"total": D("120.000")}
 
 

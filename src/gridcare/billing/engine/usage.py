@@ -400,7 +400,8 @@ def _with_losses(point: _PointEnergy, *, hours: Decimal) -> None:
 
 def _deduct(parent: _PointEnergy, child: _PointEnergy) -> None:
     """Take the child's metered energy off the parent: per period when both are split the same
-    way, else off the parent's total; never below zero."""
+    way; a child split otherwise (or not at all) in proportion to the parent's periods; off the
+    total when the parent has no split; never below zero."""
     child_metered = child.metered
     if UsageFlag.MISSING_READ in child.flags:
         # The parent's energy still holds the child's: billing it would overcharge.
@@ -410,9 +411,13 @@ def _deduct(parent: _PointEnergy, child: _PointEnergy) -> None:
         parent.flags.add(UsageFlag.ESTIMATED)
     if not child_metered or not parent.energy:
         return
-    if set(child_metered) != set(parent.energy) or TOTAL in child_metered:
-        parent.energy = {TOTAL: sum(parent.energy.values(), _ZERO)}
+    if TOTAL in parent.energy:
         child_metered = {TOTAL: sum(child_metered.values(), _ZERO)}
+    elif set(child_metered) != set(parent.energy):
+        # A sub-meter without the parent's time-of-use split (most 分表 have a total register
+        # only): its kWh come off the parent's periods in proportion to the parent's energy in
+        # each, so the parent keeps the split its time-of-use tariff needs.
+        child_metered = share_by_weight(amount=sum(child_metered.values(), _ZERO), weights=parent.energy)
     for period, requested in child_metered.items():
         available = parent.energy[period]
         applied = min(requested, available)
