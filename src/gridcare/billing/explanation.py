@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.utils.functional import Promise
@@ -93,6 +94,13 @@ def label_of(name: str) -> str | Promise:
 def rule_label(rule: str) -> str | Promise:
     """What ``rule`` computes, or the rule's own name when it is not a known one."""
     return RULE_LABELS.get(rule, rule)
+
+
+def plain_number(value: Decimal) -> str:
+    """``value`` without trailing zeros and never in exponent form: 240.0000 → ``240``,
+    0.488300 → ``0.4883``."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 def facts(value: Mapping[str, Any]) -> tuple[Fact, ...]:

@@ -26,6 +26,8 @@ class PrintedLine:
     line: BillLine
     name: str
     rule: str
+    quantity: str
+    unit_price: str
 
 
 def sender_lines() -> list[str]:
@@ -45,6 +47,8 @@ def bill_pdf_html(
                 line=line,
                 name=line.name_zh if chinese else line.name_en,
                 rule=str(explanation.rule_label(line.rule)),
+                quantity=explanation.plain_number(line.quantity),
+                unit_price=explanation.plain_number(line.unit_price),
             )
             for line in lines
         ]

@@ -16,9 +16,12 @@ from gridcare.billing.models import Bill, BillKind, BillLine, BillRun, BillStatu
 from gridcare.customers.models import Contact, ReadingRoute
 from gridcare.customers.queries import accounts_of_portal_user, customer_contacts
 from gridcare.identity.permissions import Permission
+from gridcare.kit.money import round_to_fen
 from gridcare.organization.models import OrgUnit
 
 _ZERO = Decimal(0)
+#: The scale of the bills' kWh (models.ENERGY): sums are shown at it on every database.
+KWH = Decimal("0.001")
 
 
 def bill_runs(*, user: Any, status: str = "") -> QuerySet[BillRun]:
@@ -82,8 +85,8 @@ def run_totals(*, run: BillRun) -> RunTotals:
     withdrawn = counts.pop(BillStatus.WITHDRAWN, 0)
     return RunTotals(
         bills=sum(counts.values()),
-        energy_kwh=sums["energy"] or _ZERO,
-        amount=sums["amount"] or _ZERO,
+        energy_kwh=(sums["energy"] or _ZERO).quantize(KWH),
+        amount=round_to_fen(sums["amount"] or _ZERO),
         by_status={status: counts.get(status, 0) for status in BillStatus.values if status in counts},
         withdrawn=withdrawn,
     )

@@ -493,6 +493,8 @@ class ShownLine:
     name: str
     rule: str | Promise
     inputs: tuple[explanation.Fact, ...]
+    quantity: str
+    unit_price: str
 
 
 def shown_lines(lines: Sequence[BillLine]) -> list[ShownLine]:
@@ -504,6 +506,8 @@ def shown_lines(lines: Sequence[BillLine]) -> list[ShownLine]:
             name=line.name_zh if chinese else line.name_en,
             rule=explanation.rule_label(line.rule),
             inputs=explanation.facts(line.inputs),
+            quantity=explanation.plain_number(line.quantity),
+            unit_price=explanation.plain_number(line.unit_price),
         )
         for line in lines
     ]
