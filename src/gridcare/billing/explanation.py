@@ -38,7 +38,7 @@ NAME_LABELS: dict[str, Promise] = {
     "billed_kwh": _("Billed kWh"),
     "capacity_kva": _("Capacity (kVA)"),
     "child_code": _("Sub-meter"),
-    "code": _("Code"),
+    "code": _("Metering point code"),
     "contract_demand_kw": _("Contract demand (kW)"),
     "counted": _("Counted in the account's usage"),
     "deductions": _("Sub-meter deductions"),
@@ -113,7 +113,8 @@ def _fact(name: str, value: Any) -> Fact:
         return Fact(name=name, label=label_of(name), children=facts(value))
     if isinstance(value, Sequence) and not isinstance(value, str):
         if all(not isinstance(item, Mapping | list) for item in value):
-            return Fact(name=name, label=label_of(name), value=", ".join(_text(item) for item in value))
+            listed = ", ".join(_text(item) for item in value)
+            return Fact(name=name, label=label_of(name), value=listed or _text(None))
         return Fact(
             name=name,
             label=label_of(name),

@@ -548,7 +548,8 @@ def _bill_page(
         "adjustments": queries.bill_adjustments(user=user, bill=bill),
         "contact": contact,
         "contact_mobile": mobile,
-        "adjust_form": (adjust_form or AdjustForm()) if can_adjust else None,
+        # A refused adjustment shows its form with the reason, adjustable or not.
+        "adjust_form": adjust_form if adjust_form is not None else AdjustForm() if can_adjust else None,
         "can_review": bill.status in OPEN_BILL_STATUSES and has_permission(user, Permission.RUN_BILLING),
         "breadcrumbs": crumbs,
     }
