@@ -81,8 +81,8 @@ def test_the_review_shows_messages_in_english_for_english_users(
     body = _review(client, billing_scene, exception="usage_outside_band")
 
     assert (
-        '<li data-exception="usage_outside_band">Usage outside 3× the 12-month average (150.000 kWh for the period)</li>'
-        in body
+        '<li data-exception="usage_outside_band">'
+        "Usage outside 3× the 12-month average (150.000 kWh for the period)</li>" in body
     )
     assert sorted(_rows(body)) == ["王五"]
 
