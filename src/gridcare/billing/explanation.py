@@ -103,9 +103,37 @@ def plain_number(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+#: Names shown first, in this order (how usage comes about: the energy, then each point from its
+#: reads to its losses and deductions); other names follow alphabetically. A fixed order, not
+#: the stored one: PostgreSQL's jsonb keeps object keys in an order of its own.
+LEADING_NAMES = (
+    "usage",
+    "energy_kwh",
+    "points",
+    "code",
+    "multiplier",
+    "spans",
+    "reads",
+    "metered_kwh",
+    "line_loss_kwh",
+    "transformer_loss_kwh",
+    "deductions",
+    "estimated_reads",
+    "flags",
+)
+
+
 def facts(value: Mapping[str, Any]) -> tuple[Fact, ...]:
-    """The facts of a stored explanation (a JSON object), in its own order."""
-    return tuple(_fact(str(name), item) for name, item in value.items())
+    """The facts of a stored explanation (a JSON object): :data:`LEADING_NAMES` first, in their
+    order, then the other names alphabetically."""
+    ordered = sorted(
+        value.items(),
+        key=lambda item: (
+            LEADING_NAMES.index(item[0]) if item[0] in LEADING_NAMES else len(LEADING_NAMES),
+            item[0],
+        ),
+    )
+    return tuple(_fact(str(name), item) for name, item in ordered)
 
 
 def _fact(name: str, value: Any) -> Fact:

@@ -87,9 +87,9 @@ def test_the_usage_explanation_is_rendered_readably(billing_scene: BillingScene,
     account_no = billing_scene.clean.account.account_no
     assert text == (
         f"Usage Energy (kWh) Total 200 Metering points 1 Metering point code MP-{account_no} Multiplier 1 "
-        "Reads 1 Id 1 Read at 2025-02-01T09:00:00+08:00 Import active total 1000.00 "
-        "2 Id 2 Read at 2025-03-01T09:00:00+08:00 Import active total 1200.00 Line loss (kWh) 0.000 "
-        "Flags — Inputs kWh billed earlier in the tier year 0 12-month average for the period (kWh) 190.000"
+        "Reads 1 Id 1 Import active total 1000.00 Read at 2025-02-01T09:00:00+08:00 "
+        "2 Id 2 Import active total 1200.00 Read at 2025-03-01T09:00:00+08:00 Line loss (kWh) 0.000 "
+        "Flags — Inputs 12-month average for the period (kWh) 190.000 kWh billed earlier in the tier year 0"
     )
 
 
