@@ -9,7 +9,9 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -311,3 +313,36 @@ def test_another_stations_run_is_not_found_and_its_actions_change_nothing(
     assert actions == [404, 404, 404]
     assert set(_statuses(billing_scene).values()) == {"calculated"}
     assert BillRun.objects.get(pk=run.pk).status == BillRunStatus.IN_REVIEW
+
+
+def _add_runs(scene: BillingScene, count: int) -> None:
+    for month in range(4, 4 + count):
+        BillRun.objects.create(
+            org_unit=scene.station,
+            number=f"HS2025{month:02d}000009",
+            period_start=date(2025, month, 1),
+            period_end=date(2025, month + 1, 1),
+            created_by=scene.clerk,
+            created_at=timezone.now(),
+        )
+
+
+def test_the_run_list_and_review_make_as_many_queries_whatever_the_rows(
+    billing_scene: BillingScene, client_of: ClientOf
+) -> None:
+    client = client_of(billing_scene.clerk)
+    review_url = reverse("web:bill_run_review", args=[billing_scene.run.pk])
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    list_before, review_before = queries(reverse("web:bill_runs")), queries(review_url)
+    _add_runs(billing_scene, 3)
+    Bill.objects.filter(pk=billing_scene.clean.pk).update(
+        exceptions=[{"code": "estimated", "message_zh": "估抄", "message_en": "Estimated", "blocking": False}]
+    )
+
+    assert queries(reverse("web:bill_runs")) == list_before
+    assert queries(review_url) == review_before
