@@ -10,7 +10,7 @@ operation shows its message and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -20,7 +20,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -30,7 +29,6 @@ from gridcare.billing.models import (
     OPEN_BILL_STATUSES,
     Bill,
     BillKind,
-    BillLine,
     BillRun,
     BillRunStatus,
     BillStatus,
@@ -39,11 +37,13 @@ from gridcare.billing.review import EXCEPTION_KINDS
 from gridcare.customers.models import ReadingRoute
 from gridcare.identity.access import permission_required
 from gridcare.identity.errors import AccessDenied
+from gridcare.identity.models import User
 from gridcare.identity.permissions import Permission, has_permission
 from gridcare.jobs import queries as job_queries
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.masking import mask_mobile
 from gridcare.organization.models import OrgUnit
+from gridcare.web.bill_display import ShownException, pdf_response, shown_exceptions, shown_lines
 
 #: Run statuses during which the run page polls its progress.
 RUN_STATUSES_IN_PROGRESS = (BillRunStatus.CREATED, BillRunStatus.CALCULATING)
@@ -144,12 +144,13 @@ class AdjustForm(forms.Form):
 # --- helpers ------------------------------------------------------------------------------------
 
 
+def _actor(request: HttpRequest) -> User:
+    # permission_required let in an authenticated staff User; the request types it wider.
+    return cast("User", request.user)
+
+
 def _language() -> str:
     return translation.get_language() or "zh-hans"
-
-
-def _chinese() -> bool:
-    return _language() == "zh-hans"
 
 
 def _visible_run(request: HttpRequest, run_id: int) -> BillRun:
@@ -182,24 +183,6 @@ def _attempt(request: HttpRequest, action: Callable[[], object]) -> object | Non
         return None
 
 
-@dataclass(frozen=True, kw_only=True)
-class ShownException:
-    code: str
-    message: str
-    blocking: bool
-
-
-def shown_exceptions(bill: Bill) -> list[ShownException]:
-    """The bill's review exceptions with their message in the UI language."""
-    key = "message_zh" if _chinese() else "message_en"
-    return [
-        ShownException(
-            code=str(item.get("code")), message=str(item.get(key)), blocking=bool(item.get("blocking"))
-        )
-        for item in bill.exceptions
-    ]
-
-
 # --- runs ---------------------------------------------------------------------------------------
 
 
@@ -229,7 +212,7 @@ def bill_run_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             run = operations.create_bill_run(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=_actor(request),
                 org_unit=data["org_unit"],
                 period_start=data["period_start"],
                 period_end=data["period_end"],
@@ -259,12 +242,15 @@ def _progress_context(run: BillRun) -> dict[str, object]:
 def bill_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     """One run: header, progress, totals, counts by status and the run's actions."""
     run = _visible_run(request, run_id)
+    totals = queries.run_totals(run=run)
     context = {
         **_progress_context(run),
-        "totals": queries.run_totals(run=run),
+        "totals": totals,
         "exception_counts": queries.exception_counts(run=run),
         "cancel_form": ReasonForm(),
-        "statuses": dict(BillStatus.choices),
+        "status_counts": [
+            (status, BillStatus(status).label, count) for status, count in totals.by_status.items()
+        ],
         "breadcrumbs": [(_("Bill runs"), reverse("web:bill_runs")), (run.number, "")],
     }
     return render(request, "web/backoffice/billing/run_detail.html", context)
@@ -284,7 +270,7 @@ def bill_run_approve(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible_run(request, run_id)
     approved = _attempt(
         request,
-        lambda: operations.approve_bills(actor=request.user, run=run, now=timezone.now()),  # type: ignore[arg-type]
+        lambda: operations.approve_bills(actor=_actor(request), run=run, now=timezone.now()),
     )
     if approved is not None:
         messages.success(request, _("%(count)d bills approved.") % {"count": approved})
@@ -298,7 +284,7 @@ def bill_run_issue(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible_run(request, run_id)
     issued = _attempt(
         request,
-        lambda: operations.issue_bill_run(actor=request.user, run=run, now=timezone.now()),  # type: ignore[arg-type]
+        lambda: operations.issue_bill_run(actor=_actor(request), run=run, now=timezone.now()),
     )
     if issued is not None:
         messages.success(
@@ -320,7 +306,7 @@ def bill_run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     cancelled = _attempt(
         request,
         lambda: operations.cancel_bill_run(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=_actor(request),
             run=run,
             reason=form.cleaned_data["reason"],
             now=timezone.now(),
@@ -388,7 +374,7 @@ def bill_run_approve_selected(request: HttpRequest, run_id: int) -> HttpResponse
     chosen = list(Bill.objects.filter(run=run, pk__in=form.cleaned_data["bills"]))
     approved = _attempt(
         request,
-        lambda: operations.approve_bills(actor=request.user, run=run, bills=chosen, now=timezone.now()),  # type: ignore[arg-type]
+        lambda: operations.approve_bills(actor=_actor(request), run=run, bills=chosen, now=timezone.now()),
     )
     if approved is not None:
         messages.success(
@@ -414,7 +400,7 @@ def bill_hold(request: HttpRequest, bill_id: int) -> HttpResponse:
     note = form.cleaned_data["note"] if form.is_valid() else ""
     done = _attempt(
         request,
-        lambda: operations.hold_bill(actor=request.user, bill=bill, note=note, now=timezone.now()),  # type: ignore[arg-type]
+        lambda: operations.hold_bill(actor=_actor(request), bill=bill, note=note, now=timezone.now()),
     )
     if done is not None:
         messages.success(
@@ -431,7 +417,7 @@ def bill_release(request: HttpRequest, bill_id: int) -> HttpResponse:
     bill = _visible_bill(request, bill_id)
     done = _attempt(
         request,
-        lambda: operations.release_bill(actor=request.user, bill=bill, now=timezone.now()),  # type: ignore[arg-type]
+        lambda: operations.release_bill(actor=_actor(request), bill=bill, now=timezone.now()),
     )
     if done is not None:
         messages.success(
@@ -451,7 +437,7 @@ def bill_send_back(request: HttpRequest, bill_id: int) -> HttpResponse:
     done = _attempt(
         request,
         lambda: operations.send_back_for_read_check(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=_actor(request),
             bill=bill,
             note=note,
             now=timezone.now(),
@@ -473,7 +459,7 @@ def bill_recalculate(request: HttpRequest, bill_id: int) -> HttpResponse:
     bill = _visible_bill(request, bill_id)
     recalculated = _attempt(
         request,
-        lambda: operations.recalculate_bill(actor=request.user, bill=bill, now=timezone.now()),  # type: ignore[arg-type]
+        lambda: operations.recalculate_bill(actor=_actor(request), bill=bill, now=timezone.now()),
     )
     if isinstance(recalculated, Bill):
         messages.success(
@@ -485,32 +471,6 @@ def bill_recalculate(request: HttpRequest, bill_id: int) -> HttpResponse:
 
 
 # --- the explainable bill -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShownLine:
-    line: BillLine
-    name: str
-    rule: str | Promise
-    inputs: tuple[explanation.Fact, ...]
-    quantity: str
-    unit_price: str
-
-
-def shown_lines(lines: Sequence[BillLine]) -> list[ShownLine]:
-    """The bill's lines with their name in the UI language and their rule and inputs in words."""
-    chinese = _chinese()
-    return [
-        ShownLine(
-            line=line,
-            name=line.name_zh if chinese else line.name_en,
-            rule=explanation.rule_label(line.rule),
-            inputs=explanation.facts(line.inputs),
-            quantity=explanation.plain_number(line.quantity),
-            unit_price=explanation.plain_number(line.unit_price),
-        )
-        for line in lines
-    ]
 
 
 def _bill_page(
@@ -580,15 +540,6 @@ def bill_pdf(request: HttpRequest, bill_id: int) -> HttpResponse:
     return pdf_response(document, number=str(bill.number))
 
 
-def pdf_response(document: bytes, *, number: str) -> HttpResponse:
-    """A bill PDF as a download named after its bill number."""
-    return HttpResponse(
-        document,
-        content_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="bill-{number}.pdf"'},
-    )
-
-
 @require_POST
 @permission_required(Permission.ADJUST_BILLS)
 def bill_adjust(request: HttpRequest, bill_id: int) -> HttpResponse:
@@ -598,7 +549,7 @@ def bill_adjust(request: HttpRequest, bill_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             adjustment = operations.adjust_bill(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=_actor(request),
                 bill=bill,
                 reason=form.cleaned_data["reason"],
                 rebill=form.cleaned_data["mode"] == "rebill",

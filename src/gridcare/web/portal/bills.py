@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from gridcare.billing import explanation, pdf, queries
 from gridcare.billing.models import Bill
 from gridcare.identity.access import portal_user_required
-from gridcare.web.backoffice.billing import pdf_response, shown_lines
+from gridcare.web.bill_display import pdf_response, shown_lines
 
 
 def _own_bill(request: HttpRequest, number: str) -> Bill:
