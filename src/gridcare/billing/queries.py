@@ -92,12 +92,12 @@ def run_totals(*, run: BillRun) -> RunTotals:
     )
 
 
-def flagged_bills(*, run: BillRun, exception_code: str = "", status: str = "") -> list[Bill]:
+def flagged_bills(*, run: BillRun, exception_code: str = "", status: str = "") -> QuerySet[Bill]:
     """The live bills of ``run`` with review exceptions (量费审核), by account number; only those
     with an exception ``exception_code`` and of ``status`` when given.
 
-    The exception filter runs here rather than in SQL: SQLite has no JSON containment lookup,
-    and a run's flagged bills are few enough to filter their (id, exceptions) pairs."""
+    The exception filter reads the (id, exceptions) pairs rather than asking SQL: SQLite has no
+    JSON containment lookup, and a run's flagged bills are few enough."""
     bills = Bill.objects.filter(run=run).exclude(status=BillStatus.WITHDRAWN).exclude(exceptions=[])
     if status:
         bills = bills.filter(status=status)
@@ -108,7 +108,7 @@ def flagged_bills(*, run: BillRun, exception_code: str = "", status: str = "") -
             if any(item.get("code") == exception_code for item in exceptions)
         ]
         bills = bills.filter(pk__in=chosen)
-    return list(bills.select_related("account").order_by("account__account_no", "id"))
+    return bills.select_related("account").order_by("account__account_no", "id")
 
 
 def exception_counts(*, run: BillRun) -> dict[str, int]:

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,6 +46,8 @@ from gridcare.kit.masking import mask_mobile
 from gridcare.organization.models import OrgUnit
 from gridcare.web.bill_display import ShownException, pdf_response, shown_exceptions, shown_lines
 
+RUNS_PER_PAGE = 50
+BILLS_PER_PAGE = 100
 #: Run statuses during which the run page polls its progress.
 RUN_STATUSES_IN_PROGRESS = (BillRunStatus.CREATED, BillRunStatus.CALCULATING)
 
@@ -190,7 +193,9 @@ def _run_list_page(request: HttpRequest, *, form: NewRunForm, status: int = 200)
     filter_form = RunFilterForm(request.GET)
     chosen = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
     context = {
-        "runs": queries.bill_runs(user=request.user, status=chosen)[:200],
+        "page_obj": Paginator(queries.bill_runs(user=request.user, status=chosen), RUNS_PER_PAGE).get_page(
+            request.GET.get("page")
+        ),
         "filter_form": filter_form,
         "new_run_form": form,
     }
@@ -336,8 +341,9 @@ def bill_run_review(request: HttpRequest, run_id: int) -> HttpResponse:
     filter_form = ReviewFilterForm(request.GET)
     chosen = filter_form.cleaned_data if filter_form.is_valid() else {"exception": "", "status": ""}
     bills = queries.flagged_bills(run=run, exception_code=chosen["exception"], status=chosen["status"])
+    page = Paginator(bills, BILLS_PER_PAGE).get_page(request.GET.get("page"))
     rows = []
-    for bill in bills:
+    for bill in page:
         shown = shown_exceptions(bill)
         rows.append(
             ReviewRow(
@@ -350,6 +356,7 @@ def bill_run_review(request: HttpRequest, run_id: int) -> HttpResponse:
     context = {
         "run": run,
         "rows": rows,
+        "page_obj": page,
         "filter_form": filter_form,
         "exception_counts": queries.exception_counts(run=run),
         "reviewable": run.status == BillRunStatus.IN_REVIEW,
