@@ -170,10 +170,6 @@ def _visible_bill(request: HttpRequest, bill_id: int) -> Bill:
     return bill
 
 
-def _refused(request: HttpRequest, error: GridCareError) -> None:
-    messages.error(request, error.message(_language()))
-
-
 def _attempt(request: HttpRequest, action: Callable[[], object]) -> object | None:
     """Run an operation; a refusal other than an access denial (which becomes a 403) is shown
     as an error message and gives ``None``."""
@@ -182,7 +178,7 @@ def _attempt(request: HttpRequest, action: Callable[[], object]) -> object | Non
     except AccessDenied:
         raise
     except GridCareError as error:
-        _refused(request, error)
+        messages.error(request, error.message(_language()))
         return None
 
 
