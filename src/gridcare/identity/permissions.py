@@ -50,6 +50,8 @@ class Permission(StrEnum):
     ADJUST_BILLS = "billing.adjust"
     # billing (issue 5): quotes (电费试算) change nothing
     QUOTE_BILLS = "billing.quote"
+    # billing pages (issue 5): reading bills and their explanation changes nothing
+    VIEW_BILLS = "billing.view"
     COLLECT_PAYMENTS = "payments.collect"
     REFUND_PAYMENTS = "payments.refund"
     WAIVE_LATE_FEES = "payments.waive_late_fee"
@@ -86,6 +88,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.RUN_BILLING: _("Run billing"),
     Permission.ADJUST_BILLS: _("Adjust bills"),
     Permission.QUOTE_BILLS: _("Quote bills for given usage"),  # billing (issue 5)
+    Permission.VIEW_BILLS: _("View bills and their explanation"),  # billing pages (issue 5)
     Permission.COLLECT_PAYMENTS: _("Collect payments"),
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
@@ -113,16 +116,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BILLING_CLERK: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RUN_BILLING, _P.ADJUST_BILLS, _P.EXPORT_DATA}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
+        | {_P.VIEW_BILLS}  # billing pages (issue 5)
     ),
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): 催费 and 停电通知书
+        | {_P.VIEW_BILLS}  # billing pages (issue 5)
     ),
     Role.ACCOUNT_MANAGER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.EXPORT_DATA}
         | {_P.VIEW_NOTIFICATIONS}
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): their customers' notices
         | {_P.QUOTE_BILLS}  # billing (issue 5)
+        | {_P.VIEW_BILLS}  # billing pages (issue 5)
     ),
     Role.USAGE_INSPECTOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}
@@ -132,14 +138,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.HANDLE_SERVICE_TICKETS}
         | {_P.VIEW_NOTIFICATIONS}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
+        | {_P.VIEW_BILLS}  # billing pages (issue 5)
     ),
     Role.MARKETING_SUPERVISOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_DATA, _P.APPROVE}
         | {_P.UNMASK_PII_IN_BULK, _P.VIEW_NOTIFICATIONS}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
+        | {_P.VIEW_BILLS}  # billing pages (issue 5)
     ),
     Role.AUDITOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG, _P.VIEW_NOTIFICATIONS}
+        | {_P.VIEW_BILLS}  # billing pages (issue 5)
     ),
     Role.SYSTEM_ADMINISTRATOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.MANAGE_USERS, _P.UNLOCK_USERS}

@@ -88,10 +88,15 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
         url_name="web:letter_batches",
         permissions=frozenset({Permission.RECORD_LETTER_SERVED}),
     ),
+    # billing pages (issue 5)
+    NavigationEntry(
+        label=_("Bill runs"), url_name="web:bill_runs", permissions=frozenset({Permission.RUN_BILLING})
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(label=_("My accounts"), url_name="portal:home"),
+    NavigationEntry(label=_("My bills"), url_name="portal:bills"),  # billing pages (issue 5)
 )
 
 

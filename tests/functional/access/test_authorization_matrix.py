@@ -25,7 +25,8 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -42,6 +43,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from gridcare.audit.models import AuditEvent
+from gridcare.billing.models import (
+    Bill,
+    BillKind,
+    BillLine,
+    BillRun,
+    BillRunStatus,
+    BillStatus,
+)  # billing pages
 from gridcare.customers.models import Account, Customer, PortalLink, ReadingRoute
 from gridcare.identity.approvals import UNMASK_PII_IN_BULK
 from gridcare.identity.mfa import RECOVERY_CODE_COUNT, recovery_codes_left
@@ -1464,6 +1473,297 @@ def _letter_cases() -> Iterator[Case]:
         )
 
 
+# --- billing pages (issue 5) -------------------------------------------------------------------
+
+BILLING_PERIOD = (date(2025, 2, 1), date(2025, 3, 1))
+
+
+def _bill_run(world: World, scope: str) -> BillRun:
+    """A run in review at the scope's org unit with one flagged calculated bill of the scope's
+    account, made once per case (written directly: calculating needs reads; the pages are
+    tested in tests/integration/billing_pages)."""
+    org_unit = world.place(scope).org_unit
+    existing = BillRun.objects.filter(org_unit=org_unit).first()
+    if existing is not None:
+        return existing
+    moment = world.place("own").pending_request.requested_at
+    run = BillRun.objects.create(
+        org_unit=org_unit,
+        number=f"HS2025020{org_unit.code}"[:20],
+        period_start=BILLING_PERIOD[0],
+        period_end=BILLING_PERIOD[1],
+        status=BillRunStatus.IN_REVIEW,
+        accounts_total=1,
+        accounts_done=1,
+        bills_flagged=1,
+        created_by=world.requester,
+        created_at=moment,
+    )
+    _billing_bill(world, scope, run=run, status=BillStatus.CALCULATED)
+    return run
+
+
+def _billing_bill(world: World, scope: str, *, run: BillRun | None, status: str) -> Bill:
+    account = world.place(scope).account
+    moment = world.place("own").pending_request.requested_at
+    issued = status == BillStatus.ISSUED
+    bill = Bill.objects.create(
+        org_unit=account.org_unit,
+        run=run,
+        account=account,
+        # The issued bill is January's, beside the run's February bill.
+        period_start=date(2025, 1, 1) if issued else BILLING_PERIOD[0],
+        period_end=date(2025, 2, 1) if issued else BILLING_PERIOD[1],
+        status=status,
+        number=f"20250200{account.account_no}" if issued else None,
+        issued_at=moment if issued else None,
+        due_date=date(2025, 2, 20) if issued else None,
+        tariff_code="RES-TIER",
+        energy_kwh=Decimal("100.000") if issued else Decimal("0.000"),
+        total=Decimal("48.83") if issued else Decimal("0.00"),
+        exceptions=[]
+        if issued
+        else [{"code": "zero_usage", "message_zh": "零电量", "message_en": "Zero usage", "blocking": False}],
+        calculated_at=moment,
+    )
+    if issued:
+        BillLine.objects.create(
+            bill=bill,
+            position=1,
+            code="energy.tier1",
+            name_zh="电度电费（第1档）",
+            name_en="Energy charge (tier 1)",
+            quantity=Decimal("100"),
+            unit="kWh",
+            unit_price=Decimal("0.4883"),
+            amount=Decimal("48.83"),
+            rule="tier",
+            inputs={"tier_kwh": "100"},
+        )
+    return bill
+
+
+def _run_bill(world: World, scope: str) -> Bill:
+    return Bill.objects.get(run=_bill_run(world, scope))
+
+
+def _approved_run_bill(world: World, scope: str) -> Bill:
+    bill = _run_bill(world, scope)
+    Bill.objects.filter(pk=bill.pk).update(status=BillStatus.APPROVED)
+    return bill
+
+
+def _issued_bill(world: World, scope: str) -> Bill:
+    """An issued regular bill (January) of the scope's account, made once per case."""
+    account = world.place(scope).account
+    existing = Bill.objects.filter(account=account, status=BillStatus.ISSUED, kind=BillKind.REGULAR).first()
+    return existing or _billing_bill(world, scope, run=None, status=BillStatus.ISSUED)
+
+
+def _bill_run_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _bill_run(world, scope)
+    return reverse("web:bill_runs")
+
+
+def _bill_run_marker(world: World, scope: str) -> str:
+    return f'data-run="{_bill_run(world, scope).number}"'
+
+
+def _portal_bill_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _issued_bill(world, scope)
+    return reverse("portal:bills")
+
+
+def _portal_bill_marker(world: World, scope: str) -> str:
+    return f'data-bill="{_issued_bill(world, scope).number}"'
+
+
+def _run_path(name: str, scope: str) -> Build:
+    return lambda world, actor: reverse(name, args=[_bill_run(world, scope).pk])
+
+
+def _bill_path(name: str, scope: str, bill: Callable[[World, str], Bill] = _run_bill) -> Build:
+    return lambda world, actor: reverse(name, args=[bill(world, scope).pk])
+
+
+def _bill_states(world: World) -> object:
+    return sorted(Bill.objects.values_list("pk", "status", "review_note"))
+
+
+def _run_states(world: World) -> object:
+    return sorted(BillRun.objects.values_list("pk", "status"))
+
+
+def _new_run_created(response: HttpResponse, world: World, actor: Actor) -> None:
+    assert BillRun.objects.filter(created_by=actor.user, period_start=date(2025, 4, 1)).count() == 1
+
+
+def _billing_cases() -> Iterator[Case]:
+    yield Case(
+        label="bill runs",
+        url_name="web:bill_runs",
+        area="staff",
+        permission=Permission.RUN_BILLING,
+        path=_bill_run_list_path,
+        check_allowed=_shows_scopes(_bill_run_marker),
+    )
+    yield Case(
+        label="new bill run",
+        url_name="web:bill_run_create",
+        area="staff",
+        method="POST",
+        permission=Permission.RUN_BILLING,
+        path=_constant(reverse("web:bill_run_create")),
+        data=lambda world, actor: {
+            "org_unit": world.own_station.pk,
+            "period_start": "2025-04-01",
+            "period_end": "2025-05-01",
+        },
+        allowed_status=302,
+        state=_run_states,
+        check_allowed=_new_run_created,
+    )
+    for name, method, data in (
+        ("web:bill_run_progress", "GET", None),
+        ("web:bill_run_review", "GET", None),
+        ("web:bill_run_approve", "POST", None),
+        ("web:bill_run_issue", "POST", None),
+    ):
+        yield Case(
+            label=f"{name} (own)",
+            url_name=name,
+            area="staff",
+            method=method,
+            scope="own",
+            permission=Permission.RUN_BILLING,
+            path=_run_path(name, "own"),
+            data=data,
+            allowed_status=200 if method == "GET" else 302,
+            state=_bill_states if method == "POST" else None,
+        )
+    yield Case(
+        label="approve chosen bills (own)",
+        url_name="web:bill_run_approve_selected",
+        area="staff",
+        method="POST",
+        scope="own",
+        permission=Permission.RUN_BILLING,
+        path=_run_path("web:bill_run_approve_selected", "own"),
+        data=lambda world, actor: {"bills": [_run_bill(world, "own").pk]},
+        allowed_status=302,
+        state=_bill_states,
+    )
+    for name, bill in (
+        ("web:bill_release", _run_bill),
+        ("web:bill_send_back", _run_bill),
+        ("web:bill_recalculate", _approved_run_bill),
+    ):
+        # Releasing the calculated bill and recalculating the approved one are refused on the
+        # page (nothing calculates here: that needs reads); sending back changes the bill.
+        yield Case(
+            label=f"{name} (own)",
+            url_name=name,
+            area="staff",
+            method="POST",
+            scope="own",
+            permission=Permission.RUN_BILLING,
+            path=_bill_path(name, "own", bill),
+            data=lambda world, actor: {"note": "复核"},
+            allowed_status=302,
+            state=_bill_states,
+        )
+    for scope in SCOPES:
+        yield Case(
+            label=f"bill run ({scope})",
+            url_name="web:bill_run_detail",
+            area="staff",
+            scope=scope,
+            permission=Permission.RUN_BILLING,
+            path=_run_path("web:bill_run_detail", scope),
+        )
+        yield Case(
+            label=f"cancel a bill run ({scope})",
+            url_name="web:bill_run_cancel",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.RUN_BILLING,
+            path=_run_path("web:bill_run_cancel", scope),
+            data=lambda world, actor: {"reason": "重算"},
+            allowed_status=302,
+            state=_run_states,
+        )
+        yield Case(
+            label=f"hold a bill ({scope})",
+            url_name="web:bill_hold",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.RUN_BILLING,
+            path=_bill_path("web:bill_hold", scope),
+            data=lambda world, actor: {"note": "待核实"},
+            allowed_status=302,
+            state=_bill_states,
+        )
+        yield Case(
+            label=f"bill ({scope})",
+            url_name="web:bill_detail",
+            area="staff",
+            scope=scope,
+            permission=Permission.VIEW_BILLS,
+            path=_bill_path("web:bill_detail", scope),
+        )
+        yield Case(
+            label=f"adjust a bill ({scope})",
+            url_name="web:bill_adjust",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.ADJUST_BILLS,
+            path=_bill_path("web:bill_adjust", scope, _issued_bill),
+            data=lambda world, actor: {"reason": "错抄", "mode": "cancel"},
+            allowed_status=302,
+            state=lambda world: Bill.objects.filter(kind=BillKind.ADJUSTMENT).count(),
+        )
+        yield Case(
+            label=f"portal bill ({scope})",
+            url_name="portal:bill_detail",
+            area="portal",
+            scope=scope,
+            path=lambda world, actor, scope=scope: reverse(
+                "portal:bill_detail", args=[_issued_bill(world, scope).number]
+            ),
+        )
+    # PDFs (WeasyPrint) only where they differ: the own bill and one out of scope.
+    for scope in ("own", "sibling"):
+        yield Case(
+            label=f"bill PDF ({scope})",
+            url_name="web:bill_pdf",
+            area="staff",
+            scope=scope,
+            permission=Permission.VIEW_BILLS,
+            path=_bill_path("web:bill_pdf", scope, _issued_bill),
+        )
+        yield Case(
+            label=f"portal bill PDF ({scope})",
+            url_name="portal:bill_pdf",
+            area="portal",
+            scope=scope,
+            path=lambda world, actor, scope=scope: reverse(
+                "portal:bill_pdf", args=[_issued_bill(world, scope).number]
+            ),
+        )
+    yield Case(
+        label="portal bills",
+        url_name="portal:bills",
+        area="portal",
+        path=_portal_bill_list_path,
+        check_allowed=_shows_scopes(_portal_bill_marker),
+    )
+
+
 def _job_run() -> JobRun:
     """A queued job run (jobs, issue 4), made on first use."""
     run, _created = store_run(
@@ -1480,6 +1780,7 @@ def _cases() -> list[Case]:
         CASES.extend([*_web_cases(), *_portal_cases(), *_security_cases(), *_api_cases(), *_admin_cases()])
         CASES.extend(_notification_cases())  # notifications (issue 4)
         CASES.extend(_letter_cases())  # letters (issue 4)
+        CASES.extend(_billing_cases())  # billing pages (issue 5)
     return CASES
 
 

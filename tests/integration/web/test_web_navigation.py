@@ -34,6 +34,7 @@ EVERY_ENTRY = [
     "/security/lockouts/",
     "/jobs/",  # jobs (issue 4)
     "/letters/",  # letters (issue 4)
+    "/billing/runs/",  # billing pages (issue 5)
 ]
 
 
@@ -62,8 +63,17 @@ def test_system_administrator_sees_administration(world: World) -> None:
         username="admin_a", org_unit=world.station_a, roles=(Role.SYSTEM_ADMINISTRATOR,)
     )
 
-    # letters (issue 4): 系统管理员 neither print nor serve letters
-    assert urls_for(administrator) == [url for url in EVERY_ENTRY if url != "/letters/"]
+    # letters (issue 4): 系统管理员 neither print nor serve letters; nor do they bill (issue 5)
+    assert urls_for(administrator) == [
+        url for url in EVERY_ENTRY if url not in ("/letters/", "/billing/runs/")
+    ]
+
+
+def test_billing_clerk_sees_the_bill_runs(world: World) -> None:
+    # billing pages (issue 5)
+    clerk = make_staff_user(username="clerk_a", org_unit=world.station_a, roles=(Role.BILLING_CLERK,))
+
+    assert urls_for(clerk) == ["/", "/accounts/", *exchange_upload_urls(), "/my-requests/", "/billing/runs/"]
 
 
 def test_superuser_sees_every_entry(world: World) -> None:
@@ -71,7 +81,7 @@ def test_superuser_sees_every_entry(world: World) -> None:
 
 
 def test_portal_user_sees_the_portal_navigation(world: World) -> None:
-    assert urls_for(world.portal_user) == ["/portal/"]
+    assert urls_for(world.portal_user) == ["/portal/", "/portal/bills/"]  # bills: issue 5
 
 
 def test_anonymous_user_sees_no_navigation(db: None) -> None:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from gridcare.web import callbacks  # gateway callbacks (issue 4)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
+from gridcare.web.backoffice import billing as billing_pages  # billing pages (issue 5)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
 
@@ -69,4 +70,25 @@ urlpatterns = [
         letter_pages.letter_served,
         name="letter_served",
     ),
+    # billing pages (issue 5): bill runs, their progress and review, bills and their PDF
+    path("billing/runs/", billing_pages.bill_runs, name="bill_runs"),
+    path("billing/runs/new/", billing_pages.bill_run_create, name="bill_run_create"),
+    path("billing/runs/<int:run_id>/", billing_pages.bill_run_detail, name="bill_run_detail"),
+    path("billing/runs/<int:run_id>/progress/", billing_pages.bill_run_progress, name="bill_run_progress"),
+    path("billing/runs/<int:run_id>/approve/", billing_pages.bill_run_approve, name="bill_run_approve"),
+    path("billing/runs/<int:run_id>/issue/", billing_pages.bill_run_issue, name="bill_run_issue"),
+    path("billing/runs/<int:run_id>/cancel/", billing_pages.bill_run_cancel, name="bill_run_cancel"),
+    path("billing/runs/<int:run_id>/review/", billing_pages.bill_run_review, name="bill_run_review"),
+    path(
+        "billing/runs/<int:run_id>/review/approve/",
+        billing_pages.bill_run_approve_selected,
+        name="bill_run_approve_selected",
+    ),
+    path("billing/bills/<int:bill_id>/", billing_pages.bill_detail, name="bill_detail"),
+    path("billing/bills/<int:bill_id>/bill.pdf", billing_pages.bill_pdf, name="bill_pdf"),
+    path("billing/bills/<int:bill_id>/hold/", billing_pages.bill_hold, name="bill_hold"),
+    path("billing/bills/<int:bill_id>/release/", billing_pages.bill_release, name="bill_release"),
+    path("billing/bills/<int:bill_id>/send-back/", billing_pages.bill_send_back, name="bill_send_back"),
+    path("billing/bills/<int:bill_id>/recalculate/", billing_pages.bill_recalculate, name="bill_recalculate"),
+    path("billing/bills/<int:bill_id>/adjust/", billing_pages.bill_adjust, name="bill_adjust"),
 ]

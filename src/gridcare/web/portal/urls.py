@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridcare.web.portal import views
+from gridcare.web.portal import bills, views  # bills: billing pages (issue 5)
 
 app_name = "portal"
 urlpatterns = [
@@ -8,6 +8,10 @@ urlpatterns = [
     path("accounts/bind/", views.bind_account, name="bind_account"),
     path("accounts/<str:account_no>/", views.account_detail, name="account_detail"),
     path("profile/mobile/", views.change_mobile, name="change_mobile"),
+    # billing pages (issue 5): the customer's issued bills, one bill, its PDF
+    path("bills/", bills.bills, name="bills"),
+    path("bills/<str:number>/", bills.bill_detail, name="bill_detail"),
+    path("bills/<str:number>/bill.pdf", bills.bill_pdf, name="bill_pdf"),
     path("login/", views.PortalLoginView.as_view(), name="login"),
     path("login/code/", views.PortalCodeLoginView.as_view(), name="login_code"),
     path("register/", views.register, name="register"),
