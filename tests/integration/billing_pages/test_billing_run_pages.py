@@ -51,7 +51,7 @@ def test_the_run_list_shows_the_runs_of_ones_units_with_their_progress(
         "泉城路供电所",
         "2025-02-01 – 2025-03-01",
         "all",
-        "In review",
+        "审核中",
         "4 / 4",
         "3",
     ]
