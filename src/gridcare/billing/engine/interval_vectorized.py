@@ -5,6 +5,12 @@ loads are int64 µkW (1e-6 kW), energy is counted in µkW·min, every tariff num
 an integer, and each month's component is one exact fraction rounded half up to the cent in
 Int128. The integer scales are chosen per tariff so that ordinary tariffs leave a wide margin;
 a load too large for Int128 is refused, never wrapped.
+
+The calendar is the same for every customer, so it is worked out once: each step's month and
+periods, and the runs of consecutive steps that share them (a few per day). The load matrix is
+then reduced run by run over contiguous rows (sums and maxima, one sorted group-by each), and
+everything after works on those few rows per customer. The result is a frame of integer fen
+(:func:`bill_interval_frame`); Decimal bills are made from it only for callers that need them.
 """
 
 from __future__ import annotations
@@ -27,16 +33,25 @@ from gridcare.billing.engine.urdb import EnergyPeriod, Schedule, Tier, UrdbTarif
 from gridcare.kit.money import from_minor_units, round_to_fen, to_minor_units
 
 MICRO_KW_PER_KW = 10**6
+#: The amounts of each month of a bill frame, in fen; ``total`` is the sum of the others.
+AMOUNT_COLUMNS = ("energy", "demand_flat", "demand_tou", "fixed", "minimum", "total")
+#: A bill frame's schema: one row per customer and month, customers in the loads' column order.
+BILL_FRAME_SCHEMA = pl.Schema(
+    {"customer": pl.String, "month": pl.String, **dict.fromkeys(AMOUNT_COLUMNS, pl.Int64)}
+)
 _MONTH = "_urdb_month"
 _ENERGY_PERIOD = "_urdb_energy_period"
 _DEMAND_PERIOD = "_urdb_demand_period"
 _CUSTOMER = "_urdb_customer"
-_RESERVED = (_MONTH, _ENERGY_PERIOD, _DEMAND_PERIOD, _CUSTOMER)
+_RUN = "_urdb_run"
+_RESERVED = (_MONTH, _ENERGY_PERIOD, _DEMAND_PERIOD, _CUSTOMER, _RUN)
 _I128 = pl.Int128
 # 1 kWh = 6e7 µkW·min; 100 cents per $: energy cents = µkW·min × $/kWh ÷ 6e5.
 _CENTS_PER_KWH_UNIT = 6 * 10**5
 # Refuse magnitudes that could come near Int128's 1.7e38 in any product below.
 _INT128_HEADROOM = 2**120
+# Every column of a reduced frame but the calendar's: the customers' loads.
+_LOADS = pl.all().exclude(_RESERVED)
 
 
 def to_micro_kw(kw: Decimal) -> int:
@@ -47,10 +62,12 @@ def to_micro_kw(kw: Decimal) -> int:
     return int(micro)
 
 
-def bill_interval_vectorized(
+def bill_interval_frame(
     *, tariff: UrdbTariff, loads_micro_kw: pl.DataFrame, start: datetime, step_minutes: int
-) -> dict[str, IntervalBill]:
-    """Every column of ``loads_micro_kw`` (int µkW per step from ``start``) billed on ``tariff``, by name."""
+) -> pl.DataFrame:
+    """Every column of ``loads_micro_kw`` (int µkW per step from ``start``) billed on ``tariff``:
+    one row per customer (column name) and month ``YYYY-MM``, amounts in fen (:data:`BILL_FRAME_SCHEMA`),
+    customers in column order, months in order."""
     customers = loads_micro_kw.columns
     clashing = [name for name in customers if name in _RESERVED]
     if clashing:
@@ -65,7 +82,7 @@ def bill_interval_vectorized(
         has_annual_minimum=bool(tariff.annual_minimum),
         start=start,
     )
-    loads = loads_micro_kw.select(pl.col(customers).cast(pl.Int64))
+    loads = loads_micro_kw.select(pl.all().cast(pl.Int64))
     negative = loads.select(pl.min_horizontal(pl.all().min())).item()
     if negative is not None and negative < 0:
         raise IntervalLoadInvalid(
@@ -74,20 +91,17 @@ def bill_interval_vectorized(
             reason_en="it has negative values (exports are not billed)",
         )
     months = series_months(start=start, step_minutes=step_minutes, interval_count=loads.height)
-    frame = pl.concat([_calendar(tariff, start, step_minutes, loads.height, months), loads], how="horizontal")
+    run_sums, run_peaks = _reduce_runs(loads, _calendar(tariff, start, step_minutes, loads.height, months))
+    customer = pl.Enum(customers)
     rate_scale = int(10 ** _decimals(_all_rates(tariff)))
 
-    peaks = (
-        frame.group_by(_MONTH)
-        .agg(pl.col(customers).max())
-        .unpivot(index=_MONTH, variable_name=_CUSTOMER, value_name="peak")
-    )
+    peaks = _by_customer(run_peaks.group_by(_MONTH).agg(_LOADS.max()), [_MONTH], "peak", customer)
     grid = peaks.join(_month_table(tariff, months), on=_MONTH).with_columns(pl.col("peak").cast(_I128))
-    largest_peak = int(loads.select(pl.max_horizontal(pl.all().max())).item() or 0)
+    largest_peak = int(peaks.select(pl.col("peak").max()).item() or 0)
     _guard(tariff, largest_peak, min(loads.height, 31 * 1440 // step_minutes), step_minutes, rate_scale)
 
-    energy = _energy_cents(tariff, frame, grid, step_minutes, rate_scale)
-    demand_tou = _demand_tou_cents(tariff, frame, customers, rate_scale)
+    energy = _energy_cents(tariff, run_sums, grid, customer, step_minutes, rate_scale)
+    demand_tou = _demand_tou_cents(tariff, run_peaks, customer, rate_scale)
     bills = (
         grid.with_columns(demand_flat=_flat_demand_cents(tariff, rate_scale))
         .join(energy, on=[_MONTH, _CUSTOMER], how="left")
@@ -101,8 +115,16 @@ def bill_interval_vectorized(
         )
         .with_columns(total=pl.col("charges") + pl.col("minimum"))
     )
-    bills = _with_annual_minimum(bills, tariff.annual_minimum).sort(_CUSTOMER, _MONTH)
-    return _as_bills(bills, customers, months)
+    month_names = pl.Series([f"{year:04d}-{month:02d}" for year, month in months])
+    return (
+        _with_annual_minimum(bills, tariff.annual_minimum)
+        .sort(_CUSTOMER, _MONTH)
+        .select(
+            customer=pl.col(_CUSTOMER).cast(pl.String),
+            month=pl.lit(month_names).gather(pl.col(_MONTH)),
+            **{column: pl.col(column).cast(pl.Int64) for column in AMOUNT_COLUMNS},
+        )
+    )
 
 
 def _calendar(
@@ -131,6 +153,29 @@ def _calendar(
             _slot_periods(tariff.demand_weekday, tariff.demand_weekend).gather(slot).alias(_DEMAND_PERIOD)
         )
     return pl.DataFrame(columns)
+
+
+def _reduce_runs(loads: pl.DataFrame, calendar: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each customer's load summed, and its maximum, over every run of consecutive steps that share
+    their calendar columns (month, periods): one row per run, with those columns."""
+    labelled = calendar.with_columns(pl.struct(pl.all()).rle_id().alias(_RUN))
+    run_calendar = labelled.group_by(_RUN, maintain_order=True).first().drop(_RUN)
+    # The run number only grows: flagged sorted, the group-bys below cut contiguous slices of
+    # rows instead of gathering them one by one.
+    rows = pl.concat([labelled.select(pl.col(_RUN).set_sorted()), loads], how="horizontal").group_by(
+        _RUN, maintain_order=True
+    )
+    return (
+        pl.concat([run_calendar, rows.agg(_LOADS.sum()).drop(_RUN)], how="horizontal"),
+        pl.concat([run_calendar, rows.agg(_LOADS.max()).drop(_RUN)], how="horizontal"),
+    )
+
+
+def _by_customer(frame: pl.DataFrame, index: list[str], value: str, customer: pl.Enum) -> pl.DataFrame:
+    """``frame``'s customer columns as rows of ``index`` × customer (an Enum in column order) → ``value``."""
+    return frame.unpivot(index=index, variable_name=_CUSTOMER, value_name=value).with_columns(
+        pl.col(_CUSTOMER).cast(customer)
+    )
 
 
 def _slot_periods(weekday: Schedule, weekend: Schedule) -> pl.Series:
@@ -238,16 +283,16 @@ def _flat_demand_cents(tariff: UrdbTariff, rate_scale: int) -> pl.Expr:
 
 
 def _demand_tou_cents(
-    tariff: UrdbTariff, frame: pl.DataFrame, customers: list[str], rate_scale: int
+    tariff: UrdbTariff, run_peaks: pl.DataFrame, customer: pl.Enum, rate_scale: int
 ) -> pl.DataFrame:
     if not tariff.demand_periods:
-        return pl.DataFrame(schema={_MONTH: pl.Int64, _CUSTOMER: pl.String, "demand_tou": pl.Int64})
-    peaks = (
-        frame.group_by(_MONTH, _DEMAND_PERIOD)
-        .agg(pl.col(customers).max())
-        .unpivot(index=[_MONTH, _DEMAND_PERIOD], variable_name=_CUSTOMER, value_name="period_peak")
-        .with_columns(pl.col("period_peak").cast(_I128))
-    )
+        return pl.DataFrame(schema={_MONTH: pl.Int64, _CUSTOMER: customer, "demand_tou": pl.Int64})
+    peaks = _by_customer(
+        run_peaks.group_by(_MONTH, _DEMAND_PERIOD).agg(_LOADS.max()),
+        [_MONTH, _DEMAND_PERIOD],
+        "period_peak",
+        customer,
+    ).with_columns(pl.col("period_peak").cast(_I128))
     charge: pl.Expr = pl.lit(0, _I128)
     for index, tiers in enumerate(tariff.demand_periods):
         period_charge = _tiered(
@@ -286,17 +331,24 @@ def _energy_bounds(period: EnergyPeriod, energy_scale: int) -> list[pl.Expr]:
 
 
 def _energy_cents(
-    tariff: UrdbTariff, frame: pl.DataFrame, grid: pl.DataFrame, step_minutes: int, rate_scale: int
+    tariff: UrdbTariff,
+    run_sums: pl.DataFrame,
+    grid: pl.DataFrame,
+    customer: pl.Enum,
+    step_minutes: int,
+    rate_scale: int,
 ) -> pl.DataFrame:
     """Energy cents per month and customer; ``grid`` has each month's ``peak`` (µkW) and ``days``."""
     if not tariff.energy_periods:
-        return pl.DataFrame(schema={_MONTH: pl.Int64, _CUSTOMER: pl.String, "energy": pl.Int64})
-    customers = [name for name in frame.columns if name not in _RESERVED]
+        return pl.DataFrame(schema={_MONTH: pl.Int64, _CUSTOMER: customer, "energy": pl.Int64})
     energy_scale = _energy_scale(tariff)
     sums = (
-        frame.group_by(_MONTH, _ENERGY_PERIOD)
-        .agg(pl.col(customers).sum())
-        .unpivot(index=[_MONTH, _ENERGY_PERIOD], variable_name=_CUSTOMER, value_name="period_steps")
+        _by_customer(
+            run_sums.group_by(_MONTH, _ENERGY_PERIOD).agg(_LOADS.sum()),
+            [_MONTH, _ENERGY_PERIOD],
+            "period_steps",
+            customer,
+        )
         .with_columns(pl.col("period_steps").cast(_I128))
         .with_columns(month_steps=pl.col("period_steps").sum().over(_MONTH, _CUSTOMER))
     )
@@ -369,16 +421,13 @@ def _with_annual_minimum(bills: pl.DataFrame, annual_minimum: Decimal) -> pl.Dat
     )
 
 
-def _as_bills(
-    bills: pl.DataFrame, customers: Sequence[str], months: Sequence[tuple[int, int]]
-) -> dict[str, IntervalBill]:
-    names = [f"{year:04d}-{month:02d}" for year, month in months]
-    by_customer: dict[str, list[MonthBill]] = {name: [] for name in customers}
-    columns = ("energy", "demand_flat", "demand_tou", "fixed", "minimum", "total")
-    for row in bills.select(_CUSTOMER, _MONTH, *columns).iter_rows(named=True):
-        by_customer[row[_CUSTOMER]].append(
+def interval_bills_from_frame(bills: pl.DataFrame) -> dict[str, IntervalBill]:
+    """The Decimal bills of a bill frame (:data:`BILL_FRAME_SCHEMA`), by customer, in the frame's order."""
+    by_customer: dict[str, list[MonthBill]] = {}
+    for row in bills.select(BILL_FRAME_SCHEMA.names()).iter_rows(named=True):
+        by_customer.setdefault(row["customer"], []).append(
             MonthBill(
-                month=names[row[_MONTH]], **{column: from_minor_units(int(row[column])) for column in columns}
+                month=row["month"], **{column: from_minor_units(row[column]) for column in AMOUNT_COLUMNS}
             )
         )
     return {
@@ -387,3 +436,14 @@ def _as_bills(
         )
         for name, months_billed in by_customer.items()
     }
+
+
+def bill_interval_vectorized(
+    *, tariff: UrdbTariff, loads_micro_kw: pl.DataFrame, start: datetime, step_minutes: int
+) -> dict[str, IntervalBill]:
+    """:func:`bill_interval_frame` as Decimal bills by customer, for callers that need bill objects."""
+    return interval_bills_from_frame(
+        bill_interval_frame(
+            tariff=tariff, loads_micro_kw=loads_micro_kw, start=start, step_minutes=step_minutes
+        )
+    )
