@@ -121,7 +121,8 @@ def read_base_load(path: Path) -> pl.Series:
     micro_kw = micro_kw_from_text(texts)
     if micro_kw is None:
         raise BenchSetupError(f"{path}: expected one plain non-negative decimal kW value a line")
-    return micro_kw.alias(path.stem)
+    # One contiguous chunk (the CSV reader may return several), as a column built in memory is.
+    return micro_kw.alias(path.stem).rechunk()
 
 
 def read_urdb_record(text: str) -> dict[str, Any]:

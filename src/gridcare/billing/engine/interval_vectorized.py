@@ -16,7 +16,8 @@ everything after works on those few rows per customer. The result is a frame of 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -50,6 +51,8 @@ _I128 = pl.Int128
 _CENTS_PER_KWH_UNIT = 6 * 10**5
 # Refuse magnitudes that could come near Int128's 1.7e38 in any product below.
 _INT128_HEADROOM = 2**120
+# An int64 load read as unsigned is at least this if and only if it is negative.
+_NEGATIVE = 2**63
 # Every column of a reduced frame but the calendar's: the customers' loads.
 _LOADS = pl.all().exclude(_RESERVED)
 
@@ -82,31 +85,33 @@ def bill_interval_frame(
         has_annual_minimum=bool(tariff.annual_minimum),
         start=start,
     )
-    loads = loads_micro_kw.select(pl.all().cast(pl.Int64))
-    negative = loads.select(pl.min_horizontal(pl.all().min())).item()
-    if negative is not None and negative < 0:
+    loads = loads_micro_kw.cast(pl.Int64) if set(loads_micro_kw.dtypes) != {pl.Int64} else loads_micro_kw
+    months = series_months(start=start, step_minutes=step_minutes, interval_count=loads.height)
+    runs = _reduce_runs(loads, _calendar(tariff, start, step_minutes, loads.height, months))
+    peaks = _per_customer(runs, runs.maxima, [_MONTH], pl.Expr.max, "peak")
+    largest_peak = int(peaks.select(pl.col("peak").max()).collect().item() or 0)
+    if largest_peak >= _NEGATIVE:
         raise IntervalLoadInvalid(
             field="load",
             reason_zh="含负值（不支持上网电量）",
             reason_en="it has negative values (exports are not billed)",
         )
-    months = series_months(start=start, step_minutes=step_minutes, interval_count=loads.height)
-    run_sums, run_peaks = _reduce_runs(loads, _calendar(tariff, start, step_minutes, loads.height, months))
-    customer = pl.Enum(customers)
     rate_scale = int(10 ** _decimals(_all_rates(tariff)))
-
-    peaks = _by_customer(run_peaks.group_by(_MONTH).agg(_LOADS.max()), [_MONTH], "peak", customer)
-    grid = peaks.join(_month_table(tariff, months), on=_MONTH).with_columns(pl.col("peak").cast(_I128))
-    largest_peak = int(peaks.select(pl.col("peak").max()).item() or 0)
     _guard(tariff, largest_peak, min(loads.height, 31 * 1440 // step_minutes), step_minutes, rate_scale)
 
-    energy = _energy_cents(tariff, run_sums, grid, customer, step_minutes, rate_scale)
-    demand_tou = _demand_tou_cents(tariff, run_peaks, customer, rate_scale)
+    # From here on, a few rows per customer and month: one lazy query, collected once.
+    grid = peaks.join(_month_table(tariff, months).lazy(), on=_MONTH).with_columns(pl.col("peak").cast(_I128))
+    energy = _energy_cents(tariff, runs, grid, step_minutes, rate_scale)
+    demand_tou = _demand_tou_cents(tariff, runs, rate_scale)
+    bills = grid.with_columns(demand_flat=_flat_demand_cents(tariff, rate_scale))
+    for name, amounts in (("energy", energy), ("demand_tou", demand_tou)):
+        bills = (
+            bills.join(amounts, on=[_MONTH, _CUSTOMER], how="left")
+            if amounts is not None
+            else bills.with_columns(pl.lit(0, pl.Int64).alias(name))
+        )
     bills = (
-        grid.with_columns(demand_flat=_flat_demand_cents(tariff, rate_scale))
-        .join(energy, on=[_MONTH, _CUSTOMER], how="left")
-        .join(demand_tou, on=[_MONTH, _CUSTOMER], how="left")
-        .with_columns(pl.col("energy", "demand_tou").fill_null(0))
+        bills.with_columns(pl.col("energy", "demand_tou").fill_null(0))
         .with_columns(
             charges=pl.col("energy") + pl.col("demand_flat") + pl.col("demand_tou") + pl.col("fixed")
         )
@@ -124,6 +129,7 @@ def bill_interval_frame(
             month=pl.lit(month_names).gather(pl.col(_MONTH)),
             **{column: pl.col(column).cast(pl.Int64) for column in AMOUNT_COLUMNS},
         )
+        .collect()
     )
 
 
@@ -155,26 +161,45 @@ def _calendar(
     return pl.DataFrame(columns)
 
 
-def _reduce_runs(loads: pl.DataFrame, calendar: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _reduce_runs(loads: pl.DataFrame, calendar: pl.DataFrame) -> _Runs:
     """Each customer's load summed, and its maximum, over every run of consecutive steps that share
-    their calendar columns (month, periods): one row per run, with those columns."""
+    their calendar columns (month, periods)."""
     labelled = calendar.with_columns(pl.struct(pl.all()).rle_id().alias(_RUN))
-    run_calendar = labelled.group_by(_RUN, maintain_order=True).first().drop(_RUN)
-    # The run number only grows: flagged sorted, the group-bys below cut contiguous slices of
-    # rows instead of gathering them one by one.
+    # The run number only grows: flagged sorted, the group-bys cut contiguous slices of rows
+    # instead of gathering them one by one.
     rows = pl.concat([labelled.select(pl.col(_RUN).set_sorted()), loads], how="horizontal").group_by(
         _RUN, maintain_order=True
     )
-    return (
-        pl.concat([run_calendar, rows.agg(_LOADS.sum()).drop(_RUN)], how="horizontal"),
-        pl.concat([run_calendar, rows.agg(_LOADS.max()).drop(_RUN)], how="horizontal"),
+    return _Runs(
+        calendar=labelled.group_by(_RUN, maintain_order=True).first(),
+        sums=rows.agg(_LOADS.sum()),
+        # Read as unsigned, a negative load is at least 2**63: the maxima reveal any (see _NEGATIVE).
+        maxima=rows.agg(_LOADS.reinterpret(signed=False).max()),
     )
 
 
-def _by_customer(frame: pl.DataFrame, index: list[str], value: str, customer: pl.Enum) -> pl.DataFrame:
-    """``frame``'s customer columns as rows of ``index`` × customer (an Enum in column order) → ``value``."""
-    return frame.unpivot(index=index, variable_name=_CUSTOMER, value_name=value).with_columns(
-        pl.col(_CUSTOMER).cast(customer)
+@dataclass(frozen=True)
+class _Runs:
+    """Per run of steps (rows in order): its calendar columns, and each customer's sum and maximum."""
+
+    calendar: pl.DataFrame
+    sums: pl.DataFrame
+    maxima: pl.DataFrame
+
+
+def _per_customer(
+    runs: _Runs, values: pl.DataFrame, keys: list[str], reduce: Callable[[pl.Expr], pl.Expr], name: str
+) -> pl.LazyFrame:
+    """``values`` (a row per run, a column per customer) reduced per ``keys`` of the runs' calendar,
+    as rows of ``keys`` × customer (an Enum in column order) → ``name``."""
+    customers = [column for column in values.columns if column != _RUN]
+    keyed = pl.concat([runs.calendar.select(keys), values], how="horizontal")
+    if runs.calendar.select(keys).is_duplicated().any():
+        keyed = keyed.group_by(keys).agg(reduce(_LOADS))
+    return (
+        keyed.unpivot(on=customers, index=keys, variable_name=_CUSTOMER, value_name=name)
+        .lazy()
+        .with_columns(pl.col(_CUSTOMER).cast(pl.Enum(customers)))
     )
 
 
@@ -282,16 +307,11 @@ def _flat_demand_cents(tariff: UrdbTariff, rate_scale: int) -> pl.Expr:
     return _round_half_up(charge, pl.lit(rate_scale * 10**4, _I128))
 
 
-def _demand_tou_cents(
-    tariff: UrdbTariff, run_peaks: pl.DataFrame, customer: pl.Enum, rate_scale: int
-) -> pl.DataFrame:
+def _demand_tou_cents(tariff: UrdbTariff, runs: _Runs, rate_scale: int) -> pl.LazyFrame | None:
     if not tariff.demand_periods:
-        return pl.DataFrame(schema={_MONTH: pl.Int64, _CUSTOMER: customer, "demand_tou": pl.Int64})
-    peaks = _by_customer(
-        run_peaks.group_by(_MONTH, _DEMAND_PERIOD).agg(_LOADS.max()),
-        [_MONTH, _DEMAND_PERIOD],
-        "period_peak",
-        customer,
+        return None
+    peaks = _per_customer(
+        runs, runs.maxima, [_MONTH, _DEMAND_PERIOD], pl.Expr.max, "period_peak"
     ).with_columns(pl.col("period_peak").cast(_I128))
     charge: pl.Expr = pl.lit(0, _I128)
     for index, tiers in enumerate(tariff.demand_periods):
@@ -332,23 +352,17 @@ def _energy_bounds(period: EnergyPeriod, energy_scale: int) -> list[pl.Expr]:
 
 def _energy_cents(
     tariff: UrdbTariff,
-    run_sums: pl.DataFrame,
-    grid: pl.DataFrame,
-    customer: pl.Enum,
+    runs: _Runs,
+    grid: pl.LazyFrame,
     step_minutes: int,
     rate_scale: int,
-) -> pl.DataFrame:
+) -> pl.LazyFrame | None:
     """Energy cents per month and customer; ``grid`` has each month's ``peak`` (µkW) and ``days``."""
     if not tariff.energy_periods:
-        return pl.DataFrame(schema={_MONTH: pl.Int64, _CUSTOMER: customer, "energy": pl.Int64})
+        return None
     energy_scale = _energy_scale(tariff)
     sums = (
-        _by_customer(
-            run_sums.group_by(_MONTH, _ENERGY_PERIOD).agg(_LOADS.sum()),
-            [_MONTH, _ENERGY_PERIOD],
-            "period_steps",
-            customer,
-        )
+        _per_customer(runs, runs.sums, [_MONTH, _ENERGY_PERIOD], pl.Expr.sum, "period_steps")
         .with_columns(pl.col("period_steps").cast(_I128))
         .with_columns(month_steps=pl.col("period_steps").sum().over(_MONTH, _CUSTOMER))
     )
@@ -408,7 +422,7 @@ def _round_fraction(*, whole: pl.Expr, part: pl.Expr, steps: pl.Expr, scale: pl.
     return (cents + round_up.cast(_I128)).cast(pl.Int64)
 
 
-def _with_annual_minimum(bills: pl.DataFrame, annual_minimum: Decimal) -> pl.DataFrame:
+def _with_annual_minimum(bills: pl.LazyFrame, annual_minimum: Decimal) -> pl.LazyFrame:
     """Top each 12-month year up to ``annual_minimum`` on its 12th month, as the reference does."""
     if not annual_minimum:
         return bills
