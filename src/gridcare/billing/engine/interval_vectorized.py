@@ -51,6 +51,8 @@ _I128 = pl.Int128
 _CENTS_PER_KWH_UNIT = 6 * 10**5
 # Refuse magnitudes that could come near Int128's 1.7e38 in any product below.
 _INT128_HEADROOM = 2**120
+# Runs of consecutive steps shorter than this on average are gathered by calendar key first.
+_SHORTEST_AVERAGE_RUN = 64
 # An int64 load read as unsigned is at least this if and only if it is negative.
 _NEGATIVE = 2**63
 # Every column of a reduced frame but the calendar's: the customers' loads.
@@ -164,7 +166,13 @@ def _calendar(
 def _reduce_runs(loads: pl.DataFrame, calendar: pl.DataFrame) -> _Runs:
     """Each customer's load summed, and its maximum, over every run of consecutive steps that share
     their calendar columns (month, periods)."""
-    labelled = calendar.with_columns(pl.struct(pl.all()).rle_id().alias(_RUN))
+    run = pl.struct(pl.all()).rle_id()
+    if (calendar.select(run.max()).item() + 1) * _SHORTEST_AVERAGE_RUN > calendar.height:
+        # Periods that change every few steps make many short runs, each costing a slice per
+        # customer: gather the rows into one run per calendar key first (one copy of the loads).
+        order = calendar.select(pl.arg_sort_by(calendar.columns, maintain_order=True)).to_series()
+        calendar, loads = calendar[order], loads[order]
+    labelled = calendar.with_columns(run.alias(_RUN))
     # The run number only grows: flagged sorted, the group-bys cut contiguous slices of rows
     # instead of gathering them one by one.
     rows = pl.concat([labelled.select(pl.col(_RUN).set_sorted()), loads], how="horizontal").group_by(
