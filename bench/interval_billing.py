@@ -2,9 +2,10 @@
 
 N customers are made by scaling the real 8760-hour loads of ../shared/data by deterministic
 factors; all are billed for 2018 on one real URDB record by ``bill_interval_frame`` in one pass
-(a frame of integer cents), and (all or an evenly spread subset) by PySAM one customer at a time on one core. Every
-bill PySAM computes is compared with ours, month by month and component by component, to the
-cent; a single mismatch fails the benchmark. docs/benchmarks.md says what is measured and how.
+(a frame of integer cents), and (all or an evenly spread subset) by PySAM one customer at a
+time on one core. Every bill PySAM computes is compared with ours, month by month and
+component by component, to the cent; a single mismatch fails the benchmark. docs/benchmarks.md
+says what is measured and how.
 """
 
 from __future__ import annotations

@@ -101,7 +101,9 @@ def _bill_frame_json(bills: pl.DataFrame) -> dict[str, dict[str, Any]]:
     for row in texts.iter_rows(named=True):
         customer = row.pop("customer")
         by_customer.setdefault(customer, {"months": [], "total": None})["months"].append(row)
-    totals = bills.group_by("customer", maintain_order=True).agg(_fen_text(pl.col("total").sum()).alias("total"))
+    totals = bills.group_by("customer", maintain_order=True).agg(
+        _fen_text(pl.col("total").sum()).alias("total")
+    )
     for customer, total in totals.iter_rows():
         by_customer[customer]["total"] = total
     return by_customer
