@@ -233,6 +233,17 @@ def test_the_bill_frame_is_in_fen_in_column_order(two_tier_record: dict[str, Any
     assert narrow.equals(frame)
 
 
+def test_customer_names_are_names_not_patterns(two_tier_record: dict[str, Any]) -> None:
+    # 1, 2 and 3 kW for an hour: 0.105, 0.21 and 0.315 $ (half cents round up).
+    loads = pl.DataFrame({"^c.*$": [1_000_000], "c2": [2_000_000], "*": [3_000_000]})
+
+    frame = bill_interval_frame(
+        tariff=parse_urdb(two_tier_record), loads_micro_kw=loads, start=datetime(2018, 1, 1), step_minutes=60
+    )
+
+    assert frame.select("customer", "total").rows() == [("^c.*$", 11), ("c2", 21), ("*", 32)]
+
+
 def test_to_micro_kw_refuses_finer_values() -> None:
     assert to_micro_kw(Decimal("1.000001")) == 1_000_001
     with pytest.raises(ValueError, match="finer than 1e-6 kW"):

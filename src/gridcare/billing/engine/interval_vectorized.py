@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Final
 
 import polars as pl
+import polars.selectors as cs
 
 from gridcare.billing.engine.interval_reference import (
     IntervalBill,
@@ -166,16 +167,16 @@ def _calendar(
     return pl.DataFrame(columns)
 
 
-def _reduce_runs(loads: pl.DataFrame, calendar: pl.DataFrame) -> _Runs:
-    """Each customer's load summed, and its maximum, over every run of consecutive steps that share
-    their calendar columns (month, periods)."""
+def _reduce_runs(loads: pl.DataFrame, steps: pl.DataFrame) -> _Runs:
+    """Each customer's load summed, and its maximum, over every run of consecutive ``steps`` (the
+    calendar: a row per step) that share their columns (month, periods)."""
     run = pl.struct(pl.all()).rle_id()
-    if (calendar.select(run.max()).item() + 1) * _SHORTEST_AVERAGE_RUN > calendar.height:
+    if (steps.select(run.max()).item() + 1) * _SHORTEST_AVERAGE_RUN > steps.height:
         # Periods that change every few steps make many short runs, each costing a slice per
         # customer: gather the rows into one run per calendar key first (one copy of the loads).
-        order = calendar.select(pl.arg_sort_by(calendar.columns, maintain_order=True)).to_series()
-        calendar, loads = calendar[order], loads[order]
-    labelled = calendar.with_columns(run.alias(_RUN))
+        order = steps.select(pl.arg_sort_by(steps.columns, maintain_order=True)).to_series()
+        steps, loads = steps[order], loads[order]
+    labelled = steps.with_columns(run.alias(_RUN))
     # The run number only grows: flagged sorted, the group-bys cut contiguous slices of rows
     # instead of gathering them one by one.
     rows = pl.concat([labelled.select(pl.col(_RUN).set_sorted()), loads], how="horizontal").group_by(
@@ -208,7 +209,7 @@ def _per_customer(
     if runs.calendar.select(keys).is_duplicated().any():
         keyed = keyed.group_by(keys).agg(reduce(_LOADS))
     return (
-        keyed.unpivot(on=customers, index=keys, variable_name=_CUSTOMER, value_name=name)
+        keyed.unpivot(on=cs.by_name(customers), index=keys, variable_name=_CUSTOMER, value_name=name)
         .lazy()
         .with_columns(pl.col(_CUSTOMER).cast(pl.Enum(customers)))
     )
