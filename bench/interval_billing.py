@@ -198,7 +198,11 @@ def compare_bills(*, ours: pl.DataFrame, theirs: pl.DataFrame) -> list[Mismatch]
     keys = ["customer", "month"]
     differing = (
         theirs.join(ours, on=keys, how="left", suffix="_ours", maintain_order="left")
-        .filter(pl.any_horizontal(pl.col(c).ne_missing(pl.col(f"{c}_ours")) for c in COMPONENTS))
+        .filter(
+            pl.any_horizontal(
+                pl.col(component).ne_missing(pl.col(f"{component}_ours")) for component in COMPONENTS
+            )
+        )
         .iter_rows(named=True)
     )
     mismatches: dict[str, list[Mismatch]] = {}

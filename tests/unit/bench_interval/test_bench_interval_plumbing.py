@@ -179,7 +179,7 @@ def test_a_missing_month_is_a_mismatch_and_changes_the_year(small_record: dict[s
 
     mismatches = compare_bills(ours=ours, theirs=theirs)
 
-    assert [(m.month, m.component, m.ours) for m in mismatches] == [
+    assert [(mismatch.month, mismatch.component, mismatch.ours) for mismatch in mismatches] == [
         *(("2018-02", component, None) for component in COMPONENTS),
         ("year", "total", Decimal("74.40")),
     ]
