@@ -447,7 +447,7 @@ def _with_annual_minimum(bills: pl.LazyFrame, annual_minimum: Decimal) -> pl.Laz
     )
 
 
-def interval_bills_from_frame(bills: pl.DataFrame) -> dict[str, IntervalBill]:
+def interval_bills_from_frame(*, bills: pl.DataFrame) -> dict[str, IntervalBill]:
     """The Decimal bills of a bill frame (:data:`BILL_FRAME_SCHEMA`), by customer, in the frame's order."""
     by_customer: dict[str, list[MonthBill]] = {}
     for row in bills.select(BILL_FRAME_SCHEMA.names()).iter_rows(named=True):
@@ -469,7 +469,7 @@ def bill_interval_vectorized(
 ) -> dict[str, IntervalBill]:
     """:func:`bill_interval_frame` as Decimal bills by customer, for callers that need bill objects."""
     return interval_bills_from_frame(
-        bill_interval_frame(
+        bills=bill_interval_frame(
             tariff=tariff, loads_micro_kw=loads_micro_kw, start=start, step_minutes=step_minutes
         )
     )
