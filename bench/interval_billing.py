@@ -1,10 +1,11 @@
 """Interval billing: GridCare's vectorized URDB engine against NREL PySAM Utilityrate5 (issue 5 §6).
 
 N customers are made by scaling the real 8760-hour loads of ../shared/data by deterministic
-factors; all are billed for 2018 on one real URDB record by ``bill_interval_vectorized`` in one
-pass, and (all or an evenly spread subset) by PySAM one customer at a time on one core. Every
-bill PySAM computes is compared with ours, month by month and component by component, to the
-cent; a single mismatch fails the benchmark. docs/benchmarks.md says what is measured and how.
+factors; all are billed for 2018 on one real URDB record by ``bill_interval_frame`` in one pass
+(a frame of integer cents), and (all or an evenly spread subset) by PySAM one customer at a
+time on one core. Every bill PySAM computes is compared with ours, month by month and
+component by component, to the cent; a single mismatch fails the benchmark. docs/benchmarks.md
+says what is measured and how.
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ from bench.harness import (
     data_file,
     peak_rss_mib,
 )
-from gridcare.billing.engine.interval_reference import IntervalBill, MonthBill
-from gridcare.billing.engine.interval_vectorized import MICRO_KW_PER_KW, bill_interval_vectorized
+from gridcare.billing.engine.interval_vectorized import (
+    AMOUNT_COLUMNS,
+    BILL_FRAME_SCHEMA,
+    MICRO_KW_PER_KW,
+    bill_interval_frame,
+)
 from gridcare.billing.engine.urdb import UrdbTariff, parse_urdb
 from gridcare.billing.interval_quotes import micro_kw_from_text
-from gridcare.kit.money import round_to_fen
+from gridcare.kit.money import from_minor_units, round_to_fen, to_minor_units
 
 #: A real record on which our engine and PySAM agree to the cent (docs/urdb.md, "Checked against
 #: PySAM"): kWh/kW energy tiers in two seasonal periods, seasonal flat demand tables. It has none
@@ -50,7 +55,7 @@ LOAD_FILES = (
 START = datetime(2018, 1, 1)
 STEP_MINUTES = 60
 #: The month amounts compared, each to the cent (``total``, last, is their sum).
-COMPONENTS = ("energy", "demand_flat", "demand_tou", "fixed", "minimum", "total")
+COMPONENTS = AMOUNT_COLUMNS
 #: PySAM's doubles are read to the micro-dollar before rounding to the cent: a hundred million
 #: times their noise at these magnitudes (about 1e-13 $), ten thousand times finer than a cent.
 PYSAM_RESOLUTION = Decimal("0.000001")
@@ -121,7 +126,8 @@ def read_base_load(path: Path) -> pl.Series:
     micro_kw = micro_kw_from_text(texts)
     if micro_kw is None:
         raise BenchSetupError(f"{path}: expected one plain non-negative decimal kW value a line")
-    return micro_kw.alias(path.stem)
+    # One contiguous chunk (the CSV reader may return several), as a column built in memory is.
+    return micro_kw.alias(path.stem).rechunk()
 
 
 def read_urdb_record(text: str) -> dict[str, Any]:
@@ -161,59 +167,83 @@ def read_pysam_amount(raw: float) -> tuple[Decimal, bool]:
     return amount, amount != round_to_fen(written)
 
 
-def pysam_interval_bill(
-    *, customer: str, outputs: Mapping[str, Sequence[float]], months: Sequence[str]
-) -> tuple[IntervalBill, list[HalfCentTie]]:
-    """PySAM's monthly amounts (unrounded dollars by component) as a bill, each amount read by
+def pysam_bill_frame(
+    *, outputs: Mapping[str, Mapping[str, Sequence[float]]], months: Sequence[str]
+) -> tuple[pl.DataFrame, list[HalfCentTie]]:
+    """PySAM's monthly amounts (unrounded dollars by component, by customer) as a bill frame in
+    cents (``BILL_FRAME_SCHEMA``, customers in ``outputs``' order), each amount read by
     :func:`read_pysam_amount` and each month's total the sum of its amounts; and the half-cent
     ties met on the way."""
-    bills = []
+    rows = []
     ties = []
-    for position, month in enumerate(months):
-        amounts = {}
-        for component in COMPONENTS[:-1]:
-            raw = float(outputs[component][position])
-            amounts[component], tie = read_pysam_amount(raw)
-            if tie:
-                ties.append(HalfCentTie(customer=customer, month=month, component=component, pysam_raw=raw))
-        bills.append(MonthBill(month=month, total=sum(amounts.values(), Decimal(0)), **amounts))
-    return IntervalBill(months=tuple(bills), total=sum((bill.total for bill in bills), Decimal(0))), ties
-
-
-def compare_bills(*, ours: Mapping[str, IntervalBill], theirs: Mapping[str, IntervalBill]) -> list[Mismatch]:
-    """Every amount, for every customer of ``theirs``, where ``ours`` differs: each month's
-    components and total, and the annual total (an absent month or bill counts as a mismatch)."""
-    mismatches = []
-    for customer, their_bill in theirs.items():
-        our_bill = ours.get(customer)
-        our_months = {month.month: month for month in our_bill.months} if our_bill else {}
-        for their_month in their_bill.months:
-            our_month = our_months.get(their_month.month)
-            for component in COMPONENTS:
-                our_amount = getattr(our_month, component) if our_month else None
-                their_amount = getattr(their_month, component)
-                if our_amount != their_amount:
-                    mismatches.append(
-                        Mismatch(
-                            customer=customer,
-                            month=their_month.month,
-                            component=component,
-                            ours=our_amount,
-                            theirs=their_amount,
-                        )
+    for customer, amounts_by_component in outputs.items():
+        for position, month in enumerate(months):
+            cents = {}
+            for component in COMPONENTS[:-1]:
+                raw = float(amounts_by_component[component][position])
+                amount, tie = read_pysam_amount(raw)
+                cents[component] = to_minor_units(amount)
+                if tie:
+                    ties.append(
+                        HalfCentTie(customer=customer, month=month, component=component, pysam_raw=raw)
                     )
-        our_total = our_bill.total if our_bill else None
-        if our_total != their_bill.total or len(our_months) != len(their_bill.months):
-            mismatches.append(
+            rows.append({"customer": customer, "month": month, **cents, "total": sum(cents.values())})
+    return pl.DataFrame(rows, schema=BILL_FRAME_SCHEMA), ties
+
+
+def compare_bills(*, ours: pl.DataFrame, theirs: pl.DataFrame) -> list[Mismatch]:
+    """Every amount, for every customer of ``theirs``, where ``ours`` differs (both bill frames in
+    cents): each month's components and total, then the year's total; an absent month or bill
+    counts as a mismatch. In ``theirs``' order of customers and months, components in order."""
+    keys = ["customer", "month"]
+    differing = (
+        theirs.join(ours, on=keys, how="left", suffix="_ours", maintain_order="left")
+        .filter(
+            pl.any_horizontal(
+                pl.col(component).ne_missing(pl.col(f"{component}_ours")) for component in COMPONENTS
+            )
+        )
+        .iter_rows(named=True)
+    )
+    mismatches: dict[str, list[Mismatch]] = {}
+    for row in differing:
+        mismatches.setdefault(row["customer"], []).extend(
+            Mismatch(
+                customer=row["customer"],
+                month=row["month"],
+                component=component,
+                ours=_yuan(row[f"{component}_ours"]),
+                theirs=_yuan(row[component]),
+            )
+            for component in COMPONENTS
+            if row[component] != row[f"{component}_ours"]
+        )
+    years = pl.col("total").sum().alias("year"), pl.len().alias("months")
+    for row in (
+        theirs.group_by("customer", maintain_order=True)
+        .agg(*years)
+        .join(ours.group_by("customer").agg(*years), on="customer", how="left", suffix="_ours")
+        .iter_rows(named=True)
+    ):
+        if row["year"] != row["year_ours"] or row["months"] != row["months_ours"]:
+            mismatches.setdefault(row["customer"], []).append(
                 Mismatch(
-                    customer=customer,
+                    customer=row["customer"],
                     month="year",
                     component="total",
-                    ours=our_total,
-                    theirs=their_bill.total,
+                    ours=_yuan(row["year_ours"]),
+                    theirs=_yuan(row["year"]),
                 )
             )
-    return mismatches
+    return [
+        mismatch
+        for customer in theirs["customer"].unique(maintain_order=True)
+        for mismatch in mismatches.get(customer, [])
+    ]
+
+
+def _yuan(cents: int | None) -> Decimal | None:
+    return None if cents is None else from_minor_units(cents)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -291,12 +321,8 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
     )
     say(f"  ratio     {ratio:.1f}× PySAM's throughput (target ≥ {TARGET_RATIO}×: {_met(ratio)})")
 
-    months = [month.month for month in ours[loads.columns[0]].months]
-    theirs = {}
-    ties: list[HalfCentTie] = []
-    for name in compared:
-        theirs[name], customer_ties = pysam_interval_bill(customer=name, outputs=outputs[name], months=months)
-        ties.extend(customer_ties)
+    months = ours["month"].unique(maintain_order=True).to_list()
+    theirs, ties = pysam_bill_frame(outputs={name: outputs[name] for name in compared}, months=months)
     mismatches = compare_bills(ours=ours, theirs=theirs)
     amounts = len(compared) * (len(months) * len(COMPONENTS) + 1)
     say(
@@ -375,19 +401,16 @@ def _read_inputs(options: argparse.Namespace) -> _Inputs:
 
 def _bill_with_gridcare(
     *, tariff: UrdbTariff, loads: pl.DataFrame, repeat: int
-) -> tuple[dict[str, IntervalBill], _Timing]:
-    bills: dict[str, IntervalBill] = {}
+) -> tuple[pl.DataFrame, _Timing]:
+    bills: list[pl.DataFrame] = []
 
     def one_pass() -> None:
-        bills.clear()
-        bills.update(
-            bill_interval_vectorized(
-                tariff=tariff, loads_micro_kw=loads, start=START, step_minutes=STEP_MINUTES
-            )
-        )
+        bills[:] = [
+            bill_interval_frame(tariff=tariff, loads_micro_kw=loads, start=START, step_minutes=STEP_MINUTES)
+        ]
 
     best, times = best_of(repeat=repeat, action=one_pass)
-    return bills, _Timing(bills=loads.width, seconds_best=best, seconds_all=times)
+    return bills[0], _Timing(bills=loads.width, seconds_best=best, seconds_all=times)
 
 
 def _bill_with_pysam(

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from gridcare.billing.engine.interval_reference import LOAD_DECIMALS, IntervalBill, bill_interval_reference
-from gridcare.billing.engine.interval_vectorized import bill_interval_vectorized, to_micro_kw
+from gridcare.billing.engine.interval_vectorized import AMOUNT_COLUMNS, bill_interval_frame, to_micro_kw
 from gridcare.billing.engine.urdb import UrdbTariff, parse_urdb
 from gridcare.kit.errors import GridCareError
 
@@ -66,11 +66,13 @@ def run_interval_quote(options: Mapping[str, Any], stdout: TextIOBase) -> None:
         bill = bill_interval_reference(tariff=tariff, load_kw=series, start=start, step_minutes=step_minutes)
         result = _bill_json(bill)
     else:
-        frame = _read_customer_columns(load_path)
-        bills = bill_interval_vectorized(
-            tariff=tariff, loads_micro_kw=frame, start=start, step_minutes=step_minutes
+        bills = bill_interval_frame(
+            tariff=tariff,
+            loads_micro_kw=_read_customer_columns(load_path),
+            start=start,
+            step_minutes=step_minutes,
         )
-        result = {"customers": {name: _bill_json(bill) for name, bill in bills.items()}}
+        result = {"customers": _bill_frame_json(bills)}
     stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -90,6 +92,32 @@ def _bill_json(bill: IntervalBill) -> dict[str, Any]:
         ],
         "total": f"{bill.total:.2f}",
     }
+
+
+def _bill_frame_json(bills: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """The bills of a bill frame (integer fen) as :func:`_bill_json` writes them, by customer."""
+    by_customer: dict[str, dict[str, Any]] = {}
+    texts = bills.with_columns(_fen_text(pl.col(column)).alias(column) for column in AMOUNT_COLUMNS)
+    for row in texts.iter_rows(named=True):
+        customer = row.pop("customer")
+        by_customer.setdefault(customer, {"months": [], "total": None})["months"].append(row)
+    totals = bills.group_by("customer", maintain_order=True).agg(
+        _fen_text(pl.col("total").sum()).alias("total")
+    )
+    for customer, total in totals.iter_rows():
+        by_customer[customer]["total"] = total
+    return by_customer
+
+
+def _fen_text(fen: pl.Expr) -> pl.Expr:
+    """Whole fen as yuan with two decimals (``-1234`` → ``"-12.34"``), exactly, as text."""
+    magnitude = fen.abs()
+    return pl.concat_str(
+        pl.when(fen < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+        (magnitude // 100).cast(pl.String),
+        pl.lit("."),
+        (magnitude % 100).cast(pl.String).str.zfill(2),
+    )
 
 
 def _read_tariff(path: Path) -> UrdbTariff:

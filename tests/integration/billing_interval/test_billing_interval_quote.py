@@ -284,3 +284,37 @@ def test_csv_with_exponents_and_gaps(
             "--step-minutes",
             "60",
         )
+
+
+def test_batch_writes_credits_as_the_single_series_does(
+    interval_parser: argparse.ArgumentParser, tmp_path: Path
+) -> None:
+    # A credit of 0.01 − 0.05 = −0.04 $/kWh and 0.30 $/month fixed: 1 kWh → −0.04 + 0.30 = 0.26;
+    # 9 kWh → −0.36 + 0.30, topped up by a minimum of 0.06 to 0.00; 300 kWh → −12.00 + 0.30 + 11.70.
+    record = {
+        "energyratestructure": [[{"rate": 0.01, "adj": -0.05}]],
+        "energyweekdayschedule": [[0] * 24] * 12,
+        "energyweekendschedule": [[0] * 24] * 12,
+        "fixedchargefirstmeter": 0.3,
+        "fixedchargeunits": "$/month",
+    }
+    urdb = tmp_path / "credit.json"
+    urdb.write_text(json.dumps(record), encoding="utf-8")
+    batch = tmp_path / "batch.csv"
+    batch.write_text("one,nine,big\n1,9,300\n", encoding="utf-8")
+    options = ("--urdb", str(urdb), "--start", "2018-01-01T00:00", "--step-minutes", "60")
+
+    batched = quote(interval_parser, "--load", str(batch), *options)
+
+    assert {
+        name: [(month["energy"], month["minimum"], month["total"]) for month in bill["months"]]
+        for name, bill in batched["customers"].items()
+    } == {
+        "one": [("-0.04", "0.00", "0.26")],
+        "nine": [("-0.36", "0.06", "0.00")],
+        "big": [("-12.00", "11.70", "0.00")],
+    }
+    for name, kw in (("one", "1"), ("nine", "9"), ("big", "300")):
+        single = tmp_path / f"{name}.csv"
+        single.write_text(f"{kw}\n", encoding="utf-8")
+        assert batched["customers"][name] == quote(interval_parser, "--load", str(single), *options)

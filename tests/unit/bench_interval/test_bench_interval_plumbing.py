@@ -12,6 +12,7 @@ import pytest
 from bench.__main__ import main
 from bench.harness import BenchSetupError, data_file
 from bench.interval_billing import (
+    COMPONENTS,
     START,
     STEP_MINUTES,
     HalfCentTie,
@@ -19,14 +20,14 @@ from bench.interval_billing import (
     compare_bills,
     evenly_spread,
     known_differences,
-    pysam_interval_bill,
+    pysam_bill_frame,
     read_pysam_amount,
     read_urdb_record,
     scale_percent,
     scaled_customers,
 )
 
-from gridcare.billing.engine.interval_vectorized import bill_interval_vectorized
+from gridcare.billing.engine.interval_vectorized import BILL_FRAME_SCHEMA, bill_interval_frame
 from gridcare.billing.engine.urdb import parse_urdb
 
 JANUARY_AND_FEBRUARY_HOURS = (31 + 28) * 24
@@ -80,11 +81,11 @@ def test_read_pysam_amount_rounds_half_up_and_reads_float_noise_at_a_half_cent_a
     assert read_pysam_amount(raw) == (amount, tie)
 
 
-def _our_bills(record: dict[str, Any]) -> dict[str, Any]:
+def _our_bills(record: dict[str, Any]) -> pl.DataFrame:
     # One base load of 1 kW all through January and February 2018; customer 0 is 50 % of it.
     base = pl.Series([1_000_000] * JANUARY_AND_FEBRUARY_HOURS)
     loads = scaled_customers(base_loads=[base], count=2)
-    return bill_interval_vectorized(
+    return bill_interval_frame(
         tariff=parse_urdb(record), loads_micro_kw=loads, start=START, step_minutes=STEP_MINUTES
     )
 
@@ -101,36 +102,33 @@ def _pysam_outputs(*, january_energy: float) -> dict[str, list[float]]:
 
 
 def test_scaled_customer_is_billed_as_computed_by_hand(small_record: dict[str, Any]) -> None:
-    bill = _our_bills(small_record)["customer-00000"]
+    bills = _our_bills(small_record)
 
     # 0.5 kW: January 372 kWh = 100 × 0.10 + 272 × 0.20 = 64.40; peak 0.5 kW × 10 = 5.00; fixed 5.00
-    # February 336 kWh = 10.00 + 236 × 0.20 = 57.20; + 5.00 + 5.00
-    assert [
-        (month.month, month.energy, month.demand_flat, month.fixed, month.total) for month in bill.months
-    ] == [
-        ("2018-01", Decimal("64.40"), Decimal("5.00"), Decimal("5.00"), Decimal("74.40")),
-        ("2018-02", Decimal("57.20"), Decimal("5.00"), Decimal("5.00"), Decimal("67.20")),
+    # February 336 kWh = 10.00 + 236 × 0.20 = 57.20; + 5.00 + 5.00 (amounts in cents)
+    assert bills.filter(customer="customer-00000").rows() == [
+        ("customer-00000", "2018-01", 6440, 500, 0, 500, 0, 7440),
+        ("customer-00000", "2018-02", 5720, 500, 0, 500, 0, 6720),
     ]
-    assert bill.total == Decimal("141.60")
+    assert bills["customer"].unique(maintain_order=True).to_list() == ["customer-00000", "customer-00001"]
 
 
 def test_equal_bills_compare_without_mismatch(small_record: dict[str, Any]) -> None:
-    theirs, ties = pysam_interval_bill(
-        customer="customer-00000",
-        outputs=_pysam_outputs(january_energy=64.39999999999999),
+    theirs, ties = pysam_bill_frame(
+        outputs={"customer-00000": _pysam_outputs(january_energy=64.39999999999999)},
         months=["2018-01", "2018-02"],
     )
 
     assert ties == []
-    assert compare_bills(ours=_our_bills(small_record), theirs={"customer-00000": theirs}) == []
+    assert compare_bills(ours=_our_bills(small_record), theirs=theirs) == []
 
 
 def test_a_cent_of_difference_is_reported_with_the_totals_it_changes(small_record: dict[str, Any]) -> None:
-    theirs, _ = pysam_interval_bill(
-        customer="customer-00000", outputs=_pysam_outputs(january_energy=64.41), months=["2018-01", "2018-02"]
+    theirs, _ = pysam_bill_frame(
+        outputs={"customer-00000": _pysam_outputs(january_energy=64.41)}, months=["2018-01", "2018-02"]
     )
 
-    mismatches = compare_bills(ours=_our_bills(small_record), theirs={"customer-00000": theirs})
+    mismatches = compare_bills(ours=_our_bills(small_record), theirs=theirs)
 
     assert mismatches == [
         Mismatch(
@@ -158,28 +156,46 @@ def test_a_cent_of_difference_is_reported_with_the_totals_it_changes(small_recor
 
 
 def test_a_bill_we_did_not_produce_is_a_mismatch(small_record: dict[str, Any]) -> None:
-    theirs, _ = pysam_interval_bill(
-        customer="customer-00000", outputs=_pysam_outputs(january_energy=64.4), months=["2018-01", "2018-02"]
+    theirs, _ = pysam_bill_frame(
+        outputs={"someone-else": _pysam_outputs(january_energy=64.4)}, months=["2018-01", "2018-02"]
     )
 
-    mismatches = compare_bills(ours={}, theirs={"someone-else": theirs})
+    mismatches = compare_bills(ours=_our_bills(small_record), theirs=theirs)
 
     assert len(mismatches) == 2 * 6 + 1
+    assert mismatches[0] == Mismatch(
+        customer="someone-else", month="2018-01", component="energy", ours=None, theirs=Decimal("64.40")
+    )
     assert mismatches[-1] == Mismatch(
         customer="someone-else", month="year", component="total", ours=None, theirs=Decimal("141.60")
     )
 
 
+def test_a_missing_month_is_a_mismatch_and_changes_the_year(small_record: dict[str, Any]) -> None:
+    theirs, _ = pysam_bill_frame(
+        outputs={"customer-00000": _pysam_outputs(january_energy=64.4)}, months=["2018-01", "2018-02"]
+    )
+    ours = _our_bills(small_record).filter(month="2018-01")
+
+    mismatches = compare_bills(ours=ours, theirs=theirs)
+
+    assert [(mismatch.month, mismatch.component, mismatch.ours) for mismatch in mismatches] == [
+        *(("2018-02", component, None) for component in COMPONENTS),
+        ("year", "total", Decimal("74.40")),
+    ]
+    assert compare_bills(ours=pl.DataFrame(schema=BILL_FRAME_SCHEMA), theirs=theirs)[-1].ours is None
+
+
 def test_half_cent_ties_are_listed_by_customer_month_and_component() -> None:
     outputs = _pysam_outputs(january_energy=64.4) | {"demand_flat": [2367.0049999999997, 5.0]}
 
-    bill, ties = pysam_interval_bill(customer="c", outputs=outputs, months=["2018-01", "2018-02"])
+    bills, ties = pysam_bill_frame(outputs={"c": outputs}, months=["2018-01", "2018-02"])
 
     assert ties == [
         HalfCentTie(customer="c", month="2018-01", component="demand_flat", pysam_raw=2367.0049999999997)
     ]
-    assert bill.months[0].demand_flat == Decimal("2367.01")
-    assert bill.months[0].total == Decimal("2436.41")
+    # cents: 6440 + 236701 + 0 + 500 + 0
+    assert bills.rows()[0] == ("c", "2018-01", 6440, 236_701, 0, 500, 0, 243_641)
 
 
 def test_read_urdb_record_unwraps_json_text_api_responses_and_reopt_scenarios(

@@ -12,7 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridcare.billing.engine.interval_reference import IntervalLoadInvalid, bill_interval_reference
-from gridcare.billing.engine.interval_vectorized import bill_interval_vectorized, to_micro_kw
+from gridcare.billing.engine.interval_vectorized import (
+    BILL_FRAME_SCHEMA,
+    bill_interval_frame,
+    bill_interval_vectorized,
+    to_micro_kw,
+)
 from gridcare.billing.engine.urdb import parse_urdb
 
 STARTS = [
@@ -160,6 +165,85 @@ def test_hand_made_tariffs_agree_on_a_year(
     assert vectorized["small"].months[11].minimum > 0
 
 
+@pytest.mark.parametrize(
+    ("tariff_name", "step_minutes", "steps"),
+    [
+        # One period all year: a run of steps per month, each month's only one.
+        ("seasonal", 60, 8760),
+        # Periods changing every 12 steps: runs too short to slice, rows are gathered by period.
+        ("tou", 60, 8760),
+        # Periods changing every 720 steps: long runs sliced in place, each period in many of them.
+        ("tou", 1, 3 * 1440 + 90),
+    ],
+)
+def test_long_and_short_runs_of_periods_agree_with_the_reference(
+    tou_tier_record: dict[str, Any],
+    two_tier_record: dict[str, Any],
+    tou_demand_record: dict[str, Any],
+    flat_demand_record: dict[str, Any],
+    tariff_name: str,
+    step_minutes: int,
+    steps: int,
+) -> None:
+    energy = tou_tier_record | tou_demand_record if tariff_name == "tou" else two_tier_record
+    tariff = parse_urdb(energy | flat_demand_record)
+    start = datetime(2018, 1, 30, 22)
+    columns = {
+        "small": [(step * 7919) % 20_000_000 for step in range(steps)],
+        "large": [(step * 104_729) % 900_000_000 + 1 for step in range(steps)],
+    }
+    vectorized = bill_interval_vectorized(
+        tariff=tariff, loads_micro_kw=pl.DataFrame(columns), start=start, step_minutes=step_minutes
+    )
+    for name, micro_kw in columns.items():
+        reference = bill_interval_reference(
+            tariff=tariff,
+            load_kw=[Decimal(m).scaleb(-6) for m in micro_kw],
+            start=start,
+            step_minutes=step_minutes,
+        )
+        assert vectorized[name] == reference
+
+
+def test_the_bill_frame_is_in_fen_in_column_order(two_tier_record: dict[str, Any]) -> None:
+    # 150 kW for an hour each side of midnight: 150 kWh a month = 100 × 0.105 + 50 × 0.20 = 20.50.
+    # 1 kW for February's first hour: 1 kWh × 0.105 = 0.105, half a cent rounded up: 0.11.
+    loads = pl.DataFrame({"zeta": [150_000_000, 150_000_000], "alpha": [0, 1_000_000]})
+
+    frame = bill_interval_frame(
+        tariff=parse_urdb(two_tier_record),
+        loads_micro_kw=loads,
+        start=datetime(2018, 1, 31, 23),
+        step_minutes=60,
+    )
+
+    assert frame.schema == BILL_FRAME_SCHEMA
+    assert frame.rows() == [
+        ("zeta", "2018-01", 2050, 0, 0, 0, 0, 2050),
+        ("zeta", "2018-02", 2050, 0, 0, 0, 0, 2050),
+        ("alpha", "2018-01", 0, 0, 0, 0, 0, 0),
+        ("alpha", "2018-02", 11, 0, 0, 0, 0, 11),
+    ]
+    narrow = bill_interval_frame(
+        tariff=parse_urdb(two_tier_record),
+        loads_micro_kw=loads.cast(pl.UInt32),
+        start=datetime(2018, 1, 31, 23),
+        step_minutes=60,
+    )
+    assert narrow.equals(frame)
+
+
+def test_customer_names_are_names_not_patterns(two_tier_record: dict[str, Any]) -> None:
+    # 1, 2 and 3 kW for an hour: 0.105, 0.21 and 0.315 $ (half cents round up).
+    loads = pl.DataFrame({"^c.*$": [1_000_000], "c2": [2_000_000], "*": [3_000_000]})
+
+    frame = bill_interval_frame(
+        tariff=parse_urdb(two_tier_record), loads_micro_kw=loads, start=datetime(2018, 1, 1), step_minutes=60
+    )
+
+    assert frame.select("customer", "total").rows() == [("^c.*$", 11), ("c2", 21), ("*", 32)]
+
+
 def test_to_micro_kw_refuses_finer_values() -> None:
     assert to_micro_kw(Decimal("1.000001")) == 1_000_001
     with pytest.raises(ValueError, match="finer than 1e-6 kW"):
@@ -168,13 +252,15 @@ def test_to_micro_kw_refuses_finer_values() -> None:
 
 def test_negative_loads_and_reserved_names_are_refused(two_tier_record: dict[str, Any]) -> None:
     tariff = parse_urdb(two_tier_record)
-    with pytest.raises(IntervalLoadInvalid, match="negative values"):
-        bill_interval_vectorized(
-            tariff=tariff,
-            loads_micro_kw=pl.DataFrame({"a": [1, -1]}),
-            start=datetime(2018, 1, 1),
-            step_minutes=60,
-        )
+    # The most negative int64 too: read as unsigned it is exactly 2**63.
+    for negative in ({"a": [1, -1]}, {"a": [5, 7], "b": [3, -(2**63)]}):
+        with pytest.raises(IntervalLoadInvalid, match="negative values"):
+            bill_interval_frame(
+                tariff=tariff,
+                loads_micro_kw=pl.DataFrame(negative),
+                start=datetime(2018, 1, 1),
+                step_minutes=60,
+            )
     with pytest.raises(IntervalLoadInvalid, match="_urdb_month is reserved"):
         bill_interval_vectorized(
             tariff=tariff,

@@ -5,16 +5,25 @@ loads are int64 µkW (1e-6 kW), energy is counted in µkW·min, every tariff num
 an integer, and each month's component is one exact fraction rounded half up to the cent in
 Int128. The integer scales are chosen per tariff so that ordinary tariffs leave a wide margin;
 a load too large for Int128 is refused, never wrapped.
+
+The calendar is the same for every customer, so it is worked out once: each step's month and
+periods, and the runs of consecutive steps that share them (a few per day). The load matrix is
+then reduced run by run over contiguous rows (sums and maxima, one sorted group-by each), and
+everything after works on those few rows per customer. The result is a frame of integer fen
+(:func:`bill_interval_frame`); Decimal bills are made from it only for callers that need them.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Final
 
 import polars as pl
+import polars.selectors as cs
 
 from gridcare.billing.engine.interval_reference import (
     IntervalBill,
@@ -27,16 +36,31 @@ from gridcare.billing.engine.urdb import EnergyPeriod, Schedule, Tier, UrdbTarif
 from gridcare.kit.money import from_minor_units, round_to_fen, to_minor_units
 
 MICRO_KW_PER_KW = 10**6
+#: The amounts of each month of a bill frame, in fen; ``total`` is the sum of the others.
+AMOUNT_COLUMNS = ("energy", "demand_flat", "demand_tou", "fixed", "minimum", "total")
+#: A bill frame's schema: one row per customer and month, customers in the loads' column order.
+BILL_FRAME_SCHEMA = pl.Schema(
+    {"customer": pl.String, "month": pl.String, **dict.fromkeys(AMOUNT_COLUMNS, pl.Int64)}
+)
 _MONTH = "_urdb_month"
 _ENERGY_PERIOD = "_urdb_energy_period"
 _DEMAND_PERIOD = "_urdb_demand_period"
 _CUSTOMER = "_urdb_customer"
-_RESERVED = (_MONTH, _ENERGY_PERIOD, _DEMAND_PERIOD, _CUSTOMER)
+_RUN = "_urdb_run"
+_RESERVED = (_MONTH, _ENERGY_PERIOD, _DEMAND_PERIOD, _CUSTOMER, _RUN)
 _I128 = pl.Int128
 # 1 kWh = 6e7 µkW·min; 100 cents per $: energy cents = µkW·min × $/kWh ÷ 6e5.
 _CENTS_PER_KWH_UNIT = 6 * 10**5
 # Refuse magnitudes that could come near Int128's 1.7e38 in any product below.
 _INT128_HEADROOM = 2**120
+# A few rows per customer and month: measured faster in memory than through the streaming engine.
+_SMALL_QUERY_ENGINE: Final = "in-memory"
+# Runs of consecutive steps shorter than this on average are gathered by calendar key first.
+_SHORTEST_AVERAGE_RUN = 64
+# An int64 load read as unsigned is at least this if and only if it is negative.
+_NEGATIVE = 2**63
+# Every column of a reduced frame but the calendar's: the customers' loads.
+_LOADS = pl.all().exclude(_RESERVED)
 
 
 def to_micro_kw(kw: Decimal) -> int:
@@ -47,10 +71,12 @@ def to_micro_kw(kw: Decimal) -> int:
     return int(micro)
 
 
-def bill_interval_vectorized(
+def bill_interval_frame(
     *, tariff: UrdbTariff, loads_micro_kw: pl.DataFrame, start: datetime, step_minutes: int
-) -> dict[str, IntervalBill]:
-    """Every column of ``loads_micro_kw`` (int µkW per step from ``start``) billed on ``tariff``, by name."""
+) -> pl.DataFrame:
+    """Every column of ``loads_micro_kw`` (int µkW per step from ``start``) billed on ``tariff``:
+    one row per customer (column name) and month ``YYYY-MM``, amounts in fen (:data:`BILL_FRAME_SCHEMA`),
+    customers in column order, months in order."""
     customers = loads_micro_kw.columns
     clashing = [name for name in customers if name in _RESERVED]
     if clashing:
@@ -65,34 +91,33 @@ def bill_interval_vectorized(
         has_annual_minimum=bool(tariff.annual_minimum),
         start=start,
     )
-    loads = loads_micro_kw.select(pl.col(customers).cast(pl.Int64))
-    negative = loads.select(pl.min_horizontal(pl.all().min())).item()
-    if negative is not None and negative < 0:
+    loads = loads_micro_kw.cast(pl.Int64) if set(loads_micro_kw.dtypes) != {pl.Int64} else loads_micro_kw
+    months = series_months(start=start, step_minutes=step_minutes, interval_count=loads.height)
+    runs = _reduce_runs(loads, _calendar(tariff, start, step_minutes, loads.height, months))
+    peaks = _per_customer(runs, runs.maxima, [_MONTH], pl.Expr.max, "peak")
+    largest_peak = int(peaks.select(pl.col("peak").max()).collect(engine=_SMALL_QUERY_ENGINE).item() or 0)
+    if largest_peak >= _NEGATIVE:
         raise IntervalLoadInvalid(
             field="load",
             reason_zh="含负值（不支持上网电量）",
             reason_en="it has negative values (exports are not billed)",
         )
-    months = series_months(start=start, step_minutes=step_minutes, interval_count=loads.height)
-    frame = pl.concat([_calendar(tariff, start, step_minutes, loads.height, months), loads], how="horizontal")
     rate_scale = int(10 ** _decimals(_all_rates(tariff)))
-
-    peaks = (
-        frame.group_by(_MONTH)
-        .agg(pl.col(customers).max())
-        .unpivot(index=_MONTH, variable_name=_CUSTOMER, value_name="peak")
-    )
-    grid = peaks.join(_month_table(tariff, months), on=_MONTH).with_columns(pl.col("peak").cast(_I128))
-    largest_peak = int(loads.select(pl.max_horizontal(pl.all().max())).item() or 0)
     _guard(tariff, largest_peak, min(loads.height, 31 * 1440 // step_minutes), step_minutes, rate_scale)
 
-    energy = _energy_cents(tariff, frame, grid, step_minutes, rate_scale)
-    demand_tou = _demand_tou_cents(tariff, frame, customers, rate_scale)
+    # From here on, a few rows per customer and month: one lazy query, collected once.
+    grid = peaks.join(_month_table(tariff, months).lazy(), on=_MONTH).with_columns(pl.col("peak").cast(_I128))
+    energy = _energy_cents(tariff, runs, grid, step_minutes, rate_scale)
+    demand_tou = _demand_tou_cents(tariff, runs, rate_scale)
+    bills = grid.with_columns(demand_flat=_flat_demand_cents(tariff, rate_scale))
+    for name, amounts in (("energy", energy), ("demand_tou", demand_tou)):
+        bills = (
+            bills.join(amounts, on=[_MONTH, _CUSTOMER], how="left")
+            if amounts is not None
+            else bills.with_columns(pl.lit(0, pl.Int64).alias(name))
+        )
     bills = (
-        grid.with_columns(demand_flat=_flat_demand_cents(tariff, rate_scale))
-        .join(energy, on=[_MONTH, _CUSTOMER], how="left")
-        .join(demand_tou, on=[_MONTH, _CUSTOMER], how="left")
-        .with_columns(pl.col("energy", "demand_tou").fill_null(0))
+        bills.with_columns(pl.col("energy", "demand_tou").fill_null(0))
         .with_columns(
             charges=pl.col("energy") + pl.col("demand_flat") + pl.col("demand_tou") + pl.col("fixed")
         )
@@ -101,8 +126,17 @@ def bill_interval_vectorized(
         )
         .with_columns(total=pl.col("charges") + pl.col("minimum"))
     )
-    bills = _with_annual_minimum(bills, tariff.annual_minimum).sort(_CUSTOMER, _MONTH)
-    return _as_bills(bills, customers, months)
+    month_names = pl.Series([f"{year:04d}-{month:02d}" for year, month in months])
+    return (
+        _with_annual_minimum(bills, tariff.annual_minimum)
+        .sort(_CUSTOMER, _MONTH)
+        .select(
+            customer=pl.col(_CUSTOMER).cast(pl.String),
+            month=pl.lit(month_names).gather(pl.col(_MONTH)),
+            **{column: pl.col(column).cast(pl.Int64) for column in AMOUNT_COLUMNS},
+        )
+        .collect(engine=_SMALL_QUERY_ENGINE)
+    )
 
 
 def _calendar(
@@ -131,6 +165,54 @@ def _calendar(
             _slot_periods(tariff.demand_weekday, tariff.demand_weekend).gather(slot).alias(_DEMAND_PERIOD)
         )
     return pl.DataFrame(columns)
+
+
+def _reduce_runs(loads: pl.DataFrame, steps: pl.DataFrame) -> _Runs:
+    """Each customer's load summed, and its maximum, over every run of consecutive ``steps`` (the
+    calendar: a row per step) that share their columns (month, periods)."""
+    run = pl.struct(pl.all()).rle_id()
+    if (steps.select(run.max()).item() + 1) * _SHORTEST_AVERAGE_RUN > steps.height:
+        # Periods that change every few steps make many short runs, each costing a slice per
+        # customer: gather the rows into one run per calendar key first (one copy of the loads).
+        order = steps.select(pl.arg_sort_by(steps.columns, maintain_order=True)).to_series()
+        steps, loads = steps[order], loads[order]
+    labelled = steps.with_columns(run.alias(_RUN))
+    # The run number only grows: flagged sorted, the group-bys cut contiguous slices of rows
+    # instead of gathering them one by one.
+    rows = pl.concat([labelled.select(pl.col(_RUN).set_sorted()), loads], how="horizontal").group_by(
+        _RUN, maintain_order=True
+    )
+    return _Runs(
+        calendar=labelled.group_by(_RUN, maintain_order=True).first(),
+        sums=rows.agg(_LOADS.sum()),
+        # Read as unsigned, a negative load is at least 2**63: the maxima reveal any (see _NEGATIVE).
+        maxima=rows.agg(_LOADS.reinterpret(signed=False).max()),
+    )
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """Per run of steps (rows in order): its calendar columns, and each customer's sum and maximum."""
+
+    calendar: pl.DataFrame
+    sums: pl.DataFrame
+    maxima: pl.DataFrame
+
+
+def _per_customer(
+    runs: _Runs, values: pl.DataFrame, keys: list[str], reduce: Callable[[pl.Expr], pl.Expr], name: str
+) -> pl.LazyFrame:
+    """``values`` (a row per run, a column per customer) reduced per ``keys`` of the runs' calendar,
+    as rows of ``keys`` × customer (an Enum in column order) → ``name``."""
+    customers = [column for column in values.columns if column != _RUN]
+    keyed = pl.concat([runs.calendar.select(keys), values], how="horizontal")
+    if runs.calendar.select(keys).is_duplicated().any():
+        keyed = keyed.group_by(keys).agg(reduce(_LOADS))
+    return (
+        keyed.unpivot(on=cs.by_name(customers), index=keys, variable_name=_CUSTOMER, value_name=name)
+        .lazy()
+        .with_columns(pl.col(_CUSTOMER).cast(pl.Enum(customers)))
+    )
 
 
 def _slot_periods(weekday: Schedule, weekend: Schedule) -> pl.Series:
@@ -237,17 +319,12 @@ def _flat_demand_cents(tariff: UrdbTariff, rate_scale: int) -> pl.Expr:
     return _round_half_up(charge, pl.lit(rate_scale * 10**4, _I128))
 
 
-def _demand_tou_cents(
-    tariff: UrdbTariff, frame: pl.DataFrame, customers: list[str], rate_scale: int
-) -> pl.DataFrame:
+def _demand_tou_cents(tariff: UrdbTariff, runs: _Runs, rate_scale: int) -> pl.LazyFrame | None:
     if not tariff.demand_periods:
-        return pl.DataFrame(schema={_MONTH: pl.Int64, _CUSTOMER: pl.String, "demand_tou": pl.Int64})
-    peaks = (
-        frame.group_by(_MONTH, _DEMAND_PERIOD)
-        .agg(pl.col(customers).max())
-        .unpivot(index=[_MONTH, _DEMAND_PERIOD], variable_name=_CUSTOMER, value_name="period_peak")
-        .with_columns(pl.col("period_peak").cast(_I128))
-    )
+        return None
+    peaks = _per_customer(
+        runs, runs.maxima, [_MONTH, _DEMAND_PERIOD], pl.Expr.max, "period_peak"
+    ).with_columns(pl.col("period_peak").cast(_I128))
     charge: pl.Expr = pl.lit(0, _I128)
     for index, tiers in enumerate(tariff.demand_periods):
         period_charge = _tiered(
@@ -286,17 +363,18 @@ def _energy_bounds(period: EnergyPeriod, energy_scale: int) -> list[pl.Expr]:
 
 
 def _energy_cents(
-    tariff: UrdbTariff, frame: pl.DataFrame, grid: pl.DataFrame, step_minutes: int, rate_scale: int
-) -> pl.DataFrame:
+    tariff: UrdbTariff,
+    runs: _Runs,
+    grid: pl.LazyFrame,
+    step_minutes: int,
+    rate_scale: int,
+) -> pl.LazyFrame | None:
     """Energy cents per month and customer; ``grid`` has each month's ``peak`` (µkW) and ``days``."""
     if not tariff.energy_periods:
-        return pl.DataFrame(schema={_MONTH: pl.Int64, _CUSTOMER: pl.String, "energy": pl.Int64})
-    customers = [name for name in frame.columns if name not in _RESERVED]
+        return None
     energy_scale = _energy_scale(tariff)
     sums = (
-        frame.group_by(_MONTH, _ENERGY_PERIOD)
-        .agg(pl.col(customers).sum())
-        .unpivot(index=[_MONTH, _ENERGY_PERIOD], variable_name=_CUSTOMER, value_name="period_steps")
+        _per_customer(runs, runs.sums, [_MONTH, _ENERGY_PERIOD], pl.Expr.sum, "period_steps")
         .with_columns(pl.col("period_steps").cast(_I128))
         .with_columns(month_steps=pl.col("period_steps").sum().over(_MONTH, _CUSTOMER))
     )
@@ -356,7 +434,7 @@ def _round_fraction(*, whole: pl.Expr, part: pl.Expr, steps: pl.Expr, scale: pl.
     return (cents + round_up.cast(_I128)).cast(pl.Int64)
 
 
-def _with_annual_minimum(bills: pl.DataFrame, annual_minimum: Decimal) -> pl.DataFrame:
+def _with_annual_minimum(bills: pl.LazyFrame, annual_minimum: Decimal) -> pl.LazyFrame:
     """Top each 12-month year up to ``annual_minimum`` on its 12th month, as the reference does."""
     if not annual_minimum:
         return bills
@@ -369,16 +447,13 @@ def _with_annual_minimum(bills: pl.DataFrame, annual_minimum: Decimal) -> pl.Dat
     )
 
 
-def _as_bills(
-    bills: pl.DataFrame, customers: Sequence[str], months: Sequence[tuple[int, int]]
-) -> dict[str, IntervalBill]:
-    names = [f"{year:04d}-{month:02d}" for year, month in months]
-    by_customer: dict[str, list[MonthBill]] = {name: [] for name in customers}
-    columns = ("energy", "demand_flat", "demand_tou", "fixed", "minimum", "total")
-    for row in bills.select(_CUSTOMER, _MONTH, *columns).iter_rows(named=True):
-        by_customer[row[_CUSTOMER]].append(
+def interval_bills_from_frame(*, bills: pl.DataFrame) -> dict[str, IntervalBill]:
+    """The Decimal bills of a bill frame (:data:`BILL_FRAME_SCHEMA`), by customer, in the frame's order."""
+    by_customer: dict[str, list[MonthBill]] = {}
+    for row in bills.select(BILL_FRAME_SCHEMA.names()).iter_rows(named=True):
+        by_customer.setdefault(row["customer"], []).append(
             MonthBill(
-                month=names[row[_MONTH]], **{column: from_minor_units(int(row[column])) for column in columns}
+                month=row["month"], **{column: from_minor_units(row[column]) for column in AMOUNT_COLUMNS}
             )
         )
     return {
@@ -387,3 +462,14 @@ def _as_bills(
         )
         for name, months_billed in by_customer.items()
     }
+
+
+def bill_interval_vectorized(
+    *, tariff: UrdbTariff, loads_micro_kw: pl.DataFrame, start: datetime, step_minutes: int
+) -> dict[str, IntervalBill]:
+    """:func:`bill_interval_frame` as Decimal bills by customer, for callers that need bill objects."""
+    return interval_bills_from_frame(
+        bills=bill_interval_frame(
+            tariff=tariff, loads_micro_kw=loads_micro_kw, start=start, step_minutes=step_minutes
+        )
+    )
