@@ -55,12 +55,12 @@ def test_a_bill_shows_every_line_with_its_rule_and_inputs(
     assert '<dd class="mono" data-tariff-versions>v1 (2012-07-01 – …)</dd>' in body
     assert '<dd class="mono" data-period>2025-02-01 – 2025-03-01</dd>' in body
     assert '<dd class="mono" data-energy>500.000</dd>' in body
-    assert body.count('<dt data-fact="tier_kwh">kWh in the tier</dt>') == 3
+    assert body.count('<dt data-fact="tier_kwh">该档电量（kWh）</dt>') == 3
     assert (
-        '<dt data-fact="thresholds_kwh">Tier thresholds (kWh)</dt><dd><span class="mono">240,400</span></dd>'
+        '<dt data-fact="thresholds_kwh">阶梯分档电量（kWh）</dt><dd><span class="mono">240,400</span></dd>'
         in body
     )
-    assert "Tiered energy charge: kWh in the tier × price of the tier and period" in body
+    assert "阶梯电度电费：该档电量 × 该档该时段电价" in body
     assert '<li data-exception="usage_outside_band">' in body
 
 

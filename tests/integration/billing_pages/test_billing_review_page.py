@@ -99,7 +99,7 @@ def test_the_review_filters_by_exception_and_status(billing_scene: BillingScene,
     assert sorted(_rows(held)) == ["赵六"]
     assert '<div class="muted" data-note>待现场核实</div>' in held
     assert _rows(none) == {}
-    assert "No bills with exceptions" in none
+    assert "本批次没有符合筛选条件的账单。" in none
 
 
 def test_hold_release_and_send_back_change_the_bill_and_audit_it(
@@ -116,13 +116,11 @@ def test_hold_release_and_send_back_change_the_bill_and_audit_it(
 
     account_no = bill.account.account_no
     assert held.redirect_chain == [(reverse("web:bill_run_review", args=[billing_scene.run.pk]), 302)]
-    assert _messages(held.content.decode()) == [f"The bill of account {account_no} is held."]
+    assert _messages(held.content.decode()) == [f"户号 {account_no} 的账单已暂缓发行。"]
     assert after_hold == (BillStatus.HELD, "空房？")
-    assert _messages(released.content.decode()) == [f"The bill of account {account_no} is released."]
+    assert _messages(released.content.decode()) == [f"户号 {account_no} 的账单已解除暂缓。"]
     assert after_release == (BillStatus.CALCULATED, "")
-    assert _messages(sent.content.decode()) == [
-        f"The reads of account {account_no} are sent back for checking."
-    ]
+    assert _messages(sent.content.decode()) == [f"户号 {account_no} 的抄表示数已退回复核。"]
     assert _status_and_note(bill) == (BillStatus.READ_CHECK, "请复抄")
     assert list(
         AuditEvent.objects.filter(action__startswith="billing.bill_")
@@ -165,7 +163,7 @@ def test_approving_the_chosen_bills_never_approves_a_blocking_exception(
         follow=True,
     )
 
-    assert _messages(response.content.decode()) == ["1 of 2 chosen bills approved."]
+    assert _messages(response.content.decode()) == ["所选 2 张账单中已审核通过 1 张。"]
     assert Bill.objects.get(pk=billing_scene.high.pk).status == BillStatus.APPROVED
     assert Bill.objects.get(pk=billing_scene.blocked.pk).status == BillStatus.CALCULATED
     assert Bill.objects.get(pk=billing_scene.zero.pk).status == BillStatus.CALCULATED
@@ -180,7 +178,7 @@ def test_approving_a_bill_of_another_run_is_refused(billing_scene: BillingScene,
         follow=True,
     )
 
-    assert _messages(response.content.decode()) == ["Choose at least one bill of this run."]
+    assert _messages(response.content.decode()) == ["请至少选择本批次的一张账单。"]
     assert Bill.objects.get(pk=billing_scene.other_bill.pk).status == BillStatus.CALCULATED
 
 

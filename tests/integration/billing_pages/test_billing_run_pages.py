@@ -50,7 +50,7 @@ def test_the_run_list_shows_the_runs_of_ones_units_with_their_progress(
         "HS202502000001",
         "泉城路供电所",
         "2025-02-01 – 2025-03-01",
-        "all",
+        "全部",
         "审核中",
         "4 / 4",
         "3",
@@ -176,7 +176,7 @@ def test_the_run_page_shows_totals_counts_and_exceptions(
         ("usage_outside_band", "1"),
         ("zero_usage", "1"),
     ]
-    assert "4 of 4 accounts calculated" in body
+    assert "已计算 4 / 4 户" in body
     assert "hx-get" not in body  # a run in review no longer polls
     assert "data-issue-run" in body
     assert "data-approve-clean" in body
@@ -193,7 +193,7 @@ def test_a_calculating_run_polls_its_progress(billing_scene: BillingScene, clien
     assert f'hx-get="{progress_url}" hx-trigger="every 2s"' in page
     assert fragment.startswith('<div class="run-progress" id="run-progress" data-status="calculating"')
     assert '<progress value="1" max="4"></progress>' in fragment
-    assert "1 of 4 accounts calculated" in fragment
+    assert "已计算 1 / 4 户" in fragment
     assert "data-issue-run" not in page
 
 
@@ -203,7 +203,7 @@ def test_approving_clean_bills_approves_only_those_without_exceptions(
     client = client_of(billing_scene.clerk)
     response = client.post(reverse("web:bill_run_approve", args=[billing_scene.run.pk]), follow=True)
 
-    assert _messages(response.content.decode()) == ["1 bills approved."]
+    assert _messages(response.content.decode()) == ["已审核通过 1 张账单。"]
     assert _statuses(billing_scene) == {
         "张三": "approved",
         "李四": "calculated",
@@ -247,7 +247,7 @@ def test_issuing_a_reviewed_run_numbers_its_approved_bills(
 
     response = client.post(reverse("web:bill_run_issue", args=[scene.run.pk]), follow=True)
 
-    assert _messages(response.content.decode()) == ["Bill run HS202502000001 issued: 2 bills."]
+    assert _messages(response.content.decode()) == ["核算批次 HS202502000001 已发行：2 张账单。"]
     issued = list(Bill.objects.filter(run=scene.run, status=BillStatus.ISSUED).order_by("account_id"))
     assert [bill.account.name for bill in issued] == ["张三", "王五"]
     assert {bill.due_date for bill in issued} == {timezone.localdate() + timedelta(days=15)}
@@ -267,9 +267,9 @@ def test_cancelling_needs_a_reason_then_withdraws_the_bills(
     unchanged = BillRun.objects.get(pk=billing_scene.run.pk).status
     cancelled = client.post(url, {"reason": "抄表数据批量错误"}, follow=True)
 
-    assert _messages(refused.content.decode()) == ["Give a reason for cancelling the run."]
+    assert _messages(refused.content.decode()) == ["请填写作废该批次的原因。"]
     assert unchanged == BillRunStatus.IN_REVIEW
-    assert _messages(cancelled.content.decode()) == ["Bill run HS202502000001 cancelled."]
+    assert _messages(cancelled.content.decode()) == ["核算批次 HS202502000001 已作废。"]
     assert BillRun.objects.get(pk=billing_scene.run.pk).status == BillRunStatus.CANCELLED
     assert set(_statuses(billing_scene).values()) == {"withdrawn"}
     event = AuditEvent.objects.get(action="billing.run_cancelled")

@@ -127,14 +127,14 @@ def test_a_billing_clerk_reviews_approves_and_issues_a_run_then_opens_a_bill(
     screenshot("21-exception-review")
     page.check(f"tr[data-bill='{ACCOUNT_A2}'] input[name=bills]")
     page.click("[data-approve-selected]")
-    expect(page.locator(".flash")).to_have_text("1 of 1 chosen bills approved.")
+    expect(page.locator(".flash")).to_have_text("所选 1 张账单中已审核通过 1 张。")
     expect(page.locator(f"tr[data-bill='{ACCOUNT_A2}']")).to_have_attribute("data-status", "approved")
 
     page.goto(f"{base}/billing/runs/{run.pk}/")
     page.click("[data-approve-clean] button")
-    expect(page.locator(".flash")).to_have_text("1 bills approved.")
+    expect(page.locator(".flash")).to_have_text("已审核通过 1 张账单。")
     page.click("[data-issue-run] button")
-    expect(page.locator(".flash")).to_have_text("Bill run HS202502000001 issued: 2 bills.")
+    expect(page.locator(".flash")).to_have_text("核算批次 HS202502000001 已发行：2 张账单。")
     expect(page.locator("#run-progress")).to_have_attribute("data-status", "issued")
     screenshot("22-bill-run-issued")
 
