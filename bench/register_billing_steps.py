@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from bench.harness import BenchSetupError
 from gridcare.billing.calculation import BILLED_ACCOUNT_STATUSES
@@ -174,7 +174,8 @@ def check_bills(*, run_ids: Sequence[int]) -> BillCheck:
         .annotate(amount=Sum("amount"))
         .values("amount")
     )
-    with_sums = bills.annotate(line_count=Count("lines"), lines_total=Subquery(line_sums))
+    # Rounded to the fen, which every amount already is: SQLite sums decimals in binary floating point.
+    with_sums = bills.annotate(line_count=Count("lines"), lines_total=Round(Subquery(line_sums), 2))
     return BillCheck(
         bills=bills.count(),
         lines=BillLine.objects.filter(bill__run_id__in=run_ids).count(),
