@@ -490,3 +490,28 @@ def test_an_estimated_sub_meter_makes_its_parents_usage_estimated() -> None:
     usage = accounts_usage(account_ids=[1], measurements=[parent, child], period_hours=MONTH_HOURS)[1]
     assert usage.energy_kwh == {"total": D("460.000")}
     assert usage.flags == {UsageFlag.ESTIMATED}
+
+
+def test_a_total_only_sub_meter_on_the_same_account_keeps_the_accounts_time_of_use_split() -> None:
+    # A large customer's main meter (TOU: 1,000 = peak 600 + valley 400) and its 分表 on the same
+    # account (total only, 100) deducted from it: the main point keeps 900 shared like its own
+    # energy (peak 540, valley 360); the 分表's 100 is counted on the account and shares the
+    # account's periods in the same proportion (60 + 40): peak 600, valley 400 — the account's
+    # energy is its main meter's, split as the tariff needs.
+    parent = point(
+        1,
+        span(
+            {
+                "import_active_total": "1000.00",
+                "import_active_peak": "600.00",
+                "import_active_valley": "400.00",
+            }
+        ),
+    )
+    child = point(2, span({"import_active_total": "100.00"}), parent_id=1, relation=ChildRelation.SUBTRACT)
+    usage = accounts_usage(account_ids=[1], measurements=[parent, child], period_hours=MONTH_HOURS)[1]
+    assert usage.energy_kwh == {"peak": D("600.000"), "valley": D("400.000"), "flat": D("0.000")}
+    assert [explained.energy_kwh for explained in usage.points] == [
+        {"peak": D("540.000"), "valley": D("360.000"), "flat": D("0.000")},
+        {"total": D("100.00")},
+    ]

@@ -466,12 +466,27 @@ def _shaped(
     return {period: energy.get(period, _ZERO) for period in tariff_periods}, set()
 
 
-def _added(into: dict[str, Decimal], energy: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    if not into:
-        return dict(energy)
-    if set(into) != set(energy) or TOTAL in into:
-        return {TOTAL: sum(into.values(), _ZERO) + sum(energy.values(), _ZERO)}
-    return {period: into[period] + energy[period] for period in into}
+def _combined(energies: Sequence[Mapping[str, Decimal]]) -> dict[str, Decimal]:
+    """An account's energy from its counted points': summed per period when they are split the
+    same way. A point with a total only (a 分表 on the account, a meter without time-of-use
+    registers) shares the account's periods in proportion to the split points' kWh (定比), so a
+    time-of-use account keeps its split; points split differently, or a negative total, give
+    the total only."""
+    if not energies:
+        return {}
+    split = [energy for energy in energies if TOTAL not in energy]
+    total_only = [energy[TOTAL] for energy in energies if TOTAL in energy]
+    everything = {TOTAL: sum((sum(energy.values(), _ZERO) for energy in energies), _ZERO)}
+    if not split or any(set(energy) != set(split[0]) for energy in split):
+        return everything
+    combined = {period: sum((energy[period] for energy in split), _ZERO) for period in split[0]}
+    rest = sum(total_only, _ZERO)
+    if rest < 0 or any(kwh < 0 for kwh in combined.values()):
+        return everything
+    if total_only:
+        shares = share_by_weight(amount=rest, weights=combined)
+        combined = {period: kwh + shares[period] for period, kwh in combined.items()}
+    return combined
 
 
 def accounts_usage(
@@ -530,17 +545,17 @@ def _account_usage(
     tariff_periods: Sequence[str] | None,
     estimates_by_point: Mapping[int, Sequence[EstimatedRead]],
 ) -> AccountUsage:
-    energy: dict[str, Decimal] = {}
     flags: set[UsageFlag] = set()
     forward = reverse = _ZERO
     demands: list[Decimal] = []
     explanations: list[PointExplanation] = []
     estimates: list[EstimatedRead] = []
+    counted_energies: list[Mapping[str, Decimal]] = []
     for point in points:
         measurement = point.measurement
         counted = measurement.relation != ChildRelation.INFORMATIONAL
         if counted and point.energy:
-            energy = _added(energy, point.energy)
+            counted_energies.append(point.energy)
         flags |= point.flags
         estimates.extend(estimates_by_point.get(measurement.metering_point_id, ()))
         if measurement.parent_id is None:
@@ -568,6 +583,7 @@ def _account_usage(
         )
     if not points:
         flags.add(UsageFlag.MISSING_READ)
+    energy = _combined(counted_energies)
     shaped, shape_flags = _shaped(energy or {TOTAL: _ZERO}, tariff_periods)
     flags |= shape_flags
     if UsageFlag.MISSING_READ not in flags and sum(shaped.values(), _ZERO) == 0:
