@@ -21,7 +21,7 @@ from gridcare.billing.engine.reference import RegisterBillInput
 from gridcare.billing.engine.segments import BillSegment, VersionSpan, split_by_tariff_versions
 from gridcare.billing.engine.tariff import BasicChargeMethod, TariffDocument, parse_tariff_document
 from gridcare.billing.engine.usage import AccountUsage, EstimatedRead
-from gridcare.billing.engine_pass import BILL_REFUSALS, EngineLine, lines_in_one_pass
+from gridcare.billing.engine_pass import BILL_REFUSALS, PricedLines, lines_in_one_pass
 from gridcare.billing.models import (
     AccountBillingTerms,
     BasicChargeBasis,
@@ -165,7 +165,7 @@ def calculate_bills(
             if isinstance(made, GridCareError):
                 item.exceptions.append(exception("calculation_failed", detail=made))
             else:
-                lines = _lines(engine_lines=made, versions=item.versions)
+                lines = _lines(priced=made, versions=item.versions)
         results.append(_calculated(item=item, lines=lines, run=run, now=now, kind=kind))
     return results
 
@@ -337,7 +337,7 @@ def _two_part_terms(
     return method, terms.contract_demand_kw, capacity
 
 
-def _lines(*, engine_lines: Sequence[EngineLine], versions: Sequence[VersionPeriod]) -> list[BillLine]:
+def _lines(*, priced: PricedLines, versions: Sequence[VersionPeriod]) -> list[BillLine]:
     version_by_id = {str(period.version.pk): period.version for period in versions}
     return [
         BillLine(
@@ -350,10 +350,12 @@ def _lines(*, engine_lines: Sequence[EngineLine], versions: Sequence[VersionPeri
             unit_price=line.unit_price,
             amount=line.amount,
             rule=line.rule,
-            inputs=line.inputs,
-            tariff_version=version_by_id[line.tariff_version],
+            inputs=dict(line.inputs),
+            tariff_version=version_by_id[version],
         )
-        for position, line in enumerate(engine_lines, start=1)
+        for position, (line, version) in enumerate(
+            zip(priced.lines, priced.tariff_versions, strict=True), start=1
+        )
     ]
 
 
@@ -426,14 +428,10 @@ def _tariff_versions(
             for period in periods:
                 if period.version.tariff.kind != TariffKind.GRIDCARE:
                     raise TariffNotGridCareDocument(field="code", code=code, kind=period.version.tariff.kind)
-            found[code] = [(period, _parsed(period)) for period in periods]
+            found[code] = [(period, parse_tariff_document(period.version.document)) for period in periods]
         except (TariffNotFound, TariffVersionMissing, TariffNotGridCareDocument) as error:
             found[code] = error
     return found
-
-
-def _parsed(period: VersionPeriod) -> TariffDocument:
-    return parse_tariff_document(period.version.document)
 
 
 def _live_bills() -> Any:

@@ -9,40 +9,28 @@ as one batch (``engine.segments.segmented_bill_lines``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 from gridcare.billing.engine.errors import BillInputInvalid, ContractDemandTooLow
+from gridcare.billing.engine.reference import BillLine
 from gridcare.billing.engine.segments import BillSegment, calculate_segmented_bill, segmented_bill_lines
+from gridcare.billing.engine.vectorized import lines_frame_to_bills
 from gridcare.kit.errors import GridCareError
 
 #: The engine's refusals of one bill's inputs.
 BILL_REFUSALS = (BillInputInvalid, ContractDemandTooLow)
-_FEN = Decimal("0.01")
 
 
 @dataclass(frozen=True, kw_only=True)
-class EngineLine:
-    """One line as the engine made it: exact quantities, the amount in yuan (to the fen)."""
+class PricedLines:
+    """A bill's lines as the engine made them, and the tariff version that priced each one."""
 
-    code: str
-    name_zh: str
-    name_en: str
-    quantity: Decimal
-    unit: str
-    unit_price: Decimal
-    amount: Decimal
-    rule: str
-    inputs: dict[str, Any]
-    tariff_version: str
+    lines: tuple[BillLine, ...]
+    tariff_versions: tuple[str, ...]
 
 
-def lines_in_one_pass(
-    *, segmented: Sequence[Sequence[BillSegment]]
-) -> list[list[EngineLine] | GridCareError]:
+def lines_in_one_pass(*, segmented: Sequence[Sequence[BillSegment]]) -> list[PricedLines | GridCareError]:
     """The lines of each bill, in order, or the error the engine refused the bill with."""
     refused: dict[int, GridCareError] = {}
     try:
@@ -58,24 +46,12 @@ def lines_in_one_pass(
                 refused[index] = refusal
         kept = [index for index in range(len(segmented)) if index not in refused]
         frame = segmented_bill_lines(segmented=[segmented[index] for index in kept])
-    results: list[list[EngineLine] | GridCareError] = [[] for _ in segmented]
-    for index, bill_error in refused.items():
-        results[index] = bill_error
-    for row in frame.sort(["bill", "position"]).iter_rows(named=True):
-        lines = results[kept[row["bill"]]]
-        assert isinstance(lines, list)  # noqa: S101 -- refused bills are not in the frame  # nosec B101
-        lines.append(
-            EngineLine(
-                code=row["code"],
-                name_zh=row["name_zh"],
-                name_en=row["name_en"],
-                quantity=Decimal(row["quantity"]),
-                unit=row["unit"],
-                unit_price=Decimal(row["unit_price"]),
-                amount=Decimal(row["amount_fen"]) * _FEN,
-                rule=row["rule"],
-                inputs=json.loads(row["inputs"]),
-                tariff_version=row["tariff_version"],
-            )
-        )
-    return results
+    frame = frame.sort(["bill", "position"])
+    versions: list[list[str]] = [[] for _ in kept]
+    for bill, version in frame.select("bill", "tariff_version").iter_rows():
+        versions[bill].append(version)
+    bills = lines_frame_to_bills(lines=frame, bill_count=len(kept))
+    results: dict[int, PricedLines | GridCareError] = dict(refused)
+    for position, index in enumerate(kept):
+        results[index] = PricedLines(lines=bills[position].lines, tariff_versions=tuple(versions[position]))
+    return [results[index] for index in range(len(segmented))]

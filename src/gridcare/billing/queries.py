@@ -6,6 +6,7 @@ the customer's login is bound to (:func:`gridcare.customers.queries.accounts_of_
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -109,6 +110,11 @@ def flagged_bills(*, run: BillRun, exception_code: str = "", status: str = "") -
         ]
         bills = bills.filter(pk__in=chosen)
     return bills.select_related("account").order_by("account__account_no", "id")
+
+
+def bills_of_run(*, run: BillRun, bill_ids: Iterable[int]) -> QuerySet[Bill]:
+    """The bills of ``run`` (one the user may see) among ``bill_ids``."""
+    return Bill.objects.filter(run=run, pk__in=list(bill_ids))
 
 
 def exception_counts(*, run: BillRun) -> dict[str, int]:

@@ -17,7 +17,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -124,7 +124,12 @@ class SelectedBillsForm(forms.Form):
     def __init__(self, *args: Any, run: BillRun, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = cast("forms.TypedMultipleChoiceField", self.fields["bills"])
-        field.choices = [(pk, str(pk)) for pk in Bill.objects.filter(run=run).values_list("pk", flat=True)]
+        # Only the submitted ids that are bills of the run are valid choices (a province's run
+        # has too many bills to list them all on every post).
+        values = self.data.getlist("bills") if isinstance(self.data, QueryDict) else []
+        submitted = [int(value) for value in values if value.isdigit()]
+        valid = queries.bills_of_run(run=run, bill_ids=submitted).values_list("pk", flat=True)
+        field.choices = [(pk, str(pk)) for pk in valid]
 
 
 class AdjustForm(forms.Form):
@@ -374,7 +379,7 @@ def bill_run_approve_selected(request: HttpRequest, run_id: int) -> HttpResponse
     if not form.is_valid():
         messages.error(request, _("Choose at least one bill of this run."))
         return redirect("web:bill_run_review", run_id=run.pk)
-    chosen = list(Bill.objects.filter(run=run, pk__in=form.cleaned_data["bills"]))
+    chosen = list(queries.bills_of_run(run=run, bill_ids=form.cleaned_data["bills"]))
     approved = _attempt(
         request,
         lambda: operations.approve_bills(actor=_actor(request), run=run, bills=chosen, now=timezone.now()),
