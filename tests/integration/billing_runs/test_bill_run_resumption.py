@@ -1,5 +1,6 @@
 """A bill run is idempotent and resumable: a failure inside a partition leaves nothing of that
 partition; a process killed mid-run (SIGKILL) and run again yields exactly one bill per account;
+two partitions of a run are calculated at the same time while a cancellation waits for both;
 the Dask runner on a 2-worker LocalCluster gives the local runner's bills.
 
 The kill and Dask tests need a database other processes can open, so they run on PostgreSQL
@@ -12,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -22,12 +24,18 @@ from typing import Any
 
 import pytest
 from billing_runs_world import BILLING_NOW, FEBRUARY, BillingWorld
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
 from gridcare.billing import calculation
 from gridcare.billing.models import Bill, BillLine, BillRun, BillRunStatus, PartitionStatus
 from gridcare.billing.operations import create_bill_run
-from gridcare.billing.runners.local import calculate_bill_run
+from gridcare.billing.runners import local
+from gridcare.billing.runners.local import (
+    calculate_bill_run,
+    calculate_one_partition,
+    pending_partition_ids,
+    start_calculating,
+)
 from gridcare.tariffs.models import Tariff
 from gridcare.tariffs.operations import load_tariff_file
 
@@ -220,3 +228,56 @@ def test_the_dask_runner_gives_the_local_runners_bills(
     assert (dask_run.status, dask_run.accounts_done) == (BillRunStatus.IN_REVIEW, 12)
     assert _bills_by_account(dask_run) == local_bills
     assert len(local_bills) == 12
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_partitions_are_calculated_at_once_and_a_cancellation_waits_for_them(
+    reference_tariffs: None, billing_world: BillingWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridcare.billing.operations import cancel_bill_run
+
+    _world_of(billing_world, 10)
+    run = start_calculating(run_id=_create_run(billing_world, partition_size=5).pk, now=BILLING_NOW)
+    first, second = pending_partition_ids(run=run)
+    inside, release = threading.Event(), threading.Event()
+    calculate = local.calculate_partition_bills
+
+    def held_in_the_first_thread(**kwargs: Any) -> Any:
+        if threading.current_thread().name == "first-partition":
+            inside.set()
+            release.wait(60)
+        return calculate(**kwargs)
+
+    monkeypatch.setattr(local, "calculate_partition_bills", held_in_the_first_thread)
+
+    def calculate_first() -> None:
+        try:
+            calculate_one_partition(run_id=run.pk, partition_id=first, now=BILLING_NOW)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=calculate_first, name="first-partition")
+    thread.start()
+    try:
+        assert inside.wait(60)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        # The first partition's transaction is open, holding the run: the second still goes.
+        after_second = calculate_one_partition(run_id=run.pk, partition_id=second, now=BILLING_NOW)
+        assert (after_second.accounts_done, Bill.objects.count()) == (5, 5)
+        # Cancelling must wait for the partition in flight (here: until the lock timeout).
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            cancel_bill_run(actor=billing_world.clerk, run=run, reason="测试", now=BILLING_NOW)
+    finally:
+        release.set()
+        thread.join(60)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    run.refresh_from_db()
+    assert (run.status, run.accounts_done) == (BillRunStatus.CALCULATING, 10)
+    assert sorted(Bill.objects.values_list("account__account_no", flat=True)) == sorted(
+        billing_world.accounts[f"户{index:03d}"].account_no for index in range(10)
+    )
+    assert set(run.partitions.values_list("status", flat=True)) == {PartitionStatus.DONE}

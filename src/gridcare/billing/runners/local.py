@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from gridcare.audit.operations import record_audit_event
@@ -89,8 +89,12 @@ def start_calculating(*, run_id: int, now: datetime) -> BillRun:
 @transaction.atomic
 def calculate_one_partition(*, run_id: int, partition_id: int, now: datetime) -> BillRun:
     """Calculate and write the bills of one partition, mark it done and count the progress —
-    all in one transaction (nothing of a partition survives a crash half-way through it)."""
-    run: BillRun = BillRun.objects.select_for_update().get(pk=run_id)
+    all in one transaction (nothing of a partition survives a crash half-way through it).
+
+    Partitions of one run may be calculated at the same time (one per worker process): each
+    locks its own partition row, and the run only against being cancelled or approved meanwhile
+    (:func:`_run_shared_with_partitions`)."""
+    run = _run_shared_with_partitions(run_id=run_id)
     partition = BillRunPartition.objects.select_for_update().get(pk=partition_id, run=run)
     if partition.status == PartitionStatus.DONE or run.status != BillRunStatus.CALCULATING:
         return run
@@ -99,11 +103,8 @@ def calculate_one_partition(*, run_id: int, partition_id: int, now: datetime) ->
     partition.status = PartitionStatus.DONE
     partition.done_at = now
     partition.save(update_fields=["status", "done_at"])
-    BillRun.objects.filter(pk=run.pk).update(
-        accounts_done=F("accounts_done") + partition.accounts,
-        bills_flagged=F("bills_flagged") + calculated.flagged,
-    )
-    run.refresh_from_db()
+    # The audit event before the counters: the audit chain's head and then the run's row, in
+    # the order every partition takes them, so two partitions cannot wait on each other.
     record_audit_event(
         actor=None,
         action="billing.run_partition_calculated",
@@ -116,7 +117,25 @@ def calculate_one_partition(*, run_id: int, partition_id: int, now: datetime) ->
             "flagged": calculated.flagged,
         },
     )
+    BillRun.objects.filter(pk=run.pk).update(
+        accounts_done=F("accounts_done") + partition.accounts,
+        bills_flagged=F("bills_flagged") + calculated.flagged,
+    )
+    run.refresh_from_db()
     return run
+
+
+def _run_shared_with_partitions(*, run_id: int) -> BillRun:
+    """Run ``run_id``, locked until the transaction ends against every change of its status
+    (the operations lock it FOR UPDATE) but not against other partitions of it: PostgreSQL's
+    FOR KEY SHARE, which the partitions' counter updates do not conflict with. SQLite locks the
+    whole database for a writing transaction anyway."""
+    if connection.vendor != "postgresql":
+        return BillRun.objects.get(pk=run_id)
+    table = connection.ops.quote_name(BillRun._meta.db_table)
+    # The table name from the model's metadata, quoted; the id is a bound parameter.
+    statement = f"SELECT * FROM {table} WHERE id = %s FOR KEY SHARE"  # nosec B608
+    return BillRun.objects.raw(statement, [run_id])[0]
 
 
 def _write_bills(calculated: PartitionBills, *, now: datetime) -> None:
