@@ -134,7 +134,7 @@ def _run_shared_with_partitions(*, run_id: int) -> BillRun:
         return BillRun.objects.get(pk=run_id)
     table = connection.ops.quote_name(BillRun._meta.db_table)
     # The table name from the model's metadata, quoted; the id is a bound parameter.
-    statement = f"SELECT * FROM {table} WHERE id = %s FOR KEY SHARE"  # nosec B608
+    statement = f"SELECT * FROM {table} WHERE id = %s FOR KEY SHARE"  # noqa: S608  # nosec B608
     return BillRun.objects.raw(statement, [run_id])[0]
 
 
