@@ -118,6 +118,21 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def worker_ready(*, barrier: Any, database_name: str) -> None:
+    """Run in a pool's worker: set Django up on ``database_name``, then wait until every worker
+    has (``barrier``: one party per worker, so each worker takes exactly one such task)."""
+    from gridcare.billing.runners.dask_worker import set_up_worker_process
+
+    set_up_worker_process(database_name=database_name)
+    barrier.wait()
+
+
+def worker_peak_rss_mib(*, barrier: Any) -> float:
+    """Run in a pool's worker: its peak resident memory (after every worker has taken one)."""
+    barrier.wait()
+    return peak_rss_mib()
+
+
 def best_of(*, repeat: int, action: Callable[[], object]) -> tuple[float, list[float]]:
     """Run ``action`` ``repeat`` times; (the fastest wall time in seconds, every time).
 

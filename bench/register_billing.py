@@ -56,6 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--partition-size", type=int, default=1000, help="accounts per run partition (default 1000)"
     )
     group.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes calculating partitions at the same time "
+        f"(default: this machine's CPUs, {os.cpu_count() or 1}; 1 = in the benchmark's process)",
+    )
+    group.add_argument(
         "--end-month",
         type=lambda text: date.fromisoformat(f"{text}-01"),
         default=None,
@@ -94,6 +101,8 @@ def run(options: argparse.Namespace, say: Say) -> BenchmarkResult:
         raise BenchSetupError("--accounts: the seeder needs at least 100 accounts")
     if options.partition_size < 1:
         raise BenchSetupError("--partition-size must be at least 1")
+    if options.processes < 1:
+        raise BenchSetupError("--processes must be at least 1")
     say(f"register billing: {options.accounts:,} seeded accounts billed on PostgreSQL, against a bare COPY")
     with _fresh_database(name=options.database, say=say) as database_url:
         environment = _production_environment(database_url=database_url)
@@ -131,16 +140,18 @@ def _measure(
             f"{figures.seconds:.1f} s"
         )
 
-    started = time.perf_counter()
-    runs = steps.bill_reading_groups(
-        actor=actor,
-        org_unit=province,
-        periods=periods,
-        partition_size=options.partition_size,
-        clock=timezone.now,
-        on_run=report,
-    )
-    wall_seconds = time.perf_counter() - started
+    with steps.worker_processes(processes=options.processes) as workers:
+        started = time.perf_counter()
+        runs = steps.bill_reading_groups(
+            actor=actor,
+            org_unit=province,
+            periods=periods,
+            partition_size=options.partition_size,
+            clock=timezone.now,
+            on_run=report,
+            workers=workers,
+        )
+        wall_seconds = time.perf_counter() - started
     memory_after_runs = peak_rss_mib()
     run_seconds = sum(figures.seconds for figures in runs)
     run_ids = [figures.run_id for figures in runs]
@@ -157,7 +168,8 @@ def _measure(
     say(
         f"  runs      {len(runs)} runs (one per reading day), {accounts:,} accounts in "
         f"{run_seconds:.1f} s = {accounts / run_seconds:,.0f} accounts/s "
-        f"(partitions of {options.partition_size:,}; {wall_seconds:.1f} s with the untimed cancels)"
+        f"(partitions of {options.partition_size:,}, {_processes_text(workers)}; "
+        f"{wall_seconds:.1f} s with the untimed cancels)"
     )
     say(
         f"  written   {check.bills:,} bills ({check.bills_without_lines:,} without lines), "
@@ -179,7 +191,13 @@ def _measure(
     )
     say(
         f"  memory    peak RSS {memory_after_runs:,.0f} MiB after the runs "
-        f"({memory_before:,.0f} MiB before them); partitions of {options.partition_size:,} accounts"
+        f"({memory_before:,.0f} MiB before them)"
+        + (
+            f", each worker process's {', '.join(f'{mib:,.0f}' for mib in workers.peak_rss_mib)} MiB"
+            if workers.peak_rss_mib
+            else ""
+        )
+        + f"; partitions of {options.partition_size:,} accounts"
     )
     summary: dict[str, Any] = {
         "accounts_seeded": options.accounts,
@@ -188,6 +206,8 @@ def _measure(
         "end_month": f"{end_month:%Y-%m}",
         "setup_seconds": round(seed_seconds, 1),
         "partition_size": options.partition_size,
+        "processes": options.processes,
+        "worker_start_seconds": round(workers.start_seconds, 1),
         "runs": [
             {
                 "number": figures.number,
@@ -221,8 +241,24 @@ def _measure(
         },
         "peak_rss_mib_before_runs": memory_before,
         "peak_rss_mib_after_runs": memory_after_runs,
+        "peak_rss_mib_of_workers": workers.peak_rss_mib,
     }
     return BenchmarkResult(summary=summary, passed=check.passed and replay.identical)
+
+
+def _processes_text(workers: Any) -> str:
+    if workers.pool is None:
+        return "in this process"
+    return (
+        f"{workers.processes} worker processes, started in {workers.start_seconds:.1f} s "
+        "before the runs (not timed)"
+    )
+
+
+def _workers_memory_text(peaks: list[float]) -> str:
+    if not peaks:
+        return ""
+    return f", each worker process's {', '.join(f'{mib:,.0f}' for mib in peaks)} MiB"
 
 
 def _seeders_end_month() -> date:

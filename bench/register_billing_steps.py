@@ -5,9 +5,12 @@ checks, and the bare ``COPY`` replay of the rows they wrote.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,11 +20,11 @@ from django.db import connection, transaction
 from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 
-from bench.harness import BenchSetupError
+from bench.harness import BenchSetupError, worker_peak_rss_mib, worker_ready
 from gridcare.billing.calculation import BILLED_ACCOUNT_STATUSES
 from gridcare.billing.models import Bill, BillLine, BillRun
 from gridcare.billing.operations import cancel_bill_run, create_bill_run
-from gridcare.billing.runners.local import calculate_bill_run
+from gridcare.billing.runners.local import calculate_bill_run, partition_pool
 from gridcare.customers.models import Account, ReadingRoute
 from gridcare.identity.models import User
 from gridcare.organization.models import OrgUnit
@@ -94,6 +97,39 @@ class CopyReplay:
         return self.before == self.after
 
 
+@dataclass(kw_only=True)
+class WorkerProcesses:
+    """The local runner's worker processes for the runs (no pool: the runs calculate in this
+    process), how long they took to start, and afterwards each one's peak resident memory."""
+
+    processes: int
+    pool: ProcessPoolExecutor | None
+    start_seconds: float = 0.0
+    peak_rss_mib: list[float] = field(default_factory=list)
+
+
+@contextmanager
+def worker_processes(*, processes: int) -> Iterator[WorkerProcesses]:
+    """``processes`` started worker processes with Django set up on this database (one: none)."""
+    if processes == 1:
+        yield WorkerProcesses(processes=1, pool=None)
+        return
+    started = time.perf_counter()
+    database_name = str(connection.settings_dict["NAME"])
+    with multiprocessing.Manager() as manager, partition_pool(processes=processes) as pool:
+        # Start every worker and set Django up in it now, not inside the first run's time.
+        barrier = manager.Barrier(processes)
+        ready = [
+            pool.submit(worker_ready, barrier=barrier, database_name=database_name) for _ in range(processes)
+        ]
+        for future in ready:
+            future.result()
+        workers = WorkerProcesses(processes=processes, pool=pool, start_seconds=time.perf_counter() - started)
+        yield workers
+        peaks = [pool.submit(worker_peak_rss_mib, barrier=barrier) for _ in range(processes)]
+        workers.peak_rss_mib = sorted(future.result() for future in peaks)
+
+
 def reading_groups(*, actor: User) -> dict[int, list[ReadingRoute]]:
     """The reading routes ``actor`` sees, grouped by reading day (ascending)."""
     groups: dict[int, list[ReadingRoute]] = {}
@@ -110,10 +146,11 @@ def bill_reading_groups(
     partition_size: int,
     clock: Callable[[], datetime],
     on_run: Callable[[RunFigures], None],
+    workers: WorkerProcesses,
 ) -> list[RunFigures]:
     """One bill run per reading day of ``periods`` (reading day → its period), each billing that
-    day's routes of ``org_unit``: created and calculated by the local runner in this process,
-    timed, then cancelled (not timed).
+    day's routes of ``org_unit``: created and calculated by the local runner (in this process,
+    or by ``workers``' processes), timed, then cancelled (not timed).
 
     Cancelling is what lets the next day's run start: ``create_bill_run`` refuses a run of the
     same org unit whose period overlaps a run not cancelled, whatever their routes, and the
@@ -134,7 +171,7 @@ def bill_reading_groups(
             partition_size=partition_size,
             now=clock(),
         )
-        run = calculate_bill_run(run_id=run.pk, clock=clock)
+        run = calculate_bill_run(run_id=run.pk, clock=clock, pool=workers.pool)
         seconds = time.perf_counter() - started
         run_figures = RunFigures(
             run_id=run.pk,

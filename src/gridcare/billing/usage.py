@@ -45,7 +45,6 @@ from gridcare.metering.intervals import missing_count, unpack_day
 from gridcare.metering.models import (
     IntervalQuantity,
     IntervalReadDay,
-    Meter,
     MeteringArrangement,
     MeteringPoint,
     MeterInstallation,
@@ -84,21 +83,102 @@ def _system_scope_metering_points(*, account_ids: Sequence[int]) -> QuerySet[Met
 
 def _system_scope_installations(
     *, points: QuerySet[MeteringPoint], since: datetime, until: datetime
-) -> QuerySet[MeterInstallation]:
-    return (
-        MeterInstallation.objects.filter(metering_point__in=points, installed_at__lt=until)
+) -> list[_InstallationRow]:
+    rows = (
+        MeterInstallation.objects.filter(metering_point__in=points.values("id"), installed_at__lt=until)
         .filter(Q(removed_at__isnull=True) | Q(removed_at__gte=since))
-        .select_related("meter")
         .order_by("metering_point_id", "installed_at")
+        .values_list(*_INSTALLATION_COLUMNS, *_METER_COLUMNS)
     )
+    return [
+        _InstallationRow(
+            metering_point_id=point,
+            meter_id=meter,
+            installed_at=installed,
+            removed_at=removed,
+            install_read_id=install_read,
+            removal_read_id=removal_read,
+            meter=_MeterRow(pk=meter, asset_no=asset_no, integer_digits=digits, has_time_of_use=tou),
+        )
+        for point, meter, installed, removed, install_read, removal_read, asset_no, digits, tou in rows
+    ]
 
 
 def _system_scope_reads(
     *, points: QuerySet[MeteringPoint], since: datetime, until: datetime
-) -> QuerySet[MeterRead]:
-    return MeterRead.objects.filter(
-        metering_point__in=points, read_at__gte=since, read_at__lt=until
-    ).order_by("metering_point_id", "read_at", "id")
+) -> list[_ReadRow]:
+    rows = (
+        MeterRead.objects.filter(
+            metering_point__in=points.values("id"), read_at__gte=since, read_at__lt=until
+        )
+        .order_by("metering_point_id", "read_at", "id")
+        .values_list(*_READ_COLUMNS, *REGISTER_NAMES)
+    )
+    return [
+        _ReadRow(
+            pk=row[0],
+            metering_point_id=row[1],
+            read_at=row[2],
+            meter_id=row[3],
+            status=row[4],
+            local_day=local_date(row[2]),
+            registers=dict(zip(REGISTER_NAMES, row[len(_READ_COLUMNS) :], strict=True)),
+        )
+        for row in rows
+    ]
+
+
+# --- light rows ----------------------------------------------------------------------------------
+# What the calculation reads of meters, installations and reads, as plain rows: a partition
+# loads thousands of them, and a Django model instance costs ten times a row to build.
+
+
+@dataclass(frozen=True, slots=True)
+class _MeterRow:
+    pk: int
+    asset_no: str
+    integer_digits: int
+    has_time_of_use: bool
+
+
+_METER_COLUMNS = ("meter__asset_no", "meter__integer_digits", "meter__has_time_of_use")
+
+
+@dataclass(frozen=True, slots=True)
+class _InstallationRow:
+    metering_point_id: int
+    meter_id: int
+    installed_at: datetime
+    removed_at: datetime | None
+    install_read_id: int | None
+    removal_read_id: int | None
+    meter: _MeterRow
+
+
+_INSTALLATION_COLUMNS = (
+    "metering_point_id",
+    "meter_id",
+    "installed_at",
+    "removed_at",
+    "install_read_id",
+    "removal_read_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadRow:
+    pk: int
+    metering_point_id: int
+    read_at: datetime
+    meter_id: int
+    status: str
+    #: The read's Asia/Shanghai business date.
+    local_day: date
+    #: Every register by name, None where the meter keeps none.
+    registers: dict[str, Decimal | None]
+
+
+_READ_COLUMNS = ("id", "metering_point_id", "read_at", "meter_id", "status")
 
 
 def _system_scope_interval_days(
@@ -137,8 +217,8 @@ def load_account_usage(
     points = list(points_query)
     since = local_midnight(history_start(estimate_start=period_start))
     until = local_midnight(period_end + timedelta(days=1))
-    installations: defaultdict[int, list[MeterInstallation]] = defaultdict(list)
-    reads: defaultdict[int, list[MeterRead]] = defaultdict(list)
+    installations: defaultdict[int, list[_InstallationRow]] = defaultdict(list)
+    reads: defaultdict[int, list[_ReadRow]] = defaultdict(list)
     if points:
         for installation in _system_scope_installations(points=points_query, since=since, until=until):
             installations[installation.metering_point_id].append(installation)
@@ -176,23 +256,22 @@ class _Measured:
     without_tou_registers: bool = True
 
 
-def _reference(read: MeterRead) -> ReadReference:
+def _reference(read: _ReadRow) -> ReadReference:
     return ReadReference(
         read_id=read.pk,
         read_at=read.read_at,
         status=read.status,
-        registers={name: getattr(read, name) for name in REGISTER_NAMES if getattr(read, name) is not None},
+        registers={name: value for name, value in read.registers.items() if value is not None},
     )
 
 
 def _measure_point(
-    *, point: MeteringPoint, installations: list[MeterInstallation], reads: list[MeterRead], period: _Period
+    *, point: MeteringPoint, installations: list[_InstallationRow], reads: list[_ReadRow], period: _Period
 ) -> _Measured:
     flags: set[UsageFlag] = set()
     usable = [read for read in reads if read.status in USABLE_READ_STATUSES]
     if any(
-        read.status == ReadStatus.SUSPECT and period.start < local_date(read.read_at) <= period.end
-        for read in reads
+        read.status == ReadStatus.SUSPECT and period.start < read.local_day <= period.end for read in reads
     ):
         flags.add(UsageFlag.SUSPECT_READ)
     opening = _opening_read(usable=usable, installations=installations, period=period)
@@ -253,7 +332,7 @@ def _measure_point(
 
 
 def _closing_end(
-    *, closing: MeterRead | None, estimated_read: EstimatedRead | None
+    *, closing: _ReadRow | None, estimated_read: EstimatedRead | None
 ) -> tuple[ReadReference, int] | None:
     """The read closing the period and its meter: the actual one, else the estimate, else None."""
     if closing is not None:
@@ -270,11 +349,11 @@ def _closing_end(
 
 
 def _opening_read(
-    *, usable: list[MeterRead], installations: list[MeterInstallation], period: _Period
-) -> MeterRead | None:
+    *, usable: list[_ReadRow], installations: list[_InstallationRow], period: _Period
+) -> _ReadRow | None:
     """The last usable read dated on or before the period's first day; for a point first
     connected within the period, its meter's install read."""
-    before = [read for read in usable if local_date(read.read_at) <= period.start]
+    before = [read for read in usable if read.local_day <= period.start]
     if before:
         return before[-1]
     install_read_ids = {installation.install_read_id for installation in installations}
@@ -282,7 +361,7 @@ def _opening_read(
         (
             read
             for read in usable
-            if read.pk in install_read_ids and period.start < local_date(read.read_at) < period.end
+            if read.pk in install_read_ids and period.start < read.local_day < period.end
         ),
         None,
     )
@@ -290,11 +369,11 @@ def _opening_read(
 
 def _closing_read(
     *,
-    usable: list[MeterRead],
-    opening: MeterRead | None,
-    installations: list[MeterInstallation],
+    usable: list[_ReadRow],
+    opening: _ReadRow | None,
+    installations: list[_InstallationRow],
     period: _Period,
-) -> MeterRead | None:
+) -> _ReadRow | None:
     """The last usable read dated within the closing window ``[end − window, end]`` and after the
     opening read; for a point whose last meter was removed within the period (no meter since),
     that removal read."""
@@ -304,7 +383,7 @@ def _closing_read(
     in_window = [
         read
         for read in usable
-        if window_start <= local_date(read.read_at) <= period.end and read.read_at > opening.read_at
+        if window_start <= read.local_day <= period.end and read.read_at > opening.read_at
     ]
     if in_window:
         return in_window[-1]
@@ -318,7 +397,7 @@ def _closing_read(
 
 
 def _advances(
-    *, opening: ReadReference, closing: ReadReference, meter: Meter, multiplier: int
+    *, opening: ReadReference, closing: ReadReference, meter: _MeterRow, multiplier: int
 ) -> tuple[RegisterAdvance, ...]:
     advances = []
     for register in ENERGY_REGISTERS:
@@ -360,12 +439,12 @@ def _advances(
 def _spans(
     *,
     point: MeteringPoint,
-    opening: MeterRead,
+    opening: _ReadRow,
     closing: ReadReference,
     closing_meter_id: int,
-    installations: list[MeterInstallation],
-    meters: Mapping[int, Meter],
-    reads_by_id: Mapping[int, MeterRead],
+    installations: list[_InstallationRow],
+    meters: Mapping[int, _MeterRow],
+    reads_by_id: Mapping[int, _ReadRow],
 ) -> tuple[tuple[MeterSpan, ...], bool]:
     """One span per meter on the point between the opening and closing reads: the old meter up
     to its removal read, the new one from its install read (换表). True when a span lacks a read."""
@@ -410,7 +489,7 @@ def _spans(
     return tuple(spans), missing
 
 
-def _installation_read(read_id: int | None, reads_by_id: Mapping[int, MeterRead]) -> ReadReference | None:
+def _installation_read(read_id: int | None, reads_by_id: Mapping[int, _ReadRow]) -> ReadReference | None:
     """The install or removal read ``read_id`` (one of the point's reads, loaded with the others)."""
     read = reads_by_id.get(read_id) if read_id is not None else None
     return None if read is None else _reference(read)
@@ -419,9 +498,9 @@ def _installation_read(read_id: int | None, reads_by_id: Mapping[int, MeterRead]
 def _estimated_closing(
     *,
     point: MeteringPoint,
-    opening: MeterRead,
-    installations: list[MeterInstallation],
-    usable: list[MeterRead],
+    opening: _ReadRow,
+    installations: list[_InstallationRow],
+    usable: list[_ReadRow],
     period: _Period,
 ) -> EstimatedRead | None:
     """The closing read estimated from the history of the meter in place at the period's end, or
@@ -446,32 +525,30 @@ def _estimated_closing(
     actual = [read for read in usable if read.meter_id == meter.pk and read.status == ReadStatus.VALID]
     history = [
         ActualPeriod(
-            start_date=local_date(previous.read_at),
-            end_date=local_date(following.read_at),
+            start_date=previous.local_day,
+            end_date=following.local_day,
             advances=_history_advances(previous=previous, following=following, meter=meter),
         )
         for previous, following in pairwise(actual)
     ]
-    advances = estimate_advances(
-        history=history, estimate_start=local_date(start.read_at), estimate_end=period.end
-    )
+    advances = estimate_advances(history=history, estimate_start=start.local_day, estimate_end=period.end)
     if advances is None:
         return None
     capacity = dial_capacity(integer_digits=meter.integer_digits)
     registers = {
-        register: quantize_energy((getattr(start, register) + advance) % capacity)
+        register: quantize_energy((start_value + advance) % capacity)
         for register, advance in advances.items()
-        if getattr(start, register) is not None
+        if (start_value := start.registers[register]) is not None
     }
     return EstimatedRead(
         meter_id=meter.pk, metering_point_id=point.pk, read_at=local_midnight(period.end), registers=registers
     )
 
 
-def _history_advances(*, previous: MeterRead, following: MeterRead, meter: Meter) -> dict[str, Decimal]:
+def _history_advances(*, previous: _ReadRow, following: _ReadRow, meter: _MeterRow) -> dict[str, Decimal]:
     advances = {}
     for register in ENERGY_REGISTERS:
-        before, after = getattr(previous, register), getattr(following, register)
+        before, after = previous.registers[register], following.registers[register]
         if before is None or after is None:
             continue
         if is_suspicious_rollover(previous=before, current=after, integer_digits=meter.integer_digits):

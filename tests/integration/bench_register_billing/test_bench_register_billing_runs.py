@@ -15,6 +15,7 @@ from bench.register_billing_steps import (
     reading_groups,
     replay_with_copy,
     table_digests,
+    worker_processes,
 )
 from django.db import connection
 from django.utils import timezone
@@ -29,14 +30,17 @@ READING_DAYS = [1, 5, 8, 10, 12, 15, 18, 20, 22]
 
 def bill_every_reading_day(seeded: SeededUtility) -> list[RunFigures]:
     reported: list[RunFigures] = []
-    runs = bill_reading_groups(
-        actor=seeded.admin,
-        org_unit=seeded.province,
-        periods=reading_periods(end_month=END_MONTH, reading_days=reading_groups(actor=seeded.admin)),
-        partition_size=7,
-        clock=timezone.now,
-        on_run=reported.append,
-    )
+    with worker_processes(processes=1) as workers:
+        runs = bill_reading_groups(
+            actor=seeded.admin,
+            org_unit=seeded.province,
+            periods=reading_periods(end_month=END_MONTH, reading_days=reading_groups(actor=seeded.admin)),
+            partition_size=7,
+            clock=timezone.now,
+            on_run=reported.append,
+            workers=workers,
+        )
+    assert workers.pool is None
     assert reported == runs
     return runs
 

@@ -281,3 +281,31 @@ def test_two_partitions_are_calculated_at_once_and_a_cancellation_waits_for_them
         billing_world.accounts[f"户{index:03d}"].account_no for index in range(10)
     )
     assert set(run.partitions.values_list("status", flat=True)) == {PartitionStatus.DONE}
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_give_the_single_process_bills(
+    reference_tariffs: None, billing_world: BillingWorld
+) -> None:
+    from gridcare.billing.operations import cancel_bill_run
+
+    _world_of(billing_world, 12)
+    single = calculate_bill_run(
+        run_id=_create_run(billing_world, partition_size=3).pk, clock=lambda: BILLING_NOW
+    )
+    single_bills = _bills_by_account(single)
+    cancel_bill_run(actor=billing_world.clerk, run=single, reason="对照", now=BILLING_NOW)
+
+    with local.partition_pool(processes=2) as pool:
+        pooled = calculate_bill_run(
+            run_id=_create_run(billing_world, partition_size=3).pk, clock=lambda: BILLING_NOW, pool=pool
+        )
+
+    assert (pooled.status, pooled.accounts_done, pooled.partitions.count()) == (
+        BillRunStatus.IN_REVIEW,
+        12,
+        4,
+    )
+    assert _bills_by_account(pooled) == single_bills
+    assert len(single_bills) == 12

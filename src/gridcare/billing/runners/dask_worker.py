@@ -1,4 +1,5 @@
-"""What a Dask worker runs for a bill run: one partition. This module imports nothing from
+"""What a worker process runs for a bill run: one partition — on a Dask worker, or in the local
+runner's process pool (``calculate_bill_run(processes=N)``). This module imports nothing from
 Django at import time, because a fresh worker process unpickles the task (importing this
 module) before Django is set up; :func:`calculate_partition_on_worker` sets it up."""
 
@@ -11,7 +12,7 @@ from typing import Any
 def calculate_partition_on_worker(*, run_id: int, partition_id: int, database_name: str) -> Any:
     """Set Django up once per worker process (on ``database_name``) and calculate one partition;
     returns the run's :class:`~gridcare.billing.runners.local.RunProgress` after it."""
-    _set_up_django(database_name=database_name)
+    set_up_worker_process(database_name=database_name)
     from django.utils import timezone
 
     from gridcare.billing.runners.local import RunProgress, calculate_one_partition
@@ -22,7 +23,8 @@ def calculate_partition_on_worker(*, run_id: int, partition_id: int, database_na
     )
 
 
-def _set_up_django(*, database_name: str) -> None:
+def set_up_worker_process(*, database_name: str) -> None:
+    """Set Django up in this worker process (once), connected to ``database_name``."""
     import django
     from django.apps import apps
 

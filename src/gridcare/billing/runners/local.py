@@ -9,7 +9,9 @@ Memory is bounded by the partition size, not by the number of accounts.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,15 +42,26 @@ ProgressReporter = Callable[[RunProgress], None]
 
 
 def calculate_bill_run(
-    *, run_id: int, clock: Callable[[], datetime], progress: ProgressReporter | None = None
+    *,
+    run_id: int,
+    clock: Callable[[], datetime],
+    progress: ProgressReporter | None = None,
+    pool: Executor | None = None,
 ) -> BillRun:
     """Calculate every pending partition of run ``run_id``, then put the run in review.
+
+    With a ``pool`` of worker processes (:func:`partition_pool`), its workers calculate
+    partitions at the same time, each in its own transaction as here; the database must be one
+    other processes can open (not SQLite's in-memory test database).
 
     Idempotent and resumable: partitions already done are skipped, so calling it again after a
     crash finishes the run with exactly one bill per account."""
     run = start_calculating(run_id=run_id, now=clock())
     if run.status != BillRunStatus.CALCULATING:
         return run
+    if pool is not None:
+        _calculate_in_pool(run=run, pool=pool, progress=progress)
+        return finish_calculating(run_id=run.pk, now=clock())
     for partition_id in pending_partition_ids(run=run):
         run = calculate_one_partition(run_id=run.pk, partition_id=partition_id, now=clock())
         if progress is not None:
@@ -60,6 +73,34 @@ def calculate_bill_run(
                 )
             )
     return finish_calculating(run_id=run.pk, now=clock())
+
+
+def partition_pool(*, processes: int) -> ProcessPoolExecutor:
+    """``processes`` worker processes for :func:`calculate_bill_run`, reusable across runs (each
+    sets Django up once, on its first partition). Close it (``with`` or ``shutdown``) when done."""
+    # Spawned, not forked: a forked child would share this process's database connection.
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _calculate_in_pool(*, run: BillRun, pool: Executor, progress: ProgressReporter | None) -> None:
+    # Imported here: the worker module must stay importable without Django set up (a spawned
+    # process imports it before setting Django up).
+    from gridcare.billing.runners.dask_worker import calculate_partition_on_worker
+
+    database_name = str(connection.settings_dict["NAME"])
+    futures = [
+        pool.submit(
+            calculate_partition_on_worker,
+            run_id=run.pk,
+            partition_id=partition_id,
+            database_name=database_name,
+        )
+        for partition_id in pending_partition_ids(run=run)
+    ]
+    for future in as_completed(futures):
+        done = future.result()
+        if progress is not None:
+            progress(done)
 
 
 def pending_partition_ids(*, run: BillRun) -> list[int]:

@@ -2,13 +2,14 @@
 
 - ``billrun create --user NAME --org-unit CODE --period-start D --period-end D [--route CODE …]``
   creates a run (and queues its calculation for the worker unless ``--calculate`` runs it here);
-- ``billrun calculate RUN [--dask tcp://host:port]`` calculates (or resumes) a run in this process,
-  or on a Dask cluster;
+- ``billrun calculate RUN [--processes N | --dask tcp://host:port]`` calculates (or resumes) a run
+  in this process, in N worker processes of this machine, or on a Dask cluster;
 - ``billrun show RUN`` prints its status and progress.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from django.utils import timezone
 from gridcare.billing.models import BillRun
 from gridcare.billing.operations import create_bill_run
 from gridcare.billing.runners.dask import calculate_bill_run_on_dask
-from gridcare.billing.runners.local import RunProgress, calculate_bill_run
+from gridcare.billing.runners.local import RunProgress, calculate_bill_run, partition_pool
 from gridcare.customers.models import ReadingRoute
 from gridcare.identity.models import User
 from gridcare.kit.errors import GridCareError
@@ -51,9 +52,11 @@ class Command(BaseCommand):
             "--calculate", action="store_true", help="Calculate here and now instead of queueing a job."
         )
         create.add_argument("--dask", help="With --calculate: the Dask scheduler address (tcp://host:port).")
+        create.add_argument("--processes", type=_positive, default=1, help=_PROCESSES_HELP)
         calculate = subcommands.add_parser("calculate", help="Calculate or resume a run.")
         calculate.add_argument("run", help="The run number.")
         calculate.add_argument("--dask", help="The Dask scheduler address (tcp://host:port).")
+        calculate.add_argument("--processes", type=_positive, default=1, help=_PROCESSES_HELP)
         show = subcommands.add_parser("show", help="Print a run's status and progress as JSON.")
         show.add_argument("run", help="The run number.")
 
@@ -62,14 +65,14 @@ class Command(BaseCommand):
             if options["subcommand"] == "create":
                 run = self._create(options)
                 if options["calculate"]:
-                    run = self._calculate(run, options.get("dask"))
+                    run = self._calculate(run, options.get("dask"), options["processes"])
             else:
                 found: BillRun | None = BillRun.objects.filter(number=options["run"]).first()
                 if found is None:
                     raise CommandError(f"没有核算批次 {options['run']} / No bill run {options['run']}")
                 run = found
                 if options["subcommand"] == "calculate":
-                    run = self._calculate(run, options.get("dask"))
+                    run = self._calculate(run, options.get("dask"), options["processes"])
         except GridCareError as error:
             raise CommandError(f"{error.message('zh-hans')} / {error.message('en')}", returncode=2) from error
         self.stdout.write(json.dumps(_summary(run), ensure_ascii=False))
@@ -95,7 +98,7 @@ class Command(BaseCommand):
             now=timezone.now(),
         )
 
-    def _calculate(self, run: BillRun, dask_address: str | None) -> BillRun:
+    def _calculate(self, run: BillRun, dask_address: str | None, processes: int) -> BillRun:
         def report(progress: RunProgress) -> None:
             self.stderr.write(f"{progress.accounts_done}/{progress.accounts_total}")
 
@@ -103,7 +106,20 @@ class Command(BaseCommand):
             return calculate_bill_run_on_dask(
                 run_id=run.pk, scheduler_address=dask_address, clock=timezone.now, progress=report
             )
-        return calculate_bill_run(run_id=run.pk, clock=timezone.now, progress=report)
+        if processes == 1:
+            return calculate_bill_run(run_id=run.pk, clock=timezone.now, progress=report)
+        with partition_pool(processes=processes) as pool:
+            return calculate_bill_run(run_id=run.pk, clock=timezone.now, progress=report, pool=pool)
+
+
+_PROCESSES_HELP = "Worker processes on this machine calculating partitions at the same time (default 1)."
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"至少为 1 / at least 1: {text}")
+    return value
 
 
 def _summary(run: BillRun) -> dict[str, object]:
