@@ -396,7 +396,8 @@ def test_usage_of_many_accounts_takes_a_fixed_number_of_queries(
     usage_world: UsageWorld, django_assert_max_num_queries: Callable[[int], DjangoAssertNumQueries]
 ) -> None:
     # 30 accounts, each one point with an exchange or plain reads, and with TOU tariffs (so the
-    # interval query runs too): points, installations, reads, interval days = 4 queries.
+    # interval query runs too): points, their sub-meters, installations, reads, interval days =
+    # 5 queries.
     accounts = []
     for index in range(30):
         account = usage_world.account()
@@ -408,7 +409,7 @@ def test_usage_of_many_accounts_takes_a_fixed_number_of_queries(
         accounts.append(account)
     tariffs = {account.pk: catalog_tariff("CN-ZJ-RES-TOU") for account in accounts}
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         usage = load_account_usage(accounts=accounts, tariffs=tariffs, **JANUARY)
 
     # No interval days: each account keeps its total (100 + index kWh) and is flagged.
