@@ -186,6 +186,21 @@ def test_a_run_killed_mid_way_and_run_again_bills_each_account_once(
     assert len(_bills_by_account(run)) == 60 == Bill.objects.filter(run=run).count()
 
 
+def _bills_of_a_cancelled_single_process_run(
+    world: BillingWorld, *, accounts: int, partition_size: int
+) -> dict[str, tuple[Any, ...]]:
+    """The bills of ``accounts`` new accounts as one process calculates them; the run is then
+    cancelled so that another runner may bill the same period again."""
+    from gridcare.billing.operations import cancel_bill_run
+
+    _world_of(world, accounts)
+    created = _create_run(world, partition_size=partition_size)
+    run = calculate_bill_run(run_id=created.pk, clock=lambda: BILLING_NOW)
+    bills = _bills_by_account(run)
+    cancel_bill_run(actor=world.clerk, run=run, reason="对照", now=BILLING_NOW)
+    return bills
+
+
 @pytest.fixture
 def dask_cluster() -> Iterator[str]:
     from distributed import LocalCluster
@@ -209,15 +224,9 @@ def _worker_environment() -> dict[str, str]:
 def test_the_dask_runner_gives_the_local_runners_bills(
     reference_tariffs: None, billing_world: BillingWorld, dask_cluster: str
 ) -> None:
-    from gridcare.billing.operations import cancel_bill_run
     from gridcare.billing.runners.dask import calculate_bill_run_on_dask
 
-    _world_of(billing_world, 12)
-    local_run = calculate_bill_run(
-        run_id=_create_run(billing_world, partition_size=5).pk, clock=lambda: BILLING_NOW
-    )
-    local_bills = _bills_by_account(local_run)
-    cancel_bill_run(actor=billing_world.clerk, run=local_run, reason="对照", now=BILLING_NOW)
+    local_bills = _bills_of_a_cancelled_single_process_run(billing_world, accounts=12, partition_size=5)
 
     dask_run = calculate_bill_run_on_dask(
         run_id=_create_run(billing_world, partition_size=5).pk,
@@ -288,14 +297,7 @@ def test_two_partitions_are_calculated_at_once_and_a_cancellation_waits_for_them
 def test_two_worker_processes_give_the_single_process_bills(
     reference_tariffs: None, billing_world: BillingWorld
 ) -> None:
-    from gridcare.billing.operations import cancel_bill_run
-
-    _world_of(billing_world, 12)
-    single = calculate_bill_run(
-        run_id=_create_run(billing_world, partition_size=3).pk, clock=lambda: BILLING_NOW
-    )
-    single_bills = _bills_by_account(single)
-    cancel_bill_run(actor=billing_world.clerk, run=single, reason="对照", now=BILLING_NOW)
+    single_bills = _bills_of_a_cancelled_single_process_run(billing_world, accounts=12, partition_size=3)
 
     with local.partition_pool(processes=2) as pool:
         pooled = calculate_bill_run(
