@@ -41,6 +41,9 @@ PROVINCE_CODE = "37"
 #: The demo superuser (gridcare.demo.catalog.DEMO_STAFF): holds billing.run on the province.
 ACTOR_USERNAME = "admin"
 TARGET_RATIO = 3
+#: gridcare.billing.models.DEFAULT_PARTITION_SIZE (not imported: that needs Django set up, and
+#: the options are read before it is; a test checks the two agree).
+PRODUCT_PARTITION_SIZE = 2500
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"accounts seeded and billed (default {DEFAULT_ACCOUNTS}; at least 100)",
     )
     group.add_argument(
-        "--partition-size", type=int, default=1000, help="accounts per run partition (default 1000)"
+        "--partition-size",
+        type=int,
+        default=PRODUCT_PARTITION_SIZE,
+        help=f"accounts per run partition (default {PRODUCT_PARTITION_SIZE}, the product's)",
     )
     group.add_argument(
         "--processes",

@@ -35,6 +35,12 @@ class BillRunStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+#: Accounts per bill run partition (one transaction each): large enough that a partition's
+#: fixed costs (its queries, the engine pass's set-up) are small per account, small enough that
+#: a crash loses little and a worker's memory stays low (docs/benchmarks.md, "Results").
+DEFAULT_PARTITION_SIZE = 2500
+
+
 class BillRun(models.Model):
     """One bill run (核算批次): an org unit's accounts (all, or those of the listed reading
     routes) billed for ``[period_start, period_end)``."""
@@ -49,7 +55,7 @@ class BillRun(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=BillRunStatus.choices, default=BillRunStatus.CREATED
     )
-    partition_size = models.PositiveIntegerField(_("accounts per partition"), default=1000)
+    partition_size = models.PositiveIntegerField(_("accounts per partition"), default=DEFAULT_PARTITION_SIZE)
     accounts_total = models.PositiveIntegerField(_("accounts"), default=0)
     accounts_done = models.PositiveIntegerField(_("accounts calculated"), default=0)
     bills_flagged = models.PositiveIntegerField(_("bills with exceptions"), default=0)

@@ -28,6 +28,7 @@ from gridcare.billing.errors import (
     BillStatusForbids,
 )
 from gridcare.billing.models import (
+    DEFAULT_PARTITION_SIZE,
     Bill,
     BillKind,
     BillLine,
@@ -61,7 +62,7 @@ def create_bill_run(
     period_start: date,
     period_end: date,
     reading_routes: Sequence[ReadingRoute] = (),
-    partition_size: int = 1000,
+    partition_size: int = DEFAULT_PARTITION_SIZE,
     now: datetime,
 ) -> BillRun:
     """Create a run billing ``org_unit``'s accounts (those of ``reading_routes`` when given) for

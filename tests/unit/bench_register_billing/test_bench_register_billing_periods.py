@@ -1,11 +1,18 @@
 """The register billing benchmark's plumbing without a database: bill periods per reading day,
-and the database URL it makes."""
+the database URL it makes, and its default partition size."""
 
 from __future__ import annotations
 
+import argparse
 from datetime import date
 
-from bench.register_billing import database_url_named, is_postgresql, reading_periods
+from bench.register_billing import (
+    PRODUCT_PARTITION_SIZE,
+    add_arguments,
+    database_url_named,
+    is_postgresql,
+    reading_periods,
+)
 
 
 def test_each_reading_day_bills_from_its_reading_date_a_month_before_to_the_last_one() -> None:
@@ -36,3 +43,12 @@ def test_the_benchmark_database_replaces_only_the_database_name() -> None:
     assert is_postgresql("postgres://u@h/d")
     assert not is_postgresql("sqlite:///var/gridcare.sqlite3")
     assert not is_postgresql("")
+
+
+def test_the_benchmark_partitions_as_the_product_does_by_default() -> None:
+    from gridcare.billing.models import DEFAULT_PARTITION_SIZE
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+
+    assert parser.parse_args([]).partition_size == PRODUCT_PARTITION_SIZE == DEFAULT_PARTITION_SIZE

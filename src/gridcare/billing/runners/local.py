@@ -9,9 +9,11 @@ Memory is bounded by the partition size, not by the number of accounts.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -139,8 +141,9 @@ def calculate_one_partition(*, run_id: int, partition_id: int, now: datetime) ->
     partition = BillRunPartition.objects.select_for_update().get(pk=partition_id, run=run)
     if partition.status == PartitionStatus.DONE or run.status != BillRunStatus.CALCULATING:
         return run
-    calculated = calculate_partition_bills(run=run, partition=partition, now=now)
-    _write_bills(calculated, now=now)
+    with _fewer_garbage_collections():
+        calculated = calculate_partition_bills(run=run, partition=partition, now=now)
+        _write_bills(calculated, now=now)
     partition.status = PartitionStatus.DONE
     partition.done_at = now
     partition.save(update_fields=["status", "done_at"])
@@ -164,6 +167,25 @@ def calculate_one_partition(*, run_id: int, partition_id: int, now: datetime) ->
     )
     run.refresh_from_db()
     return run
+
+
+#: The cyclic garbage collector's thresholds while a partition is calculated (Python's default
+#: is 700, 10, 10): a partition allocates hundreds of thousands of short-lived objects (decimals,
+#: explanation dictionaries, model instances), none in reference cycles worth chasing, and the
+#: default thresholds spent about a fifth of the partition's CPU time in collections (measured,
+#: 1,000- and 2,500-account partitions of the seeded demo utility).
+PARTITION_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+@contextmanager
+def _fewer_garbage_collections() -> Iterator[None]:
+    """Collect garbage less often for the duration, then restore the process's thresholds."""
+    before = gc.get_threshold()
+    gc.set_threshold(*PARTITION_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _run_shared_with_partitions(*, run_id: int) -> BillRun:

@@ -17,7 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from gridcare.billing.models import BillRun
+from gridcare.billing.models import DEFAULT_PARTITION_SIZE, BillRun
 from gridcare.billing.operations import create_bill_run
 from gridcare.billing.runners.dask import calculate_bill_run_on_dask
 from gridcare.billing.runners.local import RunProgress, calculate_bill_run, partition_pool
@@ -47,7 +47,9 @@ class Command(BaseCommand):
             "--period-end", required=True, dest="period_end", type=_date, help="Exclusive (the day after)."
         )
         create.add_argument("--route", action="append", default=[], help="A reading route code (repeatable).")
-        create.add_argument("--partition-size", dest="partition_size", type=int, default=1000)
+        create.add_argument(
+            "--partition-size", dest="partition_size", type=_positive, default=DEFAULT_PARTITION_SIZE
+        )
         create.add_argument(
             "--calculate", action="store_true", help="Calculate here and now instead of queueing a job."
         )
