@@ -46,7 +46,7 @@ def _copy_bills(*, bills: Sequence[Bill], lines_of_bills: Sequence[Sequence[Bill
         bill.pk = bill_id
         bill._state.adding = False
         for line in bill_lines:
-            line.bill = bill
+            line.bill_id = bill_id
             lines.append(line)
     _copy(model=Bill, rows=bills, with_id=True)
     _copy(model=BillLine, rows=lines, with_id=False)
