@@ -136,7 +136,7 @@ def calculate_bills(
     )
     terms = {
         row.account_id: row
-        for row in AccountBillingTerms.objects.filter(among("account_id", (a.pk for a in accounts)))
+        for row in AccountBillingTerms.objects.filter(among(field="account_id", ids=(a.pk for a in accounts)))
     }
     account_ids = [account.pk for account in accounts]
     tier_year_before = _tier_year_kwh_before(account_ids=account_ids, period_start=period_start)
@@ -461,7 +461,7 @@ def _tier_year_kwh_before(*, account_ids: Sequence[int], period_start: date) -> 
     rows = (
         _live_bills()
         .filter(
-            among("account_id", account_ids),
+            among(field="account_id", ids=account_ids),
             period_start__gte=date(period_start.year, 1, 1),
             period_start__lt=period_start,
         )
@@ -476,7 +476,7 @@ def _daily_average_kwh(*, account_ids: Sequence[int], period_start: date) -> dic
     """Each account's kWh per day over its regular bills of the 12 months before ``period_start``."""
     rows = (
         Bill.objects.filter(
-            among("account_id", account_ids),
+            among(field="account_id", ids=account_ids),
             kind=BillKind.REGULAR,
             period_end__lte=period_start,
             period_start__gte=period_start - timedelta(days=365),

@@ -38,6 +38,7 @@ from gridcare.billing.models import (
     BillStatus,
 )
 from gridcare.billing.review import has_blocking_exception
+from gridcare.billing.run_locks import hold_run_for_a_status_change
 from gridcare.billing.tasks import calculate_bill_run_task
 from gridcare.customers.models import ReadingRoute
 from gridcare.identity.access import denials_audited, ensure_changeable
@@ -325,6 +326,7 @@ def _overlapping_run(
 
 
 def _locked_run(*, run: BillRun) -> BillRun:
+    hold_run_for_a_status_change(run_id=run.pk)
     locked: BillRun = BillRun.objects.select_for_update().get(pk=run.pk)
     return locked
 

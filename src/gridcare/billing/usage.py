@@ -79,10 +79,12 @@ def _system_scope_metering_points(*, account_ids: Sequence[int]) -> list[_PointR
 
     Two indexed queries rather than one with an OR across the parent join, which PostgreSQL can
     only answer by scanning every metering point."""
-    own = list(MeteringPoint.objects.filter(among("account_id", account_ids)).values_list(*_POINT_COLUMNS))
+    own = list(
+        MeteringPoint.objects.filter(among(field="account_id", ids=account_ids)).values_list(*_POINT_COLUMNS)
+    )
     own_ids = {row[0] for row in own}
     children = MeteringPoint.objects.filter(
-        among("parent_id", own_ids), child_relation=ChildRelation.SUBTRACT
+        among(field="parent_id", ids=own_ids), child_relation=ChildRelation.SUBTRACT
     ).values_list(*_POINT_COLUMNS)
     rows = own + [row for row in children if row[0] not in own_ids]
     return sorted((_PointRow(*row) for row in rows), key=lambda point: point.pk)
@@ -92,7 +94,9 @@ def _system_scope_installations(
     *, point_ids: Sequence[int], since: datetime, until: datetime
 ) -> list[_InstallationRow]:
     rows = (
-        MeterInstallation.objects.filter(among("metering_point_id", point_ids), installed_at__lt=until)
+        MeterInstallation.objects.filter(
+            among(field="metering_point_id", ids=point_ids), installed_at__lt=until
+        )
         .filter(Q(removed_at__isnull=True) | Q(removed_at__gte=since))
         .order_by("metering_point_id", "installed_at")
         .values_list(*_INSTALLATION_COLUMNS, *_METER_COLUMNS)
@@ -113,7 +117,9 @@ def _system_scope_installations(
 
 def _system_scope_reads(*, point_ids: Sequence[int], since: datetime, until: datetime) -> list[_ReadRow]:
     rows = (
-        MeterRead.objects.filter(among("metering_point_id", point_ids), read_at__gte=since, read_at__lt=until)
+        MeterRead.objects.filter(
+            among(field="metering_point_id", ids=point_ids), read_at__gte=since, read_at__lt=until
+        )
         .order_by("metering_point_id", "read_at", "id")
         .values_list(*_READ_COLUMNS, *REGISTER_NAMES)
     )
@@ -206,7 +212,7 @@ def _system_scope_interval_days(
     *, point_ids: Sequence[int], start: date, end: date
 ) -> QuerySet[IntervalReadDay]:
     return IntervalReadDay.objects.filter(
-        among("metering_point_id", point_ids),
+        among(field="metering_point_id", ids=point_ids),
         quantity=IntervalQuantity.ENERGY_KWH,
         read_date__gte=start,
         read_date__lt=end,

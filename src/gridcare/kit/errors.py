@@ -27,6 +27,12 @@ class GridCareError(Exception):
         template = self.message_en if language.lower().startswith("en") else self.message_zh
         return template.format(**self.params)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its state, not by calling __init__ again: subclasses take their own
+        # keyword-only arguments, and an error must cross to another process (a worker's
+        # partition failure reaches the runner that started it).
+        return (_restored_error, (type(self), self.args, dict(self.__dict__)))
+
     def as_dict(self) -> dict[str, object]:
         """Both messages and the machine-readable code, for reports and API responses."""
         return {
@@ -35,3 +41,13 @@ class GridCareError(Exception):
             "message_zh": self.message("zh-hans"),
             "message_en": self.message("en"),
         }
+
+
+def _restored_error(
+    kind: type[GridCareError], args: tuple[object, ...], state: dict[str, object]
+) -> GridCareError:
+    """A pickled :class:`GridCareError` again: its class, message arguments and attributes."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

@@ -1,4 +1,4 @@
-"""A lookup for filtering on a long list of ids: ``among("account_id", ids)``.
+"""A lookup for filtering on a long list of ids: ``among(field="account_id", ids=ids)``.
 
 Django's ``field__in=ids`` spells out one placeholder per id; with a partition's thousand
 accounts that is a thousand parameters for Django to compile, for psycopg to splice and for
@@ -31,7 +31,7 @@ class _AmongIds(In[Any]):
         return f"{lhs_sql} = ANY(%s::{array_type}[])", (*lhs_params, values)
 
 
-def among(field: str, ids: Iterable[int]) -> _AmongIds:
+def among(*, field: str, ids: Iterable[int]) -> In[Any]:
     """The filter "``field`` is one of ``ids``" (integer ids), for ``QuerySet.filter``."""
     return _AmongIds(F(field), [int(value) for value in ids])
 

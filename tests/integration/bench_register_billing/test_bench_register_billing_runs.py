@@ -40,7 +40,6 @@ def bill_every_reading_day(seeded: SeededUtility) -> list[RunFigures]:
             on_run=reported.append,
             workers=workers,
         )
-    assert workers.pool is None
     assert reported == runs
     return runs
 

@@ -311,3 +311,80 @@ def test_two_worker_processes_give_the_single_process_bills(
     )
     assert _bills_by_account(pooled) == single_bills
     assert len(single_bills) == 12
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_waiting_cancellation_holds_back_the_partitions_that_come_after_it(
+    reference_tariffs: None, billing_world: BillingWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridcare.billing.operations import cancel_bill_run
+
+    _world_of(billing_world, 10)
+    run = start_calculating(run_id=_create_run(billing_world, partition_size=5).pk, now=BILLING_NOW)
+    first, second = pending_partition_ids(run=run)
+    inside, release = threading.Event(), threading.Event()
+    calculate = local.calculate_partition_bills
+
+    def held_in_the_first_thread(**kwargs: Any) -> Any:
+        if threading.current_thread().name == "first-partition":
+            inside.set()
+            release.wait(60)
+        return calculate(**kwargs)
+
+    monkeypatch.setattr(local, "calculate_partition_bills", held_in_the_first_thread)
+
+    def in_own_connection(action: Any) -> Any:
+        def run_it() -> None:
+            try:
+                action()
+            finally:
+                connection.close()
+
+        return run_it
+
+    first_partition = threading.Thread(
+        target=in_own_connection(
+            lambda: calculate_one_partition(run_id=run.pk, partition_id=first, now=BILLING_NOW)
+        ),
+        name="first-partition",
+    )
+    cancellation = threading.Thread(
+        target=in_own_connection(
+            lambda: cancel_bill_run(actor=billing_world.clerk, run=run, reason="测试", now=BILLING_NOW)
+        )
+    )
+    first_partition.start()
+    try:
+        assert inside.wait(60)
+        cancellation.start()
+        waiting = 0
+        for _ in range(300):  # the cancellation queues for the run's lock
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                (waiting,) = cursor.fetchone()
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting == 1
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        # A partition starting now waits behind the cancellation (it would otherwise slip in
+        # beside the first one, and keep the cancellation waiting as long as partitions came).
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            calculate_one_partition(run_id=run.pk, partition_id=second, now=BILLING_NOW)
+    finally:
+        release.set()
+        first_partition.join(60)
+        cancellation.join(60)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    run.refresh_from_db()
+    assert run.status == BillRunStatus.CANCELLED
+    assert dict(run.partitions.values_list("id", "status")) == {
+        first: PartitionStatus.DONE,
+        second: PartitionStatus.PENDING,
+    }
+    assert set(Bill.objects.values_list("status", flat=True)) == {"withdrawn"}
+    assert Bill.objects.count() == 5

@@ -41,3 +41,19 @@ def test_the_base_class_has_a_generic_message() -> None:
     assert (error.code, error.field) == ("error", None)
     assert error.message() == "操作失败。"
     assert str(error) == "The operation failed."
+
+
+def test_an_error_crosses_to_another_process_with_its_class_field_and_messages() -> None:
+    import pickle
+
+    from gridcare.billing.engine.errors import BillInputInvalid
+
+    for error in (
+        MeterNotFound(field="asset_no", asset_no="E0012"),
+        # A subclass with its own keyword-only __init__: rebuilt without calling it again.
+        BillInputInvalid(field="energy_kwh", reason_zh="电量不能为负", reason_en="kWh cannot be negative"),
+    ):
+        again = pickle.loads(pickle.dumps(error))  # noqa: S301  # nosec B301
+        assert type(again) is type(error)
+        assert again.as_dict() == error.as_dict()
+        assert str(again) == str(error)

@@ -1,6 +1,6 @@
 """What a worker process runs for a bill run: one partition — on a Dask worker, or in the local
-runner's process pool (``calculate_bill_run(processes=N)``). This module imports nothing from
-Django at import time, because a fresh worker process unpickles the task (importing this
+runner's process pool (``calculate_bill_run(pool=partition_pool(processes=N))``). This module
+imports nothing from Django at import time, because a fresh worker process unpickles the task (importing this
 module) before Django is set up; :func:`calculate_partition_on_worker` sets it up."""
 
 from __future__ import annotations

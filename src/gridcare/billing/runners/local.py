@@ -29,6 +29,7 @@ from gridcare.billing.models import (
     BillRunStatus,
     PartitionStatus,
 )
+from gridcare.billing.run_locks import hold_run_for_a_partition, hold_run_for_a_status_change
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +90,9 @@ def _calculate_in_pool(*, run: BillRun, pool: Executor, progress: ProgressReport
     # process imports it before setting Django up).
     from gridcare.billing.runners.dask_worker import calculate_partition_on_worker
 
+    if connection.in_atomic_block:
+        # The workers would wait for this transaction's lock on the run, and it for them.
+        raise RuntimeError("calculate a run with a worker pool outside any transaction")
     database_name = str(connection.settings_dict["NAME"])
     futures = [
         pool.submit(
@@ -99,10 +103,16 @@ def _calculate_in_pool(*, run: BillRun, pool: Executor, progress: ProgressReport
         )
         for partition_id in pending_partition_ids(run=run)
     ]
-    for future in as_completed(futures):
-        done = future.result()
-        if progress is not None:
-            progress(done)
+    try:
+        for future in as_completed(futures):
+            done = future.result()
+            if progress is not None:
+                progress(done)
+    except BaseException:
+        # One partition failed: start no more of this run (those in flight finish or roll back).
+        for future in futures:
+            future.cancel()
+        raise
 
 
 def pending_partition_ids(*, run: BillRun) -> list[int]:
@@ -115,6 +125,7 @@ def pending_partition_ids(*, run: BillRun) -> list[int]:
 @transaction.atomic
 def start_calculating(*, run_id: int, now: datetime) -> BillRun:
     """Move a created run to calculating (a run already calculating stays so: resumed)."""
+    hold_run_for_a_status_change(run_id=run_id)
     run: BillRun = BillRun.objects.select_for_update().get(pk=run_id)
     if run.status == BillRunStatus.CREATED:
         run.status = BillRunStatus.CALCULATING
@@ -195,10 +206,14 @@ def _run_shared_with_partitions(*, run_id: int) -> BillRun:
     whole database for a writing transaction anyway."""
     if connection.vendor != "postgresql":
         return BillRun.objects.get(pk=run_id)
+    hold_run_for_a_partition(run_id=run_id)
     table = connection.ops.quote_name(BillRun._meta.db_table)
     # The table name from the model's metadata, quoted; the id is a bound parameter.
     statement = f"SELECT * FROM {table} WHERE id = %s FOR KEY SHARE"  # noqa: S608  # nosec B608
-    return BillRun.objects.raw(statement, [run_id])[0]
+    run = next(iter(BillRun.objects.raw(statement, [run_id])), None)
+    if run is None:
+        raise BillRun.DoesNotExist(f"no bill run {run_id}")
+    return run
 
 
 def _write_bills(calculated: PartitionBills, *, now: datetime) -> None:
@@ -212,6 +227,7 @@ def _write_bills(calculated: PartitionBills, *, now: datetime) -> None:
 @transaction.atomic
 def finish_calculating(*, run_id: int, now: datetime) -> BillRun:
     """Put a run whose partitions are all done in review (a run with pending ones stays)."""
+    hold_run_for_a_status_change(run_id=run_id)
     run: BillRun = BillRun.objects.select_for_update().get(pk=run_id)
     if run.status != BillRunStatus.CALCULATING:
         return run

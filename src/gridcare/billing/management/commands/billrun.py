@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 
 from gridcare.billing.models import DEFAULT_PARTITION_SIZE, BillRun
@@ -110,6 +111,11 @@ class Command(BaseCommand):
             )
         if processes == 1:
             return calculate_bill_run(run_id=run.pk, clock=timezone.now, progress=report)
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "--processes 需要 PostgreSQL：SQLite 一次只允许一个写事务 / "
+                "--processes needs PostgreSQL: SQLite lets one transaction write at a time"
+            )
         with partition_pool(processes=processes) as pool:
             return calculate_bill_run(run_id=run.pk, clock=timezone.now, progress=report, pool=pool)
 
