@@ -239,6 +239,32 @@ def test_the_dask_runner_gives_the_local_runners_bills(
     assert len(local_bills) == 12
 
 
+def _run_of_two_partitions(world: BillingWorld) -> tuple[BillRun, int, int]:
+    """A calculating run of 10 new accounts in two partitions, and the partitions' ids."""
+    _world_of(world, 10)
+    run = start_calculating(run_id=_create_run(world, partition_size=5).pk, now=BILLING_NOW)
+    first, second = pending_partition_ids(run=run)
+    return run, first, second
+
+
+def _hold_the_partition_of_thread_named(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[threading.Event, threading.Event]:
+    """Make the partition calculated by thread ``name`` stop inside its transaction: the first
+    event is set when it is there, and it goes on when the second is set."""
+    inside, release = threading.Event(), threading.Event()
+    calculate = local.calculate_partition_bills
+
+    def held_in_that_thread(**kwargs: Any) -> Any:
+        if threading.current_thread().name == name:
+            inside.set()
+            release.wait(60)
+        return calculate(**kwargs)
+
+    monkeypatch.setattr(local, "calculate_partition_bills", held_in_that_thread)
+    return inside, release
+
+
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_partitions_are_calculated_at_once_and_a_cancellation_waits_for_them(
@@ -246,19 +272,8 @@ def test_two_partitions_are_calculated_at_once_and_a_cancellation_waits_for_them
 ) -> None:
     from gridcare.billing.operations import cancel_bill_run
 
-    _world_of(billing_world, 10)
-    run = start_calculating(run_id=_create_run(billing_world, partition_size=5).pk, now=BILLING_NOW)
-    first, second = pending_partition_ids(run=run)
-    inside, release = threading.Event(), threading.Event()
-    calculate = local.calculate_partition_bills
-
-    def held_in_the_first_thread(**kwargs: Any) -> Any:
-        if threading.current_thread().name == "first-partition":
-            inside.set()
-            release.wait(60)
-        return calculate(**kwargs)
-
-    monkeypatch.setattr(local, "calculate_partition_bills", held_in_the_first_thread)
+    run, first, second = _run_of_two_partitions(billing_world)
+    inside, release = _hold_the_partition_of_thread_named("first-partition", monkeypatch)
 
     def calculate_first() -> None:
         try:
@@ -320,19 +335,8 @@ def test_a_waiting_cancellation_holds_back_the_partitions_that_come_after_it(
 ) -> None:
     from gridcare.billing.operations import cancel_bill_run
 
-    _world_of(billing_world, 10)
-    run = start_calculating(run_id=_create_run(billing_world, partition_size=5).pk, now=BILLING_NOW)
-    first, second = pending_partition_ids(run=run)
-    inside, release = threading.Event(), threading.Event()
-    calculate = local.calculate_partition_bills
-
-    def held_in_the_first_thread(**kwargs: Any) -> Any:
-        if threading.current_thread().name == "first-partition":
-            inside.set()
-            release.wait(60)
-        return calculate(**kwargs)
-
-    monkeypatch.setattr(local, "calculate_partition_bills", held_in_the_first_thread)
+    run, first, second = _run_of_two_partitions(billing_world)
+    inside, release = _hold_the_partition_of_thread_named("first-partition", monkeypatch)
 
     def in_own_connection(action: Any) -> Any:
         def run_it() -> None:
