@@ -198,11 +198,7 @@ def _measure(
     say(
         f"  memory    peak RSS {memory_after_runs:,.0f} MiB after the runs "
         f"({memory_before:,.0f} MiB before them)"
-        + (
-            f", each worker process's {', '.join(f'{mib:,.0f}' for mib in workers.peak_rss_mib)} MiB"
-            if workers.peak_rss_mib
-            else ""
-        )
+        + _workers_memory_text(workers.peak_rss_mib)
         + f"; partitions of {options.partition_size:,} accounts"
     )
     summary: dict[str, Any] = {

@@ -1,4 +1,5 @@
-"""Forms of the web shell: the two login forms and the account search."""
+"""Forms of the web shell: the two login forms and the account search, and how a form shows an
+operation's refusal."""
 
 from __future__ import annotations
 
@@ -6,9 +7,18 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from gridcare.identity.models import UserKind
+from gridcare.kit.errors import GridCareError
+
+
+def add_refusal(form: forms.Form, error: GridCareError) -> None:
+    """Show an operation's refusal on ``form``, in the current language: on the field it names
+    when the form has that field, else above the form."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message(translation.get_language() or "zh-hans"))
 
 
 class StaffAuthenticationForm(AuthenticationForm):

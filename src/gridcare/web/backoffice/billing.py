@@ -45,6 +45,7 @@ from gridcare.kit.errors import GridCareError
 from gridcare.kit.masking import mask_mobile
 from gridcare.organization.models import OrgUnit
 from gridcare.web.bill_display import ShownException, pdf_response, shown_exceptions, shown_lines
+from gridcare.web.forms import add_refusal
 
 RUNS_PER_PAGE = 50
 BILLS_PER_PAGE = 100
@@ -228,7 +229,7 @@ def bill_run_create(request: HttpRequest) -> HttpResponse:
         except AccessDenied:
             raise
         except GridCareError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message(_language()))
+            add_refusal(form, error)
         else:
             messages.success(
                 request,
@@ -566,7 +567,7 @@ def bill_adjust(request: HttpRequest, bill_id: int) -> HttpResponse:
         except AccessDenied:
             raise
         except GridCareError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message(_language()))
+            add_refusal(form, error)
         else:
             messages.success(
                 request,

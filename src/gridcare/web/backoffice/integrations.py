@@ -26,6 +26,7 @@ from gridcare.identity.operations import (
 from gridcare.identity.permissions import Permission
 from gridcare.kit.errors import GridCareError
 from gridcare.organization.models import OrgUnit
+from gridcare.web.forms import add_refusal
 
 
 class IntegrationForm(forms.Form):
@@ -96,8 +97,7 @@ def integrations(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
             )
         except GridCareError as error:
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, error.message(translation.get_language() or "zh-hans"))
+            add_refusal(form, error)
         else:
             return _credentials_page(request, issued)
     listed = Integration.objects.visible_to(user).select_related("org_unit").order_by("name")
