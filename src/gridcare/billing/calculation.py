@@ -8,10 +8,11 @@ per batch of accounts (not per account) so a 1,000-account partition stays cheap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -57,12 +58,32 @@ BILLED_KWH_SCALE = Decimal("0.001")
 
 @dataclass(kw_only=True)
 class CalculatedBill:
-    """An unsaved bill with its unsaved lines."""
+    """An unsaved bill with its unsaved lines, as field values by attribute name (``run_id``, not
+    ``run``): a run writes thousands of them with COPY (:mod:`gridcare.billing.bulk_write`)
+    without making model instances; :attr:`bill` and :attr:`lines` make them for the rest."""
 
-    bill: Bill
-    lines: list[BillLine]
+    account: Account
+    bill_values: dict[str, Any]
+    line_values: list[dict[str, Any]]
     #: Closing reads estimated for this bill, to be stored as estimated meter reads.
     estimated_reads: tuple[EstimatedRead, ...] = ()
+
+    @cached_property
+    def bill(self) -> Bill:
+        """The bill as an unsaved instance."""
+        bill = Bill(**self.bill_values)
+        bill.account = self.account
+        return bill
+
+    @cached_property
+    def lines(self) -> list[BillLine]:
+        """The lines as unsaved instances, ``bill`` left unset."""
+        return [BillLine(**values) for values in self.line_values]
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the bill has review exceptions."""
+        return bool(self.bill_values["exceptions"])
 
 
 @dataclass(kw_only=True)
@@ -105,7 +126,7 @@ def calculate_partition_bills(*, run: BillRun, partition: BillRunPartition, now:
     bills = calculate_bills(
         accounts=accounts, period_start=run.period_start, period_end=run.period_end, run=run, now=now
     )
-    return PartitionBills(bills=bills, flagged=sum(1 for item in bills if item.bill.exceptions))
+    return PartitionBills(bills=bills, flagged=sum(1 for item in bills if item.flagged))
 
 
 def calculate_bills(
@@ -160,7 +181,7 @@ def calculate_bills(
     engine_lines = iter(lines_in_one_pass(segmented=[item.segments for item in billable]))
     results: list[CalculatedBill] = []
     for item in prepared:
-        lines: list[BillLine] = []
+        lines: list[dict[str, Any]] = []
         if not item.failure:
             made = next(engine_lines)
             if isinstance(made, GridCareError):
@@ -338,24 +359,22 @@ def _two_part_terms(
     return method, terms.contract_demand_kw, capacity
 
 
-def _lines(*, priced: PricedLines, versions: Sequence[VersionPeriod]) -> list[BillLine]:
-    version_by_id = {str(period.version.pk): period.version for period in versions}
+def _lines(*, priced: PricedLines, versions: Sequence[VersionPeriod]) -> list[dict[str, Any]]:
+    version_by_id = {str(period.version.pk): period.version.pk for period in versions}
     return [
-        BillLine(
-            position=position,
-            code=line.code,
-            name_zh=line.name_zh,
-            name_en=line.name_en,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            amount=line.amount,
-            rule=line.rule,
-            inputs=dict(line.inputs),
-            # The id, not the instance: Django's descriptor for a related instance costs more
-            # than the rest of the line's fields together.
-            tariff_version_id=version_by_id[version].pk,
-        )
+        {
+            "position": position,
+            "code": line.code,
+            "name_zh": line.name_zh,
+            "name_en": line.name_en,
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "unit_price": line.unit_price,
+            "amount": line.amount,
+            "rule": line.rule,
+            "inputs": dict(line.inputs),
+            "tariff_version_id": version_by_id[version],
+        }
         for position, (line, version) in enumerate(
             zip(priced.lines, priced.tariff_versions, strict=True), start=1
         )
@@ -363,70 +382,35 @@ def _lines(*, priced: PricedLines, versions: Sequence[VersionPeriod]) -> list[Bi
 
 
 def _calculated(
-    *, item: _Prepared, lines: list[BillLine], run: BillRun | None, now: datetime, kind: BillKind
+    *, item: _Prepared, lines: list[dict[str, Any]], run: BillRun | None, now: datetime, kind: BillKind
 ) -> CalculatedBill:
     account = item.account
-    total = round_to_fen(sum((line.amount for line in lines), _ZERO))
+    total = round_to_fen(sum((line["amount"] for line in lines), _ZERO))
     energy = item.usage.total_kwh if lines else _ZERO
-    bill = Bill(
-        org_unit_id=account.org_unit_id,
-        run_id=None if run is None else run.pk,
+    values = {
+        "org_unit_id": account.org_unit_id,
+        "run_id": None if run is None else run.pk,
+        "account_id": account.pk,
+        "kind": kind,
+        "status": BillStatus.CALCULATED,
+        "period_start": item.period_start,
+        "period_end": item.period_end,
+        "tariff_code": account.tariff_code,
+        "tariff_version_id": item.versions[-1].version.pk if item.versions else None,
+        "energy_kwh": energy,
+        "total": total,
+        # The usage's dataclasses as they are: the field's encoder stores them as exact JSON data
+        # in one pass (ExactJSONEncoder).
+        "usage": {"usage": item.usage, "inputs": item.inputs},
+        "exceptions": [flag.as_data() for flag in item.exceptions],
+        "calculated_at": now,
+    }
+    return CalculatedBill(
         account=account,
-        kind=kind,
-        status=BillStatus.CALCULATED,
-        period_start=item.period_start,
-        period_end=item.period_end,
-        tariff_code=account.tariff_code,
-        tariff_version_id=item.versions[-1].version.pk if item.versions else None,
-        energy_kwh=energy,
-        total=total,
-        usage={"usage": jsonable(item.usage), "inputs": item.inputs},
-        exceptions=[flag.as_data() for flag in item.exceptions],
-        calculated_at=now,
+        bill_values=values,
+        line_values=lines,
+        estimated_reads=item.usage.estimated_reads if lines else (),
     )
-    return CalculatedBill(bill=bill, lines=lines, estimated_reads=item.usage.estimated_reads if lines else ())
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` (dataclasses, mappings, decimals, dates, enums) as JSON data: exact numbers as
-    strings, so the stored explanation says what the calculation used, digit for digit."""
-    # One dictionary lookup per value picks its conversion (cached per type): this runs for
-    # every value of every bill's explanation, about fifty a bill.
-    kind = type(value)
-    convert = _CONVERSIONS.get(kind)
-    if convert is None:
-        convert = _CONVERSIONS[kind] = _conversion_of(kind)
-    return convert(value)
-
-
-def _as_is(value: Any) -> Any:
-    return value
-
-
-def _conversion_of(kind: type) -> Callable[[Any], Any]:
-    """How :func:`jsonable` converts a value of type ``kind``."""
-    if kind in (str, int, bool, type(None)):
-        return _as_is
-    if kind is Decimal:
-        return str
-    if is_dataclass(kind):
-        names = tuple(item.name for item in fields(kind))
-        return lambda value: {name: jsonable(getattr(value, name)) for name in names}
-    if issubclass(kind, Mapping):
-        return lambda value: {str(key): jsonable(item) for key, item in value.items()}
-    if issubclass(kind, (frozenset, set)):
-        return lambda value: sorted(jsonable(item) for item in value)
-    if issubclass(kind, (list, tuple)):
-        return lambda value: [jsonable(item) for item in value]
-    if issubclass(kind, (date, datetime)):
-        return lambda value: value.isoformat()
-    if issubclass(kind, str):  # a StrEnum: its value
-        return str
-    return _as_is
-
-
-#: The conversion of each type :func:`jsonable` has met.
-_CONVERSIONS: dict[type, Callable[[Any], Any]] = {}
 
 
 # --- batch reads -------------------------------------------------------------------------------

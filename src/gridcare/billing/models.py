@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gridcare.billing.errors import IssuedBillImmutable
+from gridcare.kit.exact_json import ExactJSONEncoder
 from gridcare.organization.models import OrgScopedQuerySet, org_unit_field
 
 #: Money columns: yuan with two decimals (fen), wide enough for a province's run total.
@@ -188,7 +189,9 @@ class Bill(models.Model):
     )
     energy_kwh = models.DecimalField(_("billed energy (kWh)"), max_digits=18, decimal_places=3)
     total = models.DecimalField(_("total (yuan)"), max_digits=MONEY_DIGITS, decimal_places=MONEY_DECIMALS)
-    usage = models.JSONField(_("usage and its explanation"), default=dict)
+    #: The usage explanation: the calculation's dataclasses until saved, stored as exact JSON
+    #: data (decimals as strings, digit for digit) by the encoder.
+    usage = models.JSONField(_("usage and its explanation"), default=dict, encoder=ExactJSONEncoder)
     exceptions = models.JSONField(_("review exceptions"), default=list)
     review_note = models.CharField(_("review note"), max_length=300, blank=True)
     adjusts = models.ForeignKey(

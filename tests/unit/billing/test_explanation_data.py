@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import MappingProxyType
 
-from gridcare.billing.calculation import jsonable
+import pytest
+
 from gridcare.billing.engine.usage import (
     AccountUsage,
     MeterSpan,
@@ -16,6 +17,7 @@ from gridcare.billing.engine.usage import (
     RegisterAdvance,
     UsageFlag,
 )
+from gridcare.kit.exact_json import ExactJSONEncoder, exact_json_data
 
 
 def test_the_usage_explanation_is_stored_as_exact_json_data() -> None:
@@ -70,7 +72,7 @@ def test_the_usage_explanation_is_stored_as_exact_json_data() -> None:
         points=(point,),
     )
 
-    assert jsonable(usage) == {
+    assert exact_json_data(usage) == {
         "account_id": 5,
         "energy_kwh": {"total": "300.000"},
         "reactive_forward_kvarh": "0",
@@ -125,4 +127,13 @@ def test_the_usage_explanation_is_stored_as_exact_json_data() -> None:
         ],
         "estimated_reads": [],
     }
-    assert type(jsonable(usage)["points"][0]["flags"][0]) is str
+    assert type(exact_json_data(usage)["points"][0]["flags"][0]) is str
+
+
+def test_the_encoder_writes_dates_and_refuses_what_it_cannot_store_exactly() -> None:
+    assert exact_json_data({"day": date(2026, 2, 28), "kwh": Decimal("0.0010")}) == {
+        "day": "2026-02-28",
+        "kwh": "0.0010",
+    }
+    with pytest.raises(TypeError, match="complex is not JSON serializable"):
+        ExactJSONEncoder().encode({"value": complex(1, 2)})

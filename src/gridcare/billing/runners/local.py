@@ -219,8 +219,8 @@ def _run_shared_with_partitions(*, run_id: int) -> BillRun:
 def _write_bills(calculated: PartitionBills, *, now: datetime) -> None:
     store_estimated_reads(bills=calculated.bills, now=now)
     write_bills(
-        bills=[item.bill for item in calculated.bills],
-        lines_of_bills=[item.lines for item in calculated.bills],
+        bills=[item.bill_values for item in calculated.bills],
+        lines_of_bills=[item.line_values for item in calculated.bills],
     )
 
 
