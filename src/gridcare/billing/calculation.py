@@ -51,6 +51,19 @@ from gridcare.tariffs.queries import VersionPeriod, versions_overlapping
 #: before the sealing date); closed accounts had their final bill when they closed.
 BILLED_ACCOUNT_STATUSES = (AccountStatus.NORMAL, AccountStatus.SUSPENDED)
 
+#: What the calculation reads of an account (a partition loads only these; reading another
+#: field of a partition's account would cost a query per account).
+CALCULATION_ACCOUNT_FIELDS = (
+    "id",
+    "org_unit_id",
+    "tariff_code",
+    "usage_category",
+    "contract_capacity_kva",
+    "opened_date",
+    "status",
+    "status_effective_date",
+)
+
 _ZERO = Decimal(0)
 #: The scale of a bill's kWh (Bill.energy_kwh): the engine's finest unit, 0.001 kWh.
 BILLED_KWH_SCALE = Decimal("0.001")
@@ -109,6 +122,7 @@ def calculate_partition_bills(*, run: BillRun, partition: BillRunPartition, now:
     accounts = list(
         accounts_of_run(run=run)
         .filter(id__gte=partition.account_id_from, id__lte=partition.account_id_to)
+        .only(*CALCULATION_ACCOUNT_FIELDS)
         .exclude(
             id__in=Bill.objects.filter(
                 # The account range first: it lets the (account, period) index find the few

@@ -26,11 +26,13 @@ from typing import Any
 
 import pytest
 from billing_runs_world import BILLING_NOW, FEBRUARY, BillingWorld, first_of
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from gridcare.audit.models import AuditEvent
 from gridcare.billing.models import Bill, BillRun, BillRunStatus, BillStatus
 from gridcare.billing.operations import create_bill_run
-from gridcare.billing.runners.local import calculate_bill_run
+from gridcare.billing.runners.local import calculate_bill_run, calculate_one_partition, start_calculating
 from gridcare.jobs.models import JobRun, JobStatus
 from gridcare.jobs.operations import run_next_job
 from gridcare.metering.models import MeterRead, ReadSource
@@ -357,3 +359,30 @@ def test_a_suspended_account_pays_the_basic_charge_until_its_sealing_date(
         (line.code, line.amount) for line in bill.lines.filter(code__startswith="basic_charge")
     ] == basic_charge
     assert (bill.lines.get(code="power_factor").amount, bill.total) == (power_factor, total)
+
+
+def test_a_partition_costs_the_same_queries_however_many_accounts_it_holds(
+    billing_world: BillingWorld,
+) -> None:
+    for name in ("甲", "乙", "丙", "丁", "戊", "己"):
+        billing_world.add_account(name)
+        billing_world.read(name, 2, "100")
+        billing_world.read(name, 3, "250")
+    run = create_bill_run(
+        actor=billing_world.clerk,
+        org_unit=billing_world.tree.station,
+        period_start=FEBRUARY[0],
+        period_end=FEBRUARY[1],
+        partition_size=4,
+        now=BILLING_NOW,
+    )
+    start_calculating(run_id=run.pk, now=BILLING_NOW)
+    four, two = run.partitions.order_by("index")
+    queries = {}
+    for partition in (four, two):
+        with CaptureQueriesContext(connection) as captured:
+            calculate_one_partition(run_id=run.pk, partition_id=partition.pk, now=BILLING_NOW)
+        queries[partition.accounts] = len(captured.captured_queries)
+
+    assert Bill.objects.filter(run=run).count() == 6
+    assert queries[4] == queries[2]
