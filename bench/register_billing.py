@@ -175,7 +175,7 @@ def _measure(
         f"  runs      {len(runs)} runs (one per reading day), {accounts:,} accounts in "
         f"{run_seconds:.1f} s = {accounts / run_seconds:,.0f} accounts/s "
         f"(partitions of {options.partition_size:,}, {_processes_text(workers)}; "
-        f"{wall_seconds:.1f} s with the untimed cancels)"
+        f"{wall_seconds:.1f} s from the first run's start to the last one's end)"
     )
     say(
         f"  written   {check.bills:,} bills ({check.bills_without_lines:,} without lines), "

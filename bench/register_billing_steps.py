@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce, Round
 from bench.harness import BenchSetupError, worker_peak_rss_mib, worker_ready
 from gridcare.billing.calculation import BILLED_ACCOUNT_STATUSES
 from gridcare.billing.models import Bill, BillLine, BillRun
-from gridcare.billing.operations import cancel_bill_run, create_bill_run
+from gridcare.billing.operations import create_bill_run
 from gridcare.billing.runners.local import calculate_bill_run, partition_pool
 from gridcare.customers.models import Account, ReadingRoute
 from gridcare.identity.models import User
@@ -150,11 +150,10 @@ def bill_reading_groups(
 ) -> list[RunFigures]:
     """One bill run per reading day of ``periods`` (reading day → its period), each billing that
     day's routes of ``org_unit``: created and calculated by the local runner (in this process,
-    or by ``workers``' processes), timed, then cancelled (not timed).
+    or by ``workers``' processes), and timed.
 
-    Cancelling is what lets the next day's run start: ``create_bill_run`` refuses a run of the
-    same org unit whose period overlaps a run not cancelled, whatever their routes, and the
-    periods of consecutive reading days overlap. A cancelled run's bills stay (withdrawn)."""
+    The runs are left in review, as a utility's runs of its reading days are: their periods
+    overlap but their routes do not, so ``create_bill_run`` lets them be live together."""
     groups = reading_groups(actor=actor)
     missing = sorted(set(periods) - set(groups))
     if missing:
@@ -184,7 +183,6 @@ def bill_reading_groups(
             flagged=run.bills_flagged,
             seconds=seconds,
         )
-        cancel_bill_run(actor=actor, run=run, reason="register-billing benchmark", now=clock())
         figures.append(run_figures)
         on_run(run_figures)
     return figures
