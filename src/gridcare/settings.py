@@ -54,7 +54,9 @@ INSTALLED_APPS = [
     "gridcare.customers",
     "gridcare.metering",
     "gridcare.tariffs.apps.TariffsConfig",  # tariff catalog (issue 5)
+    "gridcare.ledger.apps.LedgerConfig",  # receivables ledger (issue 6)
     "gridcare.billing.apps.BillingConfig",  # billing (issue 5): engine, quotes
+    "gridcare.payments.apps.PaymentsConfig",  # payments, late fees, arrears (issue 6)
     "gridcare.exchange",
     "gridcare.demo",
     "gridcare.web",

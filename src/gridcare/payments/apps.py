@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentsConfig(AppConfig):
+    """Payments (电费回收): channels, allocation, late fees, arrears and dunning, prepaid, bank
+    files and reconciliation (issue 6)."""
+
+    name = "gridcare.payments"
+    verbose_name = _("Payments")
