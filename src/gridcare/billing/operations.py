@@ -37,6 +37,7 @@ from gridcare.billing.models import (
     BillRunStatus,
     BillStatus,
 )
+from gridcare.billing.receivables import post_issued_bills
 from gridcare.billing.review import has_blocking_exception
 from gridcare.billing.run_locks import hold_run_for_a_status_change
 from gridcare.billing.tasks import calculate_bill_run_task
@@ -349,7 +350,8 @@ def due_date_for(*, issued_on: date) -> date:
     return issued_on + timedelta(days=settings.GRIDCARE_BILL_DUE_DAYS)
 
 
-def _issue(*, bills: Sequence[Bill], now: datetime) -> None:
+def _issue(*, bills: Sequence[Bill], actor: User, now: datetime) -> None:
+    """Number, date and mark ``bills`` issued, and post each one to the receivables ledger."""
     issued_on = local_date(now)
     numbers = reserve_sequence_numbers(name="bill", count=len(bills)) if bills else range(0)
     due = due_date_for(issued_on=issued_on)
@@ -359,6 +361,7 @@ def _issue(*, bills: Sequence[Bill], now: datetime) -> None:
         bill.issued_at = now
         bill.due_date = due
     Bill.objects.bulk_update(bills, ["status", "number", "issued_at", "due_date"], batch_size=1000)
+    post_issued_bills(bills=bills, actor=actor, now=now)
 
 
 @denials_audited
@@ -376,7 +379,7 @@ def issue_bill_run(*, actor: User, run: BillRun, now: datetime) -> int:
     if waiting:
         raise BillRunNotReviewed(number=run.number, count=waiting)
     bills = list(Bill.objects.filter(run=run, status=BillStatus.APPROVED).order_by("account_id"))
-    _issue(bills=bills, now=now)
+    _issue(bills=bills, actor=actor, now=now)
     run.status = BillRunStatus.ISSUED
     run.issued_at = now
     run.issued_by = actor
@@ -410,7 +413,7 @@ def issue_bill(*, actor: User, bill: Bill, now: datetime) -> Bill:
             action_zh="单张发行",
             action_en="issue single bills",
         )
-    _issue(bills=[locked], now=now)
+    _issue(bills=[locked], actor=actor, now=now)
     record_audit_event(
         actor=actor,
         action="billing.bill_issued",
@@ -540,7 +543,7 @@ def adjust_bill(*, actor: User, bill: Bill, reason: str, rebill: bool, now: date
     for line in lines:
         line.bill = adjustment
     BillLine.objects.bulk_create(lines)
-    _issue(bills=[adjustment], now=now)
+    _issue(bills=[adjustment], actor=actor, now=now)
     record_audit_event(
         actor=actor,
         action="billing.bill_adjusted",

@@ -38,6 +38,8 @@ from gridcare.billing.operations import (
 )
 from gridcare.billing.runners.local import calculate_bill_run
 from gridcare.identity.errors import AccessDenied
+from gridcare.ledger.models import AccountBalance, JournalEntry, JournalEntryKind, Posting
+from gridcare.ledger.operations import balances_from_postings
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +212,57 @@ def test_annual_tiers_count_the_years_earlier_bills(billing_world: BillingWorld)
         ("energy.tier2", Decimal("140"), Decimal("82.32")),
     ]
     assert (bill.total, bill.usage["inputs"]["tier_year_kwh_before"]) == (Decimal("114.60"), "2700.000")
+
+
+def _ledger(account_id: int) -> list[tuple[str, str, Decimal, Decimal]]:
+    return [
+        (entry_kind, code, debit, credit)
+        for entry_kind, code, debit, credit in Posting.objects.filter(customer_account_id=account_id)
+        .order_by("id")
+        .values_list("entry__kind", "ledger_account__code", "debit", "credit")
+    ]
+
+
+def test_issuing_and_adjusting_post_each_bill_to_the_receivables_ledger_once(
+    reviewed_world: BillingWorld,
+) -> None:
+    world = reviewed_world
+    run = _calculated_run(world)
+    approve_bills(actor=world.clerk, run=run, bills=[_bill(run, "李"), _bill(run, "王")], now=BILLING_NOW)
+    hold_bill(actor=world.clerk, bill=_bill(run, "钱"), note="待核实", now=BILLING_NOW)
+    issue_bill_run(actor=world.clerk, run=run, now=BILLING_NOW)
+    li, wang = _bill(run, "李"), _bill(run, "王")
+
+    # 王's bill is 0.00: nothing to post. 李's: the receivable against electricity sales.
+    (entry,) = JournalEntry.objects.filter(kind=JournalEntryKind.BILL_ISSUED)
+    assert (entry.source, entry.idempotency_key, entry.entry_date) == (
+        f"billing.bill:{li.pk}",
+        f"billing.bill:{li.pk}:issued",
+        date(2025, 3, 10),
+    )
+    assert [
+        (p.ledger_account.code, p.debit, p.credit, p.item, p.due_date) for p in entry.postings.order_by("id")
+    ] == [
+        ("receivable.energy", Decimal("149.49"), Decimal("0.00"), f"billing.bill:{li.pk}", li.due_date),
+        ("revenue.energy", Decimal("0.00"), Decimal("149.49"), "", None),
+    ]
+    assert _ledger(wang.account_id) == []
+    assert AccountBalance.objects.get(customer_account_id=li.account_id).energy_owed == Decimal("149.49")
+
+    adjust_bill(actor=world.clerk, bill=li, reason="户名错误，重新开票", rebill=False, now=BILLING_NOW)
+    adjust_bill(actor=world.clerk, bill=li, reason="恢复", rebill=True, now=BILLING_NOW)
+    adjust_bill(actor=world.clerk, bill=li, reason="复核无误", rebill=True, now=BILLING_NOW)  # 0.00
+
+    assert _ledger(li.account_id) == [
+        ("bill_issued", "receivable.energy", Decimal("149.49"), Decimal("0.00")),
+        ("bill_adjusted", "receivable.energy", Decimal("0.00"), Decimal("149.49")),
+        ("bill_adjusted", "receivable.energy", Decimal("149.49"), Decimal("0.00")),
+    ]
+    assert AccountBalance.objects.get(customer_account_id=li.account_id).energy_owed == Decimal("149.49")
+    assert balances_from_postings() == {
+        li.account_id: {
+            "energy_owed": Decimal("149.49"),
+            "late_fees_owed": Decimal("0.00"),
+            "prepaid": Decimal("0.00"),
+        }
+    }

@@ -31,10 +31,11 @@ from django.test.utils import CaptureQueriesContext
 
 from gridcare.audit.models import AuditEvent
 from gridcare.billing.models import Bill, BillRun, BillRunStatus, BillStatus
-from gridcare.billing.operations import create_bill_run
+from gridcare.billing.operations import approve_bills, create_bill_run, hold_bill, issue_bill_run
 from gridcare.billing.runners.local import calculate_bill_run, calculate_one_partition, start_calculating
 from gridcare.jobs.models import JobRun, JobStatus
 from gridcare.jobs.operations import run_next_job
+from gridcare.ledger.models import Posting
 from gridcare.metering.models import MeterRead, ReadSource
 
 pytestmark = pytest.mark.django_db
@@ -386,3 +387,27 @@ def test_a_partition_costs_the_same_queries_however_many_accounts_it_holds(
 
     assert Bill.objects.filter(run=run).count() == 6
     assert queries[4] == queries[2]
+
+
+def test_an_issued_bill_posts_its_government_funds_apart_from_the_sales(
+    billing_world: BillingWorld, large_industry: Any
+) -> None:
+    """工厂 (module docstring): total 77,944.72 of which funds 2,610.00, sales 75,334.72."""
+    _february_world(billing_world, large_industry)
+    run = calculate_bill_run(run_id=_run(billing_world).pk, clock=lambda: BILLING_NOW)
+    factory = Bill.objects.get(run=run, account__name="工厂")
+    approve_bills(actor=billing_world.clerk, run=run, bills=[factory], now=BILLING_NOW)
+    for bill in Bill.objects.filter(run=run).exclude(pk=factory.pk):
+        hold_bill(actor=billing_world.clerk, bill=bill, note="另行处理", now=BILLING_NOW)
+
+    issue_bill_run(actor=billing_world.clerk, run=run, now=BILLING_NOW)
+
+    assert list(
+        Posting.objects.filter(entry__source=f"billing.bill:{factory.pk}")
+        .order_by("id")
+        .values_list("ledger_account__code", "debit", "credit")
+    ) == [
+        ("receivable.energy", Decimal("77944.72"), Decimal("0.00")),
+        ("revenue.energy", Decimal("0.00"), Decimal("75334.72")),
+        ("payable.funds", Decimal("0.00"), Decimal("2610.00")),
+    ]
