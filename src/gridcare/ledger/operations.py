@@ -7,7 +7,7 @@ Other apps post through :func:`post_journal_entries`; nothing else writes ledger
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -299,27 +299,3 @@ def reverse_journal_entry(
         changes={"reverses": locked.number, "reason": reason},
     )
     return reversal
-
-
-def balances_from_postings(
-    *, customer_account_ids: Iterable[int] | None = None
-) -> dict[int, dict[str, Decimal]]:
-    """Each customer account's balances summed from its postings (what the cached
-    :class:`AccountBalance` must equal)."""
-    from django.db.models import Sum
-
-    codes = {**BALANCE_FIELDS, **CREDIT_BALANCE_FIELDS}
-    postings = Posting.objects.filter(customer_account__isnull=False, ledger_account__code__in=list(codes))
-    if customer_account_ids is not None:
-        postings = postings.filter(customer_account_id__in=list(customer_account_ids))
-    totals: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(codes.values(), _ZERO))
-    for row in postings.values("customer_account_id", "ledger_account__code").annotate(
-        debits=Sum("debit"), credits=Sum("credit")
-    ):
-        code = row["ledger_account__code"]
-        debit_minus_credit = round_to_fen(row["debits"] - row["credits"])
-        if code in BALANCE_FIELDS:
-            totals[row["customer_account_id"]][BALANCE_FIELDS[code]] = debit_minus_credit
-        else:
-            totals[row["customer_account_id"]][CREDIT_BALANCE_FIELDS[code]] = -debit_minus_credit
-    return dict(totals)

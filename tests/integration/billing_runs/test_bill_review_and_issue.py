@@ -39,7 +39,7 @@ from gridcare.billing.operations import (
 from gridcare.billing.runners.local import calculate_bill_run
 from gridcare.identity.errors import AccessDenied
 from gridcare.ledger.models import AccountBalance, JournalEntry, JournalEntryKind, Posting
-from gridcare.ledger.operations import balances_from_postings
+from gridcare.ledger.queries import balances_from_postings
 
 pytestmark = pytest.mark.django_db
 

@@ -23,10 +23,10 @@ from gridcare.ledger.models import AccountBalance, JournalEntry, JournalEntryKin
 from gridcare.ledger.operations import (
     NewEntry,
     PostingLine,
-    balances_from_postings,
     post_journal_entries,
     reverse_journal_entry,
 )
+from gridcare.ledger.queries import balances_from_postings
 
 pytestmark = pytest.mark.django_db
 

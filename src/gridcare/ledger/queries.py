@@ -1,0 +1,128 @@
+"""Reads of the receivables ledger: the trial balance of a day (org-scoped), and the checks that
+prove the ledger consistent (every entry balanced, every cached balance equal to its postings).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Sum
+
+from gridcare.kit.money import round_to_fen
+from gridcare.ledger.chart import BALANCE_FIELDS, CREDIT_BALANCE_FIELDS
+from gridcare.ledger.models import AccountBalance, LedgerAccount, Posting
+
+_ZERO = Decimal("0.00")
+BALANCE_NAMES = ("energy_owed", "late_fees_owed", "prepaid")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialBalanceRow:
+    """One ledger account's day: its balance before the day, the day's debits and credits, and
+    its balance after (debit-positive for assets and expenses, credit-positive otherwise)."""
+
+    account: LedgerAccount
+    opening: Decimal
+    debits: Decimal
+    credits: Decimal
+    closing: Decimal
+
+
+def trial_balance(*, user: Any, on: date) -> list[TrialBalanceRow]:
+    """The trial balance (试算平衡表) of day ``on`` over the postings of the user's org subtree:
+    every ledger account that has postings up to that day, in code order."""
+    rows = (
+        Posting.objects.visible_to(user)
+        .filter(entry_date__lte=on)
+        .values("ledger_account_id")
+        .annotate(
+            debits_before=Sum("debit", filter=Q(entry_date__lt=on), default=_ZERO),
+            credits_before=Sum("credit", filter=Q(entry_date__lt=on), default=_ZERO),
+            debits=Sum("debit", filter=Q(entry_date=on), default=_ZERO),
+            credits=Sum("credit", filter=Q(entry_date=on), default=_ZERO),
+        )
+    )
+    accounts = {account.pk: account for account in LedgerAccount.objects.all()}
+    result = []
+    for row in rows:
+        account = accounts[row["ledger_account_id"]]
+        sign = 1 if account.debit_normal else -1
+        opening = round_to_fen(sign * (row["debits_before"] - row["credits_before"]))
+        debits, credits = round_to_fen(row["debits"]), round_to_fen(row["credits"])
+        result.append(
+            TrialBalanceRow(
+                account=account,
+                opening=opening,
+                debits=debits,
+                credits=credits,
+                closing=round_to_fen(opening + sign * (debits - credits)),
+            )
+        )
+    return sorted(result, key=lambda item: item.account.code)
+
+
+# --- consistency (system scope: the check command reads the whole ledger) ----------------------
+
+
+def balances_from_postings(
+    *, customer_account_ids: Iterable[int] | None = None
+) -> dict[int, dict[str, Decimal]]:
+    """Each customer account's balances summed from its postings (what the cached
+    :class:`AccountBalance` must equal), for the accounts with postings."""
+    codes = {**BALANCE_FIELDS, **CREDIT_BALANCE_FIELDS}
+    postings = Posting.objects.filter(customer_account__isnull=False, ledger_account__code__in=list(codes))
+    if customer_account_ids is not None:
+        postings = postings.filter(customer_account_id__in=list(customer_account_ids))
+    totals: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(BALANCE_NAMES, _ZERO))
+    for row in postings.values("customer_account_id", "ledger_account__code").annotate(
+        debits=Sum("debit"), credits=Sum("credit")
+    ):
+        code = row["ledger_account__code"]
+        debit_minus_credit = round_to_fen(row["debits"] - row["credits"])
+        if code in BALANCE_FIELDS:
+            totals[row["customer_account_id"]][BALANCE_FIELDS[code]] = debit_minus_credit
+        else:
+            totals[row["customer_account_id"]][CREDIT_BALANCE_FIELDS[code]] = -debit_minus_credit
+    return dict(totals)
+
+
+@dataclass(kw_only=True)
+class LedgerCheck:
+    """What :func:`check_ledger` found: entries whose postings do not balance (by id, with their
+    debits and credits), and accounts whose cached balances differ from their postings."""
+
+    entries: int = 0
+    unbalanced_entries: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
+    accounts: int = 0
+    balance_mismatches: list[tuple[int, str, Decimal, Decimal]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.unbalanced_entries and not self.balance_mismatches
+
+
+def check_ledger() -> LedgerCheck:
+    """Prove the ledger consistent: every journal entry balances, and every customer account's
+    cached balance (:class:`AccountBalance`) equals the sum of its postings."""
+    check = LedgerCheck()
+    per_entry = Posting.objects.values("entry_id").annotate(debits=Sum("debit"), credits=Sum("credit"))
+    for row in per_entry:
+        check.entries += 1
+        if row["debits"] != row["credits"]:
+            check.unbalanced_entries.append((row["entry_id"], row["debits"], row["credits"]))
+    derived = balances_from_postings()
+    cached = {row.customer_account_id: row for row in AccountBalance.objects.all()}
+    for account_id in sorted(set(derived) | set(cached)):
+        check.accounts += 1
+        expected = derived.get(account_id, dict.fromkeys(BALANCE_NAMES, _ZERO))
+        row = cached.get(account_id)
+        for name in BALANCE_NAMES:
+            have = getattr(row, name) if row is not None else _ZERO
+            if have != expected[name]:
+                check.balance_mismatches.append((account_id, name, have, expected[name]))
+    return check
