@@ -116,13 +116,13 @@ def check_ledger() -> LedgerCheck:
         if row["debits"] != row["credits"]:
             check.unbalanced_entries.append((row["entry_id"], row["debits"], row["credits"]))
     derived = balances_from_postings()
-    cached = {row.customer_account_id: row for row in AccountBalance.objects.all()}
+    cached = {balance.customer_account_id: balance for balance in AccountBalance.objects.all()}
     for account_id in sorted(set(derived) | set(cached)):
         check.accounts += 1
         expected = derived.get(account_id, dict.fromkeys(BALANCE_NAMES, _ZERO))
-        row = cached.get(account_id)
+        balance = cached.get(account_id)
         for name in BALANCE_NAMES:
-            have = getattr(row, name) if row is not None else _ZERO
+            have = getattr(balance, name) if balance is not None else _ZERO
             if have != expected[name]:
                 check.balance_mismatches.append((account_id, name, have, expected[name]))
     return check
