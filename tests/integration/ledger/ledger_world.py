@@ -63,8 +63,9 @@ def bill_issued(
             item=f"billing.bill:{key or amount}",
             due_date=date(2025, 3, 20),
         ),
-        PostingLine(code=ChartCode.ENERGY_REVENUE, credit=total - fund),
     ]
+    if total - fund:
+        lines.append(PostingLine(code=ChartCode.ENERGY_REVENUE, credit=total - fund))
     if fund:
         lines.append(PostingLine(code=ChartCode.FUNDS_PAYABLE, credit=fund))
     return NewEntry(
