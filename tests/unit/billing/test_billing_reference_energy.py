@@ -231,3 +231,16 @@ def test_split_into_tiers_and_allocation_add_up_exactly() -> None:
         D("0.333"),
         D("0.333"),
     )
+
+
+def test_equal_remainders_are_ties_broken_by_weight_order_not_by_rounding_noise() -> None:
+    """0.544 kWh over weights 2.553, 2.869, 1.690, 0.620 (total 7.732), in milli-kWh:
+    544 × 2553 = 1,388,832 = 179 × 7,732 + 4,804;  544 × 2869 = 1,560,736 = 201 × 7,732 + 6,604;
+    544 × 1690 = 919,360 = 118 × 7,732 + 6,984;  544 × 620 = 337,280 = 43 × 7,732 + 4,804.
+    Floors 179 + 201 + 118 + 43 = 541, so 3 units are left over: to the remainders 6,984 and
+    6,604, then to the first of the two equal 4,804s (the first weight), not the last. Computed
+    in Decimal, the two equal remainders came out different in the 28th digit and the last
+    weight took the unit (found by the engine-against-reference property test)."""
+    assert allocate_proportionally(
+        amount=D("0.544"), weights=(D("2.553"), D("2.869"), D("1.690"), D("0.620")), unit=D("0.001")
+    ) == (D("0.180"), D("0.202"), D("0.119"), D("0.043"))

@@ -7,10 +7,12 @@ total is the sum of the lines. Rules and sources: rules-cn.md §1–3 and §8.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from fractions import Fraction
 from types import MappingProxyType
 
 from gridcare.billing.engine.errors import BillInputInvalid, ContractDemandTooLow
@@ -205,13 +207,18 @@ def allocate_proportionally(
     total_weight = sum(weights, _ZERO)
     if total_weight == 0:
         raise ValueError("weights must not all be zero")
-    exact = [amount * weight / total_weight for weight in weights]
-    floors = [value.quantize(unit, rounding=ROUND_FLOOR) for value in exact]
-    left_over = int((amount - sum(floors, _ZERO)) / unit)
+    # Exact rational arithmetic, counted in units: Decimal division rounds at 28 digits, and
+    # two equal remainders could then differ by rounding noise, breaking their tie by chance
+    # instead of by weight order (found by the engine-against-reference property test).
+    exact = [
+        Fraction(amount) * Fraction(weight) / Fraction(total_weight) / Fraction(unit) for weight in weights
+    ]
+    floors = [math.floor(value) for value in exact]
+    left_over = int(Fraction(amount) / Fraction(unit)) - sum(floors)
     by_remainder = sorted(range(len(weights)), key=lambda index: (-(exact[index] - floors[index]), index))
     for index in by_remainder[:left_over]:
-        floors[index] += unit
-    return tuple(floors)
+        floors[index] += 1
+    return tuple(Decimal(units) * unit for units in floors)
 
 
 def _allocation_unit(*values: Decimal) -> Decimal:
