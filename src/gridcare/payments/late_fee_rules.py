@@ -167,6 +167,9 @@ def late_fee_of_bill(
     :class:`LateFeeInputInvalid`) a negative amount or one not in whole fen, partial payments
     that are not positive whole fen, fall after ``paid_date`` or add up to more than the
     amount, and a ``bill_year`` after the due date's year.
+
+    WARNING: fees already charged depend on this result; never change how it computes (a new
+    rule is a new :class:`LateFeeRules` value).
     """
     _check_amount(amount, "amount")
     payments = tuple(partial_payments)
