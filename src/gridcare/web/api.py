@@ -22,6 +22,7 @@ from gridcare.identity.errors import ApiCredentialsMissing, ApiRequestRefused
 from gridcare.kit.errors import GridCareError
 from gridcare.metering.api import router as meter_reads_router
 from gridcare.metering.errors import ReadTimeTaken
+from gridcare.payments.api import router as payments_router  # payments (issue 6)
 
 api = NinjaAPI(
     title="GridCare API",
@@ -34,6 +35,7 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/", meter_reads_router)
 api.add_router("/audit", audit_router)
 api.add_router("/billing", billing_router)  # billing (issue 5): quotes
+api.add_router("/payments", payments_router)  # payments (issue 6): late-fee quotes
 
 #: Refusals of a state that already exists (a second read at the same moment) are conflicts.
 CONFLICTS = (ReadTimeTaken,)

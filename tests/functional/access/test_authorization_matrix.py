@@ -970,6 +970,27 @@ def _api_cases() -> Iterator[Case]:
             None if _json(response)["total"] == "242.74" else pytest.fail(str(_json(response)))
         ),
     )
+    # payments (issue 6): the late-fee quote has the bill quote's access.
+    yield Case(
+        label="api quote late fees",
+        url_name="api-v1:late_fee_quote",
+        area="api",
+        method="POST",
+        content_type="application/json",
+        permission=Permission.QUOTE_BILLS,
+        path=_constant(reverse("api-v1:late_fee_quote")),
+        data=_constant(
+            {
+                "customer_class": "residential",
+                "paid_date": "2026-03-20",
+                "bills": [{"amount": "1000.00", "due_date": "2026-03-10"}],
+            }
+        ),
+        # 10 days × 0.001 × 1,000.00 = 10.00.
+        check_allowed=lambda response, world, actor: (
+            None if _json(response)["late_fee"] == "10.00" else pytest.fail(str(_json(response)))
+        ),
+    )
     for scope in SCOPES:
         yield Case(
             label=f"api account ({scope})",

@@ -130,7 +130,8 @@ def test_signed_integration_requests_never_fail_the_server(world: World, integra
 
     seen = run_every_operation(signing(API, credentials))
 
-    assert len({label for label, _status in seen}) == 6  # billing (issue 5): + POST /api/v1/billing/quote
+    # billing (issue 5): + POST /api/v1/billing/quote; payments (issue 6): + the late-fee quote
+    assert len({label for label, _status in seen}) == 7
     # Every generated request got through authentication: the fuzzing reached the endpoints.
     assert statuses(seen) <= {200, 201, 400, 404, 409, 422}
     assert {200, 422} <= statuses(seen)
@@ -139,7 +140,7 @@ def test_signed_integration_requests_never_fail_the_server(world: World, integra
 def test_staff_session_requests_never_fail_the_server(world: World, log_in):
     user = world.station_a_user
     user.groups.add(Group.objects.get_or_create(name=Role.AUDITOR.value)[0])
-    # billing (issue 5): 核算员 holds billing.quote, so the quote endpoint is reached too.
+    # billing (issue 5): 核算员 holds billing.quote, so the quote endpoints are reached too.
     user.groups.add(Group.objects.get_or_create(name=Role.BILLING_CLERK.value)[0])
     client = log_in(Client(), user)
     client.get("/")
@@ -151,7 +152,8 @@ def test_staff_session_requests_never_fail_the_server(world: World, log_in):
         cookies={"sessionid": session_id, "csrftoken": csrf_token},
     )
 
-    assert len({label for label, _status in seen}) == 6  # billing (issue 5): + POST /api/v1/billing/quote
+    # billing (issue 5): + POST /api/v1/billing/quote; payments (issue 6): + the late-fee quote
+    assert len({label for label, _status in seen}) == 7
     assert statuses(seen) <= {200, 201, 400, 404, 409, 422}
     assert {200, 422} <= statuses(seen)
 

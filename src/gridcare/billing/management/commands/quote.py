@@ -1,6 +1,8 @@
 """``gridcare quote registers --input FILE``: a bill quote (电费试算) from register usage, as JSON;
 ``gridcare quote interval --urdb FILE --load CSV --start ISO --step-minutes N``: a URDB bill of a
-load series (docs/urdb.md).
+load series (docs/urdb.md);
+``gridcare quote late-fee --input FILE``: the late fees (电费违约金) of overdue bills, as JSON
+(docs/late-fees.md).
 
 Invalid input prints a message naming the field and exits with status 2 (docs/billing.md).
 """
@@ -17,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from gridcare.billing.interval_quotes import add_interval_arguments, run_interval_quote
 from gridcare.billing.quotes import quote_registers, read_quote_json
 from gridcare.kit.errors import GridCareError
+from gridcare.payments.quotes import quote_late_fees, read_late_fee_quote_json  # late fees (issue 6)
 
 #: The exit status of input the quote refuses.
 INVALID_INPUT_STATUS = 2
@@ -25,7 +28,8 @@ INVALID_INPUT_STATUS = 2
 class Command(BaseCommand):
     help = (
         "Bill quotes (电费试算). 'registers' bills register usage (kWh per period) by a catalog tariff; "
-        "'interval' bills a load series by an OpenEI URDB tariff."
+        "'interval' bills a load series by an OpenEI URDB tariff; "
+        "'late-fee' quotes the late fees (电费违约金) of overdue bills."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,9 +45,15 @@ class Command(BaseCommand):
             help="Bill a load series month by month on an OpenEI URDB tariff (NREL SAM semantics); JSON.",
         )
         add_interval_arguments(interval)
+        late_fee = subcommands.add_parser(  # late fees (issue 6)
+            "late-fee", help="Quote the late fees of overdue bills paid on a date; prints them as JSON."
+        )
+        late_fee.add_argument(
+            "--input", required=True, help="The late-fee quote request JSON file, or - for standard input."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        handlers = {"registers": self.registers, "interval": self.interval}
+        handlers = {"registers": self.registers, "interval": self.interval, "late-fee": self.late_fee}
         handlers[options["subcommand"]](**options)
 
     def interval(self, **options: Any) -> None:
@@ -66,6 +76,23 @@ class Command(BaseCommand):
             ) from error
         try:
             answer = quote_registers(data=read_quote_json(text))
+        except GridCareError as error:
+            raise CommandError(
+                f"{error.message('zh-hans')} / {error.message('en')}", returncode=INVALID_INPUT_STATUS
+            ) from error
+        self.stdout.write(json.dumps(answer, ensure_ascii=False, indent=2))
+
+    def late_fee(self, **options: Any) -> None:
+        """Read the late-fee quote request, quote it, print the JSON answer (docs/late-fees.md)."""
+        source = options["input"]
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(
+                f"无法读取输入文件 / Cannot read the input: {error}", returncode=INVALID_INPUT_STATUS
+            ) from error
+        try:
+            answer = quote_late_fees(data=read_late_fee_quote_json(text))
         except GridCareError as error:
             raise CommandError(
                 f"{error.message('zh-hans')} / {error.message('en')}", returncode=INVALID_INPUT_STATUS
