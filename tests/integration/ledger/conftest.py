@@ -17,3 +17,22 @@ from ledger_world import LedgerWorld, make_ledger_world
 @pytest.fixture
 def ledger_world(org_tree: Any, now: Any) -> LedgerWorld:
     return make_ledger_world(org_tree, now)
+
+
+@pytest.fixture
+def ledger_chart(transactional_db: None) -> None:
+    """The chart as the data migration loads it (a transactional test's flush removed it)."""
+    from gridcare.ledger.chart import INITIAL_CHART
+    from gridcare.ledger.models import LedgerAccount
+
+    for account in INITIAL_CHART:
+        LedgerAccount.objects.get_or_create(
+            code=str(account.code),
+            defaults={
+                "name_zh": account.name_zh,
+                "name_en": account.name_en,
+                "kind": account.kind,
+                "gl_code": account.gl_code,
+                "per_customer_account": account.per_customer_account,
+            },
+        )
