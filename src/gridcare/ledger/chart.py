@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class ChartCode(StrEnum):
@@ -131,3 +132,20 @@ BALANCE_FIELDS: dict[str, str] = {
 CREDIT_BALANCE_FIELDS: dict[str, str] = {
     ChartCode.PREPAID_ENERGY: "prepaid",
 }
+
+
+def load_initial_chart(*, model: Any) -> None:
+    """Add to ``model`` (the LedgerAccount model, or its historical version in a migration)
+    the accounts of :data:`INITIAL_CHART` it lacks; accounts already there are left as they are
+    (their names and GL numbers are the utility's)."""
+    for account in INITIAL_CHART:
+        model.objects.get_or_create(
+            code=str(account.code),
+            defaults={
+                "name_zh": account.name_zh,
+                "name_en": account.name_en,
+                "kind": account.kind,
+                "gl_code": account.gl_code,
+                "per_customer_account": account.per_customer_account,
+            },
+        )

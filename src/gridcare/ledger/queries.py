@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Min, Q, Sum
 
 from gridcare.kit.money import round_to_fen
 from gridcare.ledger.chart import BALANCE_FIELDS, CREDIT_BALANCE_FIELDS
@@ -126,3 +126,47 @@ def check_ledger() -> LedgerCheck:
             if have != expected[name]:
                 check.balance_mismatches.append((account_id, name, have, expected[name]))
     return check
+
+
+# --- open items (system scope: the calling operation has checked the account's access) ---------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenItem:
+    """What is still open of one item (a bill, a late fee) on one ledger account of a customer
+    account: its debits less its credits, above zero."""
+
+    code: str
+    item: str
+    due_date: date | None
+    first_entry_date: date
+    open_amount: Decimal
+
+
+def open_items(*, customer_account_id: int, codes: Iterable[str]) -> list[OpenItem]:
+    """The open items of ``customer_account_id`` on the ledger accounts ``codes``, in no order."""
+    rows = (
+        Posting.objects.filter(customer_account_id=customer_account_id, ledger_account__code__in=list(codes))
+        .exclude(item="")
+        .values("ledger_account__code", "item")
+        .annotate(
+            debits=Sum("debit"),
+            credits=Sum("credit"),
+            due=Min("due_date"),
+            since=Min("entry_date"),
+        )
+    )
+    items = []
+    for row in rows:
+        open_amount = round_to_fen(row["debits"] - row["credits"])
+        if open_amount > 0:
+            items.append(
+                OpenItem(
+                    code=row["ledger_account__code"],
+                    item=row["item"],
+                    due_date=row["due"],
+                    first_entry_date=row["since"],
+                    open_amount=open_amount,
+                )
+            )
+    return items

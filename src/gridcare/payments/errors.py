@@ -15,3 +15,29 @@ class LateFeeQuoteInputInvalid(GridCareError):
 
     def __init__(self, *, field: str, reason_zh: str, reason_en: str) -> None:
         super().__init__(field=field, field_name=field, reason_zh=reason_zh, reason_en=reason_en)
+
+
+class PaymentAmountInvalid(GridCareError):
+    """A payment amount that is not above zero in whole fen."""
+
+    code = "payment_amount_invalid"
+    message_zh = "“amount”：缴费金额 {amount} 须大于零且精确到分。"
+    message_en = '"amount": the payment amount {amount} must be above zero and in whole fen.'
+
+    def __init__(self, *, amount: object) -> None:
+        super().__init__(field="amount", amount=amount)
+
+
+class PaymentAlreadyReversed(GridCareError):
+    code = "payment_already_reversed"
+    message_zh = "收费 {receipt_no} 已冲正。"
+    message_en = "Payment {receipt_no} has already been reversed."
+
+
+class PaymentReasonMissing(GridCareError):
+    code = "payment_reason_missing"
+    message_zh = "“reason”：冲正须写明原因。"
+    message_en = '"reason": a reversal needs a reason.'
+
+    def __init__(self) -> None:
+        super().__init__(field="reason")

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from gridcare.ledger.chart import load_initial_chart
+from gridcare.ledger.models import LedgerAccount
+
 # pytest's importlib mode puts no test folder on sys.path; the world module sits beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -22,17 +25,4 @@ def ledger_world(org_tree: Any, now: Any) -> LedgerWorld:
 @pytest.fixture
 def ledger_chart(transactional_db: None) -> None:
     """The chart as the data migration loads it (a transactional test's flush removed it)."""
-    from gridcare.ledger.chart import INITIAL_CHART
-    from gridcare.ledger.models import LedgerAccount
-
-    for account in INITIAL_CHART:
-        LedgerAccount.objects.get_or_create(
-            code=str(account.code),
-            defaults={
-                "name_zh": account.name_zh,
-                "name_en": account.name_en,
-                "kind": account.kind,
-                "gl_code": account.gl_code,
-                "per_customer_account": account.per_customer_account,
-            },
-        )
+    load_initial_chart(model=LedgerAccount)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from gridcare.ledger.chart import load_initial_chart
+from gridcare.ledger.models import LedgerAccount
 
 #: Non-residential, paid 2026-02-10 (rules-cn.md §5):
 #: 8,000.00 due 2025-12-20: December 21–31 11 days × 0.002 × 8,000.00 = 176.00, January 1 –
@@ -39,3 +44,20 @@ def several_bills() -> dict[str, Any]:
 @pytest.fixture
 def several_bills_answer() -> dict[str, Any]:
     return SEVERAL_BILLS_ANSWER
+
+
+# pytest's importlib mode puts no test folder on sys.path; the world module sits beside this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from payments_world import PaymentsWorld, make_payments_world  # noqa: E402
+
+
+@pytest.fixture
+def payments_world(org_tree: Any, now: Any, staff_user_factory: Any) -> PaymentsWorld:
+    return make_payments_world(org_tree, now, staff_user_factory)
+
+
+@pytest.fixture
+def ledger_chart(transactional_db: None) -> None:
+    """The chart as the data migration loads it (a transactional test's flush removed it)."""
+    load_initial_chart(model=LedgerAccount)

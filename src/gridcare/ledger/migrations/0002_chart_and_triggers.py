@@ -56,20 +56,9 @@ def drop_guards(apps: Any, schema_editor: Any) -> None:
 
 
 def load_chart(apps: Any, schema_editor: Any) -> None:
-    from gridcare.ledger.chart import INITIAL_CHART
+    from gridcare.ledger.chart import load_initial_chart
 
-    ledger_account = apps.get_model("ledger", "LedgerAccount")
-    for account in INITIAL_CHART:
-        ledger_account.objects.get_or_create(
-            code=str(account.code),
-            defaults={
-                "name_zh": account.name_zh,
-                "name_en": account.name_en,
-                "kind": account.kind,
-                "gl_code": account.gl_code,
-                "per_customer_account": account.per_customer_account,
-            },
-        )
+    load_initial_chart(model=apps.get_model("ledger", "LedgerAccount"))
 
 
 class Migration(migrations.Migration):
