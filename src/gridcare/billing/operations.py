@@ -50,6 +50,7 @@ from gridcare.kit.clock import local_date
 from gridcare.kit.money import round_to_fen
 from gridcare.organization.models import OrgUnit
 from gridcare.organization.operations import reserve_sequence_numbers
+from gridcare.payments.operations import apply_prepaid
 
 #: The longest period one run bills (a quarter): longer periods are a typo, not a cycle.
 MAX_PERIOD_DAYS = 92
@@ -362,6 +363,8 @@ def _issue(*, bills: Sequence[Bill], actor: User, now: datetime) -> None:
         bill.due_date = due
     Bill.objects.bulk_update(bills, ["status", "number", "issued_at", "due_date"], batch_size=1000)
     post_issued_bills(bills=bills, actor=actor, now=now)
+    # An overpayment kept as prepaid pays the bills just issued.
+    apply_prepaid(account_ids=[bill.account_id for bill in bills], actor=actor, now=now)
 
 
 @denials_audited

@@ -1,11 +1,12 @@
 """Every state change of payments (docs/payments.md): recording a payment — allocated to the
-account's late fees first, then its bills oldest first, the rest kept as prepaid — and
-reversing one. Each posts one journal entry to the receivables ledger in the same transaction
-and audits itself.
+account's late fees first, then its bills oldest first, the rest kept as prepaid — reversing
+one, and applying prepaid balances to newly issued bills. Each posts to the receivables ledger
+in the same transaction and audits itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,7 +20,7 @@ from gridcare.identity.permissions import Permission
 from gridcare.kit.clock import local_date
 from gridcare.kit.money import round_to_fen
 from gridcare.ledger.chart import ChartCode
-from gridcare.ledger.models import JournalEntryKind
+from gridcare.ledger.models import AccountBalance, JournalEntryKind
 from gridcare.ledger.operations import NewEntry, PostingLine, post_journal_entries, reverse_journal_entry
 from gridcare.ledger.queries import OpenItem, open_items
 from gridcare.organization.operations import reserve_sequence_numbers
@@ -199,3 +200,51 @@ def reverse_payment(*, actor: User | None, payment: Payment, reason: str, now: d
         changes={"receipt_no": locked.receipt_no, "amount": str(locked.amount), "reason": reason},
     )
     return locked
+
+
+def apply_prepaid(*, account_ids: Iterable[int], actor: User | None, now: datetime) -> int:
+    """Apply the prepaid balance (预收电费) of each of ``account_ids`` to its open late fees and
+    bills (:data:`ALLOCATION_ORDER`), in the caller's transaction — run when bills are issued, so
+    an overpayment pays the next bill. Posts one allocation entry per account that has both;
+    returns how many."""
+    ids = sorted(set(account_ids))
+    with_prepaid = []
+    for start in range(0, len(ids), 5000):
+        with_prepaid += list(
+            AccountBalance.objects.filter(customer_account_id__in=ids[start : start + 5000], prepaid__gt=0)
+            .order_by("customer_account_id")
+            .values_list("customer_account_id", flat=True)
+        )
+    entries = []
+    for account_id in with_prepaid:
+        account = Account.objects.select_for_update().get(pk=account_id)
+        prepaid = AccountBalance.objects.get(customer_account_id=account_id).prepaid
+        items = open_items(customer_account_id=account_id, codes=ALLOCATION_ORDER)
+        paid, rest = allocation(amount=prepaid, items=items)
+        if not paid:
+            continue
+        used = prepaid - rest
+        entries.append(
+            NewEntry(
+                org_unit_id=account.org_unit_id,
+                kind=JournalEntryKind.ALLOCATION,
+                entry_date=local_date(now),
+                description=f"预收冲抵 {account.account_no}",
+                source=f"customers.account:{account_id}",
+                lines=[
+                    PostingLine(code=ChartCode.PREPAID_ENERGY, debit=used, customer_account_id=account_id),
+                    *(
+                        PostingLine(
+                            code=item.code,
+                            credit=part,
+                            customer_account_id=account_id,
+                            item=item.item,
+                            due_date=item.due_date,
+                        )
+                        for item, part in paid
+                    ),
+                ],
+            )
+        )
+    post_journal_entries(entries=entries, actor=actor, now=now)
+    return len(entries)

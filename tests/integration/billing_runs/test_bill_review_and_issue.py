@@ -40,6 +40,8 @@ from gridcare.billing.runners.local import calculate_bill_run
 from gridcare.identity.errors import AccessDenied
 from gridcare.ledger.models import AccountBalance, JournalEntry, JournalEntryKind, Posting
 from gridcare.ledger.queries import balances_from_postings
+from gridcare.payments.models import PaymentChannel
+from gridcare.payments.operations import record_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -266,3 +268,34 @@ def test_issuing_and_adjusting_post_each_bill_to_the_receivables_ledger_once(
             "prepaid": Decimal("0.00"),
         }
     }
+
+
+def test_a_prepaid_balance_pays_the_bill_when_it_is_issued(reviewed_world: BillingWorld) -> None:
+    """李 pays 200.00 before the run is issued (nothing open: all prepaid); issuing 李's 149.49
+    applies 149.49 of it, leaving 50.51 prepaid and nothing owed."""
+    world = reviewed_world
+    run = _calculated_run(world)
+    li = _bill(run, "李")
+    record_payment(
+        actor=None,
+        account=li.account,
+        amount=Decimal("200.00"),
+        channel=PaymentChannel.COUNTER_CASH,
+        idempotency_key="counter-li-1",
+        received_at=BILLING_NOW,
+        now=BILLING_NOW,
+    )
+    approve_bills(actor=world.clerk, run=run, bills=[li, _bill(run, "王")], now=BILLING_NOW)
+    hold_bill(actor=world.clerk, bill=_bill(run, "钱"), note="待核实", now=BILLING_NOW)
+
+    issue_bill_run(actor=world.clerk, run=run, now=BILLING_NOW)
+
+    balance = AccountBalance.objects.get(customer_account_id=li.account_id)
+    assert (balance.energy_owed, balance.prepaid) == (Decimal("0.00"), Decimal("50.51"))
+    (allocation,) = JournalEntry.objects.filter(kind=JournalEntryKind.ALLOCATION)
+    assert [
+        (p.ledger_account.code, p.debit, p.credit, p.item) for p in allocation.postings.order_by("id")
+    ] == [
+        ("prepaid.energy", Decimal("149.49"), Decimal("0.00"), ""),
+        ("receivable.energy", Decimal("0.00"), Decimal("149.49"), f"billing.bill:{li.pk}"),
+    ]
