@@ -50,7 +50,7 @@ from gridcare.kit.clock import local_date
 from gridcare.kit.money import round_to_fen
 from gridcare.organization.models import OrgUnit
 from gridcare.organization.operations import reserve_sequence_numbers
-from gridcare.payments.operations import apply_prepaid
+from gridcare.payments.operations import apply_prepaid, hold_accounts
 
 #: The longest period one run bills (a quarter): longer periods are a typo, not a cycle.
 MAX_PERIOD_DAYS = 92
@@ -353,6 +353,9 @@ def due_date_for(*, issued_on: date) -> date:
 
 def _issue(*, bills: Sequence[Bill], actor: User, now: datetime) -> None:
     """Number, date and mark ``bills`` issued, and post each one to the receivables ledger."""
+    # The accounts first, as every operation moving an account's money takes them (no deadlock
+    # with a payment arriving meanwhile).
+    hold_accounts(account_ids=[bill.account_id for bill in bills])
     issued_on = local_date(now)
     numbers = reserve_sequence_numbers(name="bill", count=len(bills)) if bills else range(0)
     due = due_date_for(issued_on=issued_on)

@@ -5,8 +5,9 @@ adjustment, posts one journal entry in the issuing transaction —
         Cr 电费收入                                                   total − funds
         Cr 代征政府性基金及附加                                        funds
 
-A negative amount posts on the other side (an adjustment bill that refunds); a zero one is left
-out, and a bill of zero posts nothing. Each bill posts once (its idempotency key).
+An adjustment below zero (a refund) credits what is still open of the bill it adjusts and keeps
+the rest as the customer's prepaid balance, with the sales and funds debited; a zero amount is
+left out, and a bill of zero posts nothing. Each bill posts once (its idempotency key).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gridcare.kit.clock import local_date
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import JournalEntryKind
 from gridcare.ledger.operations import NewEntry, PostingLine, post_journal_entries
+from gridcare.ledger.queries import open_items
 
 _ZERO = Decimal("0.00")
 #: Bills per batch of entries (a run issues hundreds of thousands).
@@ -58,18 +60,17 @@ def _funds_by_bill(*, bill_ids: list[int]) -> dict[int, Decimal]:
 
 
 def _entry_of(*, bill: Bill, funds: Decimal, now: datetime) -> NewEntry | None:
+    if bill.total == 0:
+        return None
     revenue = bill.total - funds
-    lines = [
+    charge_lines = [
         line
         for line in (
-            _line(code=ChartCode.RECEIVABLE_ENERGY, amount=bill.total, debit_side=True, bill=bill),
-            _line(code=ChartCode.ENERGY_REVENUE, amount=revenue, debit_side=False, bill=None),
-            _line(code=ChartCode.FUNDS_PAYABLE, amount=funds, debit_side=False, bill=None),
+            _line(code=ChartCode.ENERGY_REVENUE, amount=revenue),
+            _line(code=ChartCode.FUNDS_PAYABLE, amount=funds),
         )
         if line is not None
     ]
-    if not lines:
-        return None
     adjustment = bill.kind == BillKind.ADJUSTMENT
     return NewEntry(
         org_unit_id=bill.org_unit_id,
@@ -77,22 +78,61 @@ def _entry_of(*, bill: Bill, funds: Decimal, now: datetime) -> NewEntry | None:
         entry_date=local_date(now),
         description=f"{'退补电费' if adjustment else '电费发行'} {bill.number}",
         source=bill_item(bill.pk),
-        lines=lines,
+        lines=[*_customer_lines(bill=bill), *charge_lines],
         idempotency_key=f"{bill_item(bill.pk)}:issued",
     )
 
 
-def _line(*, code: ChartCode, amount: Decimal, debit_side: bool, bill: Bill | None) -> PostingLine | None:
+def _customer_lines(*, bill: Bill) -> list[PostingLine]:
+    """The customer's side: a bill owed is a receivable of its own (an open item with its due
+    date); a refund (an adjustment below zero) first settles what is still open of the bill it
+    adjusts, and the rest is the customer's, kept as prepaid for the next bill."""
+    if bill.total > 0:
+        return [
+            PostingLine(
+                code=ChartCode.RECEIVABLE_ENERGY,
+                debit=bill.total,
+                customer_account_id=bill.account_id,
+                item=bill_item(bill.pk),
+                due_date=bill.due_date,
+            )
+        ]
+    refund = -bill.total
+    lines = []
+    if bill.adjusts_id is not None:
+        adjusted = bill_item(bill.adjusts_id)
+        still_open = sum(
+            (
+                item.open_amount
+                for item in open_items(
+                    customer_account_id=bill.account_id, codes=[ChartCode.RECEIVABLE_ENERGY]
+                )
+                if item.item == adjusted
+            ),
+            _ZERO,
+        )
+        settled = min(refund, still_open)
+        if settled:
+            lines.append(
+                PostingLine(
+                    code=ChartCode.RECEIVABLE_ENERGY,
+                    credit=settled,
+                    customer_account_id=bill.account_id,
+                    item=adjusted,
+                )
+            )
+        refund -= settled
+    if refund:
+        lines.append(
+            PostingLine(code=ChartCode.PREPAID_ENERGY, credit=refund, customer_account_id=bill.account_id)
+        )
+    return lines
+
+
+def _line(*, code: ChartCode, amount: Decimal) -> PostingLine | None:
     if amount == 0:
         return None
-    # A negative amount goes on the account's other side: an adjustment bill that refunds
-    # credits the receivable and debits the revenue.
-    on_debit = debit_side == (amount > 0)
+    # Revenue and funds are credits; below zero (a refund) they are debits.
     return PostingLine(
-        code=code,
-        debit=abs(amount) if on_debit else _ZERO,
-        credit=_ZERO if on_debit else abs(amount),
-        customer_account_id=bill.account_id if bill is not None else None,
-        item=bill_item(bill.pk) if bill is not None else "",
-        due_date=bill.due_date if bill is not None else None,
+        code=code, debit=-amount if amount < 0 else _ZERO, credit=amount if amount > 0 else _ZERO
     )

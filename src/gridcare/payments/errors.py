@@ -41,3 +41,18 @@ class PaymentReasonMissing(GridCareError):
 
     def __init__(self) -> None:
         super().__init__(field="reason")
+
+
+class PaymentSerialConflict(GridCareError):
+    """A serial number already recorded for another account or amount: not the same payment
+    again, and not a new one either — a person must look."""
+
+    code = "payment_serial_conflict"
+    message_zh = "流水号 {serial} 已用于收费 {receipt_no}（户号或金额不同），请人工核查。"
+    message_en = (
+        "Serial number {serial} was already recorded as payment {receipt_no} with another account "
+        "or amount; it needs a person to check."
+    )
+
+    def __init__(self, *, serial: str, receipt_no: str) -> None:
+        super().__init__(field="idempotency_key", serial=serial, receipt_no=receipt_no)

@@ -22,9 +22,14 @@ from gridcare.kit.money import round_to_fen
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import AccountBalance, JournalEntryKind
 from gridcare.ledger.operations import NewEntry, PostingLine, post_journal_entries, reverse_journal_entry
-from gridcare.ledger.queries import OpenItem, open_items
+from gridcare.ledger.queries import OpenItem, open_items, open_items_by_account
 from gridcare.organization.operations import reserve_sequence_numbers
-from gridcare.payments.errors import PaymentAlreadyReversed, PaymentAmountInvalid, PaymentReasonMissing
+from gridcare.payments.errors import (
+    PaymentAlreadyReversed,
+    PaymentAmountInvalid,
+    PaymentReasonMissing,
+    PaymentSerialConflict,
+)
 from gridcare.payments.models import Payment, PaymentChannel, PaymentStatus
 
 _ZERO = Decimal("0.00")
@@ -44,6 +49,27 @@ CHANNEL_ACCOUNTS: dict[str, ChartCode] = {
 #: accrue on, so a payment stops the accrual only once the fees are paid; then bills by due
 #: date, oldest first (ties by the day they were posted, then by item).
 ALLOCATION_ORDER = (ChartCode.RECEIVABLE_LATE_FEE, ChartCode.RECEIVABLE_ENERGY)
+
+
+def hold_accounts(*, account_ids: Iterable[int]) -> None:
+    """Lock the rows of ``account_ids`` until the transaction ends, in id order. Every operation
+    that moves an account's money (a payment, its reversal, a bill issue and the prepaid it
+    applies) takes them first, so two of them on one account run one after the other, each
+    seeing what the other did, and in the same order, so they cannot deadlock."""
+    ids = sorted(set(account_ids))
+    for start in range(0, len(ids), 2000):
+        list(
+            Account.objects.select_for_update()
+            .filter(pk__in=ids[start : start + 2000])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+def payment_key(*, channel: str, serial: str) -> str:
+    """A payment's unique key: its channel's serial number, qualified by the channel (two banks
+    may use the same serial numbers)."""
+    return f"{channel}:{serial}"
 
 
 def allocation(*, amount: Decimal, items: list[OpenItem]) -> tuple[list[tuple[OpenItem, Decimal]], Decimal]:
@@ -94,12 +120,13 @@ def record_payment(
     )
     if amount <= 0 or round_to_fen(amount) != amount:
         raise PaymentAmountInvalid(amount=amount)
-    existing: Payment | None = Payment.objects.filter(idempotency_key=idempotency_key).first()
+    key = payment_key(channel=channel, serial=idempotency_key)
+    existing: Payment | None = Payment.objects.filter(idempotency_key=key).first()
     if existing is not None:
-        return existing
+        return _same_payment(existing=existing, account=account, amount=amount, serial=idempotency_key)
     # The account's row, locked: two payments of one account allocate one after the other, each
     # seeing what the other paid (the second would otherwise pay the same bills again).
-    Account.objects.select_for_update().filter(pk=account.pk).first()
+    hold_accounts(account_ids=[account.pk])
     items = open_items(customer_account_id=account.pk, codes=ALLOCATION_ORDER)
     paid, rest = allocation(amount=amount, items=items)
     lines = [PostingLine(code=CHANNEL_ACCOUNTS[channel], debit=amount)]
@@ -116,7 +143,9 @@ def record_payment(
     if rest:
         lines.append(PostingLine(code=ChartCode.PREPAID_ENERGY, credit=rest, customer_account_id=account.pk))
     (number,) = reserve_sequence_numbers(name="receipt", count=1)
-    on = local_date(received_at)
+    # The entry belongs to the day it is recorded (a day's trial balance never changes after
+    # it); the payment keeps when the money was received.
+    on = local_date(now)
     receipt_no = f"R{on:%Y%m%d}{number:08d}"
     try:
         with transaction.atomic():
@@ -129,7 +158,7 @@ def record_payment(
                         description=f"收费 {receipt_no} {PaymentChannel(channel).label}",
                         source=f"payments.payment:{receipt_no}",
                         lines=lines,
-                        idempotency_key=f"payments.payment:{idempotency_key}",
+                        idempotency_key=f"payments.payment:{key}",
                     )
                 ],
                 actor=actor,
@@ -142,15 +171,17 @@ def record_payment(
                 channel=channel,
                 amount=amount,
                 received_at=received_at,
-                idempotency_key=idempotency_key,
+                idempotency_key=key,
                 journal_entry=entry,
                 recorded_by=actor,
                 recorded_at=now,
             )
     except IntegrityError:
         # The same serial number recorded by another transaction since we looked.
-        recorded: Payment = Payment.objects.get(idempotency_key=idempotency_key)
-        return recorded
+        recorded: Payment | None = Payment.objects.filter(idempotency_key=key).first()
+        if recorded is None:
+            raise
+        return _same_payment(existing=recorded, account=account, amount=amount, serial=idempotency_key)
     record_audit_event(
         actor=actor,
         action="payments.payment_recorded",
@@ -167,11 +198,20 @@ def record_payment(
     return payment
 
 
+def _same_payment(*, existing: Payment, account: Account, amount: Decimal, serial: str) -> Payment:
+    """``existing``, the payment already recorded under a serial number, when the new one is the
+    same payment again; refused when the serial number comes with another account or amount."""
+    if existing.account_id != account.pk or existing.amount != amount:
+        raise PaymentSerialConflict(serial=serial, receipt_no=existing.receipt_no)
+    return existing
+
+
 @denials_audited
 @transaction.atomic
 def reverse_payment(*, actor: User | None, payment: Payment, reason: str, now: datetime) -> Payment:
     """Reverse a payment (a bounced debit, a cashier's error): its journal entry is reversed,
     which re-opens every late fee and bill it paid and takes back what it prepaid."""
+    hold_accounts(account_ids=[payment.account_id])
     locked: Payment = (
         Payment.objects.select_for_update().select_related("account__org_unit").get(pk=payment.pk)
     )
@@ -188,6 +228,7 @@ def reverse_payment(*, actor: User | None, payment: Payment, reason: str, now: d
     reversal = reverse_journal_entry(
         entry=locked.journal_entry, reason=reason, entry_date=local_date(now), actor=actor, now=now
     )
+    _owe_what_prepaid_already_paid(payment=locked, actor=actor, now=now)
     locked.status = PaymentStatus.REVERSED
     locked.reversal_entry = reversal
     locked.reversal_reason = reason[:200]
@@ -202,49 +243,91 @@ def reverse_payment(*, actor: User | None, payment: Payment, reason: str, now: d
     return locked
 
 
-def apply_prepaid(*, account_ids: Iterable[int], actor: User | None, now: datetime) -> int:
-    """Apply the prepaid balance (预收电费) of each of ``account_ids`` to its open late fees and
-    bills (:data:`ALLOCATION_ORDER`), in the caller's transaction — run when bills are issued, so
-    an overpayment pays the next bill. Posts one allocation entry per account that has both;
-    returns how many."""
-    ids = sorted(set(account_ids))
-    with_prepaid = []
-    for start in range(0, len(ids), 5000):
-        with_prepaid += list(
-            AccountBalance.objects.filter(customer_account_id__in=ids[start : start + 5000], prepaid__gt=0)
-            .order_by("customer_account_id")
-            .values_list("customer_account_id", flat=True)
-        )
-    entries = []
-    for account_id in with_prepaid:
-        account = Account.objects.select_for_update().get(pk=account_id)
-        prepaid = AccountBalance.objects.get(customer_account_id=account_id).prepaid
-        items = open_items(customer_account_id=account_id, codes=ALLOCATION_ORDER)
-        paid, rest = allocation(amount=prepaid, items=items)
-        if not paid:
-            continue
-        used = prepaid - rest
-        entries.append(
+def _owe_what_prepaid_already_paid(*, payment: Payment, actor: User | None, now: datetime) -> None:
+    """After a reversal, a prepaid balance below zero is money the payment left as prepaid that
+    has since paid bills: it is owed again, as an open item of its own due today (the bills
+    it paid stay paid; this item is what is chased)."""
+    balance = AccountBalance.objects.get(customer_account_id=payment.account_id)
+    if balance.prepaid >= 0:
+        return
+    owed = -balance.prepaid
+    post_journal_entries(
+        entries=[
             NewEntry(
-                org_unit_id=account.org_unit_id,
+                org_unit_id=payment.org_unit_id,
                 kind=JournalEntryKind.ALLOCATION,
                 entry_date=local_date(now),
-                description=f"预收冲抵 {account.account_no}",
-                source=f"customers.account:{account_id}",
+                description=f"冲正收费 {payment.receipt_no}：已冲抵的预收转应收",
+                source=f"payments.payment:{payment.receipt_no}",
                 lines=[
-                    PostingLine(code=ChartCode.PREPAID_ENERGY, debit=used, customer_account_id=account_id),
-                    *(
-                        PostingLine(
-                            code=item.code,
-                            credit=part,
-                            customer_account_id=account_id,
-                            item=item.item,
-                            due_date=item.due_date,
-                        )
-                        for item, part in paid
+                    PostingLine(
+                        code=ChartCode.RECEIVABLE_ENERGY,
+                        debit=owed,
+                        customer_account_id=payment.account_id,
+                        item=f"payments.payment:{payment.receipt_no}:reversed",
+                        due_date=local_date(now),
+                    ),
+                    PostingLine(
+                        code=ChartCode.PREPAID_ENERGY, credit=owed, customer_account_id=payment.account_id
                     ),
                 ],
             )
+        ],
+        actor=actor,
+        now=now,
+    )
+
+
+def apply_prepaid(*, account_ids: Iterable[int], actor: User | None, now: datetime) -> int:
+    """Apply the prepaid balance (预收电费) of each of ``account_ids`` to its open late fees and
+    bills (:data:`ALLOCATION_ORDER`), in the caller's transaction — run when bills are issued, so
+    an overpayment pays the next bill. Posts one allocation entry per account that has both,
+    a few queries per 2,000 accounts; returns how many."""
+    ids = sorted(set(account_ids))
+    posted = 0
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        hold_accounts(account_ids=chunk)
+        prepaid = dict(
+            AccountBalance.objects.filter(customer_account_id__in=chunk, prepaid__gt=0).values_list(
+                "customer_account_id", "prepaid"
+            )
         )
-    post_journal_entries(entries=entries, actor=actor, now=now)
-    return len(entries)
+        if not prepaid:
+            continue
+        accounts = dict(Account.objects.filter(pk__in=list(prepaid)).values_list("pk", "org_unit_id"))
+        items = open_items_by_account(customer_account_ids=list(prepaid), codes=ALLOCATION_ORDER)
+        entries = []
+        for account_id in sorted(prepaid):
+            paid, rest = allocation(amount=prepaid[account_id], items=items.get(account_id, []))
+            if not paid:
+                continue
+            entries.append(
+                NewEntry(
+                    org_unit_id=accounts[account_id],
+                    kind=JournalEntryKind.ALLOCATION,
+                    entry_date=local_date(now),
+                    description="预收冲抵",
+                    source=f"customers.account:{account_id}",
+                    lines=[
+                        PostingLine(
+                            code=ChartCode.PREPAID_ENERGY,
+                            debit=prepaid[account_id] - rest,
+                            customer_account_id=account_id,
+                        ),
+                        *(
+                            PostingLine(
+                                code=item.code,
+                                credit=part,
+                                customer_account_id=account_id,
+                                item=item.item,
+                                due_date=item.due_date,
+                            )
+                            for item, part in paid
+                        ),
+                    ],
+                )
+            )
+        post_journal_entries(entries=entries, actor=actor, now=now)
+        posted += len(entries)
+    return posted

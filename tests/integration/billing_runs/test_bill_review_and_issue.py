@@ -299,3 +299,36 @@ def test_a_prepaid_balance_pays_the_bill_when_it_is_issued(reviewed_world: Billi
         ("prepaid.energy", Decimal("149.49"), Decimal("0.00"), ""),
         ("receivable.energy", Decimal("0.00"), Decimal("149.49"), f"billing.bill:{li.pk}"),
     ]
+
+
+def test_cancelling_a_paid_bill_keeps_the_refund_as_prepaid(reviewed_world: BillingWorld) -> None:
+    """李's 149.49 is issued and paid; cancelling it (−149.49) finds nothing open on the bill, so
+    the refund is 李's prepaid balance, not a stranded credit on the adjustment's own item."""
+    world = reviewed_world
+    run = _calculated_run(world)
+    li = _bill(run, "李")
+    approve_bills(actor=world.clerk, run=run, bills=[li, _bill(run, "王")], now=BILLING_NOW)
+    hold_bill(actor=world.clerk, bill=_bill(run, "钱"), note="待核实", now=BILLING_NOW)
+    issue_bill_run(actor=world.clerk, run=run, now=BILLING_NOW)
+    record_payment(
+        actor=None,
+        account=li.account,
+        amount=Decimal("149.49"),
+        channel=PaymentChannel.COUNTER_CASH,
+        idempotency_key="counter-li-2",
+        received_at=BILLING_NOW,
+        now=BILLING_NOW,
+    )
+
+    cancel = adjust_bill(actor=world.clerk, bill=li, reason="重复开票", rebill=False, now=BILLING_NOW)
+
+    assert list(
+        Posting.objects.filter(entry__source=f"billing.bill:{cancel.pk}")
+        .order_by("id")
+        .values_list("ledger_account__code", "debit", "credit")
+    ) == [
+        ("prepaid.energy", Decimal("0.00"), Decimal("149.49")),
+        ("revenue.energy", Decimal("149.49"), Decimal("0.00")),
+    ]
+    balance = AccountBalance.objects.get(customer_account_id=li.account_id)
+    assert (balance.energy_owed, balance.prepaid) == (Decimal("0.00"), Decimal("149.49"))

@@ -27,7 +27,7 @@ class PaymentsWorld:
     meter_reader: User
 
 
-def _receivable(
+def receivable_entry(
     world_tree: Any,
     account: Account,
     *,
@@ -80,7 +80,7 @@ def make_payments_world(org_tree: Any, now: datetime, staff_user_factory: Any) -
     energy, late = ChartCode.RECEIVABLE_ENERGY, ChartCode.RECEIVABLE_LATE_FEE
     post_journal_entries(
         entries=[
-            _receivable(
+            receivable_entry(
                 org_tree,
                 account,
                 code=energy,
@@ -89,7 +89,7 @@ def make_payments_world(org_tree: Any, now: datetime, staff_user_factory: Any) -
                 item=FEBRUARY_BILL,
                 due=date(2025, 3, 20),
             ),
-            _receivable(
+            receivable_entry(
                 org_tree,
                 account,
                 code=energy,
@@ -98,7 +98,7 @@ def make_payments_world(org_tree: Any, now: datetime, staff_user_factory: Any) -
                 item=JANUARY_BILL,
                 due=date(2025, 2, 20),
             ),
-            _receivable(
+            receivable_entry(
                 org_tree,
                 account,
                 code=late,

@@ -7,20 +7,22 @@ The world (payments_world.py): January's bill 100.00 due 2025-02-20, February's 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from payments_world import FEBRUARY_BILL, JANUARY_BILL, LATE_FEE, PaymentsWorld
+from payments_world import FEBRUARY_BILL, JANUARY_BILL, LATE_FEE, PaymentsWorld, receivable_entry
 
 from gridcare.audit.models import AuditEvent
 from gridcare.identity.errors import AccessDenied
+from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import AccountBalance, JournalEntry, JournalEntryKind
+from gridcare.ledger.operations import post_journal_entries
 from gridcare.ledger.queries import check_ledger, open_items
-from gridcare.payments.errors import PaymentAlreadyReversed, PaymentAmountInvalid
+from gridcare.payments.errors import PaymentAlreadyReversed, PaymentAmountInvalid, PaymentSerialConflict
 from gridcare.payments.models import Payment, PaymentChannel, PaymentStatus
-from gridcare.payments.operations import ALLOCATION_ORDER, record_payment, reverse_payment
+from gridcare.payments.operations import ALLOCATION_ORDER, apply_prepaid, record_payment, reverse_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -168,4 +170,65 @@ def test_twenty_cashiers_paying_one_account_at_once_leave_its_balance_right(
     assert Payment.objects.count() == 20
     assert _open(payments_world) == {}
     assert _balances(payments_world) == (Decimal("0.00"), Decimal("0.00"), Decimal("18.50"))
+    assert check_ledger().passed
+
+
+def test_a_serial_number_reused_for_another_payment_is_refused_not_swallowed(
+    payments_world: PaymentsWorld, now: datetime
+) -> None:
+    first = _pay(payments_world, "50.00", "bank-20250310-88", now)
+
+    with pytest.raises(PaymentSerialConflict) as refused:
+        _pay(payments_world, "60.00", "bank-20250310-88", now)
+    other_channel = record_payment(
+        actor=payments_world.cashier,
+        account=payments_world.account,
+        amount=Decimal("60.00"),
+        channel=PaymentChannel.BANK_REALTIME,
+        idempotency_key="bank-20250310-88",
+        received_at=now,
+        now=now,
+    )
+
+    assert refused.value.params["receipt_no"] == first.receipt_no
+    assert other_channel.pk != first.pk
+    # 181.50 owed − 50.00 − 60.00 (the late fee 1.50 paid first) = 71.50 of electricity charges.
+    assert _balances(payments_world) == (Decimal("71.50"), Decimal("0.00"), Decimal("0.00"))
+
+
+def test_reversing_a_payment_whose_prepaid_already_paid_a_bill_makes_that_owed_again(
+    payments_world: PaymentsWorld, now: datetime
+) -> None:
+    # 200.00 pays the 181.50 owed and leaves 18.50 prepaid; a new 30.00 bill takes the 18.50.
+    payment = _pay(payments_world, "200.00", "counter-0009", now)
+    post_journal_entries(
+        entries=[
+            receivable_entry(
+                payments_world.tree,
+                payments_world.account,
+                code=ChartCode.RECEIVABLE_ENERGY,
+                income=ChartCode.ENERGY_REVENUE,
+                amount="30.00",
+                item="billing.bill:3",
+                due=date(2025, 4, 20),
+            )
+        ],
+        actor=None,
+        now=now,
+    )
+    assert apply_prepaid(account_ids=[payments_world.account.pk], actor=None, now=now) == 1
+    assert _balances(payments_world) == (Decimal("11.50"), Decimal("0.00"), Decimal("0.00"))
+
+    reverse_payment(actor=payments_world.cashier, payment=payment, reason="退票", now=now)
+
+    # Owed again: 181.50 re-opened, and the 18.50 of prepaid that paid the new bill as an item
+    # of its own; the prepaid balance is back to zero, not below.
+    assert _open(payments_world) == {
+        LATE_FEE: Decimal("1.50"),
+        JANUARY_BILL: Decimal("100.00"),
+        FEBRUARY_BILL: Decimal("80.00"),
+        "billing.bill:3": Decimal("11.50"),
+        f"payments.payment:{payment.receipt_no}:reversed": Decimal("18.50"),
+    }
+    assert _balances(payments_world) == (Decimal("210.00"), Decimal("1.50"), Decimal("0.00"))
     assert check_ledger().passed
