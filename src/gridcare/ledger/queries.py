@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Min, Q, Sum
 
 from gridcare.kit.money import round_to_fen
-from gridcare.ledger.chart import BALANCE_FIELDS, CREDIT_BALANCE_FIELDS
+from gridcare.ledger.chart import BALANCE_FIELDS, CREDIT_BALANCE_FIELDS, ChartCode
 from gridcare.ledger.models import AccountBalance, LedgerAccount, Posting
 
 _ZERO = Decimal("0.00")
@@ -182,3 +182,50 @@ def open_items_by_account(
                 )
             )
     return dict(items)
+
+
+# --- ageing -------------------------------------------------------------------------------------
+
+#: The age bands of the aged-receivables report, in days past the due date (inclusive bounds;
+#: the last has none). Items not yet due count in the first band.
+AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 30), (31, 90), (91, 180), (181, None))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgedReceivables:
+    """What is owed for electricity in one org unit and usage category on a day, by age band
+    (:data:`AGE_BANDS`), and in all."""
+
+    org_unit_id: int
+    usage_category: str
+    bands: tuple[Decimal, ...]
+    total: Decimal
+
+
+def aged_receivables(*, user: Any, as_of: date) -> list[AgedReceivables]:
+    """The aged receivables (应收电费账龄) of day ``as_of`` over the user's org subtree: each open
+    bill (its postings up to that day) by how many days past its due date it is, summed by org
+    unit and usage category."""
+    rows = (
+        Posting.objects.visible_to(user)
+        .filter(ledger_account__code=ChartCode.RECEIVABLE_ENERGY, entry_date__lte=as_of)
+        .exclude(item="")
+        .values("org_unit_id", "customer_account__usage_category", "item")
+        .annotate(debits=Sum("debit"), credits=Sum("credit"), due=Min("due_date"))
+    )
+    sums: dict[tuple[int, str], list[Decimal]] = defaultdict(lambda: [_ZERO] * len(AGE_BANDS))
+    for row in rows:
+        open_amount = round_to_fen(row["debits"] - row["credits"])
+        if open_amount <= 0:
+            continue
+        days_past_due = max((as_of - row["due"]).days, 0) if row["due"] is not None else 0
+        band = next(
+            index for index, (_low, high) in enumerate(AGE_BANDS) if high is None or days_past_due <= high
+        )
+        sums[(row["org_unit_id"], row["customer_account__usage_category"])][band] += open_amount
+    return [
+        AgedReceivables(
+            org_unit_id=org_unit_id, usage_category=category, bands=tuple(bands), total=sum(bands, _ZERO)
+        )
+        for (org_unit_id, category), bands in sorted(sums.items())
+    ]
