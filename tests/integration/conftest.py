@@ -18,6 +18,8 @@ from pytest_django.fixtures import Settings
 
 from gridcare.identity.models import Role, User
 from gridcare.identity.operations import create_staff_user
+from gridcare.ledger.chart import load_initial_chart
+from gridcare.ledger.models import LedgerAccount
 from gridcare.organization.models import AreaType, OrgLevel, OrgUnit
 from gridcare.organization.operations import create_org_unit
 
@@ -88,3 +90,9 @@ def staff_user_factory(db: None, now: datetime, fast_password_hasher: None) -> S
         )
 
     return make
+
+
+@pytest.fixture
+def ledger_chart(transactional_db: None) -> None:
+    """The chart as the data migration loads it (a transactional test's flush removed it)."""
+    load_initial_chart(model=LedgerAccount)

@@ -256,7 +256,8 @@ def reverse_journal_entry(
         raise JournalEntryIsReversal(number=locked.number)
     if JournalEntry.objects.filter(reverses=locked).exists():
         raise JournalEntryAlreadyReversed(number=locked.number)
-    chart_codes = {account.pk: account.code for account in LedgerAccount.objects.all()}
+    chart = _chart()
+    chart_codes = {account.pk: code for code, account in chart.by_code.items()}
     lines = [
         PostingLine(
             code=chart_codes[posting.ledger_account_id],
@@ -276,7 +277,6 @@ def reverse_journal_entry(
         source=f"ledger.journalentry:{locked.pk}",
         lines=lines,
     )
-    chart = _chart()
     _check(entry=new, chart=chart)
     (number,) = reserve_sequence_numbers(name="journal_entry", count=1)
     reversal = JournalEntry.objects.create(

@@ -155,22 +155,16 @@ def open_items_by_account(
 ) -> dict[int, list[OpenItem]]:
     """The open items of each of ``customer_account_ids`` (at most a few thousand) on the
     ledger accounts ``codes``, by account, in one query; accounts with none are left out."""
-    rows = (
+    rows = _item_balances(
         Posting.objects.filter(
             customer_account_id__in=list(customer_account_ids), ledger_account__code__in=list(codes)
-        )
-        .exclude(item="")
-        .values("customer_account_id", "ledger_account__code", "item")
-        .annotate(
-            debits=Sum("debit"),
-            credits=Sum("credit"),
-            due=Min("due_date"),
-            since=Min("entry_date"),
-        )
+        ),
+        "customer_account_id",
+        "ledger_account__code",
     )
     items: dict[int, list[OpenItem]] = defaultdict(list)
     for row in rows:
-        open_amount = round_to_fen(row["debits"] - row["credits"])
+        open_amount = row["open_amount"]
         if open_amount > 0:
             items[row["customer_account_id"]].append(
                 OpenItem(
@@ -182,6 +176,20 @@ def open_items_by_account(
                 )
             )
     return dict(items)
+
+
+def _item_balances(postings: Any, *group: str) -> Iterable[dict[str, Any]]:
+    """Per item of ``postings`` (those that name one) and the ``group`` columns: what is open of
+    it (``open_amount``: its debits less its credits), its due date (``due``) and the day it was
+    first posted (``since``)."""
+    rows = (
+        postings.exclude(item="")
+        .values(*group, "item")
+        .annotate(debits=Sum("debit"), credits=Sum("credit"), due=Min("due_date"), since=Min("entry_date"))
+    )
+    for row in rows:
+        row["open_amount"] = round_to_fen(row["debits"] - row["credits"])
+        yield row
 
 
 # --- ageing -------------------------------------------------------------------------------------
@@ -206,16 +214,16 @@ def aged_receivables(*, user: Any, as_of: date) -> list[AgedReceivables]:
     """The aged receivables (应收电费账龄) of day ``as_of`` over the user's org subtree: each open
     bill (its postings up to that day) by how many days past its due date it is, summed by org
     unit and usage category."""
-    rows = (
-        Posting.objects.visible_to(user)
-        .filter(ledger_account__code=ChartCode.RECEIVABLE_ENERGY, entry_date__lte=as_of)
-        .exclude(item="")
-        .values("org_unit_id", "customer_account__usage_category", "item")
-        .annotate(debits=Sum("debit"), credits=Sum("credit"), due=Min("due_date"))
+    rows = _item_balances(
+        Posting.objects.visible_to(user).filter(
+            ledger_account__code=ChartCode.RECEIVABLE_ENERGY, entry_date__lte=as_of
+        ),
+        "org_unit_id",
+        "customer_account__usage_category",
     )
     sums: dict[tuple[int, str], list[Decimal]] = defaultdict(lambda: [_ZERO] * len(AGE_BANDS))
     for row in rows:
-        open_amount = round_to_fen(row["debits"] - row["credits"])
+        open_amount = row["open_amount"]
         if open_amount <= 0:
             continue
         days_past_due = max((as_of - row["due"]).days, 0) if row["due"] is not None else 0

@@ -8,9 +8,6 @@ from typing import Any
 
 import pytest
 
-from gridcare.ledger.chart import load_initial_chart
-from gridcare.ledger.models import LedgerAccount
-
 # pytest's importlib mode puts no test folder on sys.path; the world module sits beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -20,9 +17,3 @@ from ledger_world import LedgerWorld, make_ledger_world
 @pytest.fixture
 def ledger_world(org_tree: Any, now: Any) -> LedgerWorld:
     return make_ledger_world(org_tree, now)
-
-
-@pytest.fixture
-def ledger_chart(transactional_db: None) -> None:
-    """The chart as the data migration loads it (a transactional test's flush removed it)."""
-    load_initial_chart(model=LedgerAccount)

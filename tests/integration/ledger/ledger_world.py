@@ -77,3 +77,29 @@ def bill_issued(
         lines=lines,
         idempotency_key=key,
     )
+
+
+def payment_entry(
+    world: LedgerWorld,
+    account: Account,
+    amount: str,
+    *,
+    into: ChartCode = ChartCode.RECEIVABLE_ENERGY,
+    cash: ChartCode = ChartCode.CASH,
+    on: date = date(2025, 3, 11),
+    item: str = "",
+    key: str | None = None,
+) -> NewEntry:
+    """``amount`` received for ``account`` on ``on`` into ``cash``, credited to ``into``."""
+    return NewEntry(
+        org_unit_id=world.tree.station.pk,
+        kind=JournalEntryKind.PAYMENT,
+        entry_date=on,
+        description="收费",
+        source="test",
+        lines=[
+            PostingLine(code=cash, debit=Decimal(amount)),
+            PostingLine(code=into, credit=Decimal(amount), customer_account_id=account.pk, item=item),
+        ],
+        idempotency_key=key,
+    )

@@ -6,39 +6,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from ledger_world import LedgerWorld, bill_issued
+from ledger_world import LedgerWorld, bill_issued, payment_entry
 
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import AccountBalance, JournalEntry, JournalEntryKind
-from gridcare.ledger.operations import NewEntry, PostingLine, post_journal_entries
+from gridcare.ledger.operations import post_journal_entries
 from gridcare.ledger.queries import check_ledger
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="threads need a database other connections can open"
 )
 THREADS = 20
-
-
-def _payment(world: LedgerWorld, *, amount: str, key: str | None) -> NewEntry:
-    return NewEntry(
-        org_unit_id=world.tree.station.pk,
-        kind=JournalEntryKind.PAYMENT,
-        entry_date=date(2025, 3, 11),
-        description="代收",
-        source="test",
-        lines=[
-            PostingLine(code=ChartCode.BANK_IN_TRANSIT, debit=Decimal(amount)),
-            PostingLine(
-                code=ChartCode.RECEIVABLE_ENERGY, credit=Decimal(amount), customer_account_id=world.first.pk
-            ),
-        ],
-        idempotency_key=key,
-    )
 
 
 def _all_at_once(work: Callable[[int], None]) -> list[BaseException]:
@@ -74,7 +57,13 @@ def test_twenty_payments_at_once_leave_the_balance_right(
 
     errors = _all_at_once(
         lambda index: post_journal_entries(
-            entries=[_payment(ledger_world, amount=f"{index + 1}.00", key=None)], actor=None, now=now
+            entries=[
+                payment_entry(
+                    ledger_world, ledger_world.first, f"{index + 1}.00", cash=ChartCode.BANK_IN_TRANSIT
+                )
+            ],
+            actor=None,
+            now=now,
         )
     )
 
@@ -96,7 +85,15 @@ def test_twenty_copies_of_one_notification_post_it_once(
 
     def post(_index: int) -> None:
         (entry,) = post_journal_entries(
-            entries=[_payment(ledger_world, amount="35.00", key="bank-serial-20250311-0001")],
+            entries=[
+                payment_entry(
+                    ledger_world,
+                    ledger_world.first,
+                    "35.00",
+                    cash=ChartCode.BANK_IN_TRANSIT,
+                    key="bank-serial-20250311-0001",
+                )
+            ],
             actor=None,
             now=now,
         )

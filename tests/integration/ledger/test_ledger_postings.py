@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
-from ledger_world import LedgerWorld, bill_issued
+from ledger_world import LedgerWorld, bill_issued, payment_entry
 
 from gridcare.audit.models import AuditEvent
 from gridcare.ledger.chart import ChartCode
@@ -222,21 +222,7 @@ def test_a_reversal_posts_the_other_side_once_and_restores_the_balance(
 
 
 def test_the_cached_balances_equal_the_postings(ledger_world: LedgerWorld, now: datetime) -> None:
-    prepaid = NewEntry(
-        org_unit_id=ledger_world.tree.station.pk,
-        kind=JournalEntryKind.PAYMENT,
-        entry_date=date(2025, 3, 11),
-        description="预存电费",
-        source="test",
-        lines=[
-            PostingLine(code=ChartCode.CASH, debit=Decimal("50.00")),
-            PostingLine(
-                code=ChartCode.PREPAID_ENERGY,
-                credit=Decimal("50.00"),
-                customer_account_id=ledger_world.second.pk,
-            ),
-        ],
-    )
+    prepaid = payment_entry(ledger_world, ledger_world.second, "50.00", into=ChartCode.PREPAID_ENERGY)
     post_journal_entries(
         entries=[
             bill_issued(ledger_world, ledger_world.first, "30.00"),

@@ -13,13 +13,13 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ledger_world import LedgerWorld, bill_issued
+from ledger_world import LedgerWorld, bill_issued, payment_entry
 
 from gridcare.identity.models import Role
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.errors import JournalEntryAlreadyReversed, JournalEntryIsReversal
-from gridcare.ledger.models import JournalEntry, JournalEntryKind
-from gridcare.ledger.operations import NewEntry, PostingLine, post_journal_entries, reverse_journal_entry
+from gridcare.ledger.models import JournalEntry
+from gridcare.ledger.operations import post_journal_entries, reverse_journal_entry
 from gridcare.ledger.queries import check_ledger, trial_balance
 
 pytestmark = pytest.mark.django_db
@@ -34,22 +34,6 @@ steps = st.lists(
     min_size=1,
     max_size=12,
 )
-
-
-def _pay(world: LedgerWorld, *, first: bool, amount: Decimal, into: str) -> NewEntry:
-    account = world.first if first else world.second
-    code = ChartCode.RECEIVABLE_ENERGY if into == "receivable" else ChartCode.PREPAID_ENERGY
-    return NewEntry(
-        org_unit_id=world.tree.station.pk,
-        kind=JournalEntryKind.PAYMENT,
-        entry_date=date(2025, 3, 11),
-        description="坐收",
-        source="test",
-        lines=[
-            PostingLine(code=ChartCode.BANK_IN_TRANSIT, debit=amount),
-            PostingLine(code=code, credit=amount, customer_account_id=account.pk),
-        ],
-    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -71,7 +55,19 @@ def test_any_sequence_leaves_every_entry_balanced_and_the_cache_equal_to_the_pos
             elif step[0] == "pay":
                 _kind, first, amount, into = step
                 post_journal_entries(
-                    entries=[_pay(ledger_world, first=first, amount=amount, into=into)], actor=None, now=now
+                    entries=[
+                        payment_entry(
+                            ledger_world,
+                            ledger_world.first if first else ledger_world.second,
+                            str(amount),
+                            into=ChartCode.RECEIVABLE_ENERGY
+                            if into == "receivable"
+                            else ChartCode.PREPAID_ENERGY,
+                            cash=ChartCode.BANK_IN_TRANSIT,
+                        )
+                    ],
+                    actor=None,
+                    now=now,
                 )
             else:
                 entries = list(JournalEntry.objects.order_by("id"))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from ledger_world import LedgerWorld, bill_issued
+from ledger_world import LedgerWorld, bill_issued, payment_entry
 
 from gridcare.customers.models import Account, UsageCategory
 from gridcare.identity.models import Role
@@ -21,22 +21,6 @@ from gridcare.ledger.queries import aged_receivables, check_ledger, trial_balanc
 pytestmark = pytest.mark.django_db
 
 
-def _payment(world: LedgerWorld, amount: str, day: date) -> NewEntry:
-    return NewEntry(
-        org_unit_id=world.tree.station.pk,
-        kind=JournalEntryKind.PAYMENT,
-        entry_date=day,
-        description="坐收",
-        source="test",
-        lines=[
-            PostingLine(code=ChartCode.CASH, debit=Decimal(amount)),
-            PostingLine(
-                code=ChartCode.RECEIVABLE_ENERGY, credit=Decimal(amount), customer_account_id=world.first.pk
-            ),
-        ],
-    )
-
-
 def test_the_trial_balance_of_a_day_carries_the_days_before_and_balances(
     ledger_world: LedgerWorld, now: datetime, staff_user_factory: Any
 ) -> None:
@@ -45,7 +29,7 @@ def test_the_trial_balance_of_a_day_carries_the_days_before_and_balances(
         entries=[
             bill_issued(ledger_world, ledger_world.first, "149.49", funds="8.70"),
             bill_issued(ledger_world, ledger_world.second, "30.00"),
-            _payment(ledger_world, "100.00", date(2025, 3, 11)),
+            payment_entry(ledger_world, ledger_world.first, "100.00"),
         ],
         actor=None,
         now=now,
@@ -77,7 +61,7 @@ def test_the_check_proves_the_cache_equal_to_the_postings_and_catches_a_drift(
     post_journal_entries(
         entries=[
             bill_issued(ledger_world, ledger_world.first, "149.49"),
-            _payment(ledger_world, "100.00", date(2025, 3, 11)),
+            payment_entry(ledger_world, ledger_world.first, "100.00"),
         ],
         actor=None,
         now=now,
@@ -130,22 +114,7 @@ def test_aged_receivables_sum_each_open_bill_by_days_past_due_per_org_unit_and_u
     world, first, second = ledger_world, ledger_world.first, ledger_world.second
     Account.objects.filter(pk=second.pk).update(usage_category=UsageCategory.GENERAL_COMMERCIAL)
     posted = date(2025, 3, 1)
-    payment = NewEntry(
-        org_unit_id=world.tree.station.pk,
-        kind=JournalEntryKind.PAYMENT,
-        entry_date=date(2025, 4, 2),
-        description="坐收",
-        source="test",
-        lines=[
-            PostingLine(code=ChartCode.CASH, debit=Decimal("5.00")),
-            PostingLine(
-                code=ChartCode.RECEIVABLE_ENERGY,
-                credit=Decimal("5.00"),
-                customer_account_id=first.pk,
-                item="D",
-            ),
-        ],
-    )
+    payment = payment_entry(world, first, "5.00", on=date(2025, 4, 2), item="D")
     post_journal_entries(
         entries=[
             _owed(world, first, "100.00", "A", date(2025, 3, 20), on=posted),

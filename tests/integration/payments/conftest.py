@@ -8,9 +8,6 @@ from typing import Any
 
 import pytest
 
-from gridcare.ledger.chart import load_initial_chart
-from gridcare.ledger.models import LedgerAccount
-
 #: Non-residential, paid 2026-02-10 (rules-cn.md §5):
 #: 8,000.00 due 2025-12-20: December 21–31 11 days × 0.002 × 8,000.00 = 176.00, January 1 –
 #: February 10 31 + 10 = 41 days × 0.003 × 8,000.00 = 984.00; 52 days, 1,160.00.
@@ -55,9 +52,3 @@ from payments_world import PaymentsWorld, make_payments_world  # noqa: E402
 @pytest.fixture
 def payments_world(org_tree: Any, now: Any, staff_user_factory: Any) -> PaymentsWorld:
     return make_payments_world(org_tree, now, staff_user_factory)
-
-
-@pytest.fixture
-def ledger_chart(transactional_db: None) -> None:
-    """The chart as the data migration loads it (a transactional test's flush removed it)."""
-    load_initial_chart(model=LedgerAccount)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,24 +68,15 @@ class Command(BaseCommand):
 
     def registers(self, **options: Any) -> None:
         """Read the request, quote it, print the JSON answer."""
-        source = options["input"]
-        try:
-            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        except OSError as error:
-            raise CommandError(
-                f"无法读取输入文件 / Cannot read the input: {error}", returncode=INVALID_INPUT_STATUS
-            ) from error
-        try:
-            answer = quote_registers(data=read_quote_json(text))
-        except GridCareError as error:
-            raise CommandError(
-                f"{error.message('zh-hans')} / {error.message('en')}", returncode=INVALID_INPUT_STATUS
-            ) from error
-        self.stdout.write(json.dumps(answer, ensure_ascii=False, indent=2))
+        self._quote_json(options["input"], lambda text: quote_registers(data=read_quote_json(text)))
 
     def late_fee(self, **options: Any) -> None:
         """Read the late-fee quote request, quote it, print the JSON answer (docs/late-fees.md)."""
-        source = options["input"]
+        self._quote_json(options["input"], lambda text: quote_late_fees(data=read_late_fee_quote_json(text)))
+
+    def _quote_json(self, source: str, quote: Callable[[str], Any]) -> None:
+        """Read the JSON request from ``source`` (a path, or ``-`` for standard input), answer it
+        with ``quote`` and print the answer; a request that cannot be read or quoted exits 2."""
         try:
             text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -92,7 +84,7 @@ class Command(BaseCommand):
                 f"无法读取输入文件 / Cannot read the input: {error}", returncode=INVALID_INPUT_STATUS
             ) from error
         try:
-            answer = quote_late_fees(data=read_late_fee_quote_json(text))
+            answer = quote(text)
         except GridCareError as error:
             raise CommandError(
                 f"{error.message('zh-hans')} / {error.message('en')}", returncode=INVALID_INPUT_STATUS
