@@ -30,6 +30,7 @@ from gridcare.payments.errors import (
     PaymentReasonMissing,
     PaymentSerialConflict,
 )
+from gridcare.payments.late_fees import charge_late_fees, last_day_charged_for_payment, rules_in_force
 from gridcare.payments.models import Payment, PaymentChannel, PaymentStatus
 
 _ZERO = Decimal("0.00")
@@ -127,6 +128,17 @@ def record_payment(
     # The account's row, locked: two payments of one account allocate one after the other, each
     # seeing what the other paid (the second would otherwise pay the same bills again).
     hold_accounts(account_ids=[account.pk])
+    # The late fees accrued up to the day the money was received are charged first, on what
+    # was unpaid until then, so the payment pays them before the bills (docs/late-fees.md).
+    rules = rules_in_force()
+    charge_late_fees(
+        account_ids=[account.pk],
+        through=last_day_charged_for_payment(paid_on=local_date(received_at), rules=rules),
+        actor=actor,
+        now=now,
+        collecting=True,
+        rules=rules,
+    )
     items = open_items(customer_account_id=account.pk, codes=ALLOCATION_ORDER)
     paid, rest = allocation(amount=amount, items=items)
     lines = [PostingLine(code=CHANNEL_ACCOUNTS[channel], debit=amount)]
@@ -295,6 +307,16 @@ def apply_prepaid(*, account_ids: Iterable[int], actor: User | None, now: dateti
         )
         if not prepaid:
             continue
+        # Prepaid paying an overdue bill is a payment today: the fees accrued so far first.
+        rules = rules_in_force()
+        charge_late_fees(
+            account_ids=list(prepaid),
+            through=last_day_charged_for_payment(paid_on=local_date(now), rules=rules),
+            actor=actor,
+            now=now,
+            collecting=True,
+            rules=rules,
+        )
         accounts = dict(Account.objects.filter(pk__in=list(prepaid)).values_list("pk", "org_unit_id"))
         items = open_items_by_account(customer_account_ids=list(prepaid), codes=ALLOCATION_ORDER)
         entries = []
