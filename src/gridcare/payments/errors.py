@@ -42,6 +42,18 @@ class LateFeeWaiverInvalid(GridCareError):
         super().__init__(field="amount", amount=amount, owed=owed)
 
 
+class RefundAmountInvalid(GridCareError):
+    code = "refund_amount_invalid"
+    message_zh = "“amount”：退费金额 {amount} 无效，应大于 0、精确到分且不超过预收余额 {prepaid}。"
+    message_en = (
+        '"amount": a refund of {amount} is invalid; it must be above 0, exact to the fen and at most '
+        "the prepaid balance ({prepaid})."
+    )
+
+    def __init__(self, *, amount: object, prepaid: object) -> None:
+        super().__init__(field="amount", amount=amount, prepaid=prepaid)
+
+
 class PaymentAlreadyReversed(GridCareError):
     code = "payment_already_reversed"
     message_zh = "收费 {receipt_no} 已冲正。"

@@ -5,109 +5,27 @@ count and waivers (four-eyes)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from payments_world import receivable_entry
+from accounts_world import AccountsWorld, moment
 
-from gridcare.customers.models import Account, Customer, CustomerKind, UsageCategory, VoltageLevel
+from gridcare.customers.models import Account, UsageCategory
 from gridcare.identity.errors import ApprovalByRequester
-from gridcare.identity.models import ApprovalRequest, ApprovalStatus, Role, User
+from gridcare.identity.models import ApprovalRequest, ApprovalStatus
 from gridcare.identity.operations import approve_request
-from gridcare.kit.ids import make_account_number
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import AccountBalance, Posting
-from gridcare.ledger.operations import post_journal_entries
 from gridcare.ledger.queries import check_ledger
-from gridcare.payments.errors import LateFeeWaiverInvalid
+from gridcare.payments.errors import LateFeeWaiverInvalid, RefundAmountInvalid
 from gridcare.payments.late_fee_rules import late_fee_of_bill
 from gridcare.payments.late_fees import CustomerClass, charge_late_fees, request_late_fee_waiver
-from gridcare.payments.models import LateFeeCharge, Payment, PaymentChannel
-from gridcare.payments.operations import record_payment, reverse_payment
-from gridcare.payments.queries import AmountDue, amount_due
+from gridcare.payments.models import LateFeeCharge
+from gridcare.payments.operations import refund_prepaid, reverse_payment
 
 pytestmark = pytest.mark.django_db
-
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def _moment(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=_SHANGHAI)
-
-
-class _World:
-    def __init__(self, tree: Any, staff_user_factory: Any) -> None:
-        self.tree = tree
-        station = tree.station
-        self.cashier: User = staff_user_factory(username="cashier", org_unit=station, roles=[Role.CASHIER])
-        self.supervisor: User = staff_user_factory(
-            username="supervisor", org_unit=tree.station, roles=[Role.MARKETING_SUPERVISOR]
-        )
-        self._accounts = 0
-
-    def account(self, category: UsageCategory) -> Account:
-        self._accounts += 1
-        customer = Customer.objects.create(
-            org_unit=self.tree.station,
-            customer_no=f"C{self._accounts:010d}",
-            kind=CustomerKind.PERSON,
-            name="李娜",
-            id_number="11010519491231002X",
-            created_at=_moment(date(2024, 1, 1)),
-        )
-        return Account.objects.create(
-            org_unit=self.tree.station,
-            account_no=make_account_number(sequence=self._accounts),
-            customer=customer,
-            name="李娜",
-            service_address="济南市历下区泉城路 8 号",
-            usage_category=category,
-            voltage_level=VoltageLevel.V220,
-            contract_capacity_kva=Decimal(8),
-            tariff_code="CN-BJ-RES-2012",
-            reading_day=1,
-            status_effective_date=date(2024, 1, 1),
-            opened_date=date(2024, 1, 1),
-        )
-
-    def bill(self, account: Account, *, item: str, amount: str, due: date) -> None:
-        post_journal_entries(
-            entries=[
-                receivable_entry(
-                    self.tree,
-                    account,
-                    code=ChartCode.RECEIVABLE_ENERGY,
-                    income=ChartCode.ENERGY_REVENUE,
-                    amount=amount,
-                    item=item,
-                    due=due,
-                )
-            ],
-            actor=None,
-            now=_moment(due),
-        )
-
-    def pay(self, account: Account, amount: str, on: date, serial: str) -> Payment:
-        return record_payment(
-            actor=self.cashier,
-            account=account,
-            amount=Decimal(amount),
-            channel=PaymentChannel.COUNTER_CASH,
-            idempotency_key=serial,
-            received_at=_moment(on),
-            now=_moment(on),
-        )
-
-    def due(self, account: Account, on: date) -> AmountDue:
-        return amount_due(user=self.cashier, account=account, on=on)
-
-
-@pytest.fixture
-def world(org_tree: Any, staff_user_factory: Any) -> _World:
-    return _World(org_tree, staff_user_factory)
 
 
 def _charges(account: Account) -> list[tuple[str, date, date, int, Decimal, Decimal, Decimal]]:
@@ -127,7 +45,7 @@ def _income() -> Decimal:
     return sum((p.credit - p.debit for p in postings), Decimal("0.00"))
 
 
-def test_a_residential_bill_paid_ten_days_late_pays_1_per_mille_a_day(world: _World) -> None:
+def test_a_residential_bill_paid_ten_days_late_pays_1_per_mille_a_day(world: AccountsWorld) -> None:
     # 100.00 due 2026-03-10, paid 2026-03-20: 11th–20th, 10 days × 0.001 × 100.00 = 1.00.
     account = world.account(UsageCategory.RESIDENTIAL)
     world.bill(account, item="billing.bill:1", amount="100.00", due=date(2026, 3, 10))
@@ -158,7 +76,7 @@ def test_a_residential_bill_paid_ten_days_late_pays_1_per_mille_a_day(world: _Wo
     assert check_ledger().passed
 
 
-def test_a_december_bill_paid_in_january_accrues_2_then_3_per_mille(world: _World) -> None:
+def test_a_december_bill_paid_in_january_accrues_2_then_3_per_mille(world: AccountsWorld) -> None:
     # Non-residential 1,000.00 due 2025-12-20, paid 2026-01-05: December 21–31, 11 days × 0.002 ×
     # 1,000.00 = 22.00; January 1–5, 5 days × 0.003 × 1,000.00 = 15.00; 37.00.
     account = world.account(UsageCategory.GENERAL_COMMERCIAL)
@@ -169,7 +87,7 @@ def test_a_december_bill_paid_in_january_accrues_2_then_3_per_mille(world: _Worl
     assert _balance(account) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
 
 
-def test_partial_payments_charge_each_part_on_what_was_unpaid(world: _World) -> None:
+def test_partial_payments_charge_each_part_on_what_was_unpaid(world: AccountsWorld) -> None:
     # Non-residential 1,000.00 due 2026-03-10. On 03-15 it pays 500.00: the fee to date, 5 days ×
     # 0.002 × 1,000.00 = 10.00, first, then 490.00 of the bill (510.00 left). On 03-25: 10 days
     # × 0.002 × 510.00 = 10.20. In all 20.20, the day-by-day fee of the quote's rules.
@@ -198,7 +116,7 @@ def test_partial_payments_charge_each_part_on_what_was_unpaid(world: _World) -> 
     assert _balance(account) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
 
 
-def test_a_payment_of_several_overdue_bills_pays_all_their_fees_first(world: _World) -> None:
+def test_a_payment_of_several_overdue_bills_pays_all_their_fees_first(world: AccountsWorld) -> None:
     # Non-residential, paid 500.00 on 2026-03-02:
     # 800.00 due 2026-01-20: Jan 21–31 11 + Feb 28 + Mar 2 = 41 days × 0.002 × 800.00 = 65.60;
     # 300.00 due 2026-02-20: Feb 21–28 8 + Mar 2 = 10 days × 0.002 × 300.00 = 6.00.
@@ -219,14 +137,14 @@ def test_a_payment_of_several_overdue_bills_pays_all_their_fees_first(world: _Wo
     assert _balance(account) == (Decimal("671.60"), Decimal("0.00"), Decimal("0.00"))
 
 
-def test_an_accrual_run_charges_to_its_day_once_and_the_payment_the_rest(world: _World) -> None:
+def test_an_accrual_run_charges_to_its_day_once_and_the_payment_the_rest(world: AccountsWorld) -> None:
     # Non-residential 1,000.00 due 2026-03-10: the run through 03-31 charges 21 days × 2.00 =
     # 42.00 (a second run through the same day nothing); paid on 04-05, 5 more days: 10.00.
     account = world.account(UsageCategory.GENERAL_COMMERCIAL)
     world.bill(account, item="billing.bill:5", amount="1000.00", due=date(2026, 3, 10))
     for _run in range(2):
         charge_late_fees(
-            account_ids=[account.pk], through=date(2026, 3, 31), actor=None, now=_moment(date(2026, 4, 1))
+            account_ids=[account.pk], through=date(2026, 3, 31), actor=None, now=moment(date(2026, 4, 1))
         )
     assert [(c[2], c[5]) for c in _charges(account)] == [(date(2026, 3, 31), Decimal("42.00"))]
     assert _balance(account) == (Decimal("1000.00"), Decimal("42.00"), Decimal("0.00"))
@@ -241,14 +159,14 @@ def test_an_accrual_run_charges_to_its_day_once_and_the_payment_the_rest(world: 
 
 
 def test_a_reversed_payment_reopens_the_bill_which_accrues_again_from_the_payment_day(
-    world: _World,
+    world: AccountsWorld,
 ) -> None:
     # Paid 101.00 on 03-20 (fee 1.00), reversed on 03-25: the bill and the fee are open again;
     # on 03-30 the bill has accrued 03-21..03-30, 10 days × 0.10 = 1.00 more: 102.00.
     account = world.account(UsageCategory.RESIDENTIAL)
     world.bill(account, item="billing.bill:1", amount="100.00", due=date(2026, 3, 10))
     payment = world.pay(account, "101.00", date(2026, 3, 20), "r-1")
-    reverse_payment(actor=world.cashier, payment=payment, reason="假币", now=_moment(date(2026, 3, 25)))
+    reverse_payment(actor=world.cashier, payment=payment, reason="假币", now=moment(date(2026, 3, 25)))
     due = world.due(account, date(2026, 3, 30))
     assert (due.late_fees_charged, due.late_fees_accruing, due.total) == (
         Decimal("1.00"),
@@ -263,7 +181,7 @@ def test_a_reversed_payment_reopens_the_bill_which_accrues_again_from_the_paymen
     [("", "0.10", "0.00", "50.10"), ("1.00", "1.00", "0.90", "51.00")],
 )
 def test_the_one_yuan_minimum_is_a_switch(
-    world: _World, settings: Any, minimum: str, fee: str, added: str, total: str
+    world: AccountsWorld, settings: Any, minimum: str, fee: str, added: str, total: str
 ) -> None:
     # Residential 50.00 due 2026-03-10, paid 03-12: 2 days × 0.001 × 50.00 = 0.10; under the
     # 1996 rules' minimum, 1.00.
@@ -277,17 +195,17 @@ def test_the_one_yuan_minimum_is_a_switch(
     assert _balance(account) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
 
 
-def test_the_day_count_can_stop_the_day_before_payment(world: _World, settings: Any) -> None:
+def test_the_day_count_can_stop_the_day_before_payment(world: AccountsWorld, settings: Any) -> None:
     settings.GRIDCARE_LATE_FEE_DAY_COUNT = "before_payment_date"
     account = world.account(UsageCategory.RESIDENTIAL)
     world.bill(account, item="billing.bill:1", amount="100.00", due=date(2026, 3, 10))
     assert world.due(account, date(2026, 3, 20)).total == Decimal("100.90")
 
 
-def test_a_waiver_needs_a_second_person_and_then_clears_the_fee(world: _World) -> None:
+def test_a_waiver_needs_a_second_person_and_then_clears_the_fee(world: AccountsWorld) -> None:
     account = world.account(UsageCategory.RESIDENTIAL)
     world.bill(account, item="billing.bill:1", amount="100.00", due=date(2026, 3, 10))
-    on = _moment(date(2026, 3, 20))
+    on = moment(date(2026, 3, 20))
     request = request_late_fee_waiver(
         actor=world.cashier, account=account, amount=Decimal("1.00"), reason="供电方原因停电", now=on
     )
@@ -303,7 +221,7 @@ def test_a_waiver_needs_a_second_person_and_then_clears_the_fee(world: _World) -
     assert check_ledger().passed
 
 
-def test_a_waiver_of_more_than_is_owed_is_refused_and_files_nothing(world: _World) -> None:
+def test_a_waiver_of_more_than_is_owed_is_refused_and_files_nothing(world: AccountsWorld) -> None:
     account = world.account(UsageCategory.RESIDENTIAL)
     world.bill(account, item="billing.bill:1", amount="100.00", due=date(2026, 3, 10))
     with pytest.raises(LateFeeWaiverInvalid) as refused:
@@ -312,10 +230,34 @@ def test_a_waiver_of_more_than_is_owed_is_refused_and_files_nothing(world: _Worl
             account=account,
             amount=Decimal("1.01"),
             reason="x",
-            now=_moment(date(2026, 3, 20)),
+            now=moment(date(2026, 3, 20)),
         )
     assert refused.value.message("en") == (
         '"amount": a waiver of 1.01 is invalid; it must be above 0, exact to the fen and at most the '
         "late fees owed (1.00)."
     )
     assert ApprovalRequest.objects.count() == 0
+
+
+def test_a_prepaid_balance_is_refunded_and_more_than_it_is_refused(world: AccountsWorld) -> None:
+    account = world.account(UsageCategory.RESIDENTIAL)
+    world.pay(account, "30.00", date(2026, 3, 1), "r-1")
+    with pytest.raises(RefundAmountInvalid):
+        refund_prepaid(
+            actor=world.cashier,
+            account=account,
+            amount=Decimal("30.01"),
+            reason="销户",
+            now=moment(date(2026, 3, 2)),
+        )
+    assert _balance(account) == (Decimal("0.00"), Decimal("0.00"), Decimal("30.00"))
+    refund_prepaid(
+        actor=world.cashier,
+        account=account,
+        amount=Decimal("30.00"),
+        reason="销户",
+        now=moment(date(2026, 3, 2)),
+    )
+    assert _balance(account) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+    refunds = Posting.objects.get(ledger_account__code=ChartCode.REFUNDS_PAYABLE)
+    assert (refunds.credit, refunds.customer_account_id) == (Decimal("30.00"), account.pk)
