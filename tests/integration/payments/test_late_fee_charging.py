@@ -16,14 +16,21 @@ from gridcare.customers.models import Account, UsageCategory
 from gridcare.identity.errors import ApprovalByRequester
 from gridcare.identity.models import ApprovalRequest, ApprovalStatus
 from gridcare.identity.operations import approve_request
+from gridcare.jobs.models import PeriodicJob
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import AccountBalance, Posting
 from gridcare.ledger.queries import check_ledger
 from gridcare.payments.errors import LateFeeWaiverInvalid, RefundAmountInvalid
 from gridcare.payments.late_fee_rules import late_fee_of_bill
-from gridcare.payments.late_fees import CustomerClass, charge_late_fees, request_late_fee_waiver
+from gridcare.payments.late_fees import (
+    CustomerClass,
+    charge_late_fees,
+    last_month_end,
+    request_late_fee_waiver,
+)
 from gridcare.payments.models import LateFeeCharge
 from gridcare.payments.operations import refund_prepaid, reverse_payment
+from gridcare.payments.tasks import accrue_late_fees_task
 
 pytestmark = pytest.mark.django_db
 
@@ -261,3 +268,23 @@ def test_a_prepaid_balance_is_refunded_and_more_than_it_is_refused(world: Accoun
     assert _balance(account) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
     refunds = Posting.objects.get(ledger_account__code=ChartCode.REFUNDS_PAYABLE)
     assert (refunds.credit, refunds.customer_account_id) == (Decimal("30.00"), account.pk)
+
+
+def test_the_month_end_accrual_task_charges_each_owing_account_once(world: AccountsWorld) -> None:
+    # Residential 100.00 due 2026-03-10: through 03-31, 21 days × 0.10 = 2.10; the other
+    # account's bill is not due until 04-15 and accrues nothing.
+    overdue, current = world.account(UsageCategory.RESIDENTIAL), world.account(UsageCategory.RESIDENTIAL)
+    world.bill(overdue, item="billing.bill:1", amount="100.00", due=date(2026, 3, 10))
+    world.bill(current, item="billing.bill:2", amount="80.00", due=date(2026, 4, 15))
+    assert PeriodicJob.objects.filter(
+        name="accrue-late-fees", task_path="gridcare.payments.tasks.accrue_late_fees_task"
+    ).exists()
+    assert last_month_end(today=date(2026, 4, 1)) == date(2026, 3, 31)
+    first = accrue_late_fees_task.call(through="2026-03-31")
+    again = accrue_late_fees_task.call(through="2026-03-31")
+    assert (first, again) == (
+        {"through": "2026-03-31", "entries": 1},
+        {"through": "2026-03-31", "entries": 0},
+    )
+    assert [(c[0], c[3], c[5]) for c in _charges(overdue)] == [("billing.bill:1", 21, Decimal("2.10"))]
+    assert _charges(current) == []
