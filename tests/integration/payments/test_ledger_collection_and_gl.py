@@ -108,7 +108,7 @@ def test_the_ledger_page_shows_the_reports_and_downloads_the_export(
     # reversed): March's 40.00 (23 days past due) and April's 80.00 (not yet due), 0–30 days.
     assert "60.00%" in html
     assert "33.33%" in html
-    assert page.context["aged"][0]["bands"] == (
+    assert page.context["aged"][0].bands == (
         Decimal("120.00"),
         Decimal("0.00"),
         Decimal("0.00"),

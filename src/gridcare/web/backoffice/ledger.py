@@ -5,12 +5,13 @@ user's org subtree."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from gridcare.customers.models import UsageCategory
 from gridcare.identity.access import permission_required
+from gridcare.identity.models import User
 from gridcare.identity.permissions import Permission
 from gridcare.ledger.operations import export_general_ledger_day
 from gridcare.ledger.queries import AGE_BANDS, aged_receivables, trial_balance
@@ -33,6 +35,16 @@ class LedgerReportForm(forms.Form):
         label=gettext_lazy("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100, required=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgedRow:
+    """A row of the aged receivables as shown: the org unit, the usage category's label."""
+
+    unit: OrgUnit
+    category: str
+    bands: tuple[Decimal, ...]
+    total: Decimal
 
 
 def _band_label(low: int, high: int | None) -> str:
@@ -58,12 +70,12 @@ def ledger_reports(request: HttpRequest) -> HttpResponse:
     units = {unit.pk: unit for unit in OrgUnit.objects.all()}
     categories = dict(UsageCategory.choices)
     aged = [
-        {
-            "unit": units[row.org_unit_id],
-            "category": categories.get(row.usage_category, row.usage_category),
-            "bands": row.bands,
-            "total": row.total,
-        }
+        AgedRow(
+            unit=units[row.org_unit_id],
+            category=str(categories.get(row.usage_category, row.usage_category)),
+            bands=row.bands,
+            total=row.total,
+        )
         for row in aged_receivables(user=request.user, as_of=on)
     ]
     rates = collection_rates(user=request.user, year=year)
@@ -71,7 +83,7 @@ def ledger_reports(request: HttpRequest) -> HttpResponse:
     chart = {
         "bands": bands,
         "aged": [
-            {"name": f"{row['unit'].name} · {row['category']}", "values": [str(v) for v in row["bands"]]}
+            {"name": f"{row.unit.name} · {row.category}", "values": [str(value) for value in row.bands]}
             for row in aged
         ],
         "months": list(range(1, 13)),
@@ -109,12 +121,12 @@ def _rate_series(*, rates: list[Any], units: dict[int, OrgUnit]) -> list[dict[st
 
 
 @permission_required(Permission.VIEW_LEDGER)
-def general_ledger_csv(request: HttpRequest) -> HttpResponse:
+def general_ledger_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The general-ledger export of the day ``?on=YYYY-MM-DD`` (required) as CSV; the export is
     audited."""
     form = LedgerReportForm(request.GET)
     if not form.is_valid() or form.cleaned_data["on"] is None:
         return HttpResponse(_("Give the day to export as on=YYYY-MM-DD."), status=400)
     on: date = form.cleaned_data["on"]
-    rows = export_general_ledger_day(actor=request.user, on=on, now=timezone.now())
+    rows = export_general_ledger_day(actor=cast(User, request.user), on=on, now=timezone.now())
     return streaming_csv_response(file_name=f"gl-{on:%Y%m%d}.csv", header=GL_EXPORT_HEADER, rows=rows)
