@@ -1,6 +1,6 @@
 """The demo utility's money history: its last two billing periods billed, reviewed and issued,
 and the first period's bills paid by most customers, so the cashier, the portal and the ledger
-reports have something real to show (docs/operations.md, "The demo").
+reports have something real to show (README, "The demo").
 
 Per reading day, the period ending in the month before the last complete reading month is
 issued three days after it ends; about 65 % of its accounts pay in full and 10 % pay half,
