@@ -442,3 +442,10 @@ GRIDCARE_BILL_DUE_DAYS = int(os.environ.get("GRIDCARE_BILL_DUE_DAYS", "15"))
 #: (Asia/Shanghai dates): a read taken a few days early still closes the period.
 GRIDCARE_READ_WINDOW_DAYS = _int_from_environment("GRIDCARE_READ_WINDOW_DAYS", 3)
 # --- end of billing usage ----------------------------------------------------------------------
+# --- bank statements and reconciliation (issue 6 §6) -------------------------------------------
+#: A statement line matches a payment only when the payment was received within this many days
+#: (either side) of the line's booking date (docs/reconciliation.md).
+GRIDCARE_RECONCILIATION_DATE_WINDOW_DAYS = _int_from_environment(
+    "GRIDCARE_RECONCILIATION_DATE_WINDOW_DAYS", 3
+)
+# --- end of reconciliation ---------------------------------------------------------------------

@@ -55,6 +55,8 @@ class Permission(StrEnum):
     COLLECT_PAYMENTS = "payments.collect"
     REFUND_PAYMENTS = "payments.refund"
     WAIVE_LATE_FEES = "payments.waive_late_fee"
+    # statements (issue 6 §6): import bank statements and resolve what did not match (对账)
+    RECONCILE = "payments.reconcile"
     # Service orders, 95598, inspection
     HANDLE_SERVICE_ORDERS = "service_orders.handle"
     HANDLE_SERVICE_TICKETS = "service_desk.handle"
@@ -92,6 +94,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.COLLECT_PAYMENTS: _("Collect payments"),
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
+    Permission.RECONCILE: _("Reconcile bank statements"),  # statements (issue 6 §6)
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
@@ -117,6 +120,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RUN_BILLING, _P.ADJUST_BILLS, _P.EXPORT_DATA}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.RECONCILE}  # statements (issue 6 §6): 核算 reconciles the bank statements
     ),
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
@@ -180,6 +184,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         # letters (issue 4): printing claims queued letters; recording service delivers them
         _P.PRINT_LETTERS,
         _P.RECORD_LETTER_SERVED,
+        _P.RECONCILE,  # statements (issue 6 §6)
     }
 )
 

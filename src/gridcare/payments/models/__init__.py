@@ -8,5 +8,27 @@ from gridcare.payments.models.payment import (
     PaymentChannel,
     PaymentStatus,
 )
+from gridcare.payments.models.statements import (  # statements (issue 6 §6)
+    BankStatement,
+    LineDirection,
+    LineResolution,
+    LineStatus,
+    StatementFormat,
+    StatementLine,
+)
 
-__all__ = ["MONEY_DECIMALS", "MONEY_DIGITS", "Payment", "PaymentChannel", "PaymentStatus"]
+__all__ = [
+    "MONEY_DECIMALS",
+    "MONEY_DIGITS",
+    "Payment",
+    "PaymentChannel",
+    "PaymentStatus",
+]
+__all__ += [  # statements (issue 6 §6)
+    "BankStatement",
+    "LineDirection",
+    "LineResolution",
+    "LineStatus",
+    "StatementFormat",
+    "StatementLine",
+]
