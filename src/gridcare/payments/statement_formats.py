@@ -29,6 +29,8 @@ CURRENCY = "CNY"
 MAX_REFERENCE = 100
 MAX_REMITTANCE = 200
 MAX_COUNTERPARTY = 140
+#: The largest statement file read (a day's statement of a busy collection account is a few MB).
+MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 FILE = At()
 #: A reference a bank writes when it has none.
 NO_REFERENCE = "NOTPROVIDED"
@@ -114,6 +116,14 @@ def parse_statement(*, content: bytes, file_name: str, bank: str = "") -> Parsed
     """The statement in ``content``: camt XML when it starts with ``<`` (after a BOM and blanks),
     else the CSV format. ``bank`` names the bank when the file does not. Raises
     :class:`StatementFileInvalid` listing every problem found."""
+    if len(content) > MAX_STATEMENT_BYTES:
+        _file_problem(
+            file_name,
+            field_name="",
+            value=str(len(content)),
+            reason_zh=f"文件超过 {MAX_STATEMENT_BYTES // (1024 * 1024)} MB",
+            reason_en=f"the file is larger than {MAX_STATEMENT_BYTES // (1024 * 1024)} MB",
+        )
     if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return _parse_camt(content=content, file_name=file_name, bank=bank)
     return _parse_csv(content=content, file_name=file_name, bank=bank)
@@ -274,8 +284,9 @@ def _camt_entry_lines(
         here = At(entry=position, transaction=number) if several else where
         line_direction, line_amount = direction, amount
         if detail is not entry:
-            if camt.text(detail, "CdtDbtInd"):
-                line_direction = _direction(camt.text(detail, "CdtDbtInd"), where=here, problems=problems)
+            indicator = camt.text(detail, "CdtDbtInd")
+            if indicator and indicator != camt.text(entry, "CdtDbtInd"):
+                line_direction = _direction(indicator, where=here, problems=problems)
             if several:
                 line_amount, _currency = _camt_amount(
                     camt, detail, "Amt", "AmtDtls/TxAmt/Amt", where=here, problems=problems
