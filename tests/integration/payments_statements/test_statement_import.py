@@ -293,6 +293,7 @@ def test_a_malformed_camt_file_is_refused_whole_with_every_bad_entry(
         "第 3 个条目",
         "第 4 个条目",
         "第 5 个条目",
+        "第 5 个条目",
     ]
     assert error.problems[1].reason_zh == "币种须为 CNY"
     assert error.message("en") == 'The statement file "stmt.xml" has 5 problems: nothing was imported.'
