@@ -92,6 +92,12 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Bill runs"), url_name="web:bill_runs", permissions=frozenset({Permission.RUN_BILLING})
     ),
+    # statements (issue 6 §6)
+    NavigationEntry(
+        label=_("Reconciliation"),
+        url_name="web:statement_list",
+        permissions=frozenset({Permission.RECONCILE}),
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (
