@@ -95,11 +95,15 @@ def _statement_page(
     for line in statement_queries.statement_lines(
         user=request.user, statement=statement, status=chosen or None
     ):
+        actions = _actions_of(line)
+        if line.pk == failed_line_id and failed_action not in actions:
+            # The refused form stays on the page with its error, though the line takes it no more.
+            actions = (*actions, failed_action)
         line_forms = {
             action: failed_form
             if (line.pk == failed_line_id and action == failed_action and failed_form is not None)
             else _empty_form(action, line)
-            for action in _actions_of(line)
+            for action in actions
         }
         rows.append({"line": line, "forms": line_forms})
     (summary,) = [
