@@ -35,6 +35,7 @@ EVERY_ENTRY = [
     "/jobs/",  # jobs (issue 4)
     "/letters/",  # letters (issue 4)
     "/billing/runs/",  # billing pages (issue 5)
+    "/reconciliation/",  # statements (issue 6 §6)
 ]
 
 
@@ -65,7 +66,7 @@ def test_system_administrator_sees_administration(world: World) -> None:
 
     # letters (issue 4): 系统管理员 neither print nor serve letters; nor do they bill (issue 5)
     assert urls_for(administrator) == [
-        url for url in EVERY_ENTRY if url not in ("/letters/", "/billing/runs/")
+        url for url in EVERY_ENTRY if url not in ("/letters/", "/billing/runs/", "/reconciliation/")
     ]
 
 
@@ -73,7 +74,14 @@ def test_billing_clerk_sees_the_bill_runs(world: World) -> None:
     # billing pages (issue 5)
     clerk = make_staff_user(username="clerk_a", org_unit=world.station_a, roles=(Role.BILLING_CLERK,))
 
-    assert urls_for(clerk) == ["/", "/accounts/", *exchange_upload_urls(), "/my-requests/", "/billing/runs/"]
+    assert urls_for(clerk) == [
+        "/",
+        "/accounts/",
+        *exchange_upload_urls(),
+        "/my-requests/",
+        "/billing/runs/",
+        "/reconciliation/",  # statements (issue 6 §6): 核算员 reconcile the bank statements
+    ]
 
 
 def test_superuser_sees_every_entry(world: World) -> None:
