@@ -205,7 +205,7 @@ def _state() -> object:
     [
         ("assign_without_reason", StatementReasonMissing),
         ("assign_by_cashier", AccessDenied),
-        ("assign_by_other_station", AccessDenied),
+        ("dismiss_by_other_station", AccessDenied),
         ("assign_a_debit", StatementLineNotOpen),
         ("dismiss_a_matched_line", StatementLineNotOpen),
         ("accept_an_unmatched_line", StatementLineNotOpen),
@@ -239,7 +239,7 @@ def test_a_refused_resolution_changes_nothing(
         "assign_by_cashier": lambda: assign_statement_line(
             actor=world.payments.cashier, line=debit, account=account, reason="x", now=now
         ),
-        "assign_by_other_station": lambda: dismiss_statement_line(
+        "dismiss_by_other_station": lambda: dismiss_statement_line(
             actor=world.other_clerk, line=debit, reason="x", now=now
         ),
         "assign_a_debit": lambda: assign_statement_line(
