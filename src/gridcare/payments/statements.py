@@ -267,7 +267,7 @@ def _clearing_entry(*, line: StatementLine, now: datetime) -> NewEntry:
 def _open_line(*, actor: User | None, line: StatementLine, operation: str, reason: str) -> StatementLine:
     """``line`` locked, after checking the actor may reconcile it and gave a reason."""
     locked: StatementLine = (
-        StatementLine.objects.select_for_update()
+        StatementLine.objects.select_for_update(of=("self",))
         .select_related("org_unit", "statement", "payment")
         .get(pk=line.pk)
     )
