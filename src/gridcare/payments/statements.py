@@ -20,7 +20,7 @@ from gridcare.customers.models import Account
 from gridcare.identity.access import denials_audited, ensure_changeable
 from gridcare.identity.models import User
 from gridcare.identity.permissions import Permission
-from gridcare.kit.clock import local_date, local_midnight
+from gridcare.kit.clock import local_date, local_midnight, to_local
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import JournalEntry, JournalEntryKind
 from gridcare.ledger.operations import NewEntry, PostingLine, post_journal_entries
@@ -142,7 +142,7 @@ def _refuse_if_imported(statement: BankStatement | None) -> None:
         raise StatementAlreadyImported(
             statement_id=statement.statement_id,
             account_no=statement.account_no,
-            imported_at=f"{statement.imported_at:%Y-%m-%d %H:%M}",
+            imported_at=f"{to_local(statement.imported_at):%Y-%m-%d %H:%M}",
         )
 
 

@@ -353,7 +353,7 @@ def test_the_same_file_or_statement_is_imported_once(statement_world: StatementW
         run_import(statement_world, ACCEPTANCE_FILE.replace(b"<ElctrncSeqNb>69", b"<ElctrncSeqNb>70"), now)
 
     assert same_file.value.message("en") == (
-        f"Statement ICBC-STMT-20250310 of account {ACCOUNT_NO} was already imported at 2025-03-10 01:30; "
+        f"Statement ICBC-STMT-20250310 of account {ACCOUNT_NO} was already imported at 2025-03-10 09:30; "
         "it is not imported twice."
     )
     assert BankStatement.objects.count() == 1
