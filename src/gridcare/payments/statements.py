@@ -58,6 +58,7 @@ OPEN_STATUSES = frozenset(
 
 
 def file_sha256(content: bytes) -> str:
+    """The hex SHA-256 of a file's bytes: what tells a statement file imported before."""
     return hashlib.sha256(content).hexdigest()
 
 
@@ -116,7 +117,9 @@ def import_statement(
         raise
     lines = _match(statement=statement, parsed=parsed)
     StatementLine.objects.bulk_create(lines)
-    saved = list(statement.lines.select_related("payment").order_by("position", "transaction_no"))
+    saved = list(
+        statement.lines.select_related("payment", "statement").order_by("position", "transaction_no")
+    )
     _clear(lines=[line for line in saved if line.status == LineStatus.MATCHED], actor=actor, now=now)
     counts = {status: sum(line.status == status for line in saved) for status in LineStatus.values}
     record_audit_event(
@@ -239,7 +242,7 @@ def _clear(*, lines: list[StatementLine], actor: User | None, now: datetime) -> 
     )
     for line, entry in zip(lines, entries, strict=True):
         line.clearing_entry = entry
-        line.save(update_fields=["clearing_entry"])
+    StatementLine.objects.bulk_update(lines, ["clearing_entry"])
 
 
 def _clearing_entry(*, line: StatementLine, now: datetime) -> NewEntry:

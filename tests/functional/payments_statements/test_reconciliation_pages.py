@@ -259,3 +259,27 @@ def test_a_bad_statement_uploaded_lists_every_problem_and_imports_nothing(
     )
     assert rows == [("entry 1", "Amt", "1.001"), ("entry 2", "Amt/@Ccy", "HKD")]
     assert (BankStatement.objects.count(), _state()) == before
+
+
+def test_a_statement_whose_manifest_does_not_verify_is_refused(
+    reconciliation_scene: ReconciliationScene, log_in: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = _english(log_in(Client(), reconciliation_scene.world.clerk))
+    content = camt053([Entry(amount="12.00", end_to_end_id="NEW-1")], statement_id="ICBC-STMT-20250311")
+    manifest = b'{"version": 1, "signature": "AAAA"}'
+    before = (BankStatement.objects.count(), _state())
+
+    response = client.post(
+        reverse("exchange:statement_upload"),
+        {
+            "file": SimpleUploadedFile("icbc-0311.xml", content),
+            "manifest": SimpleUploadedFile("icbc-0311.xml.manifest.json", manifest),
+            "org_unit": reconciliation_scene.world.tree.station.pk,
+        },
+    )
+
+    assert response.status_code == 400
+    assert re.search(r'<p class="field__error" id="id_manifest_error_1">[^<]*manifest', _body(response))
+    assert (BankStatement.objects.count(), _state()) == before
