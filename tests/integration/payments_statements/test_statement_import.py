@@ -386,3 +386,51 @@ def test_payments_outside_the_statements_org_unit_are_unknown_to_it(
     )
 
     assert [line.status for line in statement.lines.all()] == [LineStatus.UNMATCHED]
+
+
+def test_any_camt_version_is_read(statement_world: StatementWorld, now: datetime) -> None:
+    statement = run_import(
+        statement_world,
+        camt053([Entry(amount="100.00", end_to_end_id=REALTIME_SERIAL)], version="001.02"),
+        now,
+    )
+
+    assert [line.status for line in statement.lines.all()] == [LineStatus.MATCHED]
+
+
+def test_an_entry_not_booked_is_skipped(statement_world: StatementWorld, now: datetime) -> None:
+    content = camt053(
+        [
+            Entry(amount="100.00", end_to_end_id=REALTIME_SERIAL),
+            Entry(amount="80.00", end_to_end_id=DEBIT_SERIAL),
+        ]
+    )
+    pending = content.replace(b"<Sts><Cd>BOOK</Cd></Sts>", b"<Sts><Cd>PDNG</Cd></Sts>", 1)
+
+    statement = run_import(statement_world, pending, now)
+
+    assert [(line.position, line.status) for line in statement.lines.all()] == [(2, LineStatus.MATCHED)]
+    assert (balance(ChartCode.BANK), balance(ChartCode.BANK_IN_TRANSIT)) == (
+        Decimal("80.00"),
+        Decimal("100.00"),
+    )
+
+
+def test_a_batch_entry_whose_transactions_do_not_add_up_is_refused(
+    statement_world: StatementWorld, now: datetime
+) -> None:
+    content = camt054_v02(
+        [Entry(amount="100.00", end_to_end_id="A"), Entry(amount="12.34", end_to_end_id="B")]
+    )
+    error = _refused(
+        statement_world, content.replace(b'<Amt Ccy="CNY">112.34</Amt>', b'<Amt Ccy="CNY">112.00</Amt>'), now
+    )
+
+    assert [(p.where("en"), p.field, p.value, p.reason_en) for p in error.problems] == [
+        (
+            "entry 1",
+            "NtryDtls/TxDtls/Amt",
+            "112.34",
+            "the transactions add up to 112.34, not the entry's 112.00",
+        )
+    ]
