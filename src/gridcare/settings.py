@@ -448,3 +448,10 @@ GRIDCARE_LATE_FEE_DAY_COUNT = os.environ.get("GRIDCARE_LATE_FEE_DAY_COUNT", "thr
 #: (Asia/Shanghai dates): a read taken a few days early still closes the period.
 GRIDCARE_READ_WINDOW_DAYS = _int_from_environment("GRIDCARE_READ_WINDOW_DAYS", 3)
 # --- end of billing usage ----------------------------------------------------------------------
+# --- bank statements and reconciliation (issue 6 §6) -------------------------------------------
+#: A statement line matches a payment only when the payment was received within this many days
+#: (either side) of the line's booking date (docs/reconciliation.md).
+GRIDCARE_RECONCILIATION_DATE_WINDOW_DAYS = _int_from_environment(
+    "GRIDCARE_RECONCILIATION_DATE_WINDOW_DAYS", 3
+)
+# --- end of reconciliation ---------------------------------------------------------------------

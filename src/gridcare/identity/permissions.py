@@ -57,6 +57,8 @@ class Permission(StrEnum):
     WAIVE_LATE_FEES = "payments.waive_late_fee"
     # ledger (issue 6): the receivables ledger's reports and GL export change nothing
     VIEW_LEDGER = "ledger.view"
+    # statements (issue 6 §6): import bank statements and resolve what did not match (对账)
+    RECONCILE = "payments.reconcile"
     # Service orders, 95598, inspection
     HANDLE_SERVICE_ORDERS = "service_orders.handle"
     HANDLE_SERVICE_TICKETS = "service_desk.handle"
@@ -95,6 +97,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
     Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
+    Permission.RECONCILE: _("Reconcile bank statements"),  # statements (issue 6 §6)
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
@@ -121,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_LEDGER}  # ledger (issue 6)
+        | {_P.RECONCILE}  # statements (issue 6 §6): 核算 reconciles the bank statements
     ),
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
@@ -186,6 +190,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         # letters (issue 4): printing claims queued letters; recording service delivers them
         _P.PRINT_LETTERS,
         _P.RECORD_LETTER_SERVED,
+        _P.RECONCILE,  # statements (issue 6 §6)
     }
 )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from gridcare.kit.errors import GridCareError
 
 
@@ -82,3 +85,101 @@ class PaymentSerialConflict(GridCareError):
 
     def __init__(self, *, serial: str, receipt_no: str) -> None:
         super().__init__(field="idempotency_key", serial=serial, receipt_no=receipt_no)
+
+
+# --- statements (issue 6 §6): bank statements and reconciliation (docs/reconciliation.md) -------
+
+
+@dataclass(frozen=True, kw_only=True)
+class At:
+    """Where in a statement file a problem is: the file itself, a camt entry (and transaction of
+    a batch entry), or a CSV row (row 1 is the header)."""
+
+    entry: int | None = None
+    transaction: int | None = None
+    row: int | None = None
+
+    def describe(self, language: str) -> str:
+        english = language.lower().startswith("en")
+        if self.row is not None:
+            return f"row {self.row}" if english else f"第 {self.row} 行"
+        if self.entry is None:
+            return "file" if english else "文件"
+        where = f"entry {self.entry}" if english else f"第 {self.entry} 个条目"
+        if self.transaction is not None:
+            where += f", transaction {self.transaction}" if english else f"第 {self.transaction} 笔交易"
+        return where
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatementProblem:
+    """Why one entry, row or field of a statement file was refused."""
+
+    at: At
+    field: str
+    value: str
+    reason_zh: str
+    reason_en: str
+
+    def where(self, language: str) -> str:
+        return self.at.describe(language)
+
+    def reason(self, language: str) -> str:
+        return self.reason_en if language.lower().startswith("en") else self.reason_zh
+
+
+class StatementFileInvalid(GridCareError):
+    """A statement file with bad entries or rows: refused whole, every problem listed."""
+
+    code = "statement_file_invalid"
+    message_zh = "对账单文件“{file_name}”有 {count} 处错误，整个文件未导入。"
+    message_en = 'The statement file "{file_name}" has {count} problems: nothing was imported.'
+
+    def __init__(self, *, file_name: str, problems: Sequence[StatementProblem]) -> None:
+        super().__init__(field="file", file_name=file_name, count=len(problems))
+        self.problems = list(problems)
+
+
+class StatementAlreadyImported(GridCareError):
+    code = "statement_already_imported"
+    message_zh = "对账单 {statement_id}（账户 {account_no}）已于 {imported_at} 导入，不再重复导入。"
+    message_en = (
+        "Statement {statement_id} of account {account_no} was already imported at {imported_at}; "
+        "it is not imported twice."
+    )
+
+    def __init__(self, *, statement_id: str, account_no: str, imported_at: str) -> None:
+        super().__init__(
+            field="file", statement_id=statement_id, account_no=account_no, imported_at=imported_at
+        )
+
+
+class StatementLineNotOpen(GridCareError):
+    """A resolution that does not fit the line's status (already resolved, or not that kind)."""
+
+    code = "statement_line_not_open"
+    message_zh = "对账单明细 {line} 的状态为“{status}”，不能{action_zh}。"
+    message_en = 'Statement line {line} is "{status}": it cannot be {action_en}.'
+
+
+class StatementReasonMissing(GridCareError):
+    code = "statement_reason_missing"
+    message_zh = "“reason”：须写明处理原因。"
+    message_en = '"reason": a resolution needs a reason.'
+
+    def __init__(self) -> None:
+        super().__init__(field="reason")
+
+
+class StatementSerialTaken(GridCareError):
+    """Assigning a line whose reference is already a payment's serial number."""
+
+    code = "statement_serial_taken"
+    message_zh = "流水号 {serial} 已用于收费 {receipt_no}，不能再记为新的收费；请核查后作废此明细。"
+    message_en = (
+        "Serial number {serial} is already payment {receipt_no}; it cannot be recorded again. "
+        "Check it and dismiss this line."
+    )
+
+    def __init__(self, *, serial: str, receipt_no: str) -> None:
+        super().__init__(field="account", serial=serial, receipt_no=receipt_no)

@@ -98,6 +98,12 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
         url_name="web:ledger_reports",
         permissions=frozenset({Permission.VIEW_LEDGER}),
     ),
+    # statements (issue 6 §6)
+    NavigationEntry(
+        label=_("Reconciliation"),
+        url_name="web:statement_list",
+        permissions=frozenset({Permission.RECONCILE}),
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

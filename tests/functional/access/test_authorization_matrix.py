@@ -80,6 +80,7 @@ from gridcare.notifications.operations import (  # letters (issue 4)
     unsubscribe_token,
 )
 from gridcare.notifications.recipients import Recipient
+from gridcare.payments.models import BankStatement, StatementLine  # statements (issue 6 §6)
 
 pytestmark = pytest.mark.django_db
 
@@ -1800,6 +1801,103 @@ def _billing_cases() -> Iterator[Case]:
     )
 
 
+# --- statements (issue 6 §6): bank statements and reconciliation ------------------------------
+
+
+def _bank_statement(world: World, scope: str) -> BankStatement:
+    """A statement of the scope's org unit with one unmatched credit line, made once per case
+    (written directly; importing is tested in tests/integration/payments_statements)."""
+    org_unit = world.place(scope).org_unit
+    existing = BankStatement.objects.filter(org_unit=org_unit).first()
+    if existing is not None:
+        return existing
+    moment = world.place("own").pending_request.requested_at
+    statement = BankStatement.objects.create(
+        org_unit=org_unit,
+        bank="中国工商银行",
+        account_no="1602000109200012345",
+        statement_id=f"MATRIX-{org_unit.code}",
+        file_format="camt.053",
+        file_name="matrix.xml",
+        sha256=f"{org_unit.code:0>64}",
+        period_start=moment.date(),
+        period_end=moment.date(),
+        imported_at=moment,
+    )
+    StatementLine.objects.create(
+        org_unit=org_unit,
+        statement=statement,
+        position=1,
+        direction="credit",
+        amount=Decimal("12.00"),
+        booking_date=moment.date(),
+        end_to_end_id=f"MATRIX-{scope}",
+        matched_reference=f"MATRIX-{scope}",
+        found_status="unmatched",
+        status="unmatched",
+    )
+    return statement
+
+
+def _statement_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _bank_statement(world, scope)
+    return reverse("web:statement_list")
+
+
+def _statement_marker(world: World, scope: str) -> str:
+    return f'data-statement="{_bank_statement(world, scope).statement_id}"'
+
+
+def _statement_line_states(world: World) -> object:
+    return sorted(StatementLine.objects.values_list("pk", "status", "resolution"))
+
+
+def _statement_cases() -> Iterator[Case]:
+    yield Case(
+        label="reconciliation statements",
+        url_name="web:statement_list",
+        area="staff",
+        permission=Permission.RECONCILE,
+        path=_statement_list_path,
+        check_allowed=_shows_scopes(_statement_marker),
+    )
+    yield Case(
+        label="statement upload",
+        url_name="exchange:statement_upload",
+        area="staff",
+        permission=Permission.RECONCILE,
+        path=_constant(reverse("exchange:statement_upload")),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"statement ({scope})",
+            url_name="web:statement_detail",
+            area="staff",
+            scope=scope,
+            permission=Permission.RECONCILE,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:statement_detail", args=[_bank_statement(world, scope).pk]
+            ),
+        )
+        yield Case(
+            label=f"dismiss a statement line ({scope})",
+            url_name="web:statement_line_resolve",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.RECONCILE,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:statement_line_resolve", args=[_bank_statement(world, scope).lines.get().pk, "dismiss"]
+            ),
+            data=lambda world, actor, scope=scope: {
+                f"dismiss-{_bank_statement(world, scope).lines.get().pk}-reason": "不是本单位款项"
+            },
+            allowed_status=302,
+            state=_statement_line_states,
+        )
+
+
 def _job_run() -> JobRun:
     """A queued job run (jobs, issue 4), made on first use."""
     run, _created = store_run(
@@ -1817,6 +1915,7 @@ def _cases() -> list[Case]:
         CASES.extend(_notification_cases())  # notifications (issue 4)
         CASES.extend(_letter_cases())  # letters (issue 4)
         CASES.extend(_billing_cases())  # billing pages (issue 5)
+        CASES.extend(_statement_cases())  # statements (issue 6 §6)
     return CASES
 
 

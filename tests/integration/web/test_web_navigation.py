@@ -36,6 +36,7 @@ EVERY_ENTRY = [
     "/letters/",  # letters (issue 4)
     "/billing/runs/",  # billing pages (issue 5)
     "/ledger/",  # ledger reports (issue 6)
+    "/reconciliation/",  # statements (issue 6 §6)
 ]
 
 
@@ -67,7 +68,9 @@ def test_system_administrator_sees_administration(world: World) -> None:
     # letters (issue 4): 系统管理员 neither print nor serve letters; nor do they bill (issue 5)
     # or read the receivables ledger (issue 6)
     assert urls_for(administrator) == [
-        url for url in EVERY_ENTRY if url not in ("/letters/", "/billing/runs/", "/ledger/")
+        url
+        for url in EVERY_ENTRY
+        if url not in ("/letters/", "/billing/runs/", "/ledger/", "/reconciliation/")
     ]
 
 
@@ -82,6 +85,7 @@ def test_billing_clerk_sees_the_bill_runs(world: World) -> None:
         "/my-requests/",
         "/billing/runs/",
         "/ledger/",  # ledger reports (issue 6)
+        "/reconciliation/",  # statements (issue 6 §6): 核算员 reconcile the bank statements
     ]
 
 

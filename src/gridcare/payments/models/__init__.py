@@ -9,6 +9,14 @@ from gridcare.payments.models.payment import (
     PaymentChannel,
     PaymentStatus,
 )
+from gridcare.payments.models.statements import (  # statements (issue 6 §6)
+    BankStatement,
+    LineDirection,
+    LineResolution,
+    LineStatus,
+    StatementFormat,
+    StatementLine,
+)
 
 __all__ = [
     "MONEY_DECIMALS",
@@ -17,4 +25,12 @@ __all__ = [
     "Payment",
     "PaymentChannel",
     "PaymentStatus",
+]
+__all__ += [  # statements (issue 6 §6)
+    "BankStatement",
+    "LineDirection",
+    "LineResolution",
+    "LineStatus",
+    "StatementFormat",
+    "StatementLine",
 ]

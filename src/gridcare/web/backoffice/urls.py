@@ -6,6 +6,7 @@ from gridcare.web.backoffice import billing as billing_pages  # billing pages (i
 from gridcare.web.backoffice import ledger as ledger_pages  # ledger reports (issue 6)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
+from gridcare.web.backoffice import reconciliation as reconciliation_pages  # statements (issue 6 §6)
 
 app_name = "web"
 urlpatterns = [
@@ -95,4 +96,14 @@ urlpatterns = [
     path("billing/bills/<int:bill_id>/send-back/", billing_pages.bill_send_back, name="bill_send_back"),
     path("billing/bills/<int:bill_id>/recalculate/", billing_pages.bill_recalculate, name="bill_recalculate"),
     path("billing/bills/<int:bill_id>/adjust/", billing_pages.bill_adjust, name="bill_adjust"),
+    # statements (issue 6 §6): bank statements and the resolution of their lines (对账)
+    path("reconciliation/", reconciliation_pages.statement_list, name="statement_list"),
+    path(
+        "reconciliation/<int:statement_id>/", reconciliation_pages.statement_detail, name="statement_detail"
+    ),
+    path(
+        "reconciliation/lines/<int:line_id>/<str:action>/",
+        reconciliation_pages.resolve_line,
+        name="statement_line_resolve",
+    ),
 ]
