@@ -442,3 +442,30 @@ GRIDCARE_BILL_DUE_DAYS = int(os.environ.get("GRIDCARE_BILL_DUE_DAYS", "15"))
 #: (Asia/Shanghai dates): a read taken a few days early still closes the period.
 GRIDCARE_READ_WINDOW_DAYS = _int_from_environment("GRIDCARE_READ_WINDOW_DAYS", 3)
 # --- end of billing usage ----------------------------------------------------------------------
+
+# --- third-party payment provider (issue 6 §2, portalpay; docs/provider-payments.md) -----------
+# The provider's app id for us, its gateway (where the portal sends the customer to pay), our
+# RSA private key (we sign our requests) and the provider's public key (it signs its
+# notifications), as PEM files. GRIDCARE_PAYMENT_SANDBOX=1 mounts the bundled local sandbox
+# provider at /sandbox-pay/ (on under DEBUG, i.e. the demo and the tests; off otherwise): any of
+# the four left unset then points at the sandbox, whose keys and ours are made on first use in
+# var/payment-sandbox/ (never committed).
+GRIDCARE_PAYMENT_SANDBOX = os.environ.get("GRIDCARE_PAYMENT_SANDBOX", "1" if DEBUG else "0") == "1"
+_SANDBOX_KEY_DIR = VAR_DIR / "payment-sandbox"
+PAYMENT_PROVIDER: dict[str, str | bool | Path] = {
+    "SANDBOX": GRIDCARE_PAYMENT_SANDBOX,
+    "SANDBOX_KEY_DIR": _SANDBOX_KEY_DIR,
+    "APP_ID": os.environ.get("GRIDCARE_PROVIDER_APP_ID", "2026112900000001" if GRIDCARE_PAYMENT_SANDBOX else ""),
+    "GATEWAY_URL": os.environ.get(
+        "GRIDCARE_PROVIDER_GATEWAY_URL", "/sandbox-pay/gateway/" if GRIDCARE_PAYMENT_SANDBOX else ""
+    ),
+    "PRIVATE_KEY_FILE": os.environ.get(
+        "GRIDCARE_PROVIDER_PRIVATE_KEY_FILE",
+        str(_SANDBOX_KEY_DIR / "merchant.pem") if GRIDCARE_PAYMENT_SANDBOX else "",
+    ),
+    "PROVIDER_PUBLIC_KEY_FILE": os.environ.get(
+        "GRIDCARE_PROVIDER_PUBLIC_KEY_FILE",
+        str(_SANDBOX_KEY_DIR / "provider.pub.pem") if GRIDCARE_PAYMENT_SANDBOX else "",
+    ),
+}
+# --- end of third-party payment provider ---------------------------------------------------------

@@ -8,5 +8,20 @@ from gridcare.payments.models.payment import (
     PaymentChannel,
     PaymentStatus,
 )
+from gridcare.payments.models.provider import (  # provider payments (portalpay)
+    ProviderOrder,
+    ProviderOrderPurpose,
+    ProviderOrderStatus,
+)
 
-__all__ = ["MONEY_DECIMALS", "MONEY_DIGITS", "Payment", "PaymentChannel", "PaymentStatus"]
+__all__ = [
+    "MONEY_DECIMALS",
+    "MONEY_DIGITS",
+    "Payment",
+    "PaymentChannel",
+    "PaymentStatus",
+    # provider payments (portalpay)
+    "ProviderOrder",
+    "ProviderOrderPurpose",
+    "ProviderOrderStatus",
+]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from gridcare.web import callbacks  # gateway callbacks (issue 4)
+from gridcare.web import provider_callbacks  # payment provider notifications (portalpay)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
 from gridcare.web.backoffice import billing as billing_pages  # billing pages (issue 5)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
@@ -57,6 +58,12 @@ urlpatterns = [
     # gateway callbacks (issue 4): receipts from the HTTP SMS gateway and WeChat's event push
     path("notifications/callbacks/sms/", callbacks.sms_gateway_receipt, name="notification_sms_callback"),
     path("notifications/callbacks/wechat/", callbacks.wechat_event, name="notification_wechat_callback"),
+    # payment provider notifications (portalpay): the provider's signed asynchronous notification
+    path(
+        "payments/callbacks/provider/",
+        provider_callbacks.provider_notification,
+        name="provider_notification_callback",
+    ),
     # jobs (issue 4): background job runs and their progress
     path("jobs/", jobs.job_runs, name="job_runs"),
     path("jobs/<uuid:run_id>/progress/", jobs.job_progress, name="job_progress"),
