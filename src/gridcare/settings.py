@@ -455,7 +455,9 @@ _SANDBOX_KEY_DIR = VAR_DIR / "payment-sandbox"
 PAYMENT_PROVIDER: dict[str, str | bool | Path] = {
     "SANDBOX": GRIDCARE_PAYMENT_SANDBOX,
     "SANDBOX_KEY_DIR": _SANDBOX_KEY_DIR,
-    "APP_ID": os.environ.get("GRIDCARE_PROVIDER_APP_ID", "2026112900000001" if GRIDCARE_PAYMENT_SANDBOX else ""),
+    "APP_ID": os.environ.get(
+        "GRIDCARE_PROVIDER_APP_ID", "2026112900000001" if GRIDCARE_PAYMENT_SANDBOX else ""
+    ),
     "GATEWAY_URL": os.environ.get(
         "GRIDCARE_PROVIDER_GATEWAY_URL", "/sandbox-pay/gateway/" if GRIDCARE_PAYMENT_SANDBOX else ""
     ),

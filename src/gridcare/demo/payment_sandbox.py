@@ -102,7 +102,9 @@ def gateway(request: HttpRequest) -> HttpResponseBase:
     if not settings.GRIDCARE_PAYMENT_SANDBOX:
         raise Http404
     source = request.GET if request.method == "GET" else request.POST
-    parameters = {name: source.get(name, "") for name in source if name not in ("csrfmiddlewaretoken", "action")}
+    parameters = {
+        name: source.get(name, "") for name in source if name not in ("csrfmiddlewaretoken", "action")
+    }
     order = _verified_request(parameters)
     if order is None:
         return render(request, "demo/sandbox_pay/refused.html", status=400)

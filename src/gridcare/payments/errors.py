@@ -65,7 +65,9 @@ class PaymentSerialConflict(GridCareError):
 class ProviderNotConfigured(GridCareError):
     code = "provider_not_configured"
     message_zh = "在线支付尚未开通（未配置支付机构），请到营业厅或通过银行缴费。"
-    message_en = "Online payment is not available (no payment provider is configured); pay at a service hall or bank."
+    message_en = (
+        "Online payment is not available (no payment provider is configured); pay at a service hall or bank."
+    )
 
 
 class ProviderOrderAmountInvalid(GridCareError):

@@ -117,7 +117,9 @@ def portal_payments(*, user: Any) -> QuerySet[Payment]:
 def portal_order(*, user: Any, out_trade_no: str) -> ProviderOrder | None:
     """The payment order ``out_trade_no`` if it is for one of ``user``'s accounts."""
     order: ProviderOrder | None = (
-        ProviderOrder.objects.filter(account__in=accounts_of_portal_user(user=user), out_trade_no=out_trade_no)
+        ProviderOrder.objects.filter(
+            account__in=accounts_of_portal_user(user=user), out_trade_no=out_trade_no
+        )
         .select_related("account", "payment")
         .first()
     )

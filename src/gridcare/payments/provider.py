@@ -259,7 +259,12 @@ def _paid(*, order: ProviderOrder, parameters: Mapping[str, str], now: datetime)
         now=now,
     )
     was_closed = order.status == ProviderOrderStatus.CLOSED
-    order.status, order.trade_no, order.payment, order.paid_at = ProviderOrderStatus.PAID, trade_no, payment, now
+    order.status, order.trade_no, order.payment, order.paid_at = (
+        ProviderOrderStatus.PAID,
+        trade_no,
+        payment,
+        now,
+    )
     order.save(update_fields=["status", "trade_no", "payment", "paid_at"])
     record_audit_event(
         actor=None,
@@ -301,7 +306,9 @@ def _provider_moment(text: str) -> datetime | None:
 
 
 @transaction.atomic
-def _record_refusal(*, refusal: ProviderNotificationRefused, parameters: Mapping[str, str], now: datetime) -> None:
+def _record_refusal(
+    *, refusal: ProviderNotificationRefused, parameters: Mapping[str, str], now: datetime
+) -> None:
     """Audit a refused notification, after its own transaction rolled back."""
     order = ProviderOrder.objects.filter(out_trade_no=refusal.out_trade_no).first()
     record_audit_event(

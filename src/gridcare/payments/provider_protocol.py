@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import tempfile
 from collections.abc import Mapping
@@ -140,9 +141,8 @@ def _write_once(path: Path, content: bytes, *, mode: int) -> None:
         os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
-        try:
+        # Another process placed its key first: the winner's key stays.
+        with contextlib.suppress(FileExistsError):
             os.link(temporary, path)
-        except FileExistsError:
-            pass
     finally:
         os.unlink(temporary)

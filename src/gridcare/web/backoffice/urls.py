@@ -1,11 +1,11 @@
 from django.urls import path
 
 from gridcare.web import callbacks  # gateway callbacks (issue 4)
-from gridcare.web import provider_callbacks  # payment provider notifications (portalpay)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
 from gridcare.web.backoffice import billing as billing_pages  # billing pages (issue 5)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
+from gridcare.web.provider_callbacks import provider_notification  # provider payments (portalpay)
 
 app_name = "web"
 urlpatterns = [
@@ -61,7 +61,7 @@ urlpatterns = [
     # payment provider notifications (portalpay): the provider's signed asynchronous notification
     path(
         "payments/callbacks/provider/",
-        provider_callbacks.provider_notification,
+        provider_notification,
         name="provider_notification_callback",
     ),
     # jobs (issue 4): background job runs and their progress
