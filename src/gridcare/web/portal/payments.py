@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from gridcare.billing import queries as billing_queries
 from gridcare.customers.models import Account
 from gridcare.identity.access import portal_user_required
 from gridcare.identity.models import User
@@ -67,7 +68,18 @@ def balance(request: HttpRequest, account_no: str) -> HttpResponse:
     account = _own_account(request, account_no)
     due = portal_queries.portal_amount_due(user=request.user, account=account, on=local_date(timezone.now()))
     recent = portal_queries.portal_payments(user=request.user).filter(account=account)[:5]
-    return render(request, "web/portal/balance.html", {"account": account, "due": due, "recent": recent})
+    # Each open bill with its number, to link to the bill's page.
+    bill_ids = [bill.bill_id for bill in due.bills if bill.bill_id is not None]
+    numbers = dict(
+        billing_queries.portal_bills(user=request.user).filter(pk__in=bill_ids).values_list("pk", "number")
+    )
+    context = {
+        "account": account,
+        "due": due,
+        "bills": [(bill, numbers.get(bill.bill_id)) for bill in due.bills],
+        "recent": recent,
+    }
+    return render(request, "web/portal/balance.html", context)
 
 
 @require_POST
