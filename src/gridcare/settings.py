@@ -470,4 +470,11 @@ PAYMENT_PROVIDER: dict[str, str | bool | Path] = {
         str(_SANDBOX_KEY_DIR / "provider.pub.pem") if GRIDCARE_PAYMENT_SANDBOX else "",
     ),
 }
+# "Pay" answers a form post with a redirect to the gateway, which the CSP's form-action must
+# allow when the gateway is another site (the sandbox is on our own).
+if str(PAYMENT_PROVIDER["GATEWAY_URL"]).startswith(("https://", "http://")):
+    from urllib.parse import urlsplit as _urlsplit
+
+    _gateway = _urlsplit(str(PAYMENT_PROVIDER["GATEWAY_URL"]))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_gateway.scheme}://{_gateway.netloc}")
 # --- end of third-party payment provider ---------------------------------------------------------
