@@ -64,9 +64,10 @@ def test_a_signature_is_pkcs1_v15_sha256_of_the_canonical_string_in_base64(key: 
     digest_info = SHA256_DIGEST_INFO + hashlib.sha256(CANONICAL.encode("utf-8")).digest()
     assert encoded == b"\x00\x01" + b"\xff" * (size - 3 - len(digest_info)) + b"\x00" + digest_info
     # PKCS#1 v1.5 is deterministic: the same parameters sign the same, whatever their order.
-    assert sign_parameters(dict(reversed(NOTIFICATION.items())), private_key=key) == base64.b64encode(
-        signature
-    ).decode()
+    assert (
+        sign_parameters(dict(reversed(NOTIFICATION.items())), private_key=key)
+        == base64.b64encode(signature).decode()
+    )
 
 
 def test_signed_parameters_verify_and_anything_altered_does_not(key: rsa.RSAPrivateKey) -> None:

@@ -70,7 +70,7 @@ def balance(request: HttpRequest, account_no: str) -> HttpResponse:
     recent = portal_queries.portal_payments(user=request.user).filter(account=account)[:5]
     # Each open bill with its number, to link to the bill's page.
     bill_ids = [bill.bill_id for bill in due.bills if bill.bill_id is not None]
-    numbers: dict[int | None, str] = dict(
+    numbers: dict[int | None, str | None] = dict(
         billing_queries.portal_bills(user=request.user).filter(pk__in=bill_ids).values_list("pk", "number")
     )
     context = {
