@@ -1,6 +1,7 @@
 """The payments app's models, one module per area (payments, and the areas docs/payments.md
 lists): every model is imported here, where Django looks for them."""
 
+from gridcare.payments.models.late_fees import LateFeeCharge
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
     MONEY_DIGITS,
@@ -17,6 +18,7 @@ from gridcare.payments.models.provider import (  # provider payments (portalpay)
 __all__ = [
     "MONEY_DECIMALS",
     "MONEY_DIGITS",
+    "LateFeeCharge",
     "Payment",
     "PaymentChannel",
     "PaymentStatus",
