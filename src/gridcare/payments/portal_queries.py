@@ -6,47 +6,15 @@ unit: their scope is the accounts their login is bound to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 
 from gridcare.customers.models import Account
 from gridcare.customers.queries import accounts_of_portal_user
-from gridcare.ledger.chart import ChartCode
-from gridcare.ledger.models import AccountBalance
-from gridcare.ledger.queries import open_items
 from gridcare.payments.models import Payment, ProviderOrder
-
-_ZERO = Decimal("0.00")
-_BILL_ITEM_PREFIX = "billing.bill:"
-
-
-@dataclass(frozen=True, kw_only=True)
-class BillDue:
-    """One open bill (or other open receivable item) of the account."""
-
-    item: str
-    bill_id: int | None
-    due_date: date | None
-    open_amount: Decimal
-    overdue_days: int
-    late_fee: Decimal
-
-
-@dataclass(frozen=True, kw_only=True)
-class AmountDue:
-    """What an account owes on ``on``; ``total`` pays everything that day."""
-
-    account_id: int
-    on: date
-    bills: tuple[BillDue, ...]
-    late_fees_charged: Decimal
-    late_fees_accruing: Decimal
-    prepaid: Decimal
-    total: Decimal
+from gridcare.payments.queries import AmountDue, amounts_due
 
 
 def portal_account(*, user: Any, account_no: str) -> Account | None:
@@ -58,51 +26,11 @@ def portal_account(*, user: Any, account_no: str) -> Account | None:
 
 
 def portal_amount_due(*, user: Any, account: Account, on: date) -> AmountDue:
-    """What ``account`` (one of ``user``'s) owes on ``on``: its open bills by due date, the late
-    fees charged and still open, its prepaid balance and the total that pays it all.
-
-    The late fees still accruing on overdue bills are not counted here yet (the lead's
-    ``payments.queries.amount_due`` replaces this at merge; docs/provider-payments.md)."""
-    if not accounts_of_portal_user(user=user).filter(pk=account.pk).exists():
-        raise Account.DoesNotExist(account.account_no)
-    items = open_items(
-        customer_account_id=account.pk, codes=(ChartCode.RECEIVABLE_ENERGY, ChartCode.RECEIVABLE_LATE_FEE)
-    )
-    bills = tuple(
-        sorted(
-            (
-                BillDue(
-                    item=item.item,
-                    bill_id=_bill_id(item.item),
-                    due_date=item.due_date,
-                    open_amount=item.open_amount,
-                    overdue_days=max((on - item.due_date).days, 0) if item.due_date else 0,
-                    late_fee=_ZERO,
-                )
-                for item in items
-                if item.code == ChartCode.RECEIVABLE_ENERGY
-            ),
-            key=lambda bill: (bill.due_date or on, bill.item),
-        )
-    )
-    charged = sum((item.open_amount for item in items if item.code == ChartCode.RECEIVABLE_LATE_FEE), _ZERO)
-    balance = AccountBalance.objects.filter(customer_account=account).first()
-    prepaid = balance.prepaid if balance is not None else _ZERO
-    owed = sum((bill.open_amount for bill in bills), _ZERO) + charged
-    return AmountDue(
-        account_id=account.pk,
-        on=on,
-        bills=bills,
-        late_fees_charged=charged,
-        late_fees_accruing=_ZERO,
-        prepaid=prepaid,
-        total=owed,
-    )
-
-
-def _bill_id(item: str) -> int | None:
-    number = item.removeprefix(_BILL_ITEM_PREFIX)
-    return int(number) if item.startswith(_BILL_ITEM_PREFIX) and number.isdigit() else None
+    """What ``account``, one of ``user``'s (else ``Account.DoesNotExist``), owes on ``on``: its
+    open bills with the late fees accruing to the day, the late fees charged, its prepaid
+    balance and the total that pays it all (:func:`gridcare.payments.queries.amounts_due`)."""
+    owned = accounts_of_portal_user(user=user).filter(pk=account.pk).values_list("pk", flat=True).get()
+    return amounts_due(account_ids=[owned], on=on)[owned]
 
 
 def portal_payments(*, user: Any) -> QuerySet[Payment]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -15,14 +16,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.test import Client
-from portalpay_bills import BILL_NUMBER
+from django.utils import timezone
+from portalpay_bills import BILL_NUMBER, issue_bill
 from pytest_django.fixtures import Settings
 from web_world import ACCOUNT_A1, ACCOUNT_B1, World
 
 from gridcare.audit.models import AuditEvent
 from gridcare.billing.models import Bill
+from gridcare.kit.clock import local_date
 from gridcare.ledger.models import AccountBalance
 from gridcare.payments.models import Payment, ProviderOrder, ProviderOrderPurpose, ProviderOrderStatus
+from gridcare.payments.provider import provider_time
 from gridcare.payments.provider_protocol import load_public_key, public_key_file, signature_is_valid, signed
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +58,7 @@ def _notification(key: rsa.RSAPrivateKey, order: ProviderOrder, **others: str) -
             "trade_no": "SBX-1",
             "total_amount": f"{order.amount:.2f}",
             "trade_status": "TRADE_SUCCESS",
-            "gmt_payment": "2025-03-10 09:31:02",
+            "gmt_payment": provider_time(timezone.now()),
             "notify_id": "n-1",
             **others,
         },
@@ -75,6 +79,45 @@ def test_the_balance_shows_what_is_owed_bill_by_bill(client: Client, pay_world: 
     assert bill.due_date is not None
     assert bill.due_date.isoformat() in body
     assert "Pay ¥97.66" in body
+
+
+def test_an_overdue_bill_shows_its_late_fee_to_the_day_and_pay_clears_it(
+    client: Client, pay_world: World, provider_key: rsa.RSAPrivateKey
+) -> None:
+    # Due 10 days ago: residential 1‰ a day for the 10 overdue days through today on 97.66 is
+    # 0.9766, 0.98 to the fen; 98.64 pays everything today.
+    today = local_date(timezone.now())
+    issue_bill(
+        account=pay_world.account_a1,
+        clerk=pay_world.station_a_user,
+        number=BILL_NUMBER,
+        amount="97.66",
+        due_date=today - timedelta(days=10),
+        now=timezone.now() - timedelta(days=25),
+    )
+    portal = _portal(client, pay_world)
+
+    body = portal.get(f"/portal/accounts/{ACCOUNT_A1}/balance/").content.decode()
+    assert "data-amount-due><strong>¥98.64<" in body
+    assert "data-late-fees-accruing>¥0.98<" in body
+    assert re.search(
+        r"data-open-amount>97.66</td>\s*<td class=\"num\">10</td>\s*<td class=\"num\">0.98</td>", body
+    )
+
+    portal.post(f"/portal/accounts/{ACCOUNT_A1}/pay/")
+    order = ProviderOrder.objects.get()
+    assert order.amount == Decimal("98.64")
+    assert Client().post(CALLBACK, _notification(provider_key, order)).content == b"success"
+    balance = AccountBalance.objects.get(customer_account=pay_world.account_a1)
+    assert (balance.energy_owed, balance.late_fees_owed, balance.prepaid) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+    assert (
+        "data-amount-due><strong>¥0.00<"
+        in portal.get(f"/portal/accounts/{ACCOUNT_A1}/balance/").content.decode()
+    )
 
 
 def test_another_customers_account_is_not_found(client: Client, pay_world: World) -> None:
