@@ -7,18 +7,20 @@ The world (conftest.py): a bill of 97.66 on the first account, not yet due."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.db import connection
 from portalpay_world import BILL_AMOUNT, BILL_ITEM, TRADE_NO, Notify, PortalPayWorld
 
 from gridcare.audit.models import AuditEvent
 from gridcare.kit.clock import SHANGHAI
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import AccountBalance, JournalEntry
-from gridcare.ledger.queries import open_items
+from gridcare.ledger.queries import check_ledger, open_items
 from gridcare.payments.errors import ProviderNotificationRefused
 from gridcare.payments.models import (
     Payment,
@@ -264,3 +266,40 @@ def test_a_top_up_becomes_prepaid_balance(
         ].item
         == BILL_ITEM
     )
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="threads need a database other connections can open"
+)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_ten_copies_of_a_notification_at_once_post_once(
+    ledger_chart: None, portal_pay_world: PortalPayWorld, now: datetime, notification: Notify
+) -> None:
+    order = _order(portal_pay_world, now)
+    message = notification(order.out_trade_no, "97.66")
+    start, statuses, errors = threading.Barrier(10), [], []
+
+    def deliver() -> None:
+        try:
+            start.wait(30)
+            statuses.append(accept_provider_notification(parameters=message, now=now).status)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    assert statuses == [ProviderOrderStatus.PAID] * 10
+    assert Payment.objects.count() == 1
+    assert AuditEvent.objects.filter(action="payments.provider_order_paid").count() == 1
+    assert _balance(portal_pay_world) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+    assert check_ledger().passed
