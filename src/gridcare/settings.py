@@ -457,6 +457,9 @@ GRIDCARE_READ_WINDOW_DAYS = _int_from_environment("GRIDCARE_READ_WINDOW_DAYS", 3
 # the four left unset then points at the sandbox, whose keys and ours are made on first use in
 # var/payment-sandbox/ (never committed).
 GRIDCARE_PAYMENT_SANDBOX = os.environ.get("GRIDCARE_PAYMENT_SANDBOX", "1" if DEBUG else "0") == "1"
+if GRIDCARE_PAYMENT_SANDBOX and not DEBUG:
+    # The sandbox pays any order without money changing hands: never on a production server.
+    raise ImproperlyConfigured("GRIDCARE_PAYMENT_SANDBOX=1 is refused unless GRIDCARE_DEBUG=1.")
 _SANDBOX_KEY_DIR = VAR_DIR / "payment-sandbox"
 PAYMENT_PROVIDER: dict[str, str | bool | Path] = {
     "SANDBOX": GRIDCARE_PAYMENT_SANDBOX,

@@ -280,3 +280,28 @@ def test_the_payment_history_lists_the_customers_payments(
     assert f'data-receipt="{payment.receipt_no}"' in body
     assert "data-amount>97.66<" in body
     assert "<td>Payment provider</td>" in body
+
+
+def test_without_a_provider_pay_says_so_and_makes_no_order(
+    client: Client, pay_world: World, bill: Bill, settings: Settings
+) -> None:
+    settings.PAYMENT_PROVIDER = {
+        **settings.PAYMENT_PROVIDER,
+        "SANDBOX": False,
+        "APP_ID": "",
+        "GATEWAY_URL": "",
+        "PRIVATE_KEY_FILE": "",
+        "PROVIDER_PUBLIC_KEY_FILE": "",
+    }
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    portal = _portal(client, pay_world)
+
+    paid = portal.post(f"/portal/accounts/{ACCOUNT_A1}/pay/", follow=True)
+    topped = portal.post(f"/portal/accounts/{ACCOUNT_A1}/top-up/", {"amount": "10.00"})
+
+    for response in (paid, topped):
+        assert (
+            "Online payment is not available (no payment provider is configured)" in response.content.decode()
+        )
+    assert ProviderOrder.objects.count() == 0
+    assert Client().post(CALLBACK, {"out_trade_no": "GC1"}).status_code == 404

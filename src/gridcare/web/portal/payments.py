@@ -24,12 +24,11 @@ from django.views.decorators.http import require_POST
 from gridcare.billing import queries as billing_queries
 from gridcare.customers.models import Account
 from gridcare.identity.access import portal_user_required
-from gridcare.identity.models import User
 from gridcare.kit.clock import local_date
 from gridcare.kit.errors import GridCareError
 from gridcare.kit.money import parse_money
 from gridcare.payments import portal_queries
-from gridcare.payments.models import ProviderOrder, ProviderOrderPurpose
+from gridcare.payments.models import ProviderOrderPurpose
 from gridcare.payments.provider import (
     ORDER_MAXIMUM,
     ORDER_MINIMUM,
@@ -87,9 +86,14 @@ def balance(request: HttpRequest, account_no: str) -> HttpResponse:
 def pay(request: HttpRequest, account_no: str) -> HttpResponseBase:
     """Pay everything the account owes today through the payment provider."""
     account = _own_account(request, account_no)
-    now = timezone.now()
-    due = portal_queries.portal_amount_due(user=request.user, account=account, on=local_date(now))
-    return _order_and_send(request, account=account, amount=due.total, purpose=ProviderOrderPurpose.PAY_BILLS)
+    due = portal_queries.portal_amount_due(user=request.user, account=account, on=local_date(timezone.now()))
+    try:
+        return _order_and_send(
+            request, account=account, amount=due.total, purpose=ProviderOrderPurpose.PAY_BILLS
+        )
+    except GridCareError as error:
+        messages.error(request, error_text(error))
+        return redirect("portal:balance", account_no=account.account_no)
 
 
 @portal_user_required
@@ -100,15 +104,11 @@ def top_up(request: HttpRequest, account_no: str) -> HttpResponseBase:
     form = TopUpForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            return _send_to_provider(
+            return _order_and_send(
                 request,
-                order=create_provider_order(
-                    actor=request.user,  # type: ignore[arg-type]  # portal_user_required let in a User
-                    account=account,
-                    amount=form.cleaned_data["amount"],
-                    purpose=ProviderOrderPurpose.TOP_UP,
-                    now=timezone.now(),
-                ),
+                account=account,
+                amount=form.cleaned_data["amount"],
+                purpose=ProviderOrderPurpose.TOP_UP,
             )
         except GridCareError as error:
             form.add_error("amount" if error.field == "amount" else None, error_text(error))
@@ -119,24 +119,17 @@ def top_up(request: HttpRequest, account_no: str) -> HttpResponseBase:
 def _order_and_send(
     request: HttpRequest, *, account: Account, amount: Decimal, purpose: ProviderOrderPurpose
 ) -> HttpResponseBase:
-    user: User = request.user  # type: ignore[assignment]  # portal_user_required let in a User
-    try:
-        order = create_provider_order(
-            actor=user,
-            account=account,
-            amount=amount,
-            purpose=purpose,
-            now=timezone.now(),
-        )
-        return _send_to_provider(request, order=order)
-    except GridCareError as error:
-        messages.error(request, error_text(error))
-        return redirect("portal:balance", account_no=account.account_no)
-
-
-def _send_to_provider(request: HttpRequest, *, order: ProviderOrder) -> HttpResponseBase:
-    """Redirect the browser to the provider's gateway with the signed payment request."""
+    """Create the payment order and redirect the browser to the provider's gateway with the
+    signed payment request. The provider's configuration is read first: without one
+    (:class:`ProviderNotConfigured`) no order is made."""
     config = provider_config()
+    order = create_provider_order(
+        actor=request.user,  # type: ignore[arg-type]  # portal_user_required let in a User
+        account=account,
+        amount=amount,
+        purpose=purpose,
+        now=timezone.now(),
+    )
     parameters = payment_request(
         order=order,
         config=config,
