@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gridcare.identity.errors import AccessDenied
 from gridcare.kit.errors import GridCareError
 
 
@@ -183,3 +184,54 @@ class StatementSerialTaken(GridCareError):
 
     def __init__(self, *, serial: str, receipt_no: str) -> None:
         super().__init__(field="account", serial=serial, receipt_no=receipt_no)
+
+
+# --- provider payments (portalpay; docs/provider-payments.md) ----------------------------------
+
+
+class ProviderNotConfigured(GridCareError):
+    code = "provider_not_configured"
+    message_zh = "在线支付尚未开通（未配置支付机构），请到营业厅或通过银行缴费。"
+    message_en = (
+        "Online payment is not available (no payment provider is configured); pay at a service hall or bank."
+    )
+
+
+class ProviderOrderAmountInvalid(GridCareError):
+    """An amount to pay online outside the allowed range or not in whole fen."""
+
+    code = "provider_order_amount_invalid"
+    message_zh = "“amount”：支付金额须在 {minimum} 元至 {maximum} 元之间且精确到分。"
+    message_en = '"amount": the amount to pay must be between {minimum} and {maximum} yuan, in whole fen.'
+
+    def __init__(self, *, minimum: object, maximum: object) -> None:
+        super().__init__(field="amount", minimum=minimum, maximum=maximum)
+
+
+class NothingToPay(GridCareError):
+    code = "provider_nothing_to_pay"
+    message_zh = "户号 {account_no} 目前没有应缴费用。"
+    message_en = "Account {account_no} owes nothing at the moment."
+
+
+class ProviderOrderAccountNotOwned(AccessDenied):
+    """A portal customer paying for an account their login is not bound to."""
+
+    code = "provider_order_account_not_owned"
+    message_zh = "户号 {account_no} 不是您绑定的户号。"
+    message_en = "Account {account_no} is not one of the accounts bound to your login."
+
+
+class ProviderNotificationRefused(GridCareError):
+    """A payment provider's notification we do not accept: ``reason`` says why (a bad signature,
+    another app id, an unknown order, another amount, another trade number for a paid order,
+    a malformed field)."""
+
+    code = "provider_notification_refused"
+    message_zh = "支付机构通知被拒绝（{reason}）：订单 {out_trade_no}。"
+    message_en = "Payment provider notification refused ({reason}): order {out_trade_no}."
+
+    def __init__(self, *, reason: str, out_trade_no: str) -> None:
+        super().__init__(reason=reason, out_trade_no=out_trade_no)
+        self.reason = reason
+        self.out_trade_no = out_trade_no

@@ -109,6 +109,7 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(label=_("My accounts"), url_name="portal:home"),
     NavigationEntry(label=_("My bills"), url_name="portal:bills"),  # billing pages (issue 5)
+    NavigationEntry(label=_("My payments"), url_name="portal:payments"),  # provider payments (portalpay)
 )
 
 

@@ -80,7 +80,11 @@ from gridcare.notifications.operations import (  # letters (issue 4)
     unsubscribe_token,
 )
 from gridcare.notifications.recipients import Recipient
-from gridcare.payments.models import BankStatement, StatementLine  # statements (issue 6 §6)
+from gridcare.payments.models import (  # statements (issue 6 §6)
+    BankStatement,
+    ProviderOrder,  # provider payments (portalpay)
+    StatementLine,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -709,6 +713,83 @@ def _portal_cases() -> Iterator[Case]:
                 "portal:account_detail", args=[_account_no(world, scope)]
             ),
         )
+    yield from _portal_payment_cases()  # provider payments (portalpay)
+
+
+# --- provider payments (portalpay) ------------------------------------------------------------
+
+
+def _provider_orders(world: World) -> object:
+    return sorted(ProviderOrder.objects.values_list("account_id", "amount", "status"))
+
+
+def _portal_payment_cases() -> Iterator[Case]:
+    """The portal's balance, pay, top-up, payment history and provider-return pages (the
+    customer's own accounts only: another 户号 is a 404), the provider's notification callback
+    and the demo's sandbox provider (public: signatures authenticate them)."""
+    for scope in SCOPES:
+        for label, name in (("balance", "portal:balance"), ("top-up page", "portal:top_up")):
+            yield Case(
+                label=f"portal {label} ({scope})",
+                url_name=name,
+                area="portal",
+                scope=scope,
+                path=lambda world, actor, scope=scope, name=name: reverse(
+                    name, args=[_account_no(world, scope)]
+                ),
+            )
+        # The own account owes nothing here: "Pay" goes back to the balance, no order made.
+        yield Case(
+            label=f"portal pay ({scope})",
+            url_name="portal:pay",
+            area="portal",
+            method="POST",
+            scope=scope,
+            allowed_status=302,
+            path=lambda world, actor, scope=scope: reverse("portal:pay", args=[_account_no(world, scope)]),
+            state=_provider_orders,
+        )
+    yield Case(
+        label="portal payments",
+        url_name="portal:payments",
+        area="portal",
+        path=_constant(reverse("portal:payments")),
+    )
+    # Without the provider's signature the return page shows nothing (400).
+    yield Case(
+        label="portal payment return without a signature",
+        url_name="portal:payment_return",
+        area="portal",
+        allowed_status=400,
+        path=_constant(reverse("portal:payment_return")),
+    )
+    # The provider's notification without a valid signature: "failure" (400) for everyone,
+    # audited as a refused notification (not a permission denial), nothing posted.
+    yield Case(
+        label="provider notification callback without a signature",
+        url_name="web:provider_notification_callback",
+        area="public",
+        method="POST",
+        path=_constant(reverse("web:provider_notification_callback")),
+        allowed_status=400,
+        decide=lambda actor: Outcome.ALLOWED,
+        state=_provider_orders,
+    )
+    yield Case(
+        label="sandbox provider home",
+        url_name="sandbox_pay:home",
+        area="public",
+        path=_constant(reverse("sandbox_pay:home")),
+        decide=lambda actor: Outcome.ALLOWED,
+    )
+    yield Case(
+        label="sandbox provider gateway without a signed request",
+        url_name="sandbox_pay:gateway",
+        area="public",
+        path=_constant(reverse("sandbox_pay:gateway")),
+        allowed_status=400,
+        decide=lambda actor: Outcome.ALLOWED,
+    )
 
 
 def _unmask_events(world: World) -> object:

@@ -94,7 +94,8 @@ def test_superuser_sees_every_entry(world: World) -> None:
 
 
 def test_portal_user_sees_the_portal_navigation(world: World) -> None:
-    assert urls_for(world.portal_user) == ["/portal/", "/portal/bills/"]  # bills: issue 5
+    # bills: issue 5; payments: provider payments (portalpay)
+    assert urls_for(world.portal_user) == ["/portal/", "/portal/bills/", "/portal/payments/"]
 
 
 def test_anonymous_user_sees_no_navigation(db: None) -> None:

@@ -9,6 +9,11 @@ from gridcare.payments.models.payment import (
     PaymentChannel,
     PaymentStatus,
 )
+from gridcare.payments.models.provider import (  # provider payments (portalpay)
+    ProviderOrder,
+    ProviderOrderPurpose,
+    ProviderOrderStatus,
+)
 from gridcare.payments.models.statements import (  # statements (issue 6 §6)
     BankStatement,
     LineDirection,
@@ -25,6 +30,10 @@ __all__ = [
     "Payment",
     "PaymentChannel",
     "PaymentStatus",
+    # provider payments (portalpay)
+    "ProviderOrder",
+    "ProviderOrderPurpose",
+    "ProviderOrderStatus",
 ]
 __all__ += [  # statements (issue 6 §6)
     "BankStatement",

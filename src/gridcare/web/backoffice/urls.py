@@ -7,6 +7,7 @@ from gridcare.web.backoffice import ledger as ledger_pages  # ledger reports (is
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
 from gridcare.web.backoffice import reconciliation as reconciliation_pages  # statements (issue 6 §6)
+from gridcare.web.provider_callbacks import provider_notification  # provider payments (portalpay)
 
 app_name = "web"
 urlpatterns = [
@@ -59,6 +60,12 @@ urlpatterns = [
     # gateway callbacks (issue 4): receipts from the HTTP SMS gateway and WeChat's event push
     path("notifications/callbacks/sms/", callbacks.sms_gateway_receipt, name="notification_sms_callback"),
     path("notifications/callbacks/wechat/", callbacks.wechat_event, name="notification_wechat_callback"),
+    # payment provider notifications (portalpay): the provider's signed asynchronous notification
+    path(
+        "payments/callbacks/provider/",
+        provider_notification,
+        name="provider_notification_callback",
+    ),
     # jobs (issue 4): background job runs and their progress
     path("jobs/", jobs.job_runs, name="job_runs"),
     path("jobs/<uuid:run_id>/progress/", jobs.job_progress, name="job_progress"),
