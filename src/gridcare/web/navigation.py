@@ -92,6 +92,13 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Bill runs"), url_name="web:bill_runs", permissions=frozenset({Permission.RUN_BILLING})
     ),
+    # cashier (issue 6)
+    NavigationEntry(
+        label=_("Cashier"), url_name="web:cashier", permissions=frozenset({Permission.COLLECT_PAYMENTS})
+    ),
+    NavigationEntry(
+        label=_("Payments"), url_name="web:payment_history", permissions=frozenset({Permission.VIEW_PAYMENTS})
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

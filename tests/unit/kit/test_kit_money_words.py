@@ -63,12 +63,21 @@ def test_amounts_are_written_in_capitals(amount: str, written: str) -> None:
     assert amount_in_capitals(Decimal(amount)) == written
 
 
-@pytest.mark.parametrize("amount", ["-0.01", "0.001", "10000000000000000.00", "NaN", "Infinity"])
-def test_amounts_that_cannot_be_written_are_refused(amount: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("-0.01", "outside 0 to"),
+        ("10000000000000000.00", "outside 0 to"),
+        ("0.001", "not a whole number of fen"),
+        ("NaN", "not a Decimal amount"),
+        ("Infinity", "not a Decimal amount"),
+    ],
+)
+def test_amounts_that_cannot_be_written_are_refused(amount: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         amount_in_capitals(Decimal(amount))
 
 
 def test_a_float_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a Decimal amount"):
         amount_in_capitals(1.5)  # type: ignore[arg-type]

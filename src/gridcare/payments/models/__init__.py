@@ -1,6 +1,8 @@
 """The payments app's models, one module per area (payments, and the areas docs/payments.md
 lists): every model is imported here, where Django looks for them."""
 
+# cashier (issue 6): shifts at the counter and in the field, and the payments taken in them
+from gridcare.payments.models.cashier import CashierShift, ShiftKind, ShiftPayment, ShiftStatus, TenderMethod
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
     MONEY_DIGITS,
@@ -10,3 +12,4 @@ from gridcare.payments.models.payment import (
 )
 
 __all__ = ["MONEY_DECIMALS", "MONEY_DIGITS", "Payment", "PaymentChannel", "PaymentStatus"]
+__all__ += ["CashierShift", "ShiftKind", "ShiftPayment", "ShiftStatus", "TenderMethod"]  # cashier
