@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "payments"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cashier_world import CashierWorld, make_cashier_world  # noqa: E402
+from cashier_world import CashierWorld, make_cashier_world
 
 
 @pytest.fixture

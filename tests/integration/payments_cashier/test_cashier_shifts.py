@@ -222,7 +222,8 @@ def test_an_overage_is_recorded_above_zero(cashier_world: CashierWorld, now: dat
             actor=cashier_world.cashier, shift=shift, counted_cash=Decimal("10.00"), reason="", now=now
         )
     assert refused.value.message("en") == (
-        '"reason": the counted cash differs from the expected cash by 10.00 (overage); closing needs a reason.'
+        '"reason": the counted cash differs from the expected cash by 10.00 (overage); '
+        "closing needs a reason."
     )
     closed = close_shift(
         actor=cashier_world.cashier, shift=shift, counted_cash=Decimal("10.00"), reason="多收", now=now
