@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from gridcare.identity.permissions import Permission
 from gridcare.kit.clock import SHANGHAI
+from gridcare.kit.money import round_to_fen
 from gridcare.organization.models import OrgLevel, OrgUnit
 from gridcare.payments.models import CashierShift, Payment, ShiftPayment, ShiftStatus, TenderMethod
 
@@ -40,13 +41,16 @@ def shift_totals(*, shift: CashierShift) -> ShiftTotals:
         cash_reversed=Sum("payment__amount", filter=Q(method=TenderMethod.CASH, reversed_at__isnull=False)),
         card_reversed=Sum("payment__amount", filter=Q(method=TenderMethod.CARD, reversed_at__isnull=False)),
     )
-    cash, cash_reversed = sums["cash"] or _ZERO, sums["cash_reversed"] or _ZERO
+    # SQLite sums decimals as floating point: each sum is brought back to the fen.
+    cash, card, cash_reversed, card_reversed = (
+        round_to_fen(sums[name] or _ZERO) for name in ("cash", "card", "cash_reversed", "card_reversed")
+    )
     return ShiftTotals(
         payments=ShiftPayment.objects.filter(shift=shift).count(),
         cash_taken=cash,
-        card_taken=sums["card"] or _ZERO,
+        card_taken=card,
         cash_reversed=cash_reversed,
-        card_reversed=sums["card_reversed"] or _ZERO,
+        card_reversed=card_reversed,
         opening_float=shift.opening_float,
         expected_cash=shift.opening_float + cash - cash_reversed,
     )

@@ -12,6 +12,8 @@ from typing import Any
 
 from payments_world import PaymentsWorld, make_payments_world
 
+from gridcare.billing.models import Bill, BillStatus
+from gridcare.billing.receivables import post_issued_bills
 from gridcare.customers.models import Account, Customer, CustomerKind, UsageCategory, VoltageLevel
 from gridcare.identity.models import Role, User
 from gridcare.kit.ids import make_account_number
@@ -58,3 +60,29 @@ def make_cashier_world(org_tree: Any, now: datetime, staff_user_factory: Any) ->
         opened_date=date(2024, 1, 1),
     )
     return CashierWorld(world=world, other_cashier=other_cashier, other_account=other_account)
+
+
+def issue_bill(
+    account: Account, *, number: str, total: str, period_start: date, due_date: date, now: datetime
+) -> Bill:
+    """An issued regular bill of ``account`` posted to the ledger as issuing posts it (the
+    calculation that makes bills is tested in billing). Its id starts at 1001: the payments
+    world's ledger items name bills 1 and 2, which have no rows."""
+    period_end = date(period_start.year + period_start.month // 12, period_start.month % 12 + 1, 1)
+    bill = Bill.objects.create(
+        pk=1000 + Bill.objects.count() + 1,
+        org_unit=account.org_unit,
+        account=account,
+        status=BillStatus.ISSUED,
+        number=number,
+        period_start=period_start,
+        period_end=period_end,
+        tariff_code=account.tariff_code,
+        energy_kwh=Decimal("100.000"),
+        total=Decimal(total),
+        calculated_at=now,
+        issued_at=now,
+        due_date=due_date,
+    )
+    post_issued_bills(bills=[bill], actor=None, now=now)
+    return bill
