@@ -80,6 +80,15 @@ from gridcare.notifications.operations import (  # letters (issue 4)
     unsubscribe_token,
 )
 from gridcare.notifications.recipients import Recipient
+from gridcare.payments.models import (  # cashier (issue 6)
+    CashierShift,
+    Payment,
+    PaymentChannel,
+    ShiftKind,
+    ShiftPayment,
+    TenderMethod,
+)
+from gridcare.payments.operations import record_payment  # cashier (issue 6)
 
 pytestmark = pytest.mark.django_db
 
@@ -1793,6 +1802,157 @@ def _job_run() -> JobRun:
     return run
 
 
+
+# --- cashier (issue 6): the cashier screen, its shift, receipts and the payment history --------
+
+
+def _cashier_user(world: World, actor: Actor) -> User:
+    """The actor when staff (their own shift), else a staff user of the world (a shift must
+    belong to someone; the actor is refused before it matters)."""
+    user = actor.user
+    return user if user is not None and user.kind == UserKind.STAFF else world.requester
+
+
+def _open_shift_for(world: World, actor: Actor) -> CashierShift:
+    moment = world.place("own").pending_request.requested_at
+    return CashierShift.objects.create(
+        org_unit=world.own_station,
+        number=f"BC{CashierShift.objects.count() + 1:014d}",
+        kind=ShiftKind.COUNTER,
+        cashier=_cashier_user(world, actor),
+        opening_float=Decimal("0.00"),
+        opened_at=moment,
+    )
+
+
+def _scope_payment(world: World, scope: str, serial: str) -> Payment:
+    moment = world.place("own").pending_request.requested_at
+    return record_payment(
+        actor=None,
+        account=world.place(scope).account,
+        amount=Decimal("1.00"),
+        channel=PaymentChannel.BANK_REALTIME,
+        idempotency_key=f"matrix-{scope}-{serial}",
+        received_at=moment,
+        now=moment,
+    )
+
+
+def _shift_close_path(world: World, actor: Actor) -> str:
+    _open_shift_for(world, actor)
+    return reverse("web:cashier_shift_close")
+
+
+def _take_payment_path(scope: str) -> Build:
+    def build(world: World, actor: Actor) -> str:
+        _open_shift_for(world, actor)
+        return reverse("web:cashier_take_payment", args=[_account_no(world, scope)])
+
+    return build
+
+
+def _receipt_path(name: str, scope: str) -> Build:
+    return lambda world, actor: reverse(name, args=[_scope_payment(world, scope, "receipt").receipt_no])
+
+
+def _reverse_path(scope: str) -> Build:
+    """A payment of the scope's account taken in the actor's open shift."""
+
+    def build(world: World, actor: Actor) -> str:
+        shift = _open_shift_for(world, actor)
+        payment = _scope_payment(world, scope, "reverse")
+        ShiftPayment.objects.create(shift=shift, payment=payment, sequence=1, method=TenderMethod.CARD)
+        return reverse("web:payment_reverse", args=[payment.receipt_no])
+
+    return build
+
+
+def _payment_history_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _scope_payment(world, scope, "history")
+    return reverse("web:payment_history")
+
+
+def _payment_marker(world: World, scope: str) -> str:
+    payment = Payment.objects.get(idempotency_key=f"bank_realtime:matrix-{scope}-history")
+    return f'data-payment="{payment.receipt_no}"'
+
+
+def _cashier_cases() -> Iterator[Case]:
+    for name in ("web:cashier", "web:cashier_search"):
+        yield Case(
+            label=name,
+            url_name=name,
+            area="staff",
+            permission=Permission.COLLECT_PAYMENTS,
+            path=_constant(reverse(name)),
+        )
+    yield Case(
+        label="open a shift",
+        url_name="web:cashier_shift_open",
+        area="staff",
+        method="POST",
+        permission=Permission.COLLECT_PAYMENTS,
+        path=_constant(reverse("web:cashier_shift_open")),
+        data=lambda world, actor: {"counter": world.own_station.pk, "kind": "counter", "opening_float": "0.00"},
+        allowed_status=302,
+        state=lambda world: CashierShift.objects.count(),
+    )
+    yield Case(
+        label="close the shift",
+        url_name="web:cashier_shift_close",
+        area="staff",
+        method="POST",
+        permission=Permission.COLLECT_PAYMENTS,
+        path=_shift_close_path,
+        data=lambda world, actor: {"counted_cash": "0.00", "reason": ""},
+        allowed_status=302,
+        state=lambda world: sorted(CashierShift.objects.values_list("pk", "status")),
+    )
+    yield Case(
+        label="payment history",
+        url_name="web:payment_history",
+        area="staff",
+        permission=Permission.VIEW_PAYMENTS,
+        path=_payment_history_path,
+        check_allowed=_shows_scopes(_payment_marker),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"take a payment ({scope})",
+            url_name="web:cashier_take_payment",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.COLLECT_PAYMENTS,
+            path=_take_payment_path(scope),
+            data=lambda world, actor: {"amount": "1.00", "method": "card", "tendered": ""},
+            allowed_status=302,
+            state=lambda world: Payment.objects.count(),
+        )
+        for name in ("web:payment_receipt", "web:payment_receipt_pdf"):
+            yield Case(
+                label=f"{name} ({scope})",
+                url_name=name,
+                area="staff",
+                scope=scope,
+                permission=Permission.VIEW_PAYMENTS,
+                path=_receipt_path(name, scope),
+            )
+        yield Case(
+            label=f"reverse a payment of the shift ({scope})",
+            url_name="web:payment_reverse",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.COLLECT_PAYMENTS,
+            path=_reverse_path(scope),
+            data=lambda world, actor: {"reason": "错收"},
+            allowed_status=302,
+            state=lambda world: sorted(Payment.objects.values_list("pk", "status")),
+        )
+
+
 CASES: list[Case] = []
 
 
@@ -1802,6 +1962,7 @@ def _cases() -> list[Case]:
         CASES.extend(_notification_cases())  # notifications (issue 4)
         CASES.extend(_letter_cases())  # letters (issue 4)
         CASES.extend(_billing_cases())  # billing pages (issue 5)
+        CASES.extend(_cashier_cases())  # cashier (issue 6)
     return CASES
 
 

@@ -132,7 +132,7 @@ class SearchForm(forms.Form):
         max_length=100,
         required=False,
         help_text=gettext_lazy(
-            "户号 (or its first digits), the customer's or account's name, or an 11-digit mobile"
+            "The account number (or its first digits), the customer's or account's name, or an 11-digit mobile"
         ),
     )
 
