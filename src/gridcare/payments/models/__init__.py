@@ -3,6 +3,7 @@ lists): every model is imported here, where Django looks for them."""
 
 # cashier (issue 6): shifts at the counter and in the field, and the payments taken in them
 from gridcare.payments.models.cashier import CashierShift, ShiftKind, ShiftPayment, ShiftStatus, TenderMethod
+from gridcare.payments.models.late_fees import LateFeeCharge
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
     MONEY_DIGITS,
@@ -11,5 +12,12 @@ from gridcare.payments.models.payment import (
     PaymentStatus,
 )
 
-__all__ = ["MONEY_DECIMALS", "MONEY_DIGITS", "Payment", "PaymentChannel", "PaymentStatus"]
+__all__ = [
+    "MONEY_DECIMALS",
+    "MONEY_DIGITS",
+    "LateFeeCharge",
+    "Payment",
+    "PaymentChannel",
+    "PaymentStatus",
+]
 __all__ += ["CashierShift", "ShiftKind", "ShiftPayment", "ShiftStatus", "TenderMethod"]  # cashier

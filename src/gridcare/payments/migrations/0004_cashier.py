@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('organization', '0002_number_sequence'),
-        ('payments', '0001_payments'),
+        ('payments', '0003_accrue_late_fees_job'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
