@@ -34,6 +34,7 @@ from gridcare.payments.errors import (
     ShiftKindWrong,
     ShiftNotOpen,
     ShiftNotYours,
+    ShiftSubmissionConflict,
     TenderedTooLittle,
 )
 from gridcare.payments.models import (
@@ -126,9 +127,19 @@ def _take(
     method: TenderMethod,
     tendered: Decimal | None,
     received_at: datetime,
+    submission: str,
     now: datetime,
 ) -> ShiftPayment:
-    """Record the payment under the shift's next serial number and link it to the shift."""
+    """Record the payment under the shift's next serial number and link it to the shift; a
+    ``submission`` already taken in the shift returns its payment (the same form sent twice)."""
+    if submission:
+        already: ShiftPayment | None = (
+            ShiftPayment.objects.select_related("payment").filter(shift=shift, submission=submission).first()
+        )
+        if already is not None:
+            if already.payment.account_id != account.pk or already.payment.amount != amount:
+                raise ShiftSubmissionConflict(receipt_no=already.payment.receipt_no)
+            return already
     shift.last_sequence += 1
     shift.save(update_fields=["last_sequence"])
     serial = f"{shift.number}-{shift.last_sequence:04d}"
@@ -149,6 +160,7 @@ def _take(
         method=method,
         tendered=tendered,
         change_given=change,
+        submission=submission,
     )
     record_audit_event(
         actor=actor,
@@ -189,10 +201,12 @@ def take_counter_payment(
     method: TenderMethod,
     tendered: Decimal | None,
     now: datetime,
+    submission: str = "",
 ) -> ShiftPayment:
     """Take a payment of ``amount`` for ``account`` at the counter in ``actor``'s open counter
     shift: in cash (``tendered`` handed over, the change ``tendered − amount`` given back; no
-    ``tendered`` means the exact amount) or by bank card (no cash, no change)."""
+    ``tendered`` means the exact amount) or by bank card (no cash, no change). ``submission``,
+    the paying form's token, makes the same form sent twice take the payment once."""
     # The account's scope first, so a refusal is recorded by this operation after it rolled back.
     ensure_changeable(
         user=actor,
@@ -216,6 +230,7 @@ def take_counter_payment(
         method=method,
         tendered=tendered,
         received_at=now,
+        submission=submission,
         now=now,
     )
 
@@ -230,6 +245,7 @@ def take_door_to_door_payment(
     amount: Decimal,
     received_at: datetime,
     now: datetime,
+    submission: str = "",
 ) -> ShiftPayment:
     """Record cash a collector took door to door (走收) for ``account`` in their open field
     shift, at ``received_at`` (between the shift's opening and ``now``: collectors enter the
@@ -255,6 +271,7 @@ def take_door_to_door_payment(
         method=TenderMethod.CASH,
         tendered=amount,
         received_at=received_at,
+        submission=submission,
         now=now,
     )
 

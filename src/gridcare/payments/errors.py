@@ -165,3 +165,14 @@ class ShiftDifferenceReasonMissing(GridCareError):
 
     def __init__(self, *, difference: object, kind_zh: str, kind_en: str) -> None:
         super().__init__(field="reason", difference=difference, kind_zh=kind_zh, kind_en=kind_en)
+
+
+class ShiftSubmissionConflict(GridCareError):
+    """A payment form sent again with another account or amount (a tampered or reused form)."""
+
+    code = "shift_submission_conflict"
+    message_zh = "此收费表单已用于收费 {receipt_no}（户号或金额不同），请重新打开收费页面。"
+    message_en = (
+        "This payment form was already used for payment {receipt_no} with another account or amount; "
+        "open the payment page again."
+    )

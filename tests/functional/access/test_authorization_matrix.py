@@ -1802,7 +1802,6 @@ def _job_run() -> JobRun:
     return run
 
 
-
 # --- cashier (issue 6): the cashier screen, its shift, receipts and the payment history --------
 
 
@@ -1894,7 +1893,11 @@ def _cashier_cases() -> Iterator[Case]:
         method="POST",
         permission=Permission.COLLECT_PAYMENTS,
         path=_constant(reverse("web:cashier_shift_open")),
-        data=lambda world, actor: {"counter": world.own_station.pk, "kind": "counter", "opening_float": "0.00"},
+        data=lambda world, actor: {
+            "counter": world.own_station.pk,
+            "kind": "counter",
+            "opening_float": "0.00",
+        },
         allowed_status=302,
         state=lambda world: CashierShift.objects.count(),
     )
@@ -1926,7 +1929,7 @@ def _cashier_cases() -> Iterator[Case]:
             scope=scope,
             permission=Permission.COLLECT_PAYMENTS,
             path=_take_payment_path(scope),
-            data=lambda world, actor: {"amount": "1.00", "method": "card", "tendered": ""},
+            data=lambda world, actor: {"submission": "s", "amount": "1.00", "method": "card", "tendered": ""},
             allowed_status=302,
             state=lambda world: Payment.objects.count(),
         )

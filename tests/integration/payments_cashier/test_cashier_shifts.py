@@ -37,6 +37,7 @@ from gridcare.payments.errors import (
     ShiftKindWrong,
     ShiftNotOpen,
     ShiftNotYours,
+    ShiftSubmissionConflict,
     TenderedTooLittle,
 )
 from gridcare.payments.models import (
@@ -185,6 +186,31 @@ def test_a_shift_takes_cash_and_card_and_closes_balanced(cashier_world: CashierW
         "needs_review": False,
     }
     assert events[1].changes["change"] == "18.50"
+
+
+def test_the_same_submission_takes_the_payment_once(cashier_world: CashierWorld, now: datetime) -> None:
+    shift = _open(cashier_world, now)
+
+    def take(amount: str) -> ShiftPayment:
+        return take_counter_payment(
+            actor=cashier_world.cashier,
+            shift=shift,
+            account=cashier_world.account,
+            amount=Decimal(amount),
+            method=TenderMethod.CASH,
+            tendered=None,
+            now=now,
+            submission="form-1",
+        )
+
+    first = take("100.00")
+    second = take("100.00")
+
+    assert second.pk == first.pk
+    assert (Payment.objects.count(), shift_totals(shift=shift).expected_cash) == (1, Decimal("600.00"))
+    with pytest.raises(ShiftSubmissionConflict):
+        take("90.00")
+    assert Payment.objects.count() == 1
 
 
 def test_a_short_count_needs_a_reason_and_is_flagged(cashier_world: CashierWorld, now: datetime) -> None:

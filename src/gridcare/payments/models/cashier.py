@@ -101,12 +101,20 @@ class ShiftPayment(models.Model):
         _("change given"), max_digits=MONEY_DIGITS, decimal_places=MONEY_DECIMALS, null=True, blank=True
     )
     reversed_at = models.DateTimeField(_("reversed in the shift at"), null=True, blank=True)
+    #: The token of the form the payment was submitted with: the same form submitted twice (a
+    #: double click, a resent request) takes the payment once.
+    submission = models.CharField(_("submission token"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("shift payment")
         verbose_name_plural = _("shift payments")
         constraints = [
             models.UniqueConstraint(fields=["shift", "sequence"], name="payments_shift_sequence_unique"),
+            models.UniqueConstraint(
+                fields=["shift", "submission"],
+                condition=~Q(submission=""),
+                name="payments_shift_submission_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ its message and changes nothing.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -93,6 +94,8 @@ class CloseShiftForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
+    #: The form's token: the same form sent twice (a double click) takes the payment once.
+    submission = forms.CharField(widget=forms.HiddenInput, max_length=64)
     amount = forms.DecimalField(
         label=gettext_lazy("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2
     )
@@ -112,6 +115,7 @@ class PaymentForm(forms.Form):
 
 
 class DoorToDoorPaymentForm(forms.Form):
+    submission = forms.CharField(widget=forms.HiddenInput, max_length=64)
     amount = forms.DecimalField(
         label=gettext_lazy("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2
     )
@@ -131,9 +135,7 @@ class SearchForm(forms.Form):
         label=gettext_lazy("Account number, name or mobile"),
         max_length=100,
         required=False,
-        help_text=gettext_lazy(
-            "The account number (or its first digits), the customer's or account's name, or an 11-digit mobile"
-        ),
+        help_text=gettext_lazy("The account number or its first digits, a name, or an 11-digit mobile"),
     )
 
 
@@ -245,12 +247,13 @@ def _screen(
             if shift is not None and shift.kind == ShiftKind.FIELD:
                 payment_form = DoorToDoorPaymentForm(
                     initial={
+                        "submission": uuid.uuid4().hex,
                         "amount": owed.total,
                         "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
                     }
                 )
             else:
-                payment_form = PaymentForm(initial={"amount": owed.total})
+                payment_form = PaymentForm(initial={"submission": uuid.uuid4().hex, "amount": owed.total})
         context["payment_form"] = payment_form
     return render(request, "web/backoffice/cashier/screen.html", context, status=status)
 
@@ -357,6 +360,7 @@ def take_payment(request: HttpRequest, account_no: str) -> HttpResponse:
                     account=account,
                     amount=data["amount"],
                     received_at=data["received_at"],
+                    submission=data["submission"],
                     now=timezone.now(),
                 )
             else:
@@ -367,6 +371,7 @@ def take_payment(request: HttpRequest, account_no: str) -> HttpResponse:
                     amount=data["amount"],
                     method=TenderMethod(data["method"]),
                     tendered=data["tendered"],
+                    submission=data["submission"],
                     now=timezone.now(),
                 )
         except AccessDenied:

@@ -125,4 +125,4 @@ def test_a_cashier_takes_a_counter_payment_and_closes_the_shift_balanced(
         Decimal("297.66"),
         Decimal("0.00"),
     )
-    assert payment.channel == "counter_cash" and payment.amount == Decimal("97.66")
+    assert (payment.channel, payment.amount) == ("counter_cash", Decimal("97.66"))
