@@ -32,8 +32,11 @@ from gridcare.payments.errors import (
     ShiftAmountInvalid,
     ShiftDifferenceReasonMissing,
     ShiftKindWrong,
+    ShiftNotAwaitingReview,
     ShiftNotOpen,
     ShiftNotYours,
+    ShiftReviewBySelf,
+    ShiftReviewNoteMissing,
     ShiftSubmissionConflict,
     TenderedTooLittle,
 )
@@ -375,5 +378,40 @@ def close_shift(
             "reason": locked.close_reason,
             "needs_review": locked.needs_review,
         },
+    )
+    return locked
+
+
+@denials_audited
+@transaction.atomic
+def review_shift(*, actor: User, shift: CashierShift, note: str, now: datetime) -> CashierShift:
+    """A supervisor's review of a shift closed with a difference (长款/短款): what was decided
+    (a found error, income, the cashier's liability) is the ``note``; the shift leaves the
+    review list. Needs ``approvals.approve`` over the counter, and someone other than its
+    cashier."""
+    locked: CashierShift = (
+        CashierShift.objects.select_for_update().select_related("org_unit").get(pk=shift.pk)
+    )
+    ensure_changeable(
+        user=actor, permission=Permission.APPROVE, org_unit=locked.org_unit, operation="review_shift"
+    )
+    if locked.cashier_id == actor.pk:
+        raise ShiftReviewBySelf(number=locked.number)
+    if locked.status != ShiftStatus.CLOSED or not locked.needs_review:
+        raise ShiftNotAwaitingReview(number=locked.number)
+    note = note.strip()
+    if not note:
+        raise ShiftReviewNoteMissing()
+    locked.needs_review = False
+    locked.reviewed_by = actor
+    locked.reviewed_at = now
+    locked.review_note = note[:300]
+    locked.save(update_fields=["needs_review", "reviewed_by", "reviewed_at", "review_note"])
+    record_audit_event(
+        actor=actor,
+        action="payments.shift_reviewed",
+        target=locked,
+        occurred_at=now,
+        changes={"number": locked.number, "difference": str(locked.difference), "note": locked.review_note},
     )
     return locked

@@ -158,3 +158,20 @@ def get_payment(*, user: Any, receipt_no: str) -> Payment:
         .get(receipt_no=receipt_no)
     )
     return payment
+
+
+def shifts(*, user: Any, awaiting_review: bool) -> QuerySet[CashierShift]:
+    """The shifts of ``user``'s units, newest first (only those closed with a difference and
+    not yet reviewed when ``awaiting_review``)."""
+    found = CashierShift.objects.visible_to(user).select_related("org_unit", "cashier", "reviewed_by")
+    if awaiting_review:
+        found = found.filter(status=ShiftStatus.CLOSED, needs_review=True)
+    return found.order_by("-opened_at", "-pk")
+
+
+def get_shift(*, user: Any, number: str) -> CashierShift:
+    """The shift ``number`` of ``user``'s units; raises ``CashierShift.DoesNotExist`` otherwise."""
+    shift: CashierShift = (
+        CashierShift.objects.visible_to(user).select_related("org_unit", "cashier").get(number=number)
+    )
+    return shift

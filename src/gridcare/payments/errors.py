@@ -176,3 +176,24 @@ class ShiftSubmissionConflict(GridCareError):
         "This payment form was already used for payment {receipt_no} with another account or amount; "
         "open the payment page again."
     )
+
+
+class ShiftNotAwaitingReview(GridCareError):
+    code = "shift_not_awaiting_review"
+    message_zh = "班次 {number} 不需复核（未结班、账款相符或已复核）。"
+    message_en = "Shift {number} is not awaiting review (still open, balanced or already reviewed)."
+
+
+class ShiftReviewBySelf(GridCareError):
+    code = "shift_review_by_self"
+    message_zh = "收费员不能复核自己的班次 {number}。"
+    message_en = "A cashier may not review their own shift {number}."
+
+
+class ShiftReviewNoteMissing(GridCareError):
+    code = "shift_review_note_missing"
+    message_zh = "“note”：复核须写明处理意见。"
+    message_en = '"note": a review needs a note saying what was decided.'
+
+    def __init__(self) -> None:
+        super().__init__(field="note")

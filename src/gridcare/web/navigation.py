@@ -99,6 +99,11 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Payments"), url_name="web:payment_history", permissions=frozenset({Permission.VIEW_PAYMENTS})
     ),
+    NavigationEntry(
+        label=_("Cashier shifts"),
+        url_name="web:cashier_shifts",
+        permissions=frozenset({Permission.VIEW_PAYMENTS}),
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

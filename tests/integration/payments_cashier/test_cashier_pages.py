@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gridcare.identity.models import Role
-from gridcare.payments.cashier import open_shift, take_counter_payment
+from gridcare.payments.cashier import close_shift, open_shift, take_counter_payment
 from gridcare.payments.models import CashierShift, Payment, PaymentChannel, ShiftKind, TenderMethod
 from gridcare.payments.operations import record_payment
 
@@ -258,3 +258,51 @@ def test_a_cashier_reverses_a_payment_of_the_open_shift(page_world: CashierWorld
     assert Payment.objects.get(receipt_no=receipt_no).status == "reversed"
     panel = _text(client.get(reverse("web:cashier")))
     assert re.search(r'data-total="expected">100\.00<', panel)
+
+
+def test_the_shift_list_and_its_review(
+    page_world: CashierWorld, log_in: Any, now: datetime, staff_user_factory: Any
+) -> None:
+    supervisor = staff_user_factory(
+        username="supervisor", org_unit=page_world.world.tree.county, roles=[Role.MARKETING_SUPERVISOR]
+    )
+    other_station_cashier = staff_user_factory(
+        username="cashier_b", org_unit=page_world.world.tree.other_station, roles=[Role.CASHIER]
+    )
+    shift = open_shift(
+        actor=page_world.cashier,
+        counter=page_world.world.tree.station,
+        kind=ShiftKind.COUNTER,
+        opening_float=Decimal("100.00"),
+        now=now,
+    )
+    close_shift(actor=page_world.cashier, shift=shift, counted_cash=Decimal("101.00"), reason="多收", now=now)
+    elsewhere = open_shift(
+        actor=other_station_cashier,
+        counter=page_world.world.tree.other_station,
+        kind=ShiftKind.COUNTER,
+        opening_float=Decimal("0.00"),
+        now=now,
+    )
+    cashier_client = _client(log_in, page_world.cashier)
+    supervisor_client = _client(log_in, supervisor)
+
+    own = _text(cashier_client.get(reverse("web:cashier_shifts"), {"awaiting_review": "on"}))
+    assert f'data-shift="{shift.number}"' in own
+    assert f'data-shift="{elsewhere.number}"' not in own
+    assert "data-review-form" not in own  # a cashier does not review
+    listed = _text(supervisor_client.get(reverse("web:cashier_shifts")))
+    assert f'data-shift="{elsewhere.number}"' in listed
+    assert "data-review-form" in listed
+
+    refused = cashier_client.post(reverse("web:cashier_shift_review", args=[shift.number]), {"note": "ok"})
+    reviewed = supervisor_client.post(
+        reverse("web:cashier_shift_review", args=[shift.number]), {"note": "长款入账"}
+    )
+
+    assert refused.status_code == 403
+    assert reviewed.status_code == 302
+    shift.refresh_from_db()
+    assert (shift.needs_review, shift.reviewed_by, shift.review_note) == (False, supervisor, "长款入账")
+    waiting = _text(supervisor_client.get(reverse("web:cashier_shifts"), {"awaiting_review": "on"}))
+    assert f'data-shift="{shift.number}"' not in waiting

@@ -18,12 +18,14 @@ from payments_world import FEBRUARY_BILL, JANUARY_BILL, LATE_FEE
 
 from gridcare.audit.models import AuditEvent
 from gridcare.identity.errors import AccessDenied
+from gridcare.identity.models import Role
 from gridcare.ledger.models import AccountBalance
 from gridcare.ledger.queries import open_items
 from gridcare.payments.cashier import (
     close_shift,
     open_shift,
     reverse_counter_payment,
+    review_shift,
     take_counter_payment,
     take_door_to_door_payment,
 )
@@ -35,8 +37,10 @@ from gridcare.payments.errors import (
     ShiftAmountInvalid,
     ShiftDifferenceReasonMissing,
     ShiftKindWrong,
+    ShiftNotAwaitingReview,
     ShiftNotOpen,
     ShiftNotYours,
+    ShiftReviewNoteMissing,
     ShiftSubmissionConflict,
     TenderedTooLittle,
 )
@@ -448,3 +452,51 @@ def test_door_to_door_collection_in_a_field_shift(cashier_world: CashierWorld, n
         Decimal("0.00"),
         False,
     )
+
+
+def test_a_supervisor_reviews_a_shift_closed_with_a_difference(
+    cashier_world: CashierWorld, now: datetime, staff_user_factory: Any
+) -> None:
+    supervisor = staff_user_factory(
+        username="supervisor", org_unit=cashier_world.world.tree.county, roles=[Role.MARKETING_SUPERVISOR]
+    )
+    balanced = _open(cashier_world, now, float_="0.00")
+    close_shift(actor=cashier_world.cashier, shift=balanced, counted_cash=Decimal("0.00"), reason="", now=now)
+    short = open_shift(
+        actor=cashier_world.other_cashier,
+        counter=cashier_world.world.tree.station,
+        kind=ShiftKind.COUNTER,
+        opening_float=Decimal("100.00"),
+        now=now,
+    )
+    close_shift(
+        actor=cashier_world.other_cashier,
+        shift=short,
+        counted_cash=Decimal("95.00"),
+        reason="点钞差错",
+        now=now,
+    )
+
+    with pytest.raises(ShiftNotAwaitingReview):
+        review_shift(actor=supervisor, shift=balanced, note="ok", now=now)
+    with pytest.raises(ShiftReviewNoteMissing):
+        review_shift(actor=supervisor, shift=short, note=" ", now=now)
+    with pytest.raises(AccessDenied):  # a cashier holds no approvals.approve
+        review_shift(actor=cashier_world.cashier, shift=short, note="ok", now=now)
+    short.refresh_from_db()
+    assert (short.needs_review, short.reviewed_by, short.review_note) == (True, None, "")
+
+    reviewed = review_shift(
+        actor=supervisor, shift=short, note="收费员赔偿 5.00", now=now + timedelta(days=1)
+    )
+
+    assert (reviewed.needs_review, reviewed.reviewed_by, reviewed.reviewed_at, reviewed.review_note) == (
+        False,
+        supervisor,
+        now + timedelta(days=1),
+        "收费员赔偿 5.00",
+    )
+    event = AuditEvent.objects.get(action="payments.shift_reviewed")
+    assert event.changes == {"number": short.number, "difference": "-5.00", "note": "收费员赔偿 5.00"}
+    with pytest.raises(ShiftNotAwaitingReview):
+        review_shift(actor=supervisor, shift=short, note="again", now=now)

@@ -61,6 +61,16 @@ class CashierShift(models.Model):
     )
     close_reason = models.CharField(_("reason for the difference"), max_length=300, blank=True)
     needs_review = models.BooleanField(_("needs a supervisor's review"), default=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.CharField(_("review note"), max_length=300, blank=True)
 
     objects = OrgScopedQuerySet.as_manager()
 

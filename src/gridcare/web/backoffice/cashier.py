@@ -495,3 +495,64 @@ def payment_history(request: HttpRequest) -> HttpResponse:
         "web/backoffice/cashier/payments.html",
         {"filter_form": form, "page_obj": page, "rows": rows},
     )
+
+
+# --- shifts and their review --------------------------------------------------------------------
+
+
+class ShiftFilterForm(forms.Form):
+    awaiting_review = forms.BooleanField(label=gettext_lazy("Only shifts awaiting review"), required=False)
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Review note"),
+        max_length=300,
+        help_text=gettext_lazy("What was decided about the difference"),
+    )
+
+
+@require_GET
+@permission_required(Permission.VIEW_PAYMENTS)
+def shift_list(request: HttpRequest) -> HttpResponse:
+    """The shifts of the user's units with their count and difference; those closed with a
+    difference wait for a supervisor's review (reviewed here by holders of approvals.approve)."""
+    form = ShiftFilterForm(request.GET)
+    awaiting = bool(form.is_valid() and form.cleaned_data["awaiting_review"])
+    found = cashier_queries.shifts(user=request.user, awaiting_review=awaiting)
+    page = Paginator(found, PAYMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/backoffice/cashier/shifts.html",
+        {
+            "filter_form": form,
+            "page_obj": page,
+            "may_review": has_permission(request.user, Permission.APPROVE),
+            "review_form": ReviewForm(),
+        },
+    )
+
+
+@require_POST
+@permission_required(Permission.APPROVE)
+def shift_review(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        shift = cashier_queries.get_shift(user=request.user, number=number)
+    except CashierShift.DoesNotExist:
+        raise Http404(_("No shift %(number)s in your units.") % {"number": number}) from None
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            cashier.review_shift(
+                actor=_actor(request), shift=shift, note=form.cleaned_data["note"], now=timezone.now()
+            )
+        except AccessDenied:
+            raise
+        except GridCareError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("Shift %(number)s reviewed.") % {"number": number})
+            return redirect("web:cashier_shifts")
+    for problem in form.errors.get("__all__", []) + form.errors.get("note", []):
+        messages.error(request, str(problem))
+    return redirect("web:cashier_shifts")
