@@ -1877,7 +1877,59 @@ def _payment_marker(world: World, scope: str) -> str:
     return f'data-payment="{payment.receipt_no}"'
 
 
+def _scope_shift(world: World, scope: str) -> CashierShift:
+    """A shift of the scope's org unit closed 1.00 short, awaiting review (its cashier is the
+    world's requester, no actor here)."""
+    moment = world.place("own").pending_request.requested_at
+    number = f"BCM{scope}"
+    existing = CashierShift.objects.filter(number=number).first()
+    return existing or CashierShift.objects.create(
+        org_unit=world.place(scope).org_unit,
+        number=number,
+        kind=ShiftKind.COUNTER,
+        cashier=world.requester,
+        status="closed",
+        opening_float=Decimal("10.00"),
+        opened_at=moment,
+        closed_at=moment,
+        expected_cash=Decimal("10.00"),
+        counted_cash=Decimal("9.00"),
+        difference=Decimal("-1.00"),
+        close_reason="x",
+        needs_review=True,
+    )
+
+
+def _shift_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _scope_shift(world, scope)
+    return reverse("web:cashier_shifts")
+
+
 def _cashier_cases() -> Iterator[Case]:
+    yield Case(
+        label="cashier shifts",
+        url_name="web:cashier_shifts",
+        area="staff",
+        permission=Permission.VIEW_PAYMENTS,
+        path=_shift_list_path,
+        check_allowed=_shows_scopes(lambda world, scope: f'data-shift="BCM{scope}"'),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"review a shift ({scope})",
+            url_name="web:cashier_shift_review",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.APPROVE,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:cashier_shift_review", args=[_scope_shift(world, scope).number]
+            ),
+            data=lambda world, actor: {"note": "复核"},
+            allowed_status=302,
+            state=lambda world: sorted(CashierShift.objects.values_list("number", "needs_review")),
+        )
     for name in ("web:cashier", "web:cashier_search"):
         yield Case(
             label=name,
