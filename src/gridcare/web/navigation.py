@@ -94,7 +94,7 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     ),
     # cashier (issue 6)
     NavigationEntry(
-        label=_("Cashier"), url_name="web:cashier", permissions=frozenset({Permission.COLLECT_PAYMENTS})
+        label=_("Cashier desk"), url_name="web:cashier", permissions=frozenset({Permission.COLLECT_PAYMENTS})
     ),
     NavigationEntry(
         label=_("Payments"), url_name="web:payment_history", permissions=frozenset({Permission.VIEW_PAYMENTS})

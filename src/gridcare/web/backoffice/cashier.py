@@ -63,7 +63,7 @@ PAYMENTS_PER_PAGE = 50
 
 
 class OpenShiftForm(forms.Form):
-    counter = forms.ModelChoiceField(label=gettext_lazy("Counter"), queryset=OrgUnit.objects.none())
+    counter = forms.ModelChoiceField(label=gettext_lazy("Service counter"), queryset=OrgUnit.objects.none())
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=ShiftKind.choices, initial=ShiftKind.COUNTER)
     opening_float = forms.DecimalField(
         label=gettext_lazy("Opening float (yuan)"),
@@ -142,10 +142,10 @@ class SearchForm(forms.Form):
 class HistoryFilterForm(forms.Form):
     account_no = forms.CharField(label=gettext_lazy("Account number"), max_length=20, required=False)
     date_from = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Received until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     channel = forms.ChoiceField(
         label=gettext_lazy("Channel"),
