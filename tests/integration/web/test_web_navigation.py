@@ -35,6 +35,7 @@ EVERY_ENTRY = [
     "/jobs/",  # jobs (issue 4)
     "/letters/",  # letters (issue 4)
     "/billing/runs/",  # billing pages (issue 5)
+    *("/cashier/", "/payments/", "/shifts/"),  # cashier (issue 6)
 ]
 
 
@@ -55,6 +56,7 @@ def test_account_manager_sees_export_but_not_approvals_users_audit_or_administra
         "/my-requests/",
         "/notifications/",
         "/letters/",  # letters (issue 4): 客户经理 print and serve their customers' notices
+        *("/payments/", "/shifts/"),  # cashier (issue 6): they read payments and receipts
     ]
 
 
@@ -65,7 +67,11 @@ def test_system_administrator_sees_administration(world: World) -> None:
 
     # letters (issue 4): 系统管理员 neither print nor serve letters; nor do they bill (issue 5)
     assert urls_for(administrator) == [
-        url for url in EVERY_ENTRY if url not in ("/letters/", "/billing/runs/")
+        url
+        for url in EVERY_ENTRY
+        if url not in ("/letters/", "/billing/runs/")
+        # cashier (issue 6): nor do they take or read payments
+        and url not in ("/cashier/", "/payments/", "/shifts/")
     ]
 
 
@@ -73,7 +79,10 @@ def test_billing_clerk_sees_the_bill_runs(world: World) -> None:
     # billing pages (issue 5)
     clerk = make_staff_user(username="clerk_a", org_unit=world.station_a, roles=(Role.BILLING_CLERK,))
 
-    assert urls_for(clerk) == ["/", "/accounts/", *exchange_upload_urls(), "/my-requests/", "/billing/runs/"]
+    assert urls_for(clerk) == [
+        *("/", "/accounts/", *exchange_upload_urls(), "/my-requests/", "/billing/runs/"),
+        *("/payments/", "/shifts/"),  # cashier (issue 6)
+    ]
 
 
 def test_superuser_sees_every_entry(world: World) -> None:

@@ -98,8 +98,8 @@ urlpatterns = [
     path("cashier/shift/open/", cashier_pages.shift_open, name="cashier_shift_open"),
     path("cashier/shift/close/", cashier_pages.shift_close, name="cashier_shift_close"),
     path("cashier/accounts/<str:account_no>/pay/", cashier_pages.take_payment, name="cashier_take_payment"),
-    path("cashier/shifts/", cashier_pages.shift_list, name="cashier_shifts"),
-    path("cashier/shifts/<str:number>/review/", cashier_pages.shift_review, name="cashier_shift_review"),
+    path("shifts/", cashier_pages.shift_list, name="cashier_shifts"),
+    path("shifts/<str:number>/review/", cashier_pages.shift_review, name="cashier_shift_review"),
     path("payments/", cashier_pages.payment_history, name="payment_history"),
     path("payments/<str:receipt_no>/", cashier_pages.payment_receipt, name="payment_receipt"),
     path(
