@@ -11,13 +11,16 @@ test runs."""
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from cashier_world import CashierWorld, issue_bill
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -182,8 +185,6 @@ def test_the_receipt_pdf_carries_the_receipt_text_in_a_cjk_font(
 
 def pdf_objects(pdf: bytes) -> bytes:
     """The PDF's bytes with every Flate stream inflated (as the billing PDF tests read them)."""
-    import zlib
-
     inflated = [pdf]
     for match in re.finditer(rb"stream\r?\n", pdf):
         try:
@@ -306,3 +307,35 @@ def test_the_shift_list_and_its_review(
     assert (shift.needs_review, shift.reviewed_by, shift.review_note) == (False, supervisor, "长款入账")
     waiting = _text(supervisor_client.get(reverse("web:cashier_shifts"), {"awaiting_review": "on"}))
     assert f'data-shift="{shift.number}"' not in waiting
+
+
+def test_the_history_runs_the_same_queries_for_one_payment_or_many(
+    page_world: CashierWorld, log_in: Any, now: datetime
+) -> None:
+    shift = open_shift(
+        actor=page_world.cashier,
+        counter=page_world.world.tree.station,
+        kind=ShiftKind.COUNTER,
+        opening_float=Decimal("0.00"),
+        now=now,
+    )
+    client = _client(log_in, page_world.cashier)
+    client.get(reverse("web:payment_history"))  # the session and permissions warmed up
+
+    def queries_for_the_page() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("web:payment_history")).status_code == 200
+        return len(captured.captured_queries)
+
+    one = queries_for_the_page()  # the bank payment of the page world
+    for _ in range(4):
+        take_counter_payment(
+            actor=page_world.cashier,
+            shift=shift,
+            account=page_world.account,
+            amount=Decimal("1.00"),
+            method=TenderMethod.CARD,
+            tendered=None,
+            now=now,
+        )
+    assert queries_for_the_page() == one
