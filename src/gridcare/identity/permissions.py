@@ -57,6 +57,8 @@ class Permission(StrEnum):
     WAIVE_LATE_FEES = "payments.waive_late_fee"
     # cashier (issue 6): the payment history and receipts change nothing
     VIEW_PAYMENTS = "payments.view"
+    # ledger (issue 6): the receivables ledger's reports and GL export change nothing
+    VIEW_LEDGER = "ledger.view"
     # Service orders, 95598, inspection
     HANDLE_SERVICE_ORDERS = "service_orders.handle"
     HANDLE_SERVICE_TICKETS = "service_desk.handle"
@@ -95,6 +97,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
     Permission.VIEW_PAYMENTS: _("View payments and their receipts"),  # cashier (issue 6)
+    Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
@@ -121,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
+        | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
@@ -153,11 +157,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
+        | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.AUDITOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG, _P.VIEW_NOTIFICATIONS}
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
+        | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.SYSTEM_ADMINISTRATOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.MANAGE_USERS, _P.UNLOCK_USERS}

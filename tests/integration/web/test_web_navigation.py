@@ -35,6 +35,7 @@ EVERY_ENTRY = [
     "/jobs/",  # jobs (issue 4)
     "/letters/",  # letters (issue 4)
     "/billing/runs/",  # billing pages (issue 5)
+    "/ledger/",  # ledger reports (issue 6)
     *("/cashier/", "/payments/", "/shifts/"),  # cashier (issue 6)
 ]
 
@@ -69,7 +70,7 @@ def test_system_administrator_sees_administration(world: World) -> None:
     assert urls_for(administrator) == [
         url
         for url in EVERY_ENTRY
-        if url not in ("/letters/", "/billing/runs/")
+        if url not in ("/letters/", "/billing/runs/", "/ledger/")
         # cashier (issue 6): nor do they take or read payments
         and url not in ("/cashier/", "/payments/", "/shifts/")
     ]
@@ -81,6 +82,7 @@ def test_billing_clerk_sees_the_bill_runs(world: World) -> None:
 
     assert urls_for(clerk) == [
         *("/", "/accounts/", *exchange_upload_urls(), "/my-requests/", "/billing/runs/"),
+        "/ledger/",  # ledger reports (issue 6)
         *("/payments/", "/shifts/"),  # cashier (issue 6)
     ]
 
