@@ -235,3 +235,118 @@ class ProviderNotificationRefused(GridCareError):
         super().__init__(reason=reason, out_trade_no=out_trade_no)
         self.reason = reason
         self.out_trade_no = out_trade_no
+
+
+# --- cashier (issue 6): shifts at the counter and in the field (docs/cashier.md) ---------------
+
+
+class ShiftAlreadyOpen(GridCareError):
+    code = "shift_already_open"
+    message_zh = "您已有未结班次 {number}，请先结班再开新班。"
+    message_en = "You already have shift {number} open; close it before opening another."
+
+
+class ShiftNotOpen(GridCareError):
+    code = "shift_not_open"
+    message_zh = "班次 {number} 已结班，不能再收费或冲正。"
+    message_en = "Shift {number} is closed: no more payments or reversals in it."
+
+
+class ShiftNotYours(GridCareError):
+    code = "shift_not_yours"
+    message_zh = "班次 {number} 属于收费员 {cashier}，只有本人能在其中收费、冲正或结班。"
+    message_en = (
+        "Shift {number} belongs to cashier {cashier}; only they may take payments, reverse or close in it."
+    )
+
+
+class ShiftKindWrong(GridCareError):
+    """A counter payment in a field shift, or a door-to-door payment in a counter shift."""
+
+    code = "shift_kind_wrong"
+    message_zh = "班次 {number} 是{kind_zh}班次，不能记录此类收费。"
+    message_en = "Shift {number} is a {kind_en} shift; it cannot take this kind of payment."
+
+
+class ShiftAmountInvalid(GridCareError):
+    """An opening float or counted cash below zero or not in whole fen."""
+
+    code = "shift_amount_invalid"
+    message_zh = "“{field_name}”：金额 {amount} 须不小于零且精确到分。"
+    message_en = '"{field_name}": the amount {amount} must not be below zero and must be in whole fen.'
+
+    def __init__(self, *, field: str, amount: object) -> None:
+        super().__init__(field=field, field_name=field, amount=amount)
+
+
+class TenderedTooLittle(GridCareError):
+    code = "tendered_too_little"
+    message_zh = "“tendered”：实收现金 {tendered} 少于缴费金额 {amount}。"
+    message_en = '"tendered": the cash tendered {tendered} is less than the amount {amount}.'
+
+    def __init__(self, *, tendered: object, amount: object) -> None:
+        super().__init__(field="tendered", tendered=tendered, amount=amount)
+
+
+class ReceivedOutsideShift(GridCareError):
+    code = "received_outside_shift"
+    message_zh = "“received_at”：收款时间 {received_at} 须在班次开班（{opened_at}）之后、现在之前。"
+    message_en = (
+        '"received_at": the time received {received_at} must lie between the shift\'s opening '
+        "({opened_at}) and now."
+    )
+
+    def __init__(self, *, received_at: object, opened_at: object) -> None:
+        super().__init__(field="received_at", received_at=received_at, opened_at=opened_at)
+
+
+class CounterPaymentAlreadyReversed(GridCareError):
+    code = "counter_payment_already_reversed"
+    message_zh = "收费 {receipt_no} 已冲正。"
+    message_en = "Payment {receipt_no} has already been reversed."
+
+
+class ShiftDifferenceReasonMissing(GridCareError):
+    """A count that differs from the expected cash, closed without saying why."""
+
+    code = "shift_difference_reason_missing"
+    message_zh = "“reason”：清点现金与应有现金相差 {difference} 元（{kind_zh}），结班须写明原因。"
+    message_en = (
+        '"reason": the counted cash differs from the expected cash by {difference} ({kind_en}); '
+        "closing needs a reason."
+    )
+
+    def __init__(self, *, difference: object, kind_zh: str, kind_en: str) -> None:
+        super().__init__(field="reason", difference=difference, kind_zh=kind_zh, kind_en=kind_en)
+
+
+class ShiftSubmissionConflict(GridCareError):
+    """A payment form sent again with another account or amount (a tampered or reused form)."""
+
+    code = "shift_submission_conflict"
+    message_zh = "此收费表单已用于收费 {receipt_no}（户号或金额不同），请重新打开收费页面。"
+    message_en = (
+        "This payment form was already used for payment {receipt_no} with another account or amount; "
+        "open the payment page again."
+    )
+
+
+class ShiftNotAwaitingReview(GridCareError):
+    code = "shift_not_awaiting_review"
+    message_zh = "班次 {number} 不需复核（未结班、账款相符或已复核）。"
+    message_en = "Shift {number} is not awaiting review (still open, balanced or already reviewed)."
+
+
+class ShiftReviewBySelf(GridCareError):
+    code = "shift_review_by_self"
+    message_zh = "收费员不能复核自己的班次 {number}。"
+    message_en = "A cashier may not review their own shift {number}."
+
+
+class ShiftReviewNoteMissing(GridCareError):
+    code = "shift_review_note_missing"
+    message_zh = "“note”：复核须写明处理意见。"
+    message_en = '"note": a review needs a note saying what was decided.'
+
+    def __init__(self) -> None:
+        super().__init__(field="note")

@@ -104,6 +104,18 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
         url_name="web:statement_list",
         permissions=frozenset({Permission.RECONCILE}),
     ),
+    # cashier (issue 6)
+    NavigationEntry(
+        label=_("Cashier desk"), url_name="web:cashier", permissions=frozenset({Permission.COLLECT_PAYMENTS})
+    ),
+    NavigationEntry(
+        label=_("Payments"), url_name="web:payment_history", permissions=frozenset({Permission.VIEW_PAYMENTS})
+    ),
+    NavigationEntry(
+        label=_("Cashier shifts"),
+        url_name="web:cashier_shifts",
+        permissions=frozenset({Permission.VIEW_PAYMENTS}),
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

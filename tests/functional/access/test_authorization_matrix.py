@@ -80,11 +80,18 @@ from gridcare.notifications.operations import (  # letters (issue 4)
     unsubscribe_token,
 )
 from gridcare.notifications.recipients import Recipient
-from gridcare.payments.models import (  # statements (issue 6 §6)
+from gridcare.payments.models import (  # statements (issue 6 §6)  # cashier (issue 6)
     BankStatement,
+    CashierShift,
+    Payment,
+    PaymentChannel,
     ProviderOrder,  # provider payments (portalpay)
+    ShiftKind,
+    ShiftPayment,
     StatementLine,
+    TenderMethod,
 )
+from gridcare.payments.operations import record_payment  # cashier (issue 6)
 
 pytestmark = pytest.mark.django_db
 
@@ -1987,6 +1994,212 @@ def _job_run() -> JobRun:
     return run
 
 
+# --- cashier (issue 6): the cashier screen, its shift, receipts and the payment history --------
+
+
+def _cashier_user(world: World, actor: Actor) -> User:
+    """The actor when staff (their own shift), else a staff user of the world (a shift must
+    belong to someone; the actor is refused before it matters)."""
+    user = actor.user
+    return user if user is not None and user.kind == UserKind.STAFF else world.requester
+
+
+def _open_shift_for(world: World, actor: Actor) -> CashierShift:
+    moment = world.place("own").pending_request.requested_at
+    return CashierShift.objects.create(
+        org_unit=world.own_station,
+        number=f"BC{CashierShift.objects.count() + 1:014d}",
+        kind=ShiftKind.COUNTER,
+        cashier=_cashier_user(world, actor),
+        opening_float=Decimal("0.00"),
+        opened_at=moment,
+    )
+
+
+def _scope_payment(world: World, scope: str, serial: str) -> Payment:
+    moment = world.place("own").pending_request.requested_at
+    return record_payment(
+        actor=None,
+        account=world.place(scope).account,
+        amount=Decimal("1.00"),
+        channel=PaymentChannel.BANK_REALTIME,
+        idempotency_key=f"matrix-{scope}-{serial}",
+        received_at=moment,
+        now=moment,
+    )
+
+
+def _shift_close_path(world: World, actor: Actor) -> str:
+    _open_shift_for(world, actor)
+    return reverse("web:cashier_shift_close")
+
+
+def _take_payment_path(scope: str) -> Build:
+    def build(world: World, actor: Actor) -> str:
+        _open_shift_for(world, actor)
+        return reverse("web:cashier_take_payment", args=[_account_no(world, scope)])
+
+    return build
+
+
+def _receipt_path(name: str, scope: str) -> Build:
+    return lambda world, actor: reverse(name, args=[_scope_payment(world, scope, "receipt").receipt_no])
+
+
+def _reverse_path(scope: str) -> Build:
+    """A payment of the scope's account taken in the actor's open shift."""
+
+    def build(world: World, actor: Actor) -> str:
+        shift = _open_shift_for(world, actor)
+        payment = _scope_payment(world, scope, "reverse")
+        ShiftPayment.objects.create(shift=shift, payment=payment, sequence=1, method=TenderMethod.CARD)
+        return reverse("web:payment_reverse", args=[payment.receipt_no])
+
+    return build
+
+
+def _payment_history_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _scope_payment(world, scope, "history")
+    return reverse("web:payment_history")
+
+
+def _payment_marker(world: World, scope: str) -> str:
+    payment = Payment.objects.get(idempotency_key=f"bank_realtime:matrix-{scope}-history")
+    return f'data-payment="{payment.receipt_no}"'
+
+
+def _scope_shift(world: World, scope: str) -> CashierShift:
+    """A shift of the scope's org unit closed 1.00 short, awaiting review (its cashier is the
+    world's requester, no actor here)."""
+    moment = world.place("own").pending_request.requested_at
+    number = f"BCM{scope}"
+    existing = CashierShift.objects.filter(number=number).first()
+    return existing or CashierShift.objects.create(
+        org_unit=world.place(scope).org_unit,
+        number=number,
+        kind=ShiftKind.COUNTER,
+        cashier=world.requester,
+        status="closed",
+        opening_float=Decimal("10.00"),
+        opened_at=moment,
+        closed_at=moment,
+        expected_cash=Decimal("10.00"),
+        counted_cash=Decimal("9.00"),
+        difference=Decimal("-1.00"),
+        close_reason="x",
+        needs_review=True,
+    )
+
+
+def _shift_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _scope_shift(world, scope)
+    return reverse("web:cashier_shifts")
+
+
+def _cashier_cases() -> Iterator[Case]:
+    yield Case(
+        label="cashier shifts",
+        url_name="web:cashier_shifts",
+        area="staff",
+        permission=Permission.VIEW_PAYMENTS,
+        path=_shift_list_path,
+        check_allowed=_shows_scopes(lambda world, scope: f'data-shift="BCM{scope}"'),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"review a shift ({scope})",
+            url_name="web:cashier_shift_review",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.APPROVE,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:cashier_shift_review", args=[_scope_shift(world, scope).number]
+            ),
+            data=lambda world, actor: {"note": "复核"},
+            allowed_status=302,
+            state=lambda world: sorted(CashierShift.objects.values_list("number", "needs_review")),
+        )
+    for name in ("web:cashier", "web:cashier_search"):
+        yield Case(
+            label=name,
+            url_name=name,
+            area="staff",
+            permission=Permission.COLLECT_PAYMENTS,
+            path=_constant(reverse(name)),
+        )
+    yield Case(
+        label="open a shift",
+        url_name="web:cashier_shift_open",
+        area="staff",
+        method="POST",
+        permission=Permission.COLLECT_PAYMENTS,
+        path=_constant(reverse("web:cashier_shift_open")),
+        data=lambda world, actor: {
+            "counter": world.own_station.pk,
+            "kind": "counter",
+            "opening_float": "0.00",
+        },
+        allowed_status=302,
+        state=lambda world: CashierShift.objects.count(),
+    )
+    yield Case(
+        label="close the shift",
+        url_name="web:cashier_shift_close",
+        area="staff",
+        method="POST",
+        permission=Permission.COLLECT_PAYMENTS,
+        path=_shift_close_path,
+        data=lambda world, actor: {"counted_cash": "0.00", "reason": ""},
+        allowed_status=302,
+        state=lambda world: sorted(CashierShift.objects.values_list("pk", "status")),
+    )
+    yield Case(
+        label="payment history",
+        url_name="web:payment_history",
+        area="staff",
+        permission=Permission.VIEW_PAYMENTS,
+        path=_payment_history_path,
+        check_allowed=_shows_scopes(_payment_marker),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"take a payment ({scope})",
+            url_name="web:cashier_take_payment",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.COLLECT_PAYMENTS,
+            path=_take_payment_path(scope),
+            data=lambda world, actor: {"submission": "s", "amount": "1.00", "method": "card", "tendered": ""},
+            allowed_status=302,
+            state=lambda world: Payment.objects.count(),
+        )
+        for name in ("web:payment_receipt", "web:payment_receipt_pdf"):
+            yield Case(
+                label=f"{name} ({scope})",
+                url_name=name,
+                area="staff",
+                scope=scope,
+                permission=Permission.VIEW_PAYMENTS,
+                path=_receipt_path(name, scope),
+            )
+        yield Case(
+            label=f"reverse a payment of the shift ({scope})",
+            url_name="web:payment_reverse",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.COLLECT_PAYMENTS,
+            path=_reverse_path(scope),
+            data=lambda world, actor: {"reason": "错收"},
+            allowed_status=302,
+            state=lambda world: sorted(Payment.objects.values_list("pk", "status")),
+        )
+
+
 CASES: list[Case] = []
 
 
@@ -1997,6 +2210,7 @@ def _cases() -> list[Case]:
         CASES.extend(_letter_cases())  # letters (issue 4)
         CASES.extend(_billing_cases())  # billing pages (issue 5)
         CASES.extend(_statement_cases())  # statements (issue 6 §6)
+        CASES.extend(_cashier_cases())  # cashier (issue 6)
     return CASES
 
 

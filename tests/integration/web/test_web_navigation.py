@@ -37,6 +37,7 @@ EVERY_ENTRY = [
     "/billing/runs/",  # billing pages (issue 5)
     "/ledger/",  # ledger reports (issue 6)
     "/reconciliation/",  # statements (issue 6 §6)
+    *("/cashier/", "/payments/", "/shifts/"),  # cashier (issue 6)
 ]
 
 
@@ -57,6 +58,7 @@ def test_account_manager_sees_export_but_not_approvals_users_audit_or_administra
         "/my-requests/",
         "/notifications/",
         "/letters/",  # letters (issue 4): 客户经理 print and serve their customers' notices
+        *("/payments/", "/shifts/"),  # cashier (issue 6): they read payments and receipts
     ]
 
 
@@ -71,6 +73,8 @@ def test_system_administrator_sees_administration(world: World) -> None:
         url
         for url in EVERY_ENTRY
         if url not in ("/letters/", "/billing/runs/", "/ledger/", "/reconciliation/")
+        # cashier (issue 6): nor do they take or read payments
+        and url not in ("/cashier/", "/payments/", "/shifts/")
     ]
 
 
@@ -86,6 +90,7 @@ def test_billing_clerk_sees_the_bill_runs(world: World) -> None:
         "/billing/runs/",
         "/ledger/",  # ledger reports (issue 6)
         "/reconciliation/",  # statements (issue 6 §6): 核算员 reconcile the bank statements
+        *("/payments/", "/shifts/"),  # cashier (issue 6)
     ]
 
 

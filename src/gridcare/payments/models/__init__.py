@@ -1,6 +1,8 @@
 """The payments app's models, one module per area (payments, and the areas docs/payments.md
 lists): every model is imported here, where Django looks for them."""
 
+# cashier (issue 6): shifts at the counter and in the field, and the payments taken in them
+from gridcare.payments.models.cashier import CashierShift, ShiftKind, ShiftPayment, ShiftStatus, TenderMethod
 from gridcare.payments.models.late_fees import LateFeeCharge
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
@@ -43,3 +45,4 @@ __all__ += [  # statements (issue 6 §6)
     "StatementFormat",
     "StatementLine",
 ]
+__all__ += ["CashierShift", "ShiftKind", "ShiftPayment", "ShiftStatus", "TenderMethod"]  # cashier

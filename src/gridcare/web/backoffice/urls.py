@@ -3,6 +3,7 @@ from django.urls import path
 from gridcare.web import callbacks  # gateway callbacks (issue 4)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
 from gridcare.web.backoffice import billing as billing_pages  # billing pages (issue 5)
+from gridcare.web.backoffice import cashier as cashier_pages  # cashier (issue 6)
 from gridcare.web.backoffice import ledger as ledger_pages  # ledger reports (issue 6)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
@@ -113,4 +114,18 @@ urlpatterns = [
         reconciliation_pages.resolve_line,
         name="statement_line_resolve",
     ),
+    # cashier (issue 6): the cashier screen and its shift, receipts, the payment history
+    path("cashier/", cashier_pages.cashier_screen, name="cashier"),
+    path("cashier/search/", cashier_pages.cashier_search, name="cashier_search"),
+    path("cashier/shift/open/", cashier_pages.shift_open, name="cashier_shift_open"),
+    path("cashier/shift/close/", cashier_pages.shift_close, name="cashier_shift_close"),
+    path("cashier/accounts/<str:account_no>/pay/", cashier_pages.take_payment, name="cashier_take_payment"),
+    path("shifts/", cashier_pages.shift_list, name="cashier_shifts"),
+    path("shifts/<str:number>/review/", cashier_pages.shift_review, name="cashier_shift_review"),
+    path("payments/", cashier_pages.payment_history, name="payment_history"),
+    path("payments/<str:receipt_no>/", cashier_pages.payment_receipt, name="payment_receipt"),
+    path(
+        "payments/<str:receipt_no>/receipt.pdf", cashier_pages.payment_receipt_pdf, name="payment_receipt_pdf"
+    ),
+    path("payments/<str:receipt_no>/reverse/", cashier_pages.payment_reverse, name="payment_reverse"),
 ]
