@@ -443,6 +443,9 @@ GRIDCARE_BILL_DUE_DAYS = int(os.environ.get("GRIDCARE_BILL_DUE_DAYS", "15"))
 GRIDCARE_LATE_FEE_MINIMUM = os.environ.get("GRIDCARE_LATE_FEE_MINIMUM", "")
 #: Which overdue days a payment pays the fee of: "through_payment_date" or "before_payment_date".
 GRIDCARE_LATE_FEE_DAY_COUNT = os.environ.get("GRIDCARE_LATE_FEE_DAY_COUNT", "through_payment_date")
+#: The order a payment pays in: "late_fees_first" (every late fee, then the bills oldest first)
+#: or "bill_by_bill" (oldest bill first, each with its late fee before it); docs/payments.md.
+GRIDCARE_PAYMENT_ALLOCATION = os.environ.get("GRIDCARE_PAYMENT_ALLOCATION", "late_fees_first")
 # --- billing usage from register reads (issue 5, §2 usage) -------------------------------------
 #: A period's closing read is the last usable read in the days [period end − this, period end]
 #: (Asia/Shanghai dates): a read taken a few days early still closes the period.
