@@ -20,13 +20,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.customers.models import Account, UsageCategory
-from gridcare.identity.access import denials_audited
+from gridcare.identity.access import denials_audited, ensure_changeable
 from gridcare.identity.approvals import ApprovalKind, register_approval_kind
 from gridcare.identity.models import ApprovalRequest, User
 from gridcare.identity.operations import request_approval
@@ -218,18 +218,41 @@ def charge_late_fees(
     return posted
 
 
+def minimum_top_ups(*, fees: Mapping[int, list[AccruingFee]], minimum: Decimal) -> dict[int, Decimal]:
+    """What the minimum adds when each account pays the pieces ``fees`` (供电营业规则 1996
+    Art. 98: a late fee under 1 yuan is charged as 1 yuan): the late fees of the bills it pays
+    fees on — everything ever charged on them plus the new pieces — are raised to ``minimum``
+    when below it. So one payment of several bills is raised once, as in the quote, and a bill
+    paid in instalments is raised at most to the minimum in all. Accounts with nothing to add
+    are left out."""
+    bill_keys = {(account_id, piece.bill_item) for account_id, pieces in fees.items() for piece in pieces}
+    charged: dict[int, Decimal] = {}
+    rows = (
+        LateFeeCharge.objects.filter(
+            account_id__in=list(fees), bill_item__in={item for _a, item in bill_keys}
+        )
+        .values("account_id", "bill_item")
+        .annotate(total=Sum("late_fee"))
+    )
+    for row in rows:
+        if (row["account_id"], row["bill_item"]) in bill_keys:
+            charged[row["account_id"]] = charged.get(row["account_id"], _ZERO) + row["total"]
+    top_ups = {}
+    for account_id, pieces in fees.items():
+        total = charged.get(account_id, _ZERO) + sum((piece.late_fee for piece in pieces), _ZERO)
+        if 0 < total < minimum:
+            top_ups[account_id] = minimum - total
+    return top_ups
+
+
 def _with_minimum(*, fees: dict[int, list[AccruingFee]], minimum: Decimal) -> dict[int, list[AccruingFee]]:
-    """``fees`` with each account's last piece raised so that what the account owes in late
-    fees is at least ``minimum`` (供电营业规则 1996 Art. 98: under 1 yuan is charged as 1 yuan)."""
-    already = open_items_by_account(customer_account_ids=list(fees), codes=[ChartCode.RECEIVABLE_LATE_FEE])
+    """``fees`` with each account's last piece raised by its :func:`minimum_top_ups`."""
+    top_ups = minimum_top_ups(fees=fees, minimum=minimum)
     raised = {}
     for account_id, pieces in fees.items():
-        owed = sum((item.open_amount for item in already.get(account_id, [])), _ZERO) + sum(
-            (piece.late_fee for piece in pieces), _ZERO
-        )
-        if owed < minimum:
+        added = top_ups.get(account_id)
+        if added:
             last = pieces[-1]
-            added = minimum - owed
             pieces = [
                 *pieces[:-1],
                 dataclasses.replace(last, late_fee=last.late_fee + added, minimum_added=added),
@@ -320,6 +343,13 @@ def request_late_fee_waiver(
     """File a request to waive ``amount`` of the late fees ``account`` owes (charged and
     accruing, today); a second user approves it (identity's four-eyes approvals), which
     waives it then."""
+    # Who may ask comes first: a refusal must not tell an outsider what the account owes.
+    ensure_changeable(
+        user=actor,
+        permission=Permission.WAIVE_LATE_FEES,
+        org_unit=account.org_unit,
+        operation="request_late_fee_waiver",
+    )
     _check_waiver(account_id=account.pk, amount=amount, on=local_date(now))
     return request_approval(
         kind=WAIVE_LATE_FEES,

@@ -13,7 +13,12 @@ from gridcare.customers.models import Account
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import AccountBalance
 from gridcare.ledger.queries import OpenItem, open_items_by_account
-from gridcare.payments.late_fees import accruing_fees, last_day_charged_for_payment, rules_in_force
+from gridcare.payments.late_fees import (
+    accruing_fees,
+    last_day_charged_for_payment,
+    minimum_top_ups,
+    rules_in_force,
+)
 
 _ZERO = Decimal("0.00")
 _BILL_PREFIX = "billing.bill:"
@@ -79,6 +84,9 @@ def amounts_due(*, account_ids: Sequence[int], on: date) -> dict[int, AmountDue]
             "customer_account_id", "prepaid"
         )
     )
+    top_ups = (
+        minimum_top_ups(fees=accruing, minimum=rules.minimum_total) if rules.minimum_total is not None else {}
+    )
     due = {}
     for account_id in ids:
         account_items = items.get(account_id, [])
@@ -104,11 +112,7 @@ def amounts_due(*, account_ids: Sequence[int], on: date) -> dict[int, AmountDue]
         )
         accruing_total = sum(fees.values(), _ZERO)
         late_fees = charged + accruing_total
-        minimum = rules.minimum_total
-        # The minimum raises only a charge a payment makes (late_fees.charge_late_fees).
-        minimum_added = (
-            minimum - late_fees if minimum is not None and accruing_total and late_fees < minimum else _ZERO
-        )
+        minimum_added = top_ups.get(account_id, _ZERO)
         due[account_id] = AmountDue(
             account_id=account_id,
             on=on,

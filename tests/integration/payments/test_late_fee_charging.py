@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from accounts_world import AccountsWorld, moment
 
+from gridcare.audit.models import AuditEvent
 from gridcare.customers.models import Account, UsageCategory
-from gridcare.identity.errors import ApprovalByRequester
-from gridcare.identity.models import ApprovalRequest, ApprovalStatus
+from gridcare.identity.errors import ApprovalByRequester, PermissionMissing
+from gridcare.identity.models import ApprovalRequest, ApprovalStatus, Role
 from gridcare.identity.operations import approve_request
 from gridcare.jobs.models import PeriodicJob
 from gridcare.ledger.chart import ChartCode
@@ -306,3 +307,39 @@ def test_bill_by_bill_allocation_pays_each_old_bill_with_its_fee_first(
         ("billing.bill:22", Decimal("300.00")),
     ]
     assert (due.late_fees_charged, due.total) == (Decimal("6.00"), Decimal("671.60"))
+
+
+def test_the_minimum_raises_a_bill_paid_in_instalments_once(world: AccountsWorld, settings: Any) -> None:
+    # Residential 50.00 due 2026-03-10, minimum 1.00. On 03-12, 25.00: the fee 0.10 (2 days on
+    # 50.00) is raised to 1.00, then 24.00 of the bill (26.00 left). On 03-22: 10 days on 26.00
+    # = 0.26 — the bill's fees are 1.26 in all, above the minimum, so nothing is added.
+    settings.GRIDCARE_LATE_FEE_MINIMUM = "1.00"
+    account = world.account(UsageCategory.RESIDENTIAL)
+    world.bill(account, item="billing.bill:9", amount="50.00", due=date(2026, 3, 10))
+    world.pay(account, "25.00", date(2026, 3, 12), "r-1")
+    due = world.due(account, date(2026, 3, 22))
+    assert (due.late_fees_accruing, due.minimum_added, due.total) == (
+        Decimal("0.26"),
+        Decimal("0.00"),
+        Decimal("26.26"),
+    )
+    world.pay(account, "26.26", date(2026, 3, 22), "r-2")
+    assert [(c[5], c[6]) for c in _charges(account)] == [
+        (Decimal("1.00"), Decimal("0.90")),
+        (Decimal("0.26"), Decimal("0.00")),
+    ]
+    assert _balance(account) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+
+
+def test_a_waiver_asked_by_someone_who_may_not_is_refused_before_anything_is_told(
+    world: AccountsWorld, staff_user_factory: Any
+) -> None:
+    account = world.account(UsageCategory.RESIDENTIAL)
+    world.bill(account, item="billing.bill:1", amount="100.00", due=date(2026, 3, 10))
+    reader = staff_user_factory(username="reader", org_unit=world.tree.station, roles=[Role.METER_READER])
+    with pytest.raises(PermissionMissing):
+        request_late_fee_waiver(
+            actor=reader, account=account, amount=Decimal("999.00"), reason="x", now=moment(date(2026, 3, 20))
+        )
+    assert ApprovalRequest.objects.count() == 0
+    assert AuditEvent.objects.filter(action="deny_permission", actor=reader).count() == 1
