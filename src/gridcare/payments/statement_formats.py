@@ -67,6 +67,17 @@ class ParsedLine:
     bank_reference: str
     remittance_info: str
     counterparty_name: str
+    #: Whether ``bank_reference`` is the entry's, shared by the transactions of a batch entry.
+    bank_reference_shared: bool = False
+
+    @property
+    def own_reference(self) -> str:
+        """What names this one transaction and no other — its end-to-end id, or the bank's
+        reference when it is the transaction's own — or "" (a remittance text such as 电费 names
+        nothing): what tells a second copy of an unknown line apart from another customer's."""
+        if self.end_to_end_id:
+            return self.end_to_end_id
+        return "" if self.bank_reference_shared else self.bank_reference
 
     @property
     def references(self) -> tuple[str, ...]:
@@ -82,11 +93,6 @@ class ParsedLine:
             if candidate and len(candidate) <= MAX_REFERENCE and candidate not in found:
                 found.append(candidate)
         return tuple(found)
-
-    @property
-    def primary_reference(self) -> str:
-        """The reference a line is known by when no payment answers to any of them."""
-        return next(iter(self.references), "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,6 +236,15 @@ def _parse_camt(*, content: bytes, file_name: str, bank: str) -> ParsedStatement
             reason_zh="没有已记账的条目",
             reason_en="no booked entry",
         )
+    for field_name, value, longest in (("Stmt/Id", statement_id, 100), ("Acct/Id", account_no, 64)):
+        if len(value) > longest:
+            problems.add(
+                where=FILE,
+                field_name=field_name,
+                value=value[:longest] + "…",
+                reason_zh=f"超过 {longest} 个字符",
+                reason_en=f"it is longer than {longest} characters",
+            )
     if problems.items:
         raise StatementFileInvalid(file_name=file_name, problems=problems.items)
     dates = [line.booking_date for line in lines]
@@ -321,6 +336,7 @@ def _camt_entry_lines(
             value_date=value_date,
             end_to_end_id=references["EndToEndId"],
             bank_reference=references["AcctSvcrRef"],
+            bank_reference_shared=several and not camt.text(detail, "Refs/AcctSvcrRef"),
             remittance_info=remittance[:MAX_REMITTANCE],
             counterparty_name=counterparty[:MAX_COUNTERPARTY],
         )
@@ -446,6 +462,15 @@ def _parse_csv(*, content: bytes, file_name: str, bank: str) -> ParsedStatement:
                 reason_zh="缺少（银行可用 --bank 指定）" if name == "bank" else "缺少",
                 reason_en="missing (the bank may be given with --bank)" if name == "bank" else "missing",
             )
+    for field_name, value, longest in (("Stmt/Id", statement_id, 100), ("Acct/Id", account_no, 64)):
+        if len(value) > longest:
+            problems.add(
+                where=FILE,
+                field_name=field_name,
+                value=value[:longest] + "…",
+                reason_zh=f"超过 {longest} 个字符",
+                reason_en=f"it is longer than {longest} characters",
+            )
     if problems.items:
         raise StatementFileInvalid(file_name=file_name, problems=problems.items)
     dates = [line.booking_date for line in lines]
@@ -525,12 +550,22 @@ def _direction(code: str, *, where: At, problems: _Problems) -> str | None:
     return direction
 
 
+#: The largest amount a line may have: what the ledger's amounts hold (16 digits, 2 decimals).
+MAX_AMOUNT = Decimal("99999999999999.99")
+
+
 def _amount(text: str, *, where: At, field_name: str, problems: _Problems) -> Decimal | None:
     try:
-        amount = Decimal(text)
+        amount: Decimal | None = Decimal(text)
     except InvalidOperation:
         amount = None
-    if amount is None or not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    if (
+        amount is None
+        or not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_AMOUNT
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
         problems.add(
             where=where,
             field_name=field_name,

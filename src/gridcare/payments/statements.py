@@ -171,7 +171,9 @@ def _match(*, statement: BankStatement, parsed: ParsedStatement) -> list[Stateme
         line = _new_line(statement=statement, parsed=parsed_line)
         if parsed_line.direction == LineDirection.CREDIT:
             reference, payment = _find_payment(parsed_line, by_key=by_key)
-            line.matched_reference = reference or parsed_line.primary_reference
+            # An unknown line is known by its own reference only: a shared or free-text one would
+            # make the next customer's line with the same text look like a copy of this one.
+            line.matched_reference = reference or parsed_line.own_reference
             line.payment = payment
             if (line.matched_reference and line.matched_reference in claimed) or (
                 payment is not None and payment.pk in claimed_payments
@@ -241,8 +243,13 @@ def _clear(*, lines: list[StatementLine], actor: User | None, now: datetime) -> 
         entries=[_clearing_entry(line=line, now=now) for line in lines], actor=actor, now=now
     )
     for line, entry in zip(lines, entries, strict=True):
-        line.clearing_entry = entry
-    StatementLine.objects.bulk_update(lines, ["clearing_entry"])
+        if entry.source == f"payments.statement_line:{line.pk}":
+            line.clearing_entry = entry
+        else:
+            # Cleared meanwhile by another statement's line (two files imported at once): this
+            # line is that payment's second report, for a person to look at.
+            line.status = line.found_status = LineStatus.DUPLICATE
+    StatementLine.objects.bulk_update(lines, ["clearing_entry", "status", "found_status"])
 
 
 def _clearing_entry(*, line: StatementLine, now: datetime) -> NewEntry:
@@ -412,6 +419,13 @@ def accept_statement_line(
     payment = locked.payment
     if payment is None or locked.status not in (LineStatus.AMOUNT_MISMATCH, LineStatus.DATE_MISMATCH):
         raise _refuse(locked, action_zh="按银行记录确认", action_en="accepted as the bank has it")
+    if payment.status != PaymentStatus.POSTED:
+        # Reversed since the import: clearing it would take money out of transit that is not there.
+        raise _refuse(
+            locked,
+            action_zh="按银行记录确认（该收费已冲正）",
+            action_en="accepted (its payment has been reversed)",
+        )
     if _cleared(payment):
         raise _refuse(
             locked,

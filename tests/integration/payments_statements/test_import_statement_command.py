@@ -64,7 +64,7 @@ def test_the_command_imports_a_signed_statement_as_the_user(
 
     statement = BankStatement.objects.get()
     assert output == (
-        "中国工商银行济南分行 1602000109200012345 ICBC-STMT-20250310 (ISO 20022 camt.053 statement): "
+        "中国工商银行济南分行 1602000109200012345 ICBC-STMT-20250310 (camt.053): "
         "3 lines — matched 2, unmatched 1.\n"
     )
     assert (statement.imported_by, statement.org_unit, statement.manifest_integration) == (

@@ -434,3 +434,40 @@ def test_a_batch_entry_whose_transactions_do_not_add_up_is_refused(
             "the transactions add up to 112.34, not the entry's 112.00",
         )
     ]
+
+
+def test_unknown_transactions_of_one_batch_entry_are_each_unmatched_not_copies(
+    statement_world: StatementWorld, now: datetime
+) -> None:
+    # Two customers' transfers in one batch entry, neither with a reference of its own (the
+    # entry's AcctSvcrRef is shared, 电费 is free text): two lines for a person, no duplicate.
+    content = camt054_v02(
+        [
+            Entry(amount="50.00", end_to_end_id="NOTPROVIDED", payer="李娜", remittance="电费"),
+            Entry(amount="60.00", end_to_end_id="NOTPROVIDED", payer="王芳", remittance="电费"),
+        ]
+    )
+    statement = run_import(statement_world, content, now)
+    assert list(statement.lines.order_by("transaction_no").values_list("status", "matched_reference")) == [
+        (LineStatus.UNMATCHED, ""),
+        (LineStatus.UNMATCHED, ""),
+    ]
+
+
+def test_an_amount_beyond_any_ledger_amount_is_reported_not_a_crash(
+    statement_world: StatementWorld, now: datetime
+) -> None:
+    refusal = _refused(
+        statement_world,
+        camt053(
+            [
+                Entry(amount="1E+30", end_to_end_id="X1"),
+                Entry(amount="100000000000000.00", end_to_end_id="X2"),
+            ]
+        ),
+        now,
+    )
+    assert [(problem.where("en"), problem.field) for problem in refusal.problems] == [
+        ("entry 1", "Amt"),
+        ("entry 2", "Amt"),
+    ]

@@ -289,3 +289,19 @@ def test_a_line_naming_a_reversed_payments_serial_cannot_be_assigned_under_it(
         "again. Check it and dismiss this line."
     )
     assert _state() == before
+
+
+def test_a_match_whose_payment_was_reversed_since_cannot_be_confirmed(
+    statement_world: StatementWorld, now: datetime
+) -> None:
+    (line,) = imported_lines(
+        statement_world, now, Entry(amount="80.00", end_to_end_id=DEBIT_SERIAL, booking_date="2025-03-20")
+    )
+    reverse_payment(
+        actor=statement_world.payments.cashier, payment=statement_world.debit, reason="退票", now=now
+    )
+    before = _state()
+    with pytest.raises(StatementLineNotOpen):
+        accept_statement_line(actor=statement_world.clerk, line=line, reason="银行延迟入账", now=now)
+    assert _state() == before
+    assert balance(ChartCode.BANK) == ZERO

@@ -86,5 +86,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"{statement.bank} {statement.account_no} {statement.statement_id} "
-            f"({statement.get_file_format_display()}): {len(lines)} lines — {counts}."
+            f"({statement.file_format}): {len(lines)} lines — {counts}."
         )
