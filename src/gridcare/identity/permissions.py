@@ -55,6 +55,8 @@ class Permission(StrEnum):
     COLLECT_PAYMENTS = "payments.collect"
     REFUND_PAYMENTS = "payments.refund"
     WAIVE_LATE_FEES = "payments.waive_late_fee"
+    # bank channels (issue 6): debit mandates and debit runs (代扣)
+    MANAGE_DIRECT_DEBIT = "payments.direct_debit"
     # Service orders, 95598, inspection
     HANDLE_SERVICE_ORDERS = "service_orders.handle"
     HANDLE_SERVICE_TICKETS = "service_desk.handle"
@@ -92,6 +94,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.COLLECT_PAYMENTS: _("Collect payments"),
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
+    Permission.MANAGE_DIRECT_DEBIT: _("Manage debit mandates and direct-debit files"),  # bank channels
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
@@ -121,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): 催费 and 停电通知书
+        | {_P.MANAGE_DIRECT_DEBIT}  # bank channels (issue 6): mandates, debit files and results
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
     ),
     Role.ACCOUNT_MANAGER: frozenset(
@@ -174,6 +178,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         _P.COLLECT_PAYMENTS,
         _P.REFUND_PAYMENTS,
         _P.WAIVE_LATE_FEES,
+        _P.MANAGE_DIRECT_DEBIT,  # bank channels (issue 6)
         _P.HANDLE_SERVICE_ORDERS,
         _P.HANDLE_SERVICE_TICKETS,
         _P.PERFORM_INSPECTIONS,
@@ -195,6 +200,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "meter_reads:write": frozenset({Permission.VIEW_METERING, Permission.RECORD_METER_READS}),
     "audit:verify": frozenset({Permission.VIEW_AUDIT_LOG}),
     "billing:quote": frozenset({Permission.QUOTE_BILLS}),  # billing (issue 5)
+    # bank channels (issue 6): a bank reads what an account owes and records its payments
+    "payments:bank_collection": frozenset({Permission.VIEW_CUSTOMERS, Permission.COLLECT_PAYMENTS}),
 }
 
 
