@@ -85,7 +85,12 @@ def _bank(request: HttpRequest) -> Integration:
 
 
 def _refused(refusal: GridCareError) -> Status[dict[str, Any]]:
-    return Status(409 if isinstance(refusal, CONFLICTS) else 422, refusal.as_dict())
+    """409 for a conflict (retrying will not help), else 422 naming the field, as the API's
+    schema errors do."""
+    if isinstance(refusal, CONFLICTS):
+        return Status(409, refusal.as_dict())
+    problem = {"field": refusal.field or "", "message": refusal.message("en"), "type": refusal.code}
+    return Status(422, {**refusal.as_dict(), "errors": [problem]})
 
 
 @router.get(

@@ -132,9 +132,10 @@ def record_bank_payment(
         .filter(bank=bank, original_serial=serial, status=BankReversalStatus.PENDING)
         .first()
     )
-    if pending is not None:
-        _apply_reversal(actor=actor, notice=pending, payment=payment, now=now)
-    return payment
+    if pending is None:
+        return payment
+    applied: Payment = _apply_reversal(actor=actor, notice=pending, payment=payment, now=now).payment
+    return applied
 
 
 @denials_audited
