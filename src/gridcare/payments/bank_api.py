@@ -25,7 +25,6 @@ from gridcare.payments.errors import (
     BankNotificationInvalid,
     BankPaymentAlreadyReversed,
     BankSerialConflict,
-    PaymentSerialConflict,
 )
 
 router = Router(tags=["bank collection"])
@@ -33,7 +32,7 @@ router = Router(tags=["bank collection"])
 BANK_ACCESS = [SignedTokenAuth(scope=ApiScope.PAYMENTS_BANK_COLLECTION)]
 AMOUNT_PATTERN = re.compile(r"^[0-9]{1,13}\.[0-9]{2}$")
 #: A serial already used otherwise, a payment reversed twice: the bank must not retry these.
-CONFLICTS = (PaymentSerialConflict, BankSerialConflict, BankPaymentAlreadyReversed)
+CONFLICTS = (BankSerialConflict, BankPaymentAlreadyReversed)
 
 
 class AmountDueOut(Schema):
@@ -124,7 +123,7 @@ def amount_due(request: HttpRequest, account_no: str) -> dict[str, str]:
 )
 def payment_notification(request: HttpRequest, notification: PaymentNotificationIn) -> Status[dict[str, Any]]:
     """Record the payment once: the same notification again answers the same receipt; its
-    serial with another account or amount is a 409 ``payment_serial_conflict``."""
+    serial with another account or amount is a 409 ``bank_serial_conflict``."""
     caller = api_caller(request)
     try:
         if not AMOUNT_PATTERN.match(notification.amount):

@@ -24,7 +24,12 @@ from gridcare.identity.models import Integration, IntegrationKind, User
 from gridcare.identity.permissions import Permission
 from gridcare.kit.masking import mask_middle
 from gridcare.ledger.models import AccountBalance
-from gridcare.payments.errors import BankNotificationInvalid, BankPaymentAlreadyReversed, BankSerialConflict
+from gridcare.payments.errors import (
+    BankNotificationInvalid,
+    BankPaymentAlreadyReversed,
+    BankSerialConflict,
+    PaymentSerialConflict,
+)
 from gridcare.payments.models import BankReversal, BankReversalStatus, Payment, PaymentChannel, PaymentStatus
 from gridcare.payments.models.bankchannels import BANK_SERIAL_LENGTH
 from gridcare.payments.operations import payment_key, record_payment, reverse_payment
@@ -113,20 +118,29 @@ def record_bank_payment(
 ) -> Payment:
     """Record ``bank``'s payment notification ``serial`` (:func:`record_payment`, channel bank
     real-time): the same notification again returns the payment recorded; the serial with
-    another account or amount is refused (``PaymentSerialConflict``). A reversal notice that
+    another account or amount is refused (:class:`BankSerialConflict`). A reversal notice that
     arrived before the payment (pending) reverses it at once."""
     _check_bank(bank)
     _check_serial(field="serial", serial=serial)
     _hold_bank(bank)
-    payment = record_payment(
-        actor=actor,
-        account=account,
-        amount=amount,
-        channel=PaymentChannel.BANK_REALTIME,
-        idempotency_key=bank_serial_key(bank=bank, serial=serial),
-        received_at=paid_at,
-        now=now,
-    )
+    try:
+        payment = record_payment(
+            actor=actor,
+            account=account,
+            amount=amount,
+            channel=PaymentChannel.BANK_REALTIME,
+            idempotency_key=bank_serial_key(bank=bank, serial=serial),
+            received_at=paid_at,
+            now=now,
+        )
+    except PaymentSerialConflict as conflict:
+        # Told in the bank's own serial (the key also holds the bank's id).
+        receipt_no = conflict.params["receipt_no"]
+        raise BankSerialConflict(
+            serial=serial,
+            what_zh=f"收费 {receipt_no}，户号或金额不同",
+            what_en=f"payment {receipt_no}, another account or amount",
+        ) from conflict
     pending: BankReversal | None = (
         BankReversal.objects.select_for_update()
         .filter(bank=bank, original_serial=serial, status=BankReversalStatus.PENDING)

@@ -15,8 +15,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "payments"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bank_world import BankWorld, make_bank_world  # noqa: E402
-from payments_world import make_payments_world  # noqa: E402
+from bank_world import BankWorld, make_bank_world
+from payments_world import make_payments_world
 
 
 @pytest.fixture

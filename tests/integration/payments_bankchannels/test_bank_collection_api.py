@@ -139,12 +139,14 @@ def test_the_same_serial_with_another_amount_or_account_is_a_conflict(bank_world
     for response in (other_amount, other_account):
         assert response.status_code == 409
         assert response.json() == {
-            "code": "payment_serial_conflict",
-            "field": "idempotency_key",
-            "message_zh": f"流水号 {bank_world.bank.integration.pk}:ICBC202503100001 已用于收费 {receipt}（户号或金额不同），请人工核查。",
+            "code": "bank_serial_conflict",
+            "field": "serial",
+            "message_zh": (
+                f"流水号 ICBC202503100001 已用于另一笔通知（收费 {receipt}，户号或金额不同），请人工核查。"
+            ),
             "message_en": (
-                f"Serial number {bank_world.bank.integration.pk}:ICBC202503100001 was already recorded as payment "
-                f"{receipt} with another account or amount; it needs a person to check."
+                "Serial number ICBC202503100001 was already used by another notification "
+                f"(payment {receipt}, another account or amount); it needs a person to check."
             ),
         }
     assert _state() == before
