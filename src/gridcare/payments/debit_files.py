@@ -124,8 +124,9 @@ class _Problems:
 
 
 def parse_result_file(data: bytes) -> tuple[ResultFile | None, list[DebitFileProblem]]:
-    """Read a result file (docs/bank-channels.md, "Result file"): the file, or ``None`` and
-    every problem found (each bad line, field and reason) when any record is malformed."""
+    """Read a result file (docs/bank-channels.md, "Result file"): the file with its well-formed
+    detail lines (``None`` when the header is bad) and every problem found, each bad line with
+    its field and reason. The file is good only when there is no problem."""
     problems = _Problems()
     raw_lines = data.split(b"\n")
     if raw_lines and raw_lines[-1] == b"":
@@ -163,12 +164,21 @@ def parse_result_file(data: bytes) -> tuple[ResultFile | None, list[DebitFilePro
         seen[line.serial] = number
         lines.append(line)
     if len(texts) > 1:
-        _trailer(trailer_number, trailer_text, problems, details=len(details), lines=lines)
-    if problems.found or header is None:
-        return None, problems.found
-    return ResultFile(
+        # The totals are checked only when every record so far is good (a bad one is reported).
+        _trailer(
+            trailer_number,
+            trailer_text,
+            problems,
+            details=max(len(raw_lines) - 2, 0),
+            lines=None if problems.found else lines,
+        )
+    by_line = sorted(problems.found, key=lambda problem: problem.line)
+    if header is None:
+        return None, by_line
+    parsed = ResultFile(
         batch_no=header.batch_no, bank=header.bank, result_date=header.result_date, lines=tuple(lines)
-    ), []
+    )
+    return parsed, by_line
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -283,7 +293,9 @@ def _detail(number: int, text: str, problems: _Problems, *, batch_no: str | None
     )
 
 
-def _trailer(number: int, text: str, problems: _Problems, *, details: int, lines: list[ResultLine]) -> None:
+def _trailer(
+    number: int, text: str, problems: _Problems, *, details: int, lines: list[ResultLine] | None
+) -> None:
     fields = _fields(number, text, problems, kind="T", count=4)
     if fields is None:
         return
@@ -300,6 +312,8 @@ def _trailer(number: int, text: str, problems: _Problems, *, details: int, lines
         ("total_bounced", bounced_text, DebitResult.BOUNCED),
     ):
         total = _amount(number, field, text_value, problems)
+        if lines is None:
+            continue
         expected = sum((line.amount for line in lines if line.result == result), Decimal("0.00"))
         if total is not None and total != expected:
             problems.add(

@@ -315,8 +315,14 @@ def import_debit_result(
     (:class:`DebitResultFileInvalid` listing each) and nothing is posted. Then each success is
     recorded as a bank-debit payment keyed by its serial, received on the file's date; each
     failure is kept on its line; each bounce reverses the payment. Lines already so are left."""
+    ensure_changeable(
+        user=actor,
+        permission=Permission.MANAGE_DIRECT_DEBIT,
+        org_unit=bank.org_unit,
+        operation="import_debit_result",
+    )
     parsed, problems = parse_result_file(content)
-    if parsed is None:
+    if parsed is None:  # no header: no batch to check the lines against
         raise DebitResultFileInvalid(file_name=file_name, problems=problems)
     batch: DebitBatch | None = (
         DebitBatch.objects.select_related("org_unit").filter(batch_no=parsed.batch_no).first()
@@ -328,13 +334,7 @@ def import_debit_result(
             reason_zh=f"银行 {bank.name} 没有批次 {parsed.batch_no}",
             reason_en=f"bank {bank.name} has no batch {parsed.batch_no}",
         )
-        raise DebitResultFileInvalid(file_name=file_name, problems=[problem])
-    ensure_changeable(
-        user=actor,
-        permission=Permission.MANAGE_DIRECT_DEBIT,
-        org_unit=batch.org_unit,
-        operation="import_debit_result",
-    )
+        raise DebitResultFileInvalid(file_name=file_name, problems=[problem, *problems])
     lines = {
         line.serial: line
         for line in DebitBatchLine.objects.select_for_update()
@@ -343,7 +343,8 @@ def import_debit_result(
     }
     plan = _plan(parsed=parsed, lines=lines, problems=problems)
     if problems:
-        raise DebitResultFileInvalid(file_name=file_name, problems=problems)
+        by_line = sorted(problems, key=lambda problem: problem.line)
+        raise DebitResultFileInvalid(file_name=file_name, problems=by_line)
     received_at = local_midnight(parsed.result_date)
     counts = {"debit": 0, "fail": 0, "bounce": 0, "same": 0}
     for result, line, action in plan:
