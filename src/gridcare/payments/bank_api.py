@@ -96,6 +96,7 @@ def _refused(refusal: GridCareError) -> Status[dict[str, Any]]:
     "/accounts/{account_no}/amount-due",
     response={200: AmountDueOut, **error_responses()},
     auth=BANK_ACCESS,
+    url_name="bank_amount_due",
     summary="What an account owes today (bank collection)",
 )
 def amount_due(request: HttpRequest, account_no: str) -> dict[str, str]:
@@ -119,6 +120,7 @@ def amount_due(request: HttpRequest, account_no: str) -> dict[str, str]:
     "/payments",
     response={200: PaymentNotificationOut, **error_responses()},
     auth=BANK_ACCESS,
+    url_name="bank_payment_notification",
     summary="A bank's payment notification (bank collection)",
 )
 def payment_notification(request: HttpRequest, notification: PaymentNotificationIn) -> Status[dict[str, Any]]:
@@ -165,6 +167,7 @@ def payment_notification(request: HttpRequest, notification: PaymentNotification
     "/reversals",
     response={200: ReversalNotificationOut, **error_responses()},
     auth=BANK_ACCESS,
+    url_name="bank_reversal_notification",
     summary="A bank's reversal notification, 冲正 (bank collection)",
 )
 def reversal_notification(
