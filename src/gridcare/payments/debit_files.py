@@ -215,12 +215,12 @@ def _header(numbered: tuple[int, str], problems: _Problems) -> _Header | None:
     if fields is None:
         return None
     _kind, version, batch_no, bank, date_text = fields
-    ok = True
+    # A wrong version is reported; a good batch number and date still let the lines be checked.
     if version != FORMAT_VERSION:
         problems.add(
             number, "version", f"格式版本“{version}”应为 1", f'format version "{version}" should be 1'
         )
-        ok = False
+    ok = True
     if not BATCH_NO_PATTERN.match(batch_no):
         problems.add(
             number, "batch_no", f"批次号“{batch_no}”格式不对", f'batch number "{batch_no}" is malformed'
