@@ -11,6 +11,7 @@ from gridcare.payments.models.bankchannels import (
     DebitMandate,
     DebitMandateStatus,
 )
+from gridcare.payments.models.late_fees import LateFeeCharge
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
     MONEY_DIGITS,
@@ -19,7 +20,14 @@ from gridcare.payments.models.payment import (
     PaymentStatus,
 )
 
-__all__ = ["MONEY_DECIMALS", "MONEY_DIGITS", "Payment", "PaymentChannel", "PaymentStatus"]
+__all__ = [
+    "MONEY_DECIMALS",
+    "MONEY_DIGITS",
+    "LateFeeCharge",
+    "Payment",
+    "PaymentChannel",
+    "PaymentStatus",
+]
 __all__ += [  # bank channels (issue 6)
     "BankReversal",
     "BankReversalStatus",
