@@ -23,7 +23,6 @@ from gridcare.identity.access import denials_audited, ensure_changeable
 from gridcare.identity.models import Integration, IntegrationKind, User
 from gridcare.identity.permissions import Permission
 from gridcare.kit.masking import mask_middle
-from gridcare.ledger.models import AccountBalance
 from gridcare.payments.errors import (
     BankNotificationInvalid,
     BankPaymentAlreadyReversed,
@@ -33,6 +32,7 @@ from gridcare.payments.errors import (
 from gridcare.payments.models import BankReversal, BankReversalStatus, Payment, PaymentChannel, PaymentStatus
 from gridcare.payments.models.bankchannels import BANK_SERIAL_LENGTH
 from gridcare.payments.operations import payment_key, record_payment, reverse_payment
+from gridcare.payments.queries import amount_due
 
 SERIAL_PATTERN = re.compile(rf"^[A-Za-z0-9_-]{{1,{BANK_SERIAL_LENGTH}}}$")
 
@@ -61,26 +61,17 @@ class BankAmountDue:
     amount_due: Decimal
 
 
-def amounts_due_today(*, account_ids: list[int], on: date) -> dict[int, Decimal]:
-    """What pays each account's open charges on ``on`` (zero when nothing is owed)."""
-    # The open ledger balance until the lead's payments.queries.amounts_due (with late fees
-    # accrued to the day) is merged; the callers need not change.
-    balances = AccountBalance.objects.filter(customer_account_id__in=account_ids).values_list(
-        "customer_account_id", "energy_owed", "late_fees_owed", "prepaid"
-    )
-    due = {account_id: Decimal("0.00") for account_id in account_ids}
-    for account_id, energy, late_fees, prepaid in balances:
-        due[account_id] = max(energy + late_fees - prepaid, Decimal("0.00"))
-    return due
-
-
 def bank_amount_due(*, user: Any, account_no: str, on: date) -> BankAmountDue:
-    """What the account ``account_no`` owes on ``on``, for a bank (org-scoped: an account
-    ``user`` may not see raises ``Account.DoesNotExist``); the name masked."""
+    """What the account ``account_no`` owes on ``on`` (:func:`amount_due`: open bills and late
+    fees to the day), for a bank (org-scoped: an account ``user`` may not see raises
+    ``Account.DoesNotExist``); the name masked."""
     account: Account = Account.objects.visible_to(user).get(account_no=account_no)
-    due = amounts_due_today(account_ids=[account.pk], on=on)[account.pk]
+    due = amount_due(user=user, account=account, on=on)
     return BankAmountDue(
-        account_no=account.account_no, name_masked=mask_account_name(account.name), on=on, amount_due=due
+        account_no=account.account_no,
+        name_masked=mask_account_name(account.name),
+        on=on,
+        amount_due=due.total,
     )
 
 

@@ -27,7 +27,6 @@ from gridcare.identity.permissions import Permission
 from gridcare.kit.clock import local_midnight, to_local
 from gridcare.kit.masking import mask_bank_account_no
 from gridcare.organization.operations import reserve_sequence_numbers
-from gridcare.payments.bank_collection import amounts_due_today
 from gridcare.payments.debit_files import (
     SEPARATOR,
     DebitFile,
@@ -58,6 +57,7 @@ from gridcare.payments.models import (
     PaymentChannel,
 )
 from gridcare.payments.operations import record_payment, reverse_payment
+from gridcare.payments.queries import amounts_due
 
 BANK_ACCOUNT_NO_PATTERN = re.compile(r"^[0-9]{8,30}$")
 
@@ -207,8 +207,10 @@ def create_debit_batch(*, actor: User | None, bank: Integration, on: date, now: 
         .select_related("account")
         .order_by("account__account_no")
     )
-    due = amounts_due_today(account_ids=[mandate.account_id for mandate in mandates], on=on)
-    to_debit = [(mandate, due[mandate.account_id]) for mandate in mandates if due[mandate.account_id] > 0]
+    due = amounts_due(account_ids=[mandate.account_id for mandate in mandates], on=on)
+    to_debit = [
+        (mandate, due[mandate.account_id].total) for mandate in mandates if due[mandate.account_id].total > 0
+    ]
     if not to_debit:
         raise DebitRunEmpty(bank=bank.name, on=on.isoformat())
     (number,) = reserve_sequence_numbers(name="debit_batch", count=1)
@@ -313,7 +315,7 @@ def import_debit_result(
     """Read ``bank``'s result file: every line is checked first (format, batch, serial, amount,
     and that the result fits what is known of the line); any bad line rejects the whole file
     (:class:`DebitResultFileInvalid` listing each) and nothing is posted. Then each success is
-    recorded as a bank-debit payment keyed by its serial, received on the file's date; each
+    recorded as a bank-debit payment keyed by its serial, received on the batch's debit date; each
     failure is kept on its line; each bounce reverses the payment. Lines already so are left."""
     ensure_changeable(
         user=actor,
@@ -345,7 +347,10 @@ def import_debit_result(
     if problems:
         by_line = sorted(problems, key=lambda problem: problem.line)
         raise DebitResultFileInvalid(file_name=file_name, problems=by_line)
-    received_at = local_midnight(parsed.result_date)
+    # The money is taken on the batch's debit date, the day its amounts were computed for: late
+    # fees run to that day, so the amount debited clears what it was meant to (the bank's delay
+    # in reporting costs the customer nothing).
+    received_at = local_midnight(batch.debit_date)
     counts = {"debit": 0, "fail": 0, "bounce": 0, "same": 0}
     for result, line, action in plan:
         counts[action] += 1

@@ -1,6 +1,8 @@
-"""A bank world on top of the payments world (张伟's account at the station owing 181.50): the
+"""A bank world on top of the payments world (张伟's account at the station owing 181.50 on
+2025-03-10: January's 100.00 due 2025-03-12, February's 80.00, a late fee of 1.50): the
 bank ``icbc-quancheng`` (an integration of the station holding ``payments:bank_collection``), a
-second account at the station, 济南泉城商贸有限公司, owing one bill of 250.00 due 2025-03-05, a
+second account at the station, 济南泉城商贸有限公司, owing one bill of 250.00 due 2025-03-05 (and
+on 2025-03-10 its late fee: 5 days × 2‰ × 250.00 = 2.50, so 252.50), a
 third account at the other station (outside the bank's org units) and the other station's bank
 ``abc-jiefang``."""
 
@@ -39,7 +41,7 @@ class BankWorld:
         return self.payments.account  # type: ignore[no-any-return]
 
 
-def _account(org_tree: Any, *, sequence: int, name: str, unit: Any, now: datetime) -> Account:
+def make_account(*, sequence: int, name: str, unit: Any, now: datetime) -> Account:
     customer = Customer.objects.create(
         org_unit=unit,
         customer_no=f"C{sequence:010d}",
@@ -68,8 +70,8 @@ def make_bank_world(payments: Any, now: datetime) -> BankWorld:
     from payments_world import receivable_entry
 
     tree = payments.tree
-    shop = _account(tree, sequence=2, name="济南泉城商贸有限公司", unit=tree.station, now=now)
-    outsider = _account(tree, sequence=3, name="解放路商店", unit=tree.other_station, now=now)
+    shop = make_account(sequence=2, name="济南泉城商贸有限公司", unit=tree.station, now=now)
+    outsider = make_account(sequence=3, name="解放路商店", unit=tree.other_station, now=now)
     post_journal_entries(
         entries=[
             receivable_entry(

@@ -2,17 +2,19 @@
 duplicate, replayed and out-of-order notifications post exactly once; a bad signature or a
 reused nonce is refused and audited; nothing changes on a refusal.
 
-The world (bank_world.py): 张伟's account owes 181.50 (January's bill 100.00, February's 80.00,
-a late fee of 1.50); the bank icbc-quancheng serves the station."""
+The world (bank_world.py): 张伟's account owes 181.50 on 2025-03-10, the day the notifications
+say it paid (January's bill 100.00 due 2025-03-12, February's 80.00, a late fee of 1.50); the
+bank icbc-quancheng serves the station."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from bank_world import BankWorld, call, send, signed
+from bank_world import BankWorld, call, make_account, send, signed
 from django.utils import timezone
-from payments_world import FEBRUARY_BILL, JANUARY_BILL, LATE_FEE
+from payments_world import FEBRUARY_BILL, JANUARY_BILL, LATE_FEE, receivable_entry
 
 from gridcare.audit.models import AuditEvent
 from gridcare.identity.integrations import ApiScope
@@ -20,8 +22,11 @@ from gridcare.identity.models import IntegrationKind
 from gridcare.identity.operations import create_integration
 from gridcare.identity.signing import SIGNATURE_HEADER
 from gridcare.kit.clock import local_date
+from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import AccountBalance, JournalEntry, Posting
+from gridcare.ledger.operations import post_journal_entries
 from gridcare.payments.models import BankReversal, Payment
+from gridcare.payments.queries import amount_due
 
 pytestmark = pytest.mark.django_db
 
@@ -69,21 +74,47 @@ PAID_120 = [
 
 
 def test_the_bank_reads_the_amount_due_with_the_name_masked(bank_world: BankWorld) -> None:
-    response = call(
-        bank_world.bank, "GET", f"/api/v1/payments/bank/accounts/{bank_world.account.account_no}/amount-due"
+    # An account whose one bill falls due in 30 days owes exactly it today (no late fee yet).
+    today = local_date(timezone.now())
+    ouyang = make_account(
+        sequence=4, name="欧阳娜娜", unit=bank_world.payments.tree.station, now=timezone.now()
     )
+    post_journal_entries(
+        entries=[
+            receivable_entry(
+                bank_world.payments.tree,
+                ouyang,
+                code=ChartCode.RECEIVABLE_ENERGY,
+                income=ChartCode.ENERGY_REVENUE,
+                amount="99.99",
+                item="billing.bill:9",
+                due=today + timedelta(days=30),
+            )
+        ],
+        actor=None,
+        now=timezone.now(),
+    )
+
+    response = call(bank_world.bank, "GET", f"/api/v1/payments/bank/accounts/{ouyang.account_no}/amount-due")
 
     assert response.status_code == 200, response.content
     assert response.json() == {
-        "account_no": bank_world.account.account_no,
-        "name_masked": "张*",
-        "on": local_date(timezone.now()).isoformat(),
-        "amount_due": "181.50",
+        "account_no": ouyang.account_no,
+        "name_masked": "欧阳**",
+        "on": today.isoformat(),
+        "amount_due": "99.99",
     }
+    # 张伟's bills are overdue by now: what the payments query says, late fees to the day.
+    zhang = call(
+        bank_world.bank, "GET", f"/api/v1/payments/bank/accounts/{bank_world.account.account_no}/amount-due"
+    )
+    expected = amount_due(user=bank_world.payments.cashier, account=bank_world.account, on=today).total
+    assert expected > Decimal("181.50")
+    assert (zhang.json()["name_masked"], zhang.json()["amount_due"]) == ("张*", f"{expected:.2f}")
     shop = call(
         bank_world.bank, "GET", f"/api/v1/payments/bank/accounts/{bank_world.shop.account_no}/amount-due"
     )
-    assert (shop.json()["name_masked"], shop.json()["amount_due"]) == ("济南******公司", "250.00")
+    assert shop.json()["name_masked"] == "济南******公司"
     # An account of the other station is not the bank's: 404, as one that does not exist.
     outside = call(
         bank_world.bank, "GET", f"/api/v1/payments/bank/accounts/{bank_world.outsider.account_no}/amount-due"

@@ -3,8 +3,9 @@ masked; the debit file's exact bytes and its signed manifest; a result file's su
 payments, failures kept, later bounces reversed, all exactly once however often it is read; a
 malformed result file rejected whole with every bad line, nothing posted.
 
-The world (bank_world.py): 张伟 owes 181.50 (late fee 1.50, January 100.00, February 80.00), the
-shop owes 250.00, both at the station served by the bank icbc-quancheng."""
+The world (bank_world.py), on the debit date 2025-03-10: 张伟 owes 181.50 (late fee 1.50, January
+100.00, February 80.00), the shop 252.50 (250.00 and 2.50 of late fee accrued), both at the
+station served by the bank icbc-quancheng."""
 
 from __future__ import annotations
 
@@ -155,8 +156,8 @@ def test_the_debit_file_has_exact_bytes_and_a_manifest_that_verifies(
     expected = (
         f"H|1|{BATCH}|icbc-quancheng|37010201|20250310|20250310093000\n"
         f"D|000001|{BATCH}000001|{zhang}|{ZHANG_BANK_ACCOUNT}|张伟|181.50\n"
-        f"D|000002|{BATCH}000002|{shop}|{SHOP_BANK_ACCOUNT}|济南泉城商贸有限公司|250.00\n"
-        "T|2|431.50\n"
+        f"D|000002|{BATCH}000002|{shop}|{SHOP_BANK_ACCOUNT}|济南泉城商贸有限公司|252.50\n"
+        "T|2|434.00\n"
     ).encode("gb18030")
     assert path.read_bytes() == expected
     # GB18030: two bytes a Chinese character (张伟 = D5C5 CEB0).
@@ -176,12 +177,12 @@ def test_the_debit_file_has_exact_bytes_and_a_manifest_that_verifies(
     assert (batch.batch_no, batch.line_count, batch.total, batch.debit_date) == (
         BATCH,
         2,
-        Decimal("431.50"),
+        Decimal("434.00"),
         date(2025, 3, 10),
     )
     assert [(line.serial, line.account, line.amount, line.status) for line in batch.lines.all()] == [
         (f"{BATCH}000001", bank_world.account, Decimal("181.50"), "pending"),
-        (f"{BATCH}000002", bank_world.shop, Decimal("250.00"), "pending"),
+        (f"{BATCH}000002", bank_world.shop, Decimal("252.50"), "pending"),
     ]
     # The accounts wait for the bank's result: a second run that day debits nobody twice.
     with pytest.raises(DebitRunEmpty):
@@ -239,7 +240,8 @@ def test_a_result_file_posts_successes_keeps_failures_and_reads_again_as_nothing
         Decimal("181.50"),
         f"bank_debit:{BATCH}000001",
     )
-    assert payment.received_at.isoformat() == "2025-03-10T16:00:00+00:00"  # 2025-03-11 00:00 Shanghai
+    # Received on the debit date (2025-03-10 00:00 Shanghai), not the day the result came.
+    assert payment.received_at.isoformat() == "2025-03-09T16:00:00+00:00"
     assert [
         (p.ledger_account.code, p.debit, p.credit, p.item)
         for p in payment.journal_entry.postings.order_by("id")
@@ -250,7 +252,11 @@ def test_a_result_file_posts_successes_keeps_failures_and_reads_again_as_nothing
         ("receivable.energy", Decimal("0.00"), Decimal("80.00"), FEBRUARY_BILL),
     ]
     assert _balances(bank_world.account) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
-    assert _balances(bank_world.shop) == (Decimal("250.00"), Decimal("0.00"), Decimal("0.00"))
+    assert _balances(bank_world.shop) == (
+        Decimal("250.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )  # fee not charged
     after = _state()
     assert after[3] == [
         (f"{BATCH}000001", "debited", "", ""),
@@ -392,7 +398,7 @@ def test_the_debit_command_writes_and_reads(
 
     written = tmp_path / f"DD_icbc-quancheng_{BATCH}.txt"
     assert capsys.readouterr().out.strip() == (
-        f"{BATCH}: 2 lines, 431.50 → {written} ({written.name}.manifest.json)"
+        f"{BATCH}: 2 lines, 434.00 → {written} ({written.name}.manifest.json)"
     )
     result = _result_file(bank_world, tmp_path, "DR_0311.txt", _results(bank_world, [SUCCESS, FAILURE]))
     call_command("debit", "read-result", str(result))

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ('customers', '0003_pii_encryption'),
         ('identity', '0008_remove_dev_outbox'),
         ('organization', '0002_number_sequence'),
-        ('payments', '0001_payments'),
+        ('payments', '0003_accrue_late_fees_job'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
