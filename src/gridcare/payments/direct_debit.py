@@ -149,7 +149,7 @@ def cancel_debit_mandate(
 ) -> DebitMandate:
     """Cancel a debit mandate (解约): later debit runs leave the account out."""
     locked: DebitMandate = (
-        DebitMandate.objects.select_for_update().select_related("account__org_unit").get(pk=mandate.pk)
+        DebitMandate.objects.select_for_update(of=("self",)).select_related("account__org_unit").get(pk=mandate.pk)
     )
     ensure_changeable(
         user=actor,
@@ -339,7 +339,7 @@ def import_debit_result(
         raise DebitResultFileInvalid(file_name=file_name, problems=[problem, *problems])
     lines = {
         line.serial: line
-        for line in DebitBatchLine.objects.select_for_update()
+        for line in DebitBatchLine.objects.select_for_update(of=("self",))
         .select_related("account__org_unit", "payment")
         .filter(batch=batch, serial__in=[result.serial for result in parsed.lines])
     }
