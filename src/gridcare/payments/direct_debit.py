@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.customers.models import Account
@@ -149,7 +150,9 @@ def cancel_debit_mandate(
 ) -> DebitMandate:
     """Cancel a debit mandate (解约): later debit runs leave the account out."""
     locked: DebitMandate = (
-        DebitMandate.objects.select_for_update(of=("self",)).select_related("account__org_unit").get(pk=mandate.pk)
+        DebitMandate.objects.select_for_update(of=("self",))
+        .select_related("account__org_unit")
+        .get(pk=mandate.pk)
     )
     ensure_changeable(
         user=actor,
@@ -457,8 +460,35 @@ def _plan(
 
 
 def debit_batches(*, user: Any) -> QuerySet[DebitBatch]:
-    """The debit batches ``user`` may see, newest first, with their bank."""
-    return DebitBatch.objects.visible_to(user).select_related("bank", "org_unit")
+    """The debit batches ``user`` may see, newest first, with their bank and, per batch, the
+    lines ``pending``, ``debited``, ``failed`` and ``bounced`` and the amount ``debited_total``
+    (of the lines debited and not bounced). One query."""
+
+    def lines(status: str) -> Count:
+        return Count("lines", filter=Q(lines__status=status))
+
+    return (
+        DebitBatch.objects.visible_to(user)
+        .select_related("bank", "org_unit")
+        .annotate(
+            pending=lines(DebitLineStatus.PENDING),
+            debited=lines(DebitLineStatus.DEBITED),
+            failed=lines(DebitLineStatus.FAILED),
+            bounced=lines(DebitLineStatus.BOUNCED),
+            debited_total=Coalesce(
+                Sum("lines__amount", filter=Q(lines__status=DebitLineStatus.DEBITED)),
+                Value(Decimal("0.00")),
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            ),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def debit_batch(*, user: Any, batch_id: int) -> DebitBatch | None:
+    """The batch ``batch_id`` with its counts (:func:`debit_batches`) if ``user`` may see it."""
+    batch: DebitBatch | None = debit_batches(user=user).filter(pk=batch_id).first()
+    return batch
 
 
 def debit_batch_lines(*, user: Any, batch: DebitBatch) -> QuerySet[DebitBatchLine]:

@@ -92,6 +92,12 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Bill runs"), url_name="web:bill_runs", permissions=frozenset({Permission.RUN_BILLING})
     ),
+    # bank channels (issue 6)
+    NavigationEntry(
+        label=_("Direct debit"),
+        url_name="web:debit_batches",
+        permissions=frozenset({Permission.MANAGE_DIRECT_DEBIT}),
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

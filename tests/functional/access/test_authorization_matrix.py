@@ -80,7 +80,7 @@ from gridcare.notifications.operations import (  # letters (issue 4)
     unsubscribe_token,
 )
 from gridcare.notifications.recipients import Recipient
-from gridcare.payments.models import Payment  # bank channels (issue 6)
+from gridcare.payments.models import DebitBatch, Payment  # bank channels (issue 6)
 
 pytestmark = pytest.mark.django_db
 
@@ -1814,9 +1814,42 @@ def _payments(world: World) -> object:
     return sorted(Payment.objects.values_list("pk", flat=True))
 
 
+def _debit_batch(world: World, scope: str) -> DebitBatch:
+    place = world.place(scope)
+    return DebitBatch.objects.create(
+        org_unit=place.org_unit,
+        bank=place.integration,
+        batch_no=f"DD20250310{SCOPES.index(scope) + 1:06d}",
+        debit_date=date(2025, 3, 10),
+        file_name="DD.txt",
+        line_count=0,
+        total=Decimal("0.00"),
+        created_at=timezone.now(),
+    )
+
+
 def _bank_channel_cases() -> Iterator[Case]:
-    """bank channels (issue 6): the bank collection API answers signed integrations only
-    (tests/integration/payments_bankchannels covers them); every session is 401, audited."""
+    """bank channels (issue 6): the direct-debit pages (payments.direct_debit, org-scoped), and
+    the bank collection API, which answers signed integrations only
+    (tests/integration/payments_bankchannels covers them): every session is 401, audited."""
+    yield Case(
+        label="debit batches",
+        url_name="web:debit_batches",
+        area="staff",
+        permission=Permission.MANAGE_DIRECT_DEBIT,
+        path=_constant(reverse("web:debit_batches")),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"debit batch ({scope})",
+            url_name="web:debit_batch_detail",
+            area="staff",
+            scope=scope,
+            permission=Permission.MANAGE_DIRECT_DEBIT,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:debit_batch_detail", args=[_debit_batch(world, scope).pk]
+            ),
+        )
     yield Case(
         label="api bank amount due",
         url_name="api-v1:bank_amount_due",

@@ -35,6 +35,7 @@ EVERY_ENTRY = [
     "/jobs/",  # jobs (issue 4)
     "/letters/",  # letters (issue 4)
     "/billing/runs/",  # billing pages (issue 5)
+    "/payments/debit-batches/",  # bank channels (issue 6)
 ]
 
 
@@ -65,7 +66,7 @@ def test_system_administrator_sees_administration(world: World) -> None:
 
     # letters (issue 4): 系统管理员 neither print nor serve letters; nor do they bill (issue 5)
     assert urls_for(administrator) == [
-        url for url in EVERY_ENTRY if url not in ("/letters/", "/billing/runs/")
+        url for url in EVERY_ENTRY if url not in ("/letters/", "/billing/runs/", "/payments/debit-batches/")
     ]
 
 

@@ -3,6 +3,7 @@ from django.urls import path
 from gridcare.web import callbacks  # gateway callbacks (issue 4)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
 from gridcare.web.backoffice import billing as billing_pages  # billing pages (issue 5)
+from gridcare.web.backoffice import debits as debit_pages  # bank channels (issue 6)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
 
@@ -91,4 +92,7 @@ urlpatterns = [
     path("billing/bills/<int:bill_id>/send-back/", billing_pages.bill_send_back, name="bill_send_back"),
     path("billing/bills/<int:bill_id>/recalculate/", billing_pages.bill_recalculate, name="bill_recalculate"),
     path("billing/bills/<int:bill_id>/adjust/", billing_pages.bill_adjust, name="bill_adjust"),
+    # bank channels (issue 6): direct-debit batches and their results
+    path("payments/debit-batches/", debit_pages.debit_batch_list, name="debit_batches"),
+    path("payments/debit-batches/<int:batch_id>/", debit_pages.debit_batch_detail, name="debit_batch_detail"),
 ]
