@@ -1,5 +1,6 @@
-"""Direct-debit files on disk (docs/bank-channels.md): a bank's debit file written with its
-signed manifest, and a bank's result file read after its manifest is checked."""
+"""Direct debit from the command line (docs/bank-channels.md): mandates by 户号, a bank's debit
+file written with its signed manifest, and a bank's result file read after its manifest is
+checked."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from pathlib import Path
 
 from django.db import transaction
 
+from gridcare.customers.models import Account
 from gridcare.exchange.manifests import check_manifest, manifest_path, write_manifest
 from gridcare.identity.integrations import find_active_integration
 from gridcare.identity.models import User
-from gridcare.payments.direct_debit import DebitResultReport, create_debit_batch, import_debit_result
-from gridcare.payments.models import DebitBatch
+from gridcare.payments.direct_debit import (
+    DebitResultReport,
+    cancel_debit_mandate,
+    create_debit_batch,
+    create_debit_mandate,
+    import_debit_result,
+)
+from gridcare.payments.errors import DebitMandateFieldInvalid, DebitMandateNotActive
+from gridcare.payments.models import DebitBatch, DebitMandate, DebitMandateStatus
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,3 +61,52 @@ def read_debit_result_file(
         content = stream.read()
     bank = find_active_integration(name=checked["integration"])
     return import_debit_result(actor=actor, bank=bank, content=content, file_name=path.name, now=now)
+
+
+def sign_debit_mandate(
+    *,
+    actor: User | None,
+    account_no: str,
+    bank_name: str,
+    bank_account_no: str,
+    holder_name: str,
+    signed_date: date,
+    now: datetime,
+) -> DebitMandate:
+    """Record the debit mandate of the account ``account_no`` with the bank ``bank_name``
+    (:func:`create_debit_mandate`); the account as ``actor`` may see it."""
+    account = _account(actor=actor, account_no=account_no)
+    return create_debit_mandate(
+        actor=actor,
+        account=account,
+        bank=find_active_integration(name=bank_name),
+        bank_account_no=bank_account_no,
+        holder_name=holder_name,
+        signed_date=signed_date,
+        now=now,
+    )
+
+
+def end_debit_mandate(
+    *, actor: User | None, account_no: str, reason: str, cancelled_date: date, now: datetime
+) -> DebitMandate:
+    """Cancel the active debit mandate of the account ``account_no`` (:func:`cancel_debit_mandate`)."""
+    account = _account(actor=actor, account_no=account_no)
+    mandate = DebitMandate.objects.filter(account=account, status=DebitMandateStatus.ACTIVE).first()
+    if mandate is None:
+        raise DebitMandateNotActive(account_no=account_no)
+    return cancel_debit_mandate(
+        actor=actor, mandate=mandate, reason=reason, cancelled_date=cancelled_date, now=now
+    )
+
+
+def _account(*, actor: User | None, account_no: str) -> Account:
+    accounts = Account.objects.all() if actor is None else Account.objects.visible_to(actor)
+    account: Account | None = accounts.select_related("org_unit").filter(account_no=account_no).first()
+    if account is None:
+        raise DebitMandateFieldInvalid(
+            field="account",
+            reason_zh=f"找不到户号 {account_no}，或它不在您的单位范围内",
+            reason_en=f"account {account_no} is not found, or not in your org units",
+        )
+    return account

@@ -467,7 +467,7 @@ def debit_batches(*, user: Any) -> QuerySet[DebitBatch]:
     def lines(status: str) -> Count:
         return Count("lines", filter=Q(lines__status=status))
 
-    return (
+    batches: QuerySet[DebitBatch] = (
         DebitBatch.objects.visible_to(user)
         .select_related("bank", "org_unit")
         .annotate(
@@ -483,6 +483,7 @@ def debit_batches(*, user: Any) -> QuerySet[DebitBatch]:
         )
         .order_by("-created_at", "-pk")
     )
+    return batches
 
 
 def debit_batch(*, user: Any, batch_id: int) -> DebitBatch | None:

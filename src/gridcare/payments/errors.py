@@ -156,8 +156,8 @@ class DebitMandateExists(GridCareError):
 
 class DebitMandateNotActive(GridCareError):
     code = "debit_mandate_not_active"
-    message_zh = "户号 {account_no} 的代扣协议已解约。"
-    message_en = "The debit mandate of account {account_no} is already cancelled."
+    message_zh = "户号 {account_no} 没有生效的代扣协议。"
+    message_en = "Account {account_no} has no active debit mandate."
 
 
 class DebitRunEmpty(GridCareError):

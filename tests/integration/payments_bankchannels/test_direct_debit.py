@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from bank_world import BankWorld
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from payments_world import FEBRUARY_BILL, JANUARY_BILL, LATE_FEE
 
@@ -404,3 +404,78 @@ def test_the_debit_command_writes_and_reads(
     call_command("debit", "read-result", str(result))
     assert capsys.readouterr().out.strip() == f"{BATCH}: 1 debited, 1 failed, 0 bounced, 0 already known"
     assert Payment.objects.get().amount == Decimal("181.50")
+
+
+def test_the_debit_command_signs_and_cancels_mandates(
+    bank_world: BankWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account_no = bank_world.account.account_no
+    call_command(
+        "debit",
+        "mandate",
+        "--account",
+        account_no,
+        "--bank",
+        "icbc-quancheng",
+        "--bank-account-no",
+        ZHANG_BANK_ACCOUNT,
+        "--holder",
+        "张伟",
+        "--signed-on",
+        "2025-01-15",
+        "--user",
+        "cashier",
+    )
+    mandate = DebitMandate.objects.get()
+    assert capsys.readouterr().out.strip() == f"{account_no}: mandate {mandate.pk} with icbc-quancheng"
+    assert (mandate.status, mandate.bank_account_no, mandate.holder_name, mandate.signed_date) == (
+        "active",
+        ZHANG_BANK_ACCOUNT,
+        "张伟",
+        date(2025, 1, 15),
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "debit",
+            "mandate",
+            "--account",
+            bank_world.outsider.account_no,
+            "--bank",
+            "icbc-quancheng",
+            "--bank-account-no",
+            SHOP_BANK_ACCOUNT,
+            "--holder",
+            "解放路商店",
+            "--signed-on",
+            "2025-01-15",
+            "--user",
+            "cashier",
+        )
+    assert str(refused.value).endswith(
+        f'Debit mandate "account" is invalid: account {bank_world.outsider.account_no} is not found, '
+        "or not in your org units"
+    )
+
+    call_command(
+        "debit", "cancel-mandate", "--account", account_no, "--reason", "客户解约", "--on", "2025-03-01"
+    )
+
+    mandate.refresh_from_db()
+    assert (mandate.status, mandate.cancelled_date, mandate.cancel_reason) == (
+        "cancelled",
+        date(2025, 3, 1),
+        "客户解约",
+    )
+    assert [
+        event.action
+        for event in AuditEvent.objects.filter(action__startswith="payments.debit_mandate").order_by(
+            "sequence"
+        )
+    ] == [
+        "payments.debit_mandate_created",
+        "payments.debit_mandate_cancelled",
+    ]
+    with pytest.raises(CommandError, match="has no active debit mandate"):
+        call_command(
+            "debit", "cancel-mandate", "--account", account_no, "--reason", "x", "--on", "2025-03-02"
+        )
