@@ -479,3 +479,29 @@ def test_the_debit_command_signs_and_cancels_mandates(
         call_command(
             "debit", "cancel-mandate", "--account", account_no, "--reason", "x", "--on", "2025-03-02"
         )
+
+
+def test_a_debit_of_the_amount_due_clears_the_account_late_fees_included(
+    bank_world: BankWorld, now: datetime, tmp_path: Path
+) -> None:
+    # The shop's 252.50 is its bill and 5 days × 2‰ × 250.00 = 2.50 of late fee to the debit
+    # date; the result comes two days later, but the debit is received on the debit date.
+    _mandates(bank_world, now)
+    _write(bank_world, now, tmp_path)
+    lines = [SUCCESS, f"D|{BATCH}000002|S|252.50||"]
+    result = _result_file(
+        bank_world, tmp_path, "DR_0312.txt", _results(bank_world, lines, result_date="20250312")
+    )
+
+    read_debit_result_file(actor=None, path=result, manifest=None, now=_NOW)
+
+    shop_payment = Payment.objects.get(account=bank_world.shop)
+    assert [
+        (p.ledger_account.code, p.debit, p.credit) for p in shop_payment.journal_entry.postings.order_by("id")
+    ] == [
+        ("cash.bank_in_transit", Decimal("252.50"), Decimal("0.00")),
+        ("receivable.late_fee", Decimal("0.00"), Decimal("2.50")),
+        ("receivable.energy", Decimal("0.00"), Decimal("250.00")),
+    ]
+    for account in (bank_world.account, bank_world.shop):
+        assert _balances(account) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
