@@ -75,7 +75,9 @@ def bank_amount_due(*, user: Any, account_no: str, on: date) -> BankAmountDue:
     )
 
 
-def _hold_bank(bank: Integration) -> None:
+def hold_bank(bank: Integration) -> None:
+    """Lock ``bank``'s integration row until the transaction ends: the bank's notifications,
+    and its debit runs, are applied one after the other."""
     Integration.objects.select_for_update().filter(pk=bank.pk).values_list("pk").first()
 
 
@@ -113,7 +115,7 @@ def record_bank_payment(
     arrived before the payment (pending) reverses it at once."""
     _check_bank(bank)
     _check_serial(field="serial", serial=serial)
-    _hold_bank(bank)
+    hold_bank(bank)
     try:
         payment = record_payment(
             actor=actor,
@@ -165,7 +167,7 @@ def reverse_bank_payment(
         org_unit=bank.org_unit,
         operation="reverse_bank_payment",
     )
-    _hold_bank(bank)
+    hold_bank(bank)
     same_serial: BankReversal | None = BankReversal.objects.filter(bank=bank, serial=serial).first()
     if same_serial is not None:
         if same_serial.original_serial != original_serial:

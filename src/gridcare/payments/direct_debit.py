@@ -28,6 +28,7 @@ from gridcare.identity.permissions import Permission
 from gridcare.kit.clock import local_midnight, to_local
 from gridcare.kit.masking import mask_bank_account_no
 from gridcare.organization.operations import reserve_sequence_numbers
+from gridcare.payments.bank_collection import hold_bank
 from gridcare.payments.debit_files import (
     SEPARATOR,
     DebitFile,
@@ -203,6 +204,9 @@ def create_debit_batch(*, actor: User | None, bank: Integration, on: date, now: 
         operation="create_debit_batch",
     )
     _check_bank(bank)
+    # Two runs of one bank at once would both pick the same accounts: the second waits and
+    # then finds them waiting for the first one's result.
+    hold_bank(bank)
     waiting = DebitBatchLine.objects.filter(status=DebitLineStatus.PENDING).values("account_id")
     mandates = list(
         DebitMandate.objects.filter(bank=bank, status=DebitMandateStatus.ACTIVE, signed_date__lte=on)
