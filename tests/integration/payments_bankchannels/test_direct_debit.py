@@ -505,3 +505,32 @@ def test_a_debit_of_the_amount_due_clears_the_account_late_fees_included(
     ]
     for account in (bank_world.account, bank_world.shop):
         assert _balances(account) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+
+
+def test_the_debit_command_reports_every_bad_line_of_a_result_file(
+    bank_world: BankWorld, now: datetime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _mandates(bank_world, now)
+    _write(bank_world, now, tmp_path)
+    before = _state()
+    text = (
+        f"H|1|{BATCH}|icbc-quancheng|20250311\n"
+        f"D|{BATCH}000001|S|181.5||\n"
+        f"D|{BATCH}000002|Q|0.00|2001|\n"
+        "T|2|0.00|0.00\n"
+    )
+    path = _result_file(bank_world, tmp_path, "DR_bad.txt", text)
+
+    with pytest.raises(CommandError) as refused:
+        call_command("debit", "read-result", str(path))
+
+    assert capsys.readouterr().err.splitlines() == [
+        "line 2, amount: 金额“181.5”应为两位小数的元，如 12.30 / "
+        'amount "181.5" should be yuan with two decimals, e.g. 12.30',
+        'line 3, result: 结果“Q”应为 S、F 或 B / result "Q" should be S, F or B',
+    ]
+    assert str(refused.value) == (
+        "代扣回盘文件 DR_bad.txt 有 2 处错误，整份文件未入账。 / "
+        "The debit result file DR_bad.txt has 2 problem(s); nothing of it was posted."
+    )
+    assert _state() == before
