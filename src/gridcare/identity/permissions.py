@@ -55,6 +55,8 @@ class Permission(StrEnum):
     COLLECT_PAYMENTS = "payments.collect"
     REFUND_PAYMENTS = "payments.refund"
     WAIVE_LATE_FEES = "payments.waive_late_fee"
+    # ledger (issue 6): the receivables ledger's reports and GL export change nothing
+    VIEW_LEDGER = "ledger.view"
     # bank channels (issue 6): debit mandates and debit runs (代扣)
     MANAGE_DIRECT_DEBIT = "payments.direct_debit"
     # Service orders, 95598, inspection
@@ -94,6 +96,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.COLLECT_PAYMENTS: _("Collect payments"),
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
+    Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
     Permission.MANAGE_DIRECT_DEBIT: _("Manage debit mandates and direct-debit files"),  # bank channels
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
@@ -120,6 +123,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RUN_BILLING, _P.ADJUST_BILLS, _P.EXPORT_DATA}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
@@ -149,10 +153,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.UNMASK_PII_IN_BULK, _P.VIEW_NOTIFICATIONS}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.AUDITOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG, _P.VIEW_NOTIFICATIONS}
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.SYSTEM_ADMINISTRATOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.MANAGE_USERS, _P.UNLOCK_USERS}

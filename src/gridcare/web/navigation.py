@@ -92,6 +92,12 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Bill runs"), url_name="web:bill_runs", permissions=frozenset({Permission.RUN_BILLING})
     ),
+    # ledger reports (issue 6)
+    NavigationEntry(
+        label=_("Receivables ledger"),
+        url_name="web:ledger_reports",
+        permissions=frozenset({Permission.VIEW_LEDGER}),
+    ),
     # bank channels (issue 6)
     NavigationEntry(
         label=_("Direct debit"),
