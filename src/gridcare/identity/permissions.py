@@ -55,8 +55,12 @@ class Permission(StrEnum):
     COLLECT_PAYMENTS = "payments.collect"
     REFUND_PAYMENTS = "payments.refund"
     WAIVE_LATE_FEES = "payments.waive_late_fee"
+    # cashier (issue 6): the payment history and receipts change nothing
+    VIEW_PAYMENTS = "payments.view"
     # ledger (issue 6): the receivables ledger's reports and GL export change nothing
     VIEW_LEDGER = "ledger.view"
+    # statements (issue 6 §6): import bank statements and resolve what did not match (对账)
+    RECONCILE = "payments.reconcile"
     # bank channels (issue 6): debit mandates and debit runs (代扣)
     MANAGE_DIRECT_DEBIT = "payments.direct_debit"
     # Service orders, 95598, inspection
@@ -96,7 +100,9 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.COLLECT_PAYMENTS: _("Collect payments"),
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
+    Permission.VIEW_PAYMENTS: _("View payments and their receipts"),  # cashier (issue 6)
     Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
+    Permission.RECONCILE: _("Reconcile bank statements"),  # statements (issue 6 §6)
     Permission.MANAGE_DIRECT_DEBIT: _("Manage debit mandates and direct-debit files"),  # bank channels
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
@@ -123,13 +129,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RUN_BILLING, _P.ADJUST_BILLS, _P.EXPORT_DATA}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
         | {_P.VIEW_LEDGER}  # ledger (issue 6)
+        | {_P.RECONCILE}  # statements (issue 6 §6): 核算 reconciles the bank statements
     ),
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): 催费 and 停电通知书
         | {_P.MANAGE_DIRECT_DEBIT}  # bank channels (issue 6): mandates, debit files and results
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
     ),
     Role.ACCOUNT_MANAGER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.EXPORT_DATA}
@@ -137,6 +146,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): their customers' notices
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
     ),
     Role.USAGE_INSPECTOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}
@@ -147,17 +157,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.VIEW_NOTIFICATIONS}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
     ),
     Role.MARKETING_SUPERVISOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_DATA, _P.APPROVE}
         | {_P.UNMASK_PII_IN_BULK, _P.VIEW_NOTIFICATIONS}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
         | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.AUDITOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG, _P.VIEW_NOTIFICATIONS}
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
         | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.SYSTEM_ADMINISTRATOR: frozenset(
@@ -191,6 +204,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         # letters (issue 4): printing claims queued letters; recording service delivers them
         _P.PRINT_LETTERS,
         _P.RECORD_LETTER_SERVED,
+        _P.RECONCILE,  # statements (issue 6 §6)
     }
 )
 

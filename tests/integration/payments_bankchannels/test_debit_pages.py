@@ -62,7 +62,7 @@ def test_a_cashier_sees_the_batches_and_a_batch_with_bank_accounts_masked(
 ) -> None:
     client = log_in(Client(), bank_world.payments.cashier)
 
-    listing = client.get("/payments/debit-batches/")
+    listing = client.get("/direct-debit/")
 
     assert listing.status_code == 200
     assert list(
@@ -81,7 +81,7 @@ def test_a_cashier_sees_the_batches_and_a_batch_with_bank_accounts_masked(
         "181.50",
     ]
 
-    detail = client.get(f"/payments/debit-batches/{debited.pk}/")
+    detail = client.get(f"/direct-debit/{debited.pk}/")
 
     assert detail.status_code == 200
     page = detail.content.decode()
@@ -98,10 +98,10 @@ def test_others_are_refused_or_see_nothing(
     bank_world: BankWorld, debited: DebitBatch, log_in: Any, staff_user_factory: Any
 ) -> None:
     reader = log_in(Client(), bank_world.payments.meter_reader)
-    assert reader.get("/payments/debit-batches/").status_code == 403
+    assert reader.get("/direct-debit/").status_code == 403
     other = staff_user_factory(
         username="cashier_b", org_unit=bank_world.payments.tree.other_station, roles=[Role.CASHIER]
     )
     client = log_in(Client(), other)
-    assert list(client.get("/payments/debit-batches/").context["batches"]) == []
-    assert client.get(f"/payments/debit-batches/{debited.pk}/").status_code == 404
+    assert list(client.get("/direct-debit/").context["batches"]) == []
+    assert client.get(f"/direct-debit/{debited.pk}/").status_code == 404

@@ -11,6 +11,9 @@ from gridcare.payments.models.bankchannels import (
     DebitMandate,
     DebitMandateStatus,
 )
+
+# cashier (issue 6): shifts at the counter and in the field, and the payments taken in them
+from gridcare.payments.models.cashier import CashierShift, ShiftKind, ShiftPayment, ShiftStatus, TenderMethod
 from gridcare.payments.models.late_fees import LateFeeCharge
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
@@ -18,6 +21,19 @@ from gridcare.payments.models.payment import (
     Payment,
     PaymentChannel,
     PaymentStatus,
+)
+from gridcare.payments.models.provider import (  # provider payments (portalpay)
+    ProviderOrder,
+    ProviderOrderPurpose,
+    ProviderOrderStatus,
+)
+from gridcare.payments.models.statements import (  # statements (issue 6 §6)
+    BankStatement,
+    LineDirection,
+    LineResolution,
+    LineStatus,
+    StatementFormat,
+    StatementLine,
 )
 
 __all__ = [
@@ -27,6 +43,10 @@ __all__ = [
     "Payment",
     "PaymentChannel",
     "PaymentStatus",
+    # provider payments (portalpay)
+    "ProviderOrder",
+    "ProviderOrderPurpose",
+    "ProviderOrderStatus",
 ]
 __all__ += [  # bank channels (issue 6)
     "BankReversal",
@@ -37,3 +57,12 @@ __all__ += [  # bank channels (issue 6)
     "DebitMandate",
     "DebitMandateStatus",
 ]
+__all__ += [  # statements (issue 6 §6)
+    "BankStatement",
+    "LineDirection",
+    "LineResolution",
+    "LineStatus",
+    "StatementFormat",
+    "StatementLine",
+]
+__all__ += ["CashierShift", "ShiftKind", "ShiftPayment", "ShiftStatus", "TenderMethod"]  # cashier

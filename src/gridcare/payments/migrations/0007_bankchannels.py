@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ('customers', '0003_pii_encryption'),
         ('identity', '0008_remove_dev_outbox'),
         ('organization', '0002_number_sequence'),
-        ('payments', '0003_accrue_late_fees_job'),
+        ('payments', '0006_cashier'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
