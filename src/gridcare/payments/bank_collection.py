@@ -22,7 +22,7 @@ from gridcare.customers.models import Account
 from gridcare.identity.access import denials_audited, ensure_changeable
 from gridcare.identity.models import Integration, IntegrationKind, User
 from gridcare.identity.permissions import Permission
-from gridcare.kit.masking import mask_middle
+from gridcare.kit.masking import mask_person_name
 from gridcare.payments.errors import (
     BankNotificationInvalid,
     BankPaymentAlreadyReversed,
@@ -43,16 +43,6 @@ def bank_serial_key(*, bank: Integration, serial: str) -> str:
     return f"{bank.pk}:{serial}"
 
 
-def mask_account_name(name: str) -> str:
-    """An account name as a bank may show it: a person's family name (``张*``, ``欧阳**``
-    keeps two), a longer name its first two and last two characters (``济南****公司``)."""
-    if len(name) <= 3:
-        return mask_middle(name, keep_start=1, keep_end=0)
-    if len(name) == 4:
-        return mask_middle(name, keep_start=2, keep_end=0)
-    return mask_middle(name, keep_start=2, keep_end=2)
-
-
 @dataclass(frozen=True, kw_only=True)
 class BankAmountDue:
     account_no: str
@@ -69,7 +59,7 @@ def bank_amount_due(*, user: Any, account_no: str, on: date) -> BankAmountDue:
     due = amount_due(user=user, account=account, on=on)
     return BankAmountDue(
         account_no=account.account_no,
-        name_masked=mask_account_name(account.name),
+        name_masked=mask_person_name(account.name),
         on=on,
         amount_due=due.total,
     )
