@@ -1,10 +1,11 @@
 """Bank real-time collection (银行代收, docs/bank-channels.md): what an account owes today, and
 the bank's payment and reversal (冲正) notifications, each posted exactly once.
 
-A bank's serial numbers are its own: a payment's key is the channel, the bank and the serial
-(two banks may use the same serials). Every notification of one bank takes the bank's row lock
-first, so a payment and its reversal arriving at once are applied one after the other: the
-reversal finds the payment, or the payment finds the reversal waiting for it.
+A payment's key is the channel and the bank's serial, the reference its statement line carries
+(reconciliation matches by it); a reversal notice is the bank's own. Every notification of one
+bank takes the bank's row lock first, so a payment and its reversal arriving at once are
+applied one after the other: the reversal finds the payment, or the payment finds the reversal
+waiting for it.
 """
 
 from __future__ import annotations
@@ -35,12 +36,6 @@ from gridcare.payments.operations import payment_key, record_payment, reverse_pa
 from gridcare.payments.queries import amount_due
 
 SERIAL_PATTERN = re.compile(rf"^[A-Za-z0-9_-]{{1,{BANK_SERIAL_LENGTH}}}$")
-
-
-def bank_serial_key(*, bank: Integration, serial: str) -> str:
-    """The idempotency key :func:`record_payment` gets for ``bank``'s ``serial``: qualified by
-    the bank's id, as two banks may number alike (the payment's key adds the channel)."""
-    return f"{bank.pk}:{serial}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,12 +107,12 @@ def record_bank_payment(
             account=account,
             amount=amount,
             channel=PaymentChannel.BANK_REALTIME,
-            idempotency_key=bank_serial_key(bank=bank, serial=serial),
+            idempotency_key=serial,
             received_at=paid_at,
             now=now,
         )
     except PaymentSerialConflict as conflict:
-        # Told in the bank's own serial (the key also holds the bank's id).
+        # Told as a bank notification's conflict, in its field ``serial``.
         receipt_no = conflict.params["receipt_no"]
         raise BankSerialConflict(
             serial=serial,
@@ -181,10 +176,10 @@ def reverse_bank_payment(
         status=BankReversalStatus.PENDING,
         received_at=now,
     )
-    key = payment_key(
-        channel=PaymentChannel.BANK_REALTIME, serial=bank_serial_key(bank=bank, serial=original_serial)
-    )
-    payment: Payment | None = Payment.objects.filter(idempotency_key=key).first()
+    key = payment_key(channel=PaymentChannel.BANK_REALTIME, serial=original_serial)
+    # Only a payment of the bank's org units: another bank's payment is not this bank's to reverse.
+    payments = Payment.objects.all() if actor is None else Payment.objects.visible_to(actor)
+    payment: Payment | None = payments.filter(idempotency_key=key).first()
     if payment is None:
         record_audit_event(
             actor=actor,

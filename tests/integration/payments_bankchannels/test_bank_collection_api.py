@@ -138,7 +138,7 @@ def test_a_payment_notification_posts_once_and_its_replay_answers_the_same_recei
     assert (payment.channel, payment.amount, payment.idempotency_key) == (
         "bank_realtime",
         Decimal("120.00"),
-        f"bank_realtime:{bank_world.bank.integration.pk}:ICBC202503100001",
+        "bank_realtime:ICBC202503100001",
     )
     assert payment.received_at.isoformat() == "2025-03-10T02:15:00+00:00"
     assert payment.recorded_by == bank_world.bank.integration.service_user
@@ -183,16 +183,22 @@ def test_the_same_serial_with_another_amount_or_account_is_a_conflict(bank_world
     assert _state() == before
 
 
-def test_two_banks_may_use_the_same_serial(bank_world: BankWorld) -> None:
-    # The other station's bank pays its own account under the same serial: another payment.
-    outsider = {**_payment(bank_world), "account_no": bank_world.outsider.account_no, "amount": "10.00"}
+def test_another_bank_neither_pays_nor_reverses_outside_its_org_units(bank_world: BankWorld) -> None:
     assert call(bank_world.bank, "POST", PAYMENTS_URL, _payment(bank_world)).status_code == 200
-    assert call(bank_world.other_bank, "POST", PAYMENTS_URL, outsider).status_code == 200
-    assert Payment.objects.count() == 2
-    # ... but not an account outside its org units.
-    response = call(bank_world.other_bank, "POST", PAYMENTS_URL, _payment(bank_world, serial="ABC1"))
-    assert (response.status_code, response.json()["code"]) == (404, "not_found")
-    assert Payment.objects.count() == 2
+    before = _state()
+
+    # The other station's bank: 张伟's account is not in its org units.
+    paid = call(bank_world.other_bank, "POST", PAYMENTS_URL, _payment(bank_world, serial="ABC1"))
+    assert (paid.status_code, paid.json()["code"]) == (404, "not_found")
+    # The same serial for its own account is a conflict (a serial is one payment), not a second one.
+    own = {**_payment(bank_world), "account_no": bank_world.outsider.account_no, "amount": "10.00"}
+    conflict = call(bank_world.other_bank, "POST", PAYMENTS_URL, own)
+    assert (conflict.status_code, conflict.json()["code"]) == (409, "bank_serial_conflict")
+    assert _state() == before
+    # Its reversal of that serial finds no payment of its own: kept pending, the payment stays.
+    reversal = call(bank_world.other_bank, "POST", REVERSALS_URL, _reversal())
+    assert reversal.json()["status"] == "pending"
+    assert Payment.objects.get().status == "posted"
 
 
 def test_a_reversal_reverses_the_payment_once(bank_world: BankWorld) -> None:
