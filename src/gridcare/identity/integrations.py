@@ -55,6 +55,7 @@ class ApiScope(StrEnum):
     METER_READS_WRITE = "meter_reads:write"
     AUDIT_VERIFY = "audit:verify"
     BILLING_QUOTE = "billing:quote"  # billing (issue 5)
+    PAYMENTS_BANK_COLLECTION = "payments:bank_collection"  # bank real-time collection (issue 6)
 
 
 TOKEN_ID_PREFIX = "gct_"  # noqa: S105  # a public prefix, not a secret  # nosec B105

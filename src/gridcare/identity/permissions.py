@@ -61,6 +61,8 @@ class Permission(StrEnum):
     VIEW_LEDGER = "ledger.view"
     # statements (issue 6 §6): import bank statements and resolve what did not match (对账)
     RECONCILE = "payments.reconcile"
+    # bank channels (issue 6): debit mandates and debit runs (代扣)
+    MANAGE_DIRECT_DEBIT = "payments.direct_debit"
     # Service orders, 95598, inspection
     HANDLE_SERVICE_ORDERS = "service_orders.handle"
     HANDLE_SERVICE_TICKETS = "service_desk.handle"
@@ -101,6 +103,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.VIEW_PAYMENTS: _("View payments and their receipts"),  # cashier (issue 6)
     Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
     Permission.RECONCILE: _("Reconcile bank statements"),  # statements (issue 6 §6)
+    Permission.MANAGE_DIRECT_DEBIT: _("Manage debit mandates and direct-debit files"),  # bank channels
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
@@ -133,6 +136,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): 催费 and 停电通知书
+        | {_P.MANAGE_DIRECT_DEBIT}  # bank channels (issue 6): mandates, debit files and results
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
     ),
@@ -193,6 +197,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         _P.COLLECT_PAYMENTS,
         _P.REFUND_PAYMENTS,
         _P.WAIVE_LATE_FEES,
+        _P.MANAGE_DIRECT_DEBIT,  # bank channels (issue 6)
         _P.HANDLE_SERVICE_ORDERS,
         _P.HANDLE_SERVICE_TICKETS,
         _P.PERFORM_INSPECTIONS,
@@ -215,6 +220,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "meter_reads:write": frozenset({Permission.VIEW_METERING, Permission.RECORD_METER_READS}),
     "audit:verify": frozenset({Permission.VIEW_AUDIT_LOG}),
     "billing:quote": frozenset({Permission.QUOTE_BILLS}),  # billing (issue 5)
+    # bank channels (issue 6): a bank reads what an account owes and records its payments
+    "payments:bank_collection": frozenset({Permission.VIEW_CUSTOMERS, Permission.COLLECT_PAYMENTS}),
 }
 
 

@@ -350,3 +350,105 @@ class ShiftReviewNoteMissing(GridCareError):
 
     def __init__(self) -> None:
         super().__init__(field="note")
+
+
+# --- bank channels (issue 6): real-time collection and direct debit (docs/bank-channels.md) ---
+
+
+class BankSerialConflict(GridCareError):
+    """A bank serial number already used by another notification with other contents."""
+
+    code = "bank_serial_conflict"
+    message_zh = "流水号 {serial} 已用于另一笔通知（{what_zh}），请人工核查。"
+    message_en = (
+        "Serial number {serial} was already used by another notification ({what_en}); "
+        "it needs a person to check."
+    )
+
+    def __init__(self, *, serial: str, what_zh: str, what_en: str) -> None:
+        super().__init__(field="serial", serial=serial, what_zh=what_zh, what_en=what_en)
+
+
+class BankPaymentAlreadyReversed(GridCareError):
+    """A second reversal notice, under another serial, of a payment already reversed."""
+
+    code = "bank_payment_already_reversed"
+    message_zh = "流水号 {original_serial} 的缴费已由冲正流水 {reversal_serial} 冲正。"
+    message_en = "The payment of serial {original_serial} was already reversed by reversal {reversal_serial}."
+
+    def __init__(self, *, original_serial: str, reversal_serial: str) -> None:
+        super().__init__(
+            field="original_serial", original_serial=original_serial, reversal_serial=reversal_serial
+        )
+
+
+class BankNotificationInvalid(GridCareError):
+    """A field of a bank notification that is not what docs/bank-channels.md says."""
+
+    code = "bank_notification_invalid"
+    message_zh = "“{field_name}”无效：{reason_zh}"
+    message_en = '"{field_name}" is invalid: {reason_en}'
+
+    def __init__(self, *, field: str, reason_zh: str, reason_en: str) -> None:
+        super().__init__(field=field, field_name=field, reason_zh=reason_zh, reason_en=reason_en)
+
+
+class DebitBankInvalid(GridCareError):
+    code = "debit_bank_invalid"
+    message_zh = "“{name}”不是启用中的银行接口。"
+    message_en = '"{name}" is not an active bank integration.'
+
+    def __init__(self, *, name: str) -> None:
+        super().__init__(field="bank", name=name)
+
+
+class DebitMandateFieldInvalid(GridCareError):
+    code = "debit_mandate_field_invalid"
+    message_zh = "代扣协议“{field_name}”无效：{reason_zh}"
+    message_en = 'Debit mandate "{field_name}" is invalid: {reason_en}'
+
+    def __init__(self, *, field: str, reason_zh: str, reason_en: str) -> None:
+        super().__init__(field=field, field_name=field, reason_zh=reason_zh, reason_en=reason_en)
+
+
+class DebitMandateExists(GridCareError):
+    code = "debit_mandate_exists"
+    message_zh = "户号 {account_no} 已有生效的代扣协议，请先解约。"
+    message_en = "Account {account_no} already has an active debit mandate; cancel it first."
+
+    def __init__(self, *, account_no: str) -> None:
+        super().__init__(field="account", account_no=account_no)
+
+
+class DebitMandateNotActive(GridCareError):
+    code = "debit_mandate_not_active"
+    message_zh = "户号 {account_no} 没有生效的代扣协议。"
+    message_en = "Account {account_no} has no active debit mandate."
+
+
+class DebitRunEmpty(GridCareError):
+    code = "debit_run_empty"
+    message_zh = "银行 {bank} 在 {on} 没有需要代扣的户（无生效协议或无欠费）。"
+    message_en = "Bank {bank} has no account to debit on {on} (no active mandate with an amount due)."
+
+
+class DebitResultFileInvalid(GridCareError):
+    """A result file with bad lines: nothing of it is posted; ``problems`` lists every one."""
+
+    code = "debit_result_file_invalid"
+    message_zh = "代扣回盘文件 {file_name} 有 {count} 处错误，整份文件未入账。"
+    message_en = "The debit result file {file_name} has {count} problem(s); nothing of it was posted."
+
+    def __init__(self, *, file_name: str, problems: list[DebitFileProblem]) -> None:
+        super().__init__(field="file", file_name=file_name, count=len(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class DebitFileProblem:
+    """One bad line of a debit result file: its number (1 = the header), field and reason."""
+
+    line: int
+    field: str
+    reason_zh: str
+    reason_en: str

@@ -23,6 +23,7 @@ from gridcare.kit.errors import GridCareError
 from gridcare.metering.api import router as meter_reads_router
 from gridcare.metering.errors import ReadTimeTaken
 from gridcare.payments.api import router as payments_router  # payments (issue 6)
+from gridcare.payments.bank_api import router as bank_collection_router  # bank channels (issue 6)
 
 api = NinjaAPI(
     title="GridCare API",
@@ -36,6 +37,7 @@ api.add_router("/", meter_reads_router)
 api.add_router("/audit", audit_router)
 api.add_router("/billing", billing_router)  # billing (issue 5): quotes
 api.add_router("/payments", payments_router)  # payments (issue 6): late-fee quotes
+api.add_router("/payments/bank", bank_collection_router)  # bank channels (issue 6): 代收
 
 #: Refusals of a state that already exists (a second read at the same moment) are conflicts.
 CONFLICTS = (ReadTimeTaken,)

@@ -116,6 +116,12 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
         url_name="web:cashier_shifts",
         permissions=frozenset({Permission.VIEW_PAYMENTS}),
     ),
+    # bank channels (issue 6)
+    NavigationEntry(
+        label=_("Direct debit"),
+        url_name="web:debit_batches",
+        permissions=frozenset({Permission.MANAGE_DIRECT_DEBIT}),
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

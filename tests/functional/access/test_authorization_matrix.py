@@ -83,6 +83,7 @@ from gridcare.notifications.recipients import Recipient
 from gridcare.payments.models import (  # statements (issue 6 §6)  # cashier (issue 6)
     BankStatement,
     CashierShift,
+    DebitBatch,  # bank channels (issue 6)
     Payment,
     PaymentChannel,
     ProviderOrder,  # provider payments (portalpay)
@@ -240,6 +241,9 @@ def _api_expected(case: Case, actor: Actor) -> Outcome:
     """The JSON API: a staff session (bound to an org unit, or a superuser) holding the
     endpoint's permission, then the record's org scope. (Integrations' tokens are not actors
     here: tests/functional/api covers them.)"""
+    # bank channels (issue 6): the bank endpoints take a signed integration only, no session.
+    if case.extra.get("integration_only"):
+        return Outcome.API_NOT_AUTHENTICATED
     if actor.user is None:
         return Outcome.API_NOT_AUTHENTICATED
     if actor.user.kind != UserKind.STAFF or (actor.user.org_unit_id is None and not actor.is_superuser):
@@ -2211,7 +2215,80 @@ def _cases() -> list[Case]:
         CASES.extend(_billing_cases())  # billing pages (issue 5)
         CASES.extend(_statement_cases())  # statements (issue 6 §6)
         CASES.extend(_cashier_cases())  # cashier (issue 6)
+        CASES.extend(_bank_channel_cases())  # bank channels (issue 6)
     return CASES
+
+
+def _payments(world: World) -> object:
+    return sorted(Payment.objects.values_list("pk", flat=True))
+
+
+def _debit_batch(world: World, scope: str) -> DebitBatch:
+    place = world.place(scope)
+    return DebitBatch.objects.create(
+        org_unit=place.org_unit,
+        bank=place.integration,
+        batch_no=f"DD20250310{SCOPES.index(scope) + 1:06d}",
+        debit_date=date(2025, 3, 10),
+        file_name="DD.txt",
+        line_count=0,
+        total=Decimal("0.00"),
+        created_at=timezone.now(),
+    )
+
+
+def _bank_channel_cases() -> Iterator[Case]:
+    """bank channels (issue 6): the direct-debit pages (payments.direct_debit, org-scoped), and
+    the bank collection API, which answers signed integrations only
+    (tests/integration/payments_bankchannels covers them): every session is 401, audited."""
+    yield Case(
+        label="debit batches",
+        url_name="web:debit_batches",
+        area="staff",
+        permission=Permission.MANAGE_DIRECT_DEBIT,
+        path=_constant(reverse("web:debit_batches")),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"debit batch ({scope})",
+            url_name="web:debit_batch_detail",
+            area="staff",
+            scope=scope,
+            permission=Permission.MANAGE_DIRECT_DEBIT,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:debit_batch_detail", args=[_debit_batch(world, scope).pk]
+            ),
+        )
+    yield Case(
+        label="api bank amount due",
+        url_name="api-v1:bank_amount_due",
+        area="api",
+        path=lambda world, actor: reverse("api-v1:bank_amount_due", args=[_account_no(world, "own")]),
+        extra={"integration_only": True},
+    )
+    for name, data in (
+        (
+            "bank_payment_notification",
+            {
+                "serial": "S1",
+                "account_no": "0000000018",
+                "amount": "1.00",
+                "paid_at": "2025-03-10T10:00:00+08:00",
+            },
+        ),
+        ("bank_reversal_notification", {"serial": "S2", "original_serial": "S1", "reason": "x"}),
+    ):
+        yield Case(
+            label=f"api {name}",
+            url_name=f"api-v1:{name}",
+            area="api",
+            method="POST",
+            content_type="application/json",
+            path=_constant(reverse(f"api-v1:{name}")),
+            data=_constant(data),
+            state=_payments,
+            extra={"integration_only": True},
+        )
 
 
 #: Admin pages of one object of any model: probed above on accounts, reading routes and

@@ -130,8 +130,9 @@ def test_signed_integration_requests_never_fail_the_server(world: World, integra
 
     seen = run_every_operation(signing(API, credentials))
 
-    # billing (issue 5): + POST /api/v1/billing/quote; payments (issue 6): + the late-fee quote
-    assert len({label for label, _status in seen}) == 7
+    # billing (issue 5): + POST /api/v1/billing/quote; payments (issue 6): + the late-fee quote;
+    # bank channels (issue 6): + the bank's amount due, payment and reversal notifications
+    assert len({label for label, _status in seen}) == 10
     # Every generated request got through authentication: the fuzzing reached the endpoints.
     assert statuses(seen) <= {200, 201, 400, 404, 409, 422}
     assert {200, 422} <= statuses(seen)
@@ -151,6 +152,10 @@ def test_staff_session_requests_never_fail_the_server(world: World, log_in):
         headers={"X-CSRFToken": csrf_token},
         cookies={"sessionid": session_id, "csrftoken": csrf_token},
     )
+    # bank channels (issue 6): the bank endpoints take signed integrations only: a session is 401.
+    bank = {key for key in seen if "/payments/bank/" in key[0]}
+    assert {status for _label, status in bank} == {401}
+    seen = Counter({key: count for key, count in seen.items() if key not in bank})
 
     # billing (issue 5): + POST /api/v1/billing/quote; payments (issue 6): + the late-fee quote
     assert len({label for label, _status in seen}) == 7

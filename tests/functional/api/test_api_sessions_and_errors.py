@@ -160,6 +160,9 @@ def test_the_schema_and_the_docs_are_served_without_a_cdn(db: None):
         "/api/v1/audit/verify",
         "/api/v1/billing/quote",  # billing (issue 5)
         "/api/v1/meter-reads",
+        "/api/v1/payments/bank/accounts/{account_no}/amount-due",  # bank channels (issue 6)
+        "/api/v1/payments/bank/payments",  # bank channels (issue 6)
+        "/api/v1/payments/bank/reversals",  # bank channels (issue 6)
         "/api/v1/payments/late-fee-quote",  # payments (issue 6)
     ]
     assert docs.status_code == 200

@@ -38,6 +38,7 @@ EVERY_ENTRY = [
     "/ledger/",  # ledger reports (issue 6)
     "/reconciliation/",  # statements (issue 6 §6)
     *("/cashier/", "/payments/", "/shifts/"),  # cashier (issue 6)
+    "/direct-debit/",  # bank channels (issue 6)
 ]
 
 
@@ -75,6 +76,8 @@ def test_system_administrator_sees_administration(world: World) -> None:
         if url not in ("/letters/", "/billing/runs/", "/ledger/", "/reconciliation/")
         # cashier (issue 6): nor do they take or read payments
         and url not in ("/cashier/", "/payments/", "/shifts/")
+        # bank channels (issue 6): nor do they debit
+        and url != "/direct-debit/"
     ]
 
 

@@ -1,6 +1,17 @@
 """The payments app's models, one module per area (payments, and the areas docs/payments.md
 lists): every model is imported here, where Django looks for them."""
 
+# bank channels (issue 6): real-time collection reversals and direct debit
+from gridcare.payments.models.bankchannels import (
+    BankReversal,
+    BankReversalStatus,
+    DebitBatch,
+    DebitBatchLine,
+    DebitLineStatus,
+    DebitMandate,
+    DebitMandateStatus,
+)
+
 # cashier (issue 6): shifts at the counter and in the field, and the payments taken in them
 from gridcare.payments.models.cashier import CashierShift, ShiftKind, ShiftPayment, ShiftStatus, TenderMethod
 from gridcare.payments.models.late_fees import LateFeeCharge
@@ -36,6 +47,15 @@ __all__ = [
     "ProviderOrder",
     "ProviderOrderPurpose",
     "ProviderOrderStatus",
+]
+__all__ += [  # bank channels (issue 6)
+    "BankReversal",
+    "BankReversalStatus",
+    "DebitBatch",
+    "DebitBatchLine",
+    "DebitLineStatus",
+    "DebitMandate",
+    "DebitMandateStatus",
 ]
 __all__ += [  # statements (issue 6 §6)
     "BankStatement",

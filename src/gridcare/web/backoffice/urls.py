@@ -4,6 +4,7 @@ from gridcare.web import callbacks  # gateway callbacks (issue 4)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
 from gridcare.web.backoffice import billing as billing_pages  # billing pages (issue 5)
 from gridcare.web.backoffice import cashier as cashier_pages  # cashier (issue 6)
+from gridcare.web.backoffice import debits as debit_pages  # bank channels (issue 6)
 from gridcare.web.backoffice import ledger as ledger_pages  # ledger reports (issue 6)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
@@ -128,4 +129,7 @@ urlpatterns = [
         "payments/<str:receipt_no>/receipt.pdf", cashier_pages.payment_receipt_pdf, name="payment_receipt_pdf"
     ),
     path("payments/<str:receipt_no>/reverse/", cashier_pages.payment_reverse, name="payment_reverse"),
+    # bank channels (issue 6): direct-debit batches and their results
+    path("direct-debit/", debit_pages.debit_batch_list, name="debit_batches"),
+    path("direct-debit/<int:batch_id>/", debit_pages.debit_batch_detail, name="debit_batch_detail"),
 ]
