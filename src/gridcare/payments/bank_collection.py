@@ -126,7 +126,9 @@ def record_bank_payment(
     )
     if pending is None:
         return payment
-    applied: Payment = _apply_reversal(actor=actor, notice=pending, payment=payment, now=now).payment
+    applied = _apply_reversal(actor=actor, notice=pending, payment=payment, now=now).payment
+    # The reversal just applied names the payment it reversed.
+    assert applied is not None  # noqa: S101
     return applied
 
 
