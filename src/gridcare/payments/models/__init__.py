@@ -1,6 +1,25 @@
 """The payments app's models, one module per area (payments, and the areas docs/payments.md
 lists): every model is imported here, where Django looks for them."""
 
+# --- dunning (催费, 停复电): docs/dunning.md
+from gridcare.payments.models.dunning import (
+    AccountSupply,
+    DunningAction,
+    DunningCase,
+    DunningCaseStatus,
+    DunningPlanVersion,
+    DunningStepOutcome,
+    DunningStepTaken,
+    Instalment,
+    InstalmentAgreement,
+    InstalmentStatus,
+    ProtectedAccount,
+    ProtectionReason,
+    SupplyOrder,
+    SupplyOrderDispatch,
+    SupplyOrderKind,
+    SupplyOrderStatus,
+)
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
     MONEY_DIGITS,
@@ -10,3 +29,22 @@ from gridcare.payments.models.payment import (
 )
 
 __all__ = ["MONEY_DECIMALS", "MONEY_DIGITS", "Payment", "PaymentChannel", "PaymentStatus"]
+# --- dunning
+__all__ += [
+    "AccountSupply",
+    "DunningAction",
+    "DunningCase",
+    "DunningCaseStatus",
+    "DunningPlanVersion",
+    "DunningStepOutcome",
+    "DunningStepTaken",
+    "Instalment",
+    "InstalmentAgreement",
+    "InstalmentStatus",
+    "ProtectedAccount",
+    "ProtectionReason",
+    "SupplyOrder",
+    "SupplyOrderDispatch",
+    "SupplyOrderKind",
+    "SupplyOrderStatus",
+]
