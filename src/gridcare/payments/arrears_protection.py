@@ -192,9 +192,7 @@ def create_instalment_agreement(
     open_orders = SupplyOrder.objects.select_for_update().filter(
         account=account, kind=SupplyOrderKind.DISCONNECTION, status=SupplyOrderStatus.OPEN
     )
-    cancel_open_orders(
-        orders=list(open_orders), actor=actor, reason="分期缴费协议 instalment agreement", now=now
-    )
+    cancel_open_orders(orders=list(open_orders), actor=actor, reason="instalment agreement", now=now)
     record_audit_event(
         actor=actor,
         action="payments.instalment_agreement_created",
@@ -300,7 +298,7 @@ def review_instalment_agreements(*, on: date, now: datetime) -> AgreementReview:
                 missed = instalment
                 break
         if missed is not None:
-            reason = f"{missed.due_date.isoformat()} 一期未按时缴纳 instalment missed"
+            reason = f"instalment of {missed.due_date.isoformat()} missed"
             _end(agreement=agreement, status=InstalmentStatus.BROKEN, actor=None, reason=reason, now=now)
             broken += 1
         elif paid >= agreement.total:

@@ -162,9 +162,7 @@ def _read_chunk(*, account_ids: list[int], on: date) -> _Chunk:
                 account_id__in=account_ids, status=InstalmentStatus.ACTIVE
             ).values_list("account_id", flat=True)
         ),
-        protected={
-            key: str(value.label) for key, value in protection_reasons(accounts=accounts.values()).items()
-        },
+        protected={key: value.value for key, value in protection_reasons(accounts=accounts.values()).items()},
         supplies={
             supply.account_id: supply for supply in AccountSupply.objects.filter(account_id__in=account_ids)
         },

@@ -155,7 +155,9 @@ def _set_supply(*, account_id: int, disconnected: bool, now: datetime) -> None:
 
 
 def _locked_open(order: SupplyOrder) -> SupplyOrder:
-    locked: SupplyOrder = SupplyOrder.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
+    locked: SupplyOrder = (
+        SupplyOrder.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
+    )
     if locked.status != SupplyOrderStatus.OPEN:
         status = SupplyOrderStatus(locked.status)
         raise SupplyOrderNotOpen(
