@@ -23,3 +23,11 @@ def manager(org_tree: Any, staff_user_factory: Any) -> User:
 @pytest.fixture
 def cashier(org_tree: Any, staff_user_factory: Any) -> User:
     return staff_user_factory(username="cashier", org_unit=org_tree.station, roles=[Role.CASHIER])
+
+
+@pytest.fixture
+def client_of(log_in: Any) -> Any:
+    """``client_of(user)`` → a test client logged in as ``user`` (MFA verified when needed)."""
+    from django.test import Client
+
+    return lambda user: log_in(Client(), user)
