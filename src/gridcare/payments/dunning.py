@@ -2,7 +2,7 @@
 
 :func:`run_dunning` keeps one :class:`DunningCase` per account with overdue bills and takes the
 plan steps that are due, each once per case: the unique (case, step code) row and the outbox's
-deduplication key (``dunning:<case>:<step>``) are the step's idempotency keys, and each chunk of
+deduplication key (``dunning-step:<its id>``) are the step's idempotency keys, and each chunk of
 accounts commits its steps with their outbox messages, so a run that crashed and is run again
 sends nothing twice. Reads are batched per chunk of :data:`CHUNK_SIZE` accounts.
 
@@ -318,88 +318,118 @@ def _take_step(
 ) -> str:
     """Take ``step`` of ``case`` (send its messages, or create the disconnection order, or
     record why it is skipped). What the case waits for, when the step cannot be taken yet."""
-    outcome, channels, message_ids, detail = DunningStepOutcome.SENT, [], [], ""
     if step.action == DunningAction.DISCONNECTION:
         waiting = _disconnection_waits_for(
             case=case, account=account, days_overdue=days_overdue, steps=steps, chunk=chunk, on=on
         )
         if waiting:
             return waiting
-        protected = chunk.protected.get(account.pk)
-        if protected:
-            outcome, detail = DunningStepOutcome.SKIPPED, f"protected: {protected}"
-            summary.steps_skipped += 1
-        elif (account.pk, SupplyOrderKind.DISCONNECTION) not in chunk.open_orders:
-            supply = chunk.supplies.get(account.pk)
-            order = create_supply_order(
-                actor=None,
-                account=account,
-                kind=SupplyOrderKind.DISCONNECTION,
-                case=case,
-                remote_capable=supply is not None and supply.remote_switch_capable,
-                now=now,
-            )
-            outcome, detail = DunningStepOutcome.ORDER_CREATED, order.order_no
-            summary.disconnection_orders += 1
-    else:
-        recipient = chunk.recipients[account.pk]
-        reachable = dataclasses.replace(
-            recipient,
-            addresses={
-                channel: address
-                for channel, address in recipient.addresses.items()
-                if channel in step.channels
-            },
-        )
-        disconnect_date = _disconnect_date(step=step, steps=steps, case=case, on=on)
-        messages = notify(
-            event=ACTION_EVENTS[step.action],
-            recipients=[reachable],
-            context={
-                "customer_name": account.name,
-                "account_no": account.account_no,
-                "amount": f"{case.amount_overdue:.2f}",
-                "due_date": case.oldest_due_date.isoformat(),
-                "days_overdue": days_overdue,
-                "disconnect_date": disconnect_date.isoformat() if disconnect_date else "—",
-            },
-            now=now,
-            dedupe_key=f"dunning:{case.pk}:{step.code}",
-        )
-        channels = sorted({message.channel for message in messages})
-        message_ids = [message.pk for message in messages]
-        if messages:
-            summary.steps_sent += 1
-        else:
-            outcome, detail = DunningStepOutcome.SKIPPED, "no address on the step's channels"
-            summary.steps_skipped += 1
     try:
         with transaction.atomic():
-            DunningStepTaken.objects.create(
+            # The step's row first: it is the idempotency key of all the step does.
+            taken = DunningStepTaken.objects.create(
                 case=case,
                 step_code=step.code,
                 action=step.action,
                 taken_on=on,
                 days_overdue=days_overdue,
-                outcome=outcome,
-                channels=channels,
-                message_ids=message_ids,
-                detail=detail,
+                outcome=DunningStepOutcome.SENT,
                 taken_at=now,
             )
     except IntegrityError:
-        # Taken by a run at the same time: this run's messages were deduplicated too.
-        return ""
-    if outcome != DunningStepOutcome.SKIPPED:
+        return ""  # taken by another run at the same time
+    if step.action == DunningAction.DISCONNECTION:
+        _disconnect(taken=taken, case=case, account=account, chunk=chunk, now=now, summary=summary)
+    else:
+        _send(taken=taken, step=step, steps=steps, case=case, account=account, chunk=chunk, on=on, now=now)
+        if taken.outcome == DunningStepOutcome.SENT:
+            summary.steps_sent += 1
+    if taken.outcome == DunningStepOutcome.SKIPPED:
+        summary.steps_skipped += 1
+    else:
         case.stage = step.action
+    taken.save(update_fields=["outcome", "channels", "message_ids", "detail"])
     record_audit_event(
         actor=None,
         action="payments.dunning_step_taken",
         target=case,
         occurred_at=now,
-        changes={"step": step.code, "outcome": outcome.value, "channels": channels, "detail": detail},
+        changes={
+            "step": step.code,
+            "outcome": taken.outcome,
+            "channels": taken.channels,
+            "detail": taken.detail,
+        },
     )
     return ""
+
+
+def _disconnect(
+    *,
+    taken: DunningStepTaken,
+    case: DunningCase,
+    account: Account,
+    chunk: _Chunk,
+    now: datetime,
+    summary: DunningRunSummary,
+) -> None:
+    protected = chunk.protected.get(account.pk)
+    existing = chunk.open_orders.get((account.pk, SupplyOrderKind.DISCONNECTION))
+    if protected:
+        taken.outcome, taken.detail = DunningStepOutcome.SKIPPED, f"protected: {protected}"
+    elif existing is not None:
+        taken.outcome, taken.detail = DunningStepOutcome.SKIPPED, f"order already open: {existing.order_no}"
+    else:
+        supply = chunk.supplies.get(account.pk)
+        order = create_supply_order(
+            actor=None,
+            account=account,
+            kind=SupplyOrderKind.DISCONNECTION,
+            case=case,
+            remote_capable=supply is not None and supply.remote_switch_capable,
+            now=now,
+        )
+        taken.outcome, taken.detail = DunningStepOutcome.ORDER_CREATED, order.order_no
+        summary.disconnection_orders += 1
+
+
+def _send(
+    *,
+    taken: DunningStepTaken,
+    step: PlanStep,
+    steps: Sequence[PlanStep],
+    case: DunningCase,
+    account: Account,
+    chunk: _Chunk,
+    on: date,
+    now: datetime,
+) -> None:
+    recipient = chunk.recipients[account.pk]
+    reachable = dataclasses.replace(
+        recipient,
+        addresses={
+            channel: address for channel, address in recipient.addresses.items() if channel in step.channels
+        },
+    )
+    disconnect_date = _disconnect_date(step=step, steps=steps, case=case, on=on)
+    messages = notify(
+        event=ACTION_EVENTS[step.action],
+        recipients=[reachable],
+        context={
+            "customer_name": account.name,
+            "account_no": account.account_no,
+            "amount": f"{case.amount_overdue:.2f}",
+            "due_date": case.oldest_due_date.isoformat(),
+            "days_overdue": taken.days_overdue,
+            "disconnect_date": disconnect_date.isoformat() if disconnect_date else "—",
+        },
+        now=now,
+        dedupe_key=f"dunning-step:{taken.pk}",
+    )
+    taken.channels = sorted({message.channel for message in messages})
+    taken.message_ids = [message.pk for message in messages]
+    if not messages:
+        taken.outcome, taken.detail = DunningStepOutcome.SKIPPED, "no address on the step's channels"
 
 
 def _disconnection_waits_for(
