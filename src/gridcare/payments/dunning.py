@@ -265,6 +265,7 @@ def _dun_account(
             },
         )
         summary.cases_opened += 1
+    kept = (case.oldest_due_date, case.amount_overdue, case.stage, case.waiting_reason)
     case.oldest_due_date, case.amount_overdue = overdue.oldest_due_date, overdue.amount
     days_overdue = (on - overdue.oldest_due_date).days
     taken = chunk.taken.get(case.pk, {})
@@ -287,7 +288,9 @@ def _dun_account(
                 summary=summary,
             )
     case.waiting_reason = waiting
-    case.save(update_fields=["oldest_due_date", "amount_overdue", "stage", "waiting_reason"])
+    # A quiet day (no step due, nothing paid) writes nothing: the run's queries stay per chunk.
+    if (case.oldest_due_date, case.amount_overdue, case.stage, case.waiting_reason) != kept:
+        case.save(update_fields=["oldest_due_date", "amount_overdue", "stage", "waiting_reason"])
 
 
 def _disconnect_date(

@@ -185,3 +185,26 @@ def test_a_crash_mid_run_and_a_rerun_send_each_step_once(
         assert steps_by_day(account) == [(3, "reminder_day_3", "sent")]
         assert _messages(account) == [("arrears_reminder", "sms"), ("arrears_reminder", "wechat")]
     assert DunningStepTaken.objects.count() == 2
+
+
+def test_a_quiet_day_runs_in_a_fixed_number_of_queries_however_many_accounts(org_tree: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def quiet_day_queries(new_accounts: range) -> int:
+        for sequence in new_accounts:
+            make_account(org_tree.station, sequence=sequence, now=at(0))
+        run_day(3)  # opens the new cases and sends their day-3 reminders
+        with CaptureQueriesContext(connection) as captured:
+            summary = run_day(4)
+        assert (summary.accounts_overdue, summary.steps_sent, summary.cases_opened) == (
+            DunningCase.objects.count(),
+            0,
+            0,
+        )
+        # Each account runs in a savepoint of its chunk (a failing account is rolled back alone):
+        # savepoints aside, the queries are per chunk.
+        return sum("SAVEPOINT" not in query["sql"] for query in captured.captured_queries)
+
+    assert quiet_day_queries(range(40, 43)) == quiet_day_queries(range(50, 59))
+    assert DunningCase.objects.count() == 12
