@@ -437,6 +437,12 @@ NOTIFICATIONS = {
 GRIDCARE_REVIEW_USAGE_BAND = os.environ.get("GRIDCARE_REVIEW_USAGE_BAND", "3")
 # Days from issue (电费发行) to a bill's payment due date.
 GRIDCARE_BILL_DUE_DAYS = int(os.environ.get("GRIDCARE_BILL_DUE_DAYS", "15"))
+# --- late fees (issue 6 §3; docs/late-fees.md) -------------------------------------------------
+#: The minimum late fee collected, e.g. "1.00" (the 1996 rules); empty for none (the default:
+#: rules-cn.md §5 marks the minimum unconfirmed in the 2024 rules).
+GRIDCARE_LATE_FEE_MINIMUM = os.environ.get("GRIDCARE_LATE_FEE_MINIMUM", "")
+#: Which overdue days a payment pays the fee of: "through_payment_date" or "before_payment_date".
+GRIDCARE_LATE_FEE_DAY_COUNT = os.environ.get("GRIDCARE_LATE_FEE_DAY_COUNT", "through_payment_date")
 # --- billing usage from register reads (issue 5, §2 usage) -------------------------------------
 #: A period's closing read is the last usable read in the days [period end − this, period end]
 #: (Asia/Shanghai dates): a read taken a few days early still closes the period.

@@ -50,6 +50,7 @@ from gridcare.kit.clock import local_date
 from gridcare.kit.money import round_to_fen
 from gridcare.organization.models import OrgUnit
 from gridcare.organization.operations import reserve_sequence_numbers
+from gridcare.payments.late_fees import charge_late_fees
 from gridcare.payments.operations import apply_prepaid, hold_accounts
 
 #: The longest period one run bills (a quarter): longer periods are a typo, not a cycle.
@@ -365,6 +366,11 @@ def _issue(*, bills: Sequence[Bill], actor: User, now: datetime) -> None:
         bill.issued_at = now
         bill.due_date = due
     Bill.objects.bulk_update(bills, ["status", "number", "issued_at", "due_date"], batch_size=1000)
+    # A refund settles what is open of the bill it adjusts: the late fees that bill accrued on
+    # it until today are charged first, on the amount unpaid until then.
+    refunding = [bill.account_id for bill in bills if bill.total < 0 and bill.adjusts_id is not None]
+    if refunding:
+        charge_late_fees(account_ids=refunding, through=issued_on, actor=actor, now=now)
     post_issued_bills(bills=bills, actor=actor, now=now)
     # An overpayment kept as prepaid pays the bills just issued.
     apply_prepaid(account_ids=[bill.account_id for bill in bills], actor=actor, now=now)

@@ -58,6 +58,8 @@ class Permission(StrEnum):
     # dunning (issue 6): the arrears work list, and changing protection, instalments and orders
     VIEW_ARREARS = "payments.view_arrears"
     MANAGE_ARREARS = "payments.manage_arrears"
+    # ledger (issue 6): the receivables ledger's reports and GL export change nothing
+    VIEW_LEDGER = "ledger.view"
     # Service orders, 95598, inspection
     HANDLE_SERVICE_ORDERS = "service_orders.handle"
     HANDLE_SERVICE_TICKETS = "service_desk.handle"
@@ -97,6 +99,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
     Permission.VIEW_ARREARS: _("View arrears and disconnection orders"),  # dunning (issue 6)
     Permission.MANAGE_ARREARS: _("Manage arrears and disconnection"),  # dunning (issue 6)
+    Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
@@ -122,6 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RUN_BILLING, _P.ADJUST_BILLS, _P.EXPORT_DATA}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
@@ -153,10 +157,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_ARREARS}  # dunning (issue 6)
+        | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.AUDITOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG, _P.VIEW_NOTIFICATIONS}
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.SYSTEM_ADMINISTRATOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.MANAGE_USERS, _P.UNLOCK_USERS}

@@ -26,6 +26,7 @@ from gridcare.ledger.errors import (
     PostingInvalid,
 )
 from gridcare.ledger.models import AccountBalance, JournalEntry, JournalEntryKind, LedgerAccount, Posting
+from gridcare.ledger.reports import gl_export_rows
 from gridcare.organization.operations import reserve_sequence_numbers
 
 _ZERO = Decimal("0.00")
@@ -299,3 +300,22 @@ def reverse_journal_entry(
         changes={"reverses": locked.number, "reason": reason},
     )
     return reversal
+
+
+@transaction.atomic
+def export_general_ledger_day(*, actor: User, on: date, now: datetime) -> list[tuple[str, ...]]:
+    """The general-ledger export of day ``on`` over the actor's org subtree
+    (:func:`gridcare.ledger.reports.gl_export_rows`); the export is audited (``ledger.gl_exported``
+    with the day and row count)."""
+    rows = list(gl_export_rows(user=actor, on=on))
+    record_audit_event(
+        actor=actor,
+        action="ledger.gl_exported",
+        target=None,
+        occurred_at=now,
+        changes={"entry_date": on.isoformat(), "rows": len(rows)},
+        object_type="ledger.gl_export",
+        object_id=on.isoformat(),
+        org_unit_id=actor.org_unit_id,
+    )
+    return rows

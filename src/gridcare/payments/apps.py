@@ -10,3 +10,8 @@ class PaymentsConfig(AppConfig):
 
     name = "gridcare.payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from gridcare.payments.late_fees import register_payment_approval_kinds
+
+        register_payment_approval_kinds()

@@ -28,6 +28,32 @@ class PaymentAmountInvalid(GridCareError):
         super().__init__(field="amount", amount=amount)
 
 
+class LateFeeWaiverInvalid(GridCareError):
+    """A waiver of more late fees than the account owes, or of an amount that is no amount."""
+
+    code = "late_fee_waiver_invalid"
+    message_zh = "“amount”：减免金额 {amount} 无效，应大于 0、精确到分且不超过欠交违约金 {owed}。"
+    message_en = (
+        '"amount": a waiver of {amount} is invalid; it must be above 0, exact to the fen and at most '
+        "the late fees owed ({owed})."
+    )
+
+    def __init__(self, *, amount: object, owed: object) -> None:
+        super().__init__(field="amount", amount=amount, owed=owed)
+
+
+class RefundAmountInvalid(GridCareError):
+    code = "refund_amount_invalid"
+    message_zh = "“amount”：退费金额 {amount} 无效，应大于 0、精确到分且不超过预收余额 {prepaid}。"
+    message_en = (
+        '"amount": a refund of {amount} is invalid; it must be above 0, exact to the fen and at most '
+        "the prepaid balance ({prepaid})."
+    )
+
+    def __init__(self, *, amount: object, prepaid: object) -> None:
+        super().__init__(field="amount", amount=amount, prepaid=prepaid)
+
+
 class PaymentAlreadyReversed(GridCareError):
     code = "payment_already_reversed"
     message_zh = "收费 {receipt_no} 已冲正。"

@@ -29,7 +29,9 @@ from gridcare.payments.errors import (
     PaymentAmountInvalid,
     PaymentReasonMissing,
     PaymentSerialConflict,
+    RefundAmountInvalid,
 )
+from gridcare.payments.late_fees import charge_late_fees, last_day_charged_for_payment, rules_in_force
 from gridcare.payments.models import Payment, PaymentChannel, PaymentStatus
 
 _ZERO = Decimal("0.00")
@@ -127,6 +129,17 @@ def record_payment(
     # The account's row, locked: two payments of one account allocate one after the other, each
     # seeing what the other paid (the second would otherwise pay the same bills again).
     hold_accounts(account_ids=[account.pk])
+    # The late fees accrued up to the day the money was received are charged first, on what
+    # was unpaid until then, so the payment pays them before the bills (docs/late-fees.md).
+    rules = rules_in_force()
+    charge_late_fees(
+        account_ids=[account.pk],
+        through=last_day_charged_for_payment(paid_on=local_date(received_at), rules=rules),
+        actor=actor,
+        now=now,
+        collecting=True,
+        rules=rules,
+    )
     items = open_items(customer_account_id=account.pk, codes=ALLOCATION_ORDER)
     paid, rest = allocation(amount=amount, items=items)
     lines = [PostingLine(code=CHANNEL_ACCOUNTS[channel], debit=amount)]
@@ -301,6 +314,16 @@ def apply_prepaid(*, account_ids: Iterable[int], actor: User | None, now: dateti
         )
         if not prepaid:
             continue
+        # Prepaid paying an overdue bill is a payment today: the fees accrued so far first.
+        rules = rules_in_force()
+        charge_late_fees(
+            account_ids=list(prepaid),
+            through=last_day_charged_for_payment(paid_on=local_date(now), rules=rules),
+            actor=actor,
+            now=now,
+            collecting=True,
+            rules=rules,
+        )
         accounts = dict(Account.objects.filter(pk__in=list(prepaid)).values_list("pk", "org_unit_id"))
         items = open_items_by_account(customer_account_ids=list(prepaid), codes=ALLOCATION_ORDER)
         entries = []
@@ -337,3 +360,55 @@ def apply_prepaid(*, account_ids: Iterable[int], actor: User | None, now: dateti
         post_journal_entries(entries=entries, actor=actor, now=now)
         posted += len(entries)
     return posted
+
+
+@denials_audited
+@transaction.atomic
+def refund_prepaid(
+    *, actor: User | None, account: Account, amount: Decimal, reason: str, now: datetime
+) -> None:
+    """Refund ``amount`` of ``account``'s prepaid balance (退费) to the customer: Dr 预收电费 /
+    Cr 应退电费, the refund owed until the money is paid out. Refused above the prepaid balance."""
+    ensure_changeable(
+        user=actor,
+        permission=Permission.REFUND_PAYMENTS,
+        org_unit=account.org_unit,
+        operation="refund_prepaid",
+    )
+    if not reason.strip():
+        raise PaymentReasonMissing()
+    hold_accounts(account_ids=[account.pk])
+    prepaid = (
+        AccountBalance.objects.filter(customer_account_id=account.pk)
+        .values_list("prepaid", flat=True)
+        .first()
+        or _ZERO
+    )
+    if amount <= 0 or round_to_fen(amount) != amount or amount > prepaid:
+        raise RefundAmountInvalid(amount=amount, prepaid=prepaid)
+    (entry,) = post_journal_entries(
+        entries=[
+            NewEntry(
+                org_unit_id=account.org_unit_id,
+                kind=JournalEntryKind.REFUND,
+                entry_date=local_date(now),
+                description=f"退费 {account.account_no}",
+                source=f"customers.account:{account.pk}",
+                lines=[
+                    PostingLine(code=ChartCode.PREPAID_ENERGY, debit=amount, customer_account_id=account.pk),
+                    PostingLine(
+                        code=ChartCode.REFUNDS_PAYABLE, credit=amount, customer_account_id=account.pk
+                    ),
+                ],
+            )
+        ],
+        actor=actor,
+        now=now,
+    )
+    record_audit_event(
+        actor=actor,
+        action="payments.prepaid_refunded",
+        target=account,
+        occurred_at=now,
+        changes={"amount": str(amount), "reason": reason, "journal_entry": entry.pk},
+    )

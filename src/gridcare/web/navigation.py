@@ -96,6 +96,12 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Arrears"), url_name="web:arrears_work_list", permissions=frozenset({Permission.VIEW_ARREARS})
     ),
+    # ledger reports (issue 6)
+    NavigationEntry(
+        label=_("Receivables ledger"),
+        url_name="web:ledger_reports",
+        permissions=frozenset({Permission.VIEW_LEDGER}),
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (

@@ -1791,6 +1791,21 @@ def _billing_cases() -> Iterator[Case]:
         path=_portal_bill_list_path,
         check_allowed=_shows_scopes(_portal_bill_marker),
     )
+    # ledger reports (issue 6): read-only reports and the day's GL export (audited), org-scoped
+    yield Case(
+        label="ledger reports",
+        url_name="web:ledger_reports",
+        area="staff",
+        permission=Permission.VIEW_LEDGER,
+        path=_constant(reverse("web:ledger_reports") + "?on=2025-03-10&year=2025"),
+    )
+    yield Case(
+        label="general-ledger export",
+        url_name="web:general_ledger_csv",
+        area="staff",
+        permission=Permission.VIEW_LEDGER,
+        path=_constant(reverse("web:general_ledger_csv") + "?on=2025-03-10"),
+    )
 
 
 def _job_run() -> JobRun:

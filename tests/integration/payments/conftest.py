@@ -46,7 +46,13 @@ def several_bills_answer() -> dict[str, Any]:
 # pytest's importlib mode puts no test folder on sys.path; the world module sits beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from accounts_world import AccountsWorld  # noqa: E402
 from payments_world import PaymentsWorld, make_payments_world  # noqa: E402
+
+
+@pytest.fixture
+def world(org_tree: Any, staff_user_factory: Any) -> AccountsWorld:
+    return AccountsWorld(org_tree, staff_user_factory)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """A payments world: one residential account at the station with two bills posted to the ledger
-(January's 100.00 due 2025-02-20, February's 80.00 due 2025-03-20) and a late fee of 1.50 on
+(January's 100.00 due 2025-03-12, February's 80.00 due 2025-03-20) and a late fee of 1.50 on
 January's, a cashier at the station and a meter reader who may not take money."""
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def make_payments_world(org_tree: Any, now: datetime, staff_user_factory: Any) -
                 income=ChartCode.ENERGY_REVENUE,
                 amount="100.00",
                 item=JANUARY_BILL,
-                due=date(2025, 2, 20),
+                due=date(2025, 3, 12),
             ),
             receivable_entry(
                 org_tree,

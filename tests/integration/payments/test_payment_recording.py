@@ -1,7 +1,7 @@
 """Recording and reversing payments: allocated to the late fee first, then the bills oldest first,
 the rest prepaid; posted once per serial number; reversed as a whole, re-opening what it paid.
 
-The world (payments_world.py): January's bill 100.00 due 2025-02-20, February's 80.00 due
+The world (payments_world.py): January's bill 100.00 due 2025-03-12, February's 80.00 due
 2025-03-20, a late fee of 1.50 on January's; 181.50 owed in all."""
 
 from __future__ import annotations

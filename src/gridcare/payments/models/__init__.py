@@ -20,6 +20,7 @@ from gridcare.payments.models.dunning import (
     SupplyOrderKind,
     SupplyOrderStatus,
 )
+from gridcare.payments.models.late_fees import LateFeeCharge
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
     MONEY_DIGITS,
@@ -28,7 +29,14 @@ from gridcare.payments.models.payment import (
     PaymentStatus,
 )
 
-__all__ = ["MONEY_DECIMALS", "MONEY_DIGITS", "Payment", "PaymentChannel", "PaymentStatus"]
+__all__ = [
+    "MONEY_DECIMALS",
+    "MONEY_DIGITS",
+    "LateFeeCharge",
+    "Payment",
+    "PaymentChannel",
+    "PaymentStatus",
+]
 # --- dunning
 __all__ += [
     "AccountSupply",

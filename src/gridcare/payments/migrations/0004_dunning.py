@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0003_pii_encryption'),
         ('organization', '0002_number_sequence'),
-        ('payments', '0001_payments'),
+        ('payments', '0003_accrue_late_fees_job'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
