@@ -111,7 +111,9 @@ def test_an_instalment_agreement_kept_stops_dunning_and_a_missed_instalment_resu
     assert steps_by_day(account) == [(3, "reminder_day_3", "sent")]
     case = DunningCase.objects.get(account=account)
     assert case.waiting_reason == "instalment agreement being kept"
-    assert case.amount_overdue == Decimal("60.00")
+    # The 40.00 paid the late fee accrued over 12 days first (100.00 × 1‰ × 12 = 1.20), then
+    # 38.80 of the bill.
+    assert case.amount_overdue == Decimal("61.20")
     # The day-20 instalment of 60.00 is not paid by the end of day 20: broken on day 21.
     summary = run_day(21)
     assert summary.agreements_broken == 1
