@@ -243,7 +243,7 @@ def cancel_instalment_agreement(
         raise DunningReasonMissing()
     locked: InstalmentAgreement = InstalmentAgreement.objects.select_for_update().get(pk=agreement.pk)
     if locked.status != InstalmentStatus.ACTIVE:
-        raise InstalmentAgreementNotActive(status=InstalmentStatus(locked.status).label)
+        raise InstalmentAgreementNotActive(status=locked.status)
     _end(agreement=locked, status=InstalmentStatus.CANCELLED, actor=actor, reason=reason.strip(), now=now)
     return locked
 

@@ -161,7 +161,7 @@ def _locked_open(order: SupplyOrder) -> SupplyOrder:
     if locked.status != SupplyOrderStatus.OPEN:
         status = SupplyOrderStatus(locked.status)
         raise SupplyOrderNotOpen(
-            order_no=locked.order_no, status_zh=_STATUS_ZH[status], status_en=status.label.lower()
+            order_no=locked.order_no, status_zh=_STATUS_ZH[status], status_en=status.value
         )
     return locked
 

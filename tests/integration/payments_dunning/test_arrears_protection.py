@@ -19,7 +19,11 @@ from gridcare.payments.arrears_protection import (
     cancel_instalment_agreement,
     create_instalment_agreement,
 )
-from gridcare.payments.errors import InstalmentAgreementExists, InstalmentScheduleInvalid
+from gridcare.payments.errors import (
+    InstalmentAgreementExists,
+    InstalmentAgreementNotActive,
+    InstalmentScheduleInvalid,
+)
 from gridcare.payments.models import (
     DunningCase,
     InstalmentAgreement,
@@ -164,5 +168,10 @@ def test_cancelling_an_agreement_resumes_dunning(org_tree: Any, manager: Any) ->
     )
     _through_day(16, account=account, manager=manager, org_tree=org_tree, first=11)
     cancel_instalment_agreement(actor=manager, agreement=agreement, reason="客户要求", now=at(16, 14))
+    with pytest.raises(InstalmentAgreementNotActive) as refused:
+        cancel_instalment_agreement(actor=manager, agreement=agreement, reason="again", now=at(16, 15))
+    assert refused.value.message("en") == (
+        "This instalment agreement has already ended (cancelled); it cannot be cancelled."
+    )
     run_day(17)
     assert steps_by_day(account) == [(3, "reminder_day_3", "sent"), (17, "reminder_day_15", "sent")]
