@@ -1,8 +1,9 @@
 """The payments app's models, one module per area (payments, and the areas docs/payments.md
 lists): every model is imported here, where Django looks for them."""
 
-# --- dunning (催费, 停复电): docs/dunning.md
-from gridcare.payments.models.dunning import (
+# cashier (issue 6): shifts at the counter and in the field, and the payments taken in them
+from gridcare.payments.models.cashier import CashierShift, ShiftKind, ShiftPayment, ShiftStatus, TenderMethod
+from gridcare.payments.models.dunning import (  # dunning (催费, 停复电): docs/dunning.md
     AccountSupply,
     DunningAction,
     DunningCase,
@@ -28,6 +29,19 @@ from gridcare.payments.models.payment import (
     PaymentChannel,
     PaymentStatus,
 )
+from gridcare.payments.models.provider import (  # provider payments (portalpay)
+    ProviderOrder,
+    ProviderOrderPurpose,
+    ProviderOrderStatus,
+)
+from gridcare.payments.models.statements import (  # statements (issue 6 §6)
+    BankStatement,
+    LineDirection,
+    LineResolution,
+    LineStatus,
+    StatementFormat,
+    StatementLine,
+)
 
 __all__ = [
     "MONEY_DECIMALS",
@@ -36,6 +50,10 @@ __all__ = [
     "Payment",
     "PaymentChannel",
     "PaymentStatus",
+    # provider payments (portalpay)
+    "ProviderOrder",
+    "ProviderOrderPurpose",
+    "ProviderOrderStatus",
 ]
 # --- dunning
 __all__ += [
@@ -56,3 +74,12 @@ __all__ += [
     "SupplyOrderKind",
     "SupplyOrderStatus",
 ]
+__all__ += [  # statements (issue 6 §6)
+    "BankStatement",
+    "LineDirection",
+    "LineResolution",
+    "LineStatus",
+    "StatementFormat",
+    "StatementLine",
+]
+__all__ += ["CashierShift", "ShiftKind", "ShiftPayment", "ShiftStatus", "TenderMethod"]  # cashier

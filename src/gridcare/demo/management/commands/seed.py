@@ -11,8 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
+from gridcare.demo.billing_history import DEMO_BILLING_USERNAME, seed_demo_billing
 from gridcare.demo.operations import DEFAULT_CHUNK_SIZE, latest_complete_reading_month, seed_demo_utility
 from gridcare.demo.queries import utility_data_counts
+from gridcare.identity.models import User
 from gridcare.kit.errors import GridCareError
 
 
@@ -46,6 +48,12 @@ class Command(BaseCommand):
             "--if-empty",
             action="store_true",
             help="Skip, with a message, when the database already holds utility data.",
+        )
+        parser.add_argument(
+            "--no-billing",
+            action="store_true",
+            help="Seed no money history (by default the last two periods are billed and issued, "
+            "and most of the first one paid).",
         )
         parser.add_argument(
             "--chunk-size",
@@ -85,3 +93,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<36} {count:>12,}")
         for kind, account_numbers in summary.anomalies.items():
             self.stdout.write(f"  anomaly {kind:<28} {len(account_numbers):>12,}")
+        if not options["no_billing"]:
+            self._seed_billing(end_month=end_month, seed=options["seed"], now=now)
+
+    def _seed_billing(self, *, end_month: date, seed: int, now: datetime) -> None:
+        started = time.monotonic()
+        history = seed_demo_billing(
+            actor=User.objects.get(username=DEMO_BILLING_USERNAME), end_month=end_month, now=now, seed=seed
+        )
+        self.stdout.write(
+            f"Billed the last two periods in {time.monotonic() - started:.1f} s: {history.runs} runs, "
+            f"{history.bills_issued:,} bills issued, {history.bills_held:,} held for review, "
+            f"{history.payments:,} payments."
+        )
