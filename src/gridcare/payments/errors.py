@@ -151,6 +151,26 @@ class DunningReasonMissing(GridCareError):
     code = "dunning_reason_missing"
     message_zh = "“reason”：须写明原因。"
     message_en = '"reason": a reason is required.'
+
+
+class AccountAlreadyProtected(GridCareError):
+    code = "account_already_protected"
+    message_zh = "户号 {account_no} 已在保护名单中。"
+    message_en = "Account {account_no} is already on the protected list."
+
+
+class ProtectionNotInForce(GridCareError):
+    code = "protection_not_in_force"
+    message_zh = "该保护名单条目已移除。"
+    message_en = "This protected-list entry has already been removed."
+
+
+class SupplyOrderNotOpen(GridCareError):
+    code = "supply_order_not_open"
+    message_zh = "工单 {order_no} 已{status_zh}，不能再处理。"
+    message_en = "Order {order_no} is already {status_en}; it cannot be handled again."
+
+
 # --- statements (issue 6 §6): bank statements and reconciliation (docs/reconciliation.md) -------
 
 
@@ -235,22 +255,6 @@ class StatementReasonMissing(GridCareError):
         super().__init__(field="reason")
 
 
-class AccountAlreadyProtected(GridCareError):
-    code = "account_already_protected"
-    message_zh = "户号 {account_no} 已在保护名单中。"
-    message_en = "Account {account_no} is already on the protected list."
-
-
-class ProtectionNotInForce(GridCareError):
-    code = "protection_not_in_force"
-    message_zh = "该保护名单条目已移除。"
-    message_en = "This protected-list entry has already been removed."
-
-
-class SupplyOrderNotOpen(GridCareError):
-    code = "supply_order_not_open"
-    message_zh = "工单 {order_no} 已{status_zh}，不能再处理。"
-    message_en = "Order {order_no} is already {status_en}; it cannot be handled again."
 class StatementSerialTaken(GridCareError):
     """Assigning a line whose reference is already a payment's serial number."""
 
