@@ -451,6 +451,20 @@ GRIDCARE_PAYMENT_ALLOCATION = os.environ.get("GRIDCARE_PAYMENT_ALLOCATION", "lat
 #: (Asia/Shanghai dates): a read taken a few days early still closes the period.
 GRIDCARE_READ_WINDOW_DAYS = _int_from_environment("GRIDCARE_READ_WINDOW_DAYS", 3)
 # --- end of billing usage ----------------------------------------------------------------------
+
+# --- dunning (issue 6, docs/dunning.md) ----------------------------------------------------------
+# RECONNECTION_LIMIT_HOURS: a reconnection order is due this long after the arrears are cleared
+# (State Grid 24, China Southern Grid 12). PROTECTED_INDUSTRY_PREFIXES: GB/T 4754 industry codes
+# never disconnected automatically (841 医院). REMOTE_SWITCH_INTERFACE: the class that sends
+# remote disconnect/reconnect commands (the demo's simulator confirms each at once).
+GRIDCARE_DUNNING = {
+    "RECONNECTION_LIMIT_HOURS": _int_from_environment("GRIDCARE_RECONNECTION_LIMIT_HOURS", 24),
+    "PROTECTED_INDUSTRY_PREFIXES": ["841"],
+    "REMOTE_SWITCH_INTERFACE": os.environ.get(
+        "GRIDCARE_REMOTE_SWITCH_INTERFACE", "gridcare.payments.supply_orders.SimulatedRemoteSwitch"
+    ),
+}
+# --- end of dunning ------------------------------------------------------------------------------
 # --- bank statements and reconciliation (issue 6 §6) -------------------------------------------
 #: A statement line matches a payment only when the payment was received within this many days
 #: (either side) of the line's booking date (docs/reconciliation.md).

@@ -55,6 +55,9 @@ class Permission(StrEnum):
     COLLECT_PAYMENTS = "payments.collect"
     REFUND_PAYMENTS = "payments.refund"
     WAIVE_LATE_FEES = "payments.waive_late_fee"
+    # dunning (issue 6): the arrears work list, and changing protection, instalments and orders
+    VIEW_ARREARS = "payments.view_arrears"
+    MANAGE_ARREARS = "payments.manage_arrears"
     # cashier (issue 6): the payment history and receipts change nothing
     VIEW_PAYMENTS = "payments.view"
     # ledger (issue 6): the receivables ledger's reports and GL export change nothing
@@ -100,6 +103,8 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.COLLECT_PAYMENTS: _("Collect payments"),
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
+    Permission.VIEW_ARREARS: _("View arrears and disconnection orders"),  # dunning (issue 6)
+    Permission.MANAGE_ARREARS: _("Manage arrears and disconnection"),  # dunning (issue 6)
     Permission.VIEW_PAYMENTS: _("View payments and their receipts"),  # cashier (issue 6)
     Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
     Permission.RECONCILE: _("Reconcile bank statements"),  # statements (issue 6 §6)
@@ -138,6 +143,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): 催费 and 停电通知书
         | {_P.MANAGE_DIRECT_DEBIT}  # bank channels (issue 6): mandates, debit files and results
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_ARREARS}  # dunning (issue 6)
         | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
     ),
     Role.ACCOUNT_MANAGER: frozenset(
@@ -146,6 +152,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): their customers' notices
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_ARREARS, _P.MANAGE_ARREARS}  # dunning (issue 6)
         | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
     ),
     Role.USAGE_INSPECTOR: frozenset(
@@ -164,6 +171,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.UNMASK_PII_IN_BULK, _P.VIEW_NOTIFICATIONS}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_ARREARS}  # dunning (issue 6)
         | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
         | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
@@ -204,6 +212,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         # letters (issue 4): printing claims queued letters; recording service delivers them
         _P.PRINT_LETTERS,
         _P.RECORD_LETTER_SERVED,
+        _P.MANAGE_ARREARS,  # dunning (issue 6)
         _P.RECONCILE,  # statements (issue 6 §6)
     }
 )

@@ -35,6 +35,7 @@ EVERY_ENTRY = [
     "/jobs/",  # jobs (issue 4)
     "/letters/",  # letters (issue 4)
     "/billing/runs/",  # billing pages (issue 5)
+    "/arrears/",  # dunning (issue 6)
     "/ledger/",  # ledger reports (issue 6)
     "/reconciliation/",  # statements (issue 6 §6)
     *("/cashier/", "/payments/", "/shifts/"),  # cashier (issue 6)
@@ -59,6 +60,7 @@ def test_account_manager_sees_export_but_not_approvals_users_audit_or_administra
         "/my-requests/",
         "/notifications/",
         "/letters/",  # letters (issue 4): 客户经理 print and serve their customers' notices
+        "/arrears/",  # dunning (issue 6): 客户经理 chase their customers' arrears
         *("/payments/", "/shifts/"),  # cashier (issue 6): they read payments and receipts
     ]
 
@@ -78,6 +80,7 @@ def test_system_administrator_sees_administration(world: World) -> None:
         and url not in ("/cashier/", "/payments/", "/shifts/")
         # bank channels (issue 6): nor do they debit
         and url != "/direct-debit/"
+        and url != "/arrears/"  # dunning (issue 6): nor chase arrears
     ]
 
 

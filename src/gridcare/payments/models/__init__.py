@@ -14,6 +14,24 @@ from gridcare.payments.models.bankchannels import (
 
 # cashier (issue 6): shifts at the counter and in the field, and the payments taken in them
 from gridcare.payments.models.cashier import CashierShift, ShiftKind, ShiftPayment, ShiftStatus, TenderMethod
+from gridcare.payments.models.dunning import (  # dunning (催费, 停复电): docs/dunning.md
+    AccountSupply,
+    DunningAction,
+    DunningCase,
+    DunningCaseStatus,
+    DunningPlanVersion,
+    DunningStepOutcome,
+    DunningStepTaken,
+    Instalment,
+    InstalmentAgreement,
+    InstalmentStatus,
+    ProtectedAccount,
+    ProtectionReason,
+    SupplyOrder,
+    SupplyOrderDispatch,
+    SupplyOrderKind,
+    SupplyOrderStatus,
+)
 from gridcare.payments.models.late_fees import LateFeeCharge
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
@@ -56,6 +74,25 @@ __all__ += [  # bank channels (issue 6)
     "DebitLineStatus",
     "DebitMandate",
     "DebitMandateStatus",
+]
+# --- dunning
+__all__ += [
+    "AccountSupply",
+    "DunningAction",
+    "DunningCase",
+    "DunningCaseStatus",
+    "DunningPlanVersion",
+    "DunningStepOutcome",
+    "DunningStepTaken",
+    "Instalment",
+    "InstalmentAgreement",
+    "InstalmentStatus",
+    "ProtectedAccount",
+    "ProtectionReason",
+    "SupplyOrder",
+    "SupplyOrderDispatch",
+    "SupplyOrderKind",
+    "SupplyOrderStatus",
 ]
 __all__ += [  # statements (issue 6 §6)
     "BankStatement",

@@ -2,6 +2,7 @@ from django.urls import path
 
 from gridcare.web import callbacks  # gateway callbacks (issue 4)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
+from gridcare.web.backoffice import arrears as arrears_pages  # dunning (issue 6)
 from gridcare.web.backoffice import billing as billing_pages  # billing pages (issue 5)
 from gridcare.web.backoffice import cashier as cashier_pages  # cashier (issue 6)
 from gridcare.web.backoffice import debits as debit_pages  # bank channels (issue 6)
@@ -81,6 +82,10 @@ urlpatterns = [
         letter_pages.letter_served,
         name="letter_served",
     ),
+    # dunning (issue 6): the arrears work list, disconnection and reconnection orders
+    path("arrears/", arrears_pages.arrears_work_list, name="arrears_work_list"),
+    path("arrears/orders/", arrears_pages.supply_order_list, name="supply_orders"),
+    path("arrears/orders/<int:order_id>/done/", arrears_pages.supply_order_done, name="supply_order_done"),
     # ledger reports (issue 6): trial balance, aged receivables, collection rate, GL export
     path("ledger/", ledger_pages.ledger_reports, name="ledger_reports"),
     path("ledger/general-ledger.csv", ledger_pages.general_ledger_csv, name="general_ledger_csv"),
