@@ -3,7 +3,7 @@ to the ledger, a cashier who pays them on given days and a supervisor who approv
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from payments_world import receivable_entry
 from stdnum.cn import ric
 
+from gridcare.billing.models import Bill, BillKind, BillStatus
+from gridcare.billing.operations import issue_bill
 from gridcare.customers.models import Account, Customer, CustomerKind, UsageCategory, VoltageLevel
 from gridcare.identity.models import Role, User
 from gridcare.kit.ids import make_account_number
@@ -37,6 +39,9 @@ class AccountsWorld:
         self.tree = tree
         station = tree.station
         self.cashier: User = staff_user_factory(username="cashier", org_unit=station, roles=[Role.CASHIER])
+        self.billing_clerk: User = staff_user_factory(
+            username="billing-clerk", org_unit=station, roles=[Role.BILLING_CLERK]
+        )
         self.supervisor: User = staff_user_factory(
             username="supervisor", org_unit=tree.station, roles=[Role.MARKETING_SUPERVISOR]
         )
@@ -83,6 +88,25 @@ class AccountsWorld:
             actor=None,
             now=moment(due),
         )
+
+    def issue(self, account: Account, *, amount: str, on: date, adjusts: Bill | None = None) -> Bill:
+        """A real bill of ``amount`` (below zero: a refund adjusting ``adjusts``) issued on ``on``
+        through billing's own issue (numbered, due GRIDCARE_BILL_DUE_DAYS later, posted, prepaid
+        applied)."""
+        bill = Bill.objects.create(
+            org_unit_id=account.org_unit_id,
+            account=account,
+            kind=BillKind.ADJUSTMENT if adjusts is not None else BillKind.REGULAR,
+            status=BillStatus.APPROVED,
+            period_start=on - timedelta(days=30),
+            period_end=on,
+            tariff_code=account.tariff_code,
+            energy_kwh=Decimal("0.000"),
+            total=Decimal(amount),
+            adjusts=adjusts,
+            calculated_at=moment(on),
+        )
+        return issue_bill(actor=self.billing_clerk, bill=bill, now=moment(on))
 
     def pay(self, account: Account, amount: str, on: date, serial: str) -> Payment:
         return record_payment(

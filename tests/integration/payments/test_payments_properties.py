@@ -1,5 +1,7 @@
-"""Property (issue 6's acceptance): any sequence of bill issues, payments, reversals, refunds,
-late-fee accruals and waivers, made through the operations themselves over days that pass,
+"""Property (issue 6's acceptance): any sequence of bill issues (billing's own issue of real bills,
+and receivables posted directly), refund bills (adjustments below zero), payments, reversals,
+refunds of prepaid, late-fee accruals and waivers, made through the operations themselves over
+days that pass,
 leaves every journal entry balanced and every account's cached balance equal to its postings —
 and on the last day, paying each account what amount_due says clears it to the fen."""
 
@@ -33,6 +35,8 @@ steps = st.lists(
     st.one_of(
         st.tuples(st.just("days"), st.integers(1, 45)),
         st.tuples(st.just("bill"), accounts, amounts, st.integers(-40, 20)),
+        st.tuples(st.just("issue"), accounts, amounts),
+        st.tuples(st.just("refund_bill"), st.integers(0, 20), amounts),
         st.tuples(st.just("pay"), accounts, amounts),
         st.tuples(st.just("reverse"), st.integers(0, 20)),
         st.tuples(st.just("refund"), accounts, amounts),
@@ -53,7 +57,7 @@ def test_any_sequence_keeps_the_ledger_balanced_and_amount_due_clears_the_accoun
 ) -> None:
     with transaction.atomic():
         pair = [world.account(UsageCategory.RESIDENTIAL), world.account(UsageCategory.LARGE_INDUSTRY)]
-        day, serial = date(2025, 11, 20), 0
+        day, serial, issued = date(2025, 11, 20), 0, []
         for step in sequence:
             kind, now = step[0], moment(day)
             if kind == "days":
@@ -66,6 +70,13 @@ def test_any_sequence_keeps_the_ledger_balanced_and_amount_due_clears_the_accoun
                     amount=str(step[2]),
                     due=day + timedelta(days=step[3]),
                 )
+            elif kind == "issue":
+                issued.append(world.issue(pair[step[1]], amount=str(step[2]), on=day))
+            elif kind == "refund_bill":
+                if issued:
+                    adjusted = issued[step[1] % len(issued)]
+                    refund = min(step[2], adjusted.total)
+                    world.issue(adjusted.account, amount=str(-refund), on=day, adjusts=adjusted)
             elif kind == "pay":
                 serial += 1
                 world.pay(pair[step[1]], str(step[2]), day, f"p-{serial}")
