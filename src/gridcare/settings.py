@@ -448,3 +448,17 @@ GRIDCARE_LATE_FEE_DAY_COUNT = os.environ.get("GRIDCARE_LATE_FEE_DAY_COUNT", "thr
 #: (Asia/Shanghai dates): a read taken a few days early still closes the period.
 GRIDCARE_READ_WINDOW_DAYS = _int_from_environment("GRIDCARE_READ_WINDOW_DAYS", 3)
 # --- end of billing usage ----------------------------------------------------------------------
+
+# --- dunning (issue 6, docs/dunning.md) ----------------------------------------------------------
+# RECONNECTION_LIMIT_HOURS: a reconnection order is due this long after the arrears are cleared
+# (State Grid 24, China Southern Grid 12). PROTECTED_INDUSTRY_PREFIXES: GB/T 4754 industry codes
+# never disconnected automatically (841 医院). REMOTE_SWITCH_INTERFACE: the class that sends
+# remote disconnect/reconnect commands (the demo's simulator confirms each at once).
+GRIDCARE_DUNNING = {
+    "RECONNECTION_LIMIT_HOURS": _int_from_environment("GRIDCARE_RECONNECTION_LIMIT_HOURS", 24),
+    "PROTECTED_INDUSTRY_PREFIXES": ["841"],
+    "REMOTE_SWITCH_INTERFACE": os.environ.get(
+        "GRIDCARE_REMOTE_SWITCH_INTERFACE", "gridcare.payments.supply_orders.SimulatedRemoteSwitch"
+    ),
+}
+# --- end of dunning ------------------------------------------------------------------------------

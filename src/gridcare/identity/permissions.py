@@ -55,6 +55,9 @@ class Permission(StrEnum):
     COLLECT_PAYMENTS = "payments.collect"
     REFUND_PAYMENTS = "payments.refund"
     WAIVE_LATE_FEES = "payments.waive_late_fee"
+    # dunning (issue 6): the arrears work list, and changing protection, instalments and orders
+    VIEW_ARREARS = "payments.view_arrears"
+    MANAGE_ARREARS = "payments.manage_arrears"
     # ledger (issue 6): the receivables ledger's reports and GL export change nothing
     VIEW_LEDGER = "ledger.view"
     # Service orders, 95598, inspection
@@ -94,6 +97,8 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.COLLECT_PAYMENTS: _("Collect payments"),
     Permission.REFUND_PAYMENTS: _("Refund payments"),
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
+    Permission.VIEW_ARREARS: _("View arrears and disconnection orders"),  # dunning (issue 6)
+    Permission.MANAGE_ARREARS: _("Manage arrears and disconnection"),  # dunning (issue 6)
     Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
@@ -126,6 +131,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): 催费 and 停电通知书
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_ARREARS}  # dunning (issue 6)
     ),
     Role.ACCOUNT_MANAGER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.EXPORT_DATA}
@@ -133,6 +139,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): their customers' notices
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_ARREARS, _P.MANAGE_ARREARS}  # dunning (issue 6)
     ),
     Role.USAGE_INSPECTOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}
@@ -149,6 +156,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.UNMASK_PII_IN_BULK, _P.VIEW_NOTIFICATIONS}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_ARREARS}  # dunning (issue 6)
         | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.AUDITOR: frozenset(
@@ -186,6 +194,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         # letters (issue 4): printing claims queued letters; recording service delivers them
         _P.PRINT_LETTERS,
         _P.RECORD_LETTER_SERVED,
+        _P.MANAGE_ARREARS,  # dunning (issue 6)
     }
 )
 

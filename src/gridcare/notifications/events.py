@@ -73,6 +73,55 @@ EVENT_TYPES: dict[str, EventType] = {
                 "next_step": "答复供电方案",
             },
         ),
+        # --- dunning (issue 6, docs/dunning.md): reminders, the formal notice, the reminder
+        # before disconnection, and the alarm to staff when a reconnection passes its limit.
+        EventType(
+            code="arrears_reminder",
+            label=_("Arrears reminder"),
+            variables=frozenset({"customer_name", "account_no", "amount", "due_date", "days_overdue"}),
+            sample_context={
+                "customer_name": "张三",
+                "account_no": "3100000001",
+                "amount": "356.20",
+                "due_date": "2026-11-15",
+                "days_overdue": "3",
+            },
+        ),
+        EventType(
+            code="arrears_formal_notice",
+            label=_("Formal arrears notice"),
+            variables=frozenset({"customer_name", "account_no", "amount", "due_date", "days_overdue"}),
+            sample_context={
+                "customer_name": "张三",
+                "account_no": "3100000001",
+                "amount": "356.20",
+                "due_date": "2026-11-15",
+                "days_overdue": "25",
+            },
+        ),
+        EventType(
+            code="disconnection_reminder",
+            label=_("Reminder before disconnection"),
+            variables=frozenset({"customer_name", "account_no", "amount", "due_date", "disconnect_date"}),
+            sample_context={
+                "customer_name": "张三",
+                "account_no": "3100000001",
+                "amount": "356.20",
+                "due_date": "2026-11-15",
+                "disconnect_date": "2026-12-20",
+            },
+        ),
+        EventType(
+            code="reconnection_breach",
+            label=_("Reconnection limit breached"),
+            variables=frozenset({"order_no", "account_no", "due_at"}),
+            sample_context={
+                "order_no": "FD2026120100000001",
+                "account_no": "3100000001",
+                "due_at": "2026-12-02 10:00",
+            },
+        ),
+        # --- end of dunning events
         EventType(
             code="one_time_code",
             label=_("One-time code"),

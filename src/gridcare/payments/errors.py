@@ -82,3 +82,89 @@ class PaymentSerialConflict(GridCareError):
 
     def __init__(self, *, serial: str, receipt_no: str) -> None:
         super().__init__(field="idempotency_key", serial=serial, receipt_no=receipt_no)
+
+
+# --- dunning (催费, 停复电): docs/dunning.md ------------------------------------------------------
+
+
+class DunningPlanVersionImmutable(GridCareError):
+    code = "dunning_plan_version_immutable"
+    message_zh = "催费方案第 {version} 版已保存，不能修改；请发布新版本。"
+    message_en = "Dunning plan version {version} is saved and cannot change; publish a new version."
+
+
+class DunningPlanInvalid(GridCareError):
+    """A dunning plan document that is malformed or breaks a legal minimum; ``field`` is the
+    path of the offending value, e.g. ``steps[4].day``."""
+
+    code = "dunning_plan_invalid"
+    message_zh = "催费方案“{field_name}”无效：{reason_zh}"
+    message_en = 'Dunning plan "{field_name}" is invalid: {reason_en}'
+
+    def __init__(self, *, field: str, reason_zh: str, reason_en: str) -> None:
+        super().__init__(field=field, field_name=field, reason_zh=reason_zh, reason_en=reason_en)
+
+
+class DunningPlanVersionOverlaps(GridCareError):
+    code = "dunning_plan_version_overlaps"
+    message_zh = "催费方案新版本自 {valid_from} 起生效，与第 {version} 版（{existing_from} 起）重叠。"
+    message_en = (
+        "A new dunning plan version from {valid_from} overlaps version {version} (from {existing_from})."
+    )
+
+
+class NoDunningPlan(GridCareError):
+    code = "no_dunning_plan"
+    message_zh = "{on} 没有有效的催费方案。"
+    message_en = "No dunning plan is in force on {on}."
+
+
+class InstalmentScheduleInvalid(GridCareError):
+    """An instalment schedule that is empty, has a non-positive amount, repeats a day or starts
+    in the past."""
+
+    code = "instalment_schedule_invalid"
+    message_zh = "分期计划无效：{reason_zh}"
+    message_en = "The instalment schedule is invalid: {reason_en}"
+
+    def __init__(self, *, reason_zh: str, reason_en: str) -> None:
+        super().__init__(field="instalments", reason_zh=reason_zh, reason_en=reason_en)
+
+
+class InstalmentAgreementExists(GridCareError):
+    code = "instalment_agreement_exists"
+    message_zh = "户号 {account_no} 已有执行中的分期协议。"
+    message_en = "Account {account_no} already has an instalment agreement being kept."
+
+
+class InstalmentAgreementNotActive(GridCareError):
+    code = "instalment_agreement_not_active"
+    message_zh = "该分期协议已结束（{status}），不能取消。"
+    message_en = "This instalment agreement has already ended ({status}); it cannot be cancelled."
+
+
+class DunningReasonMissing(GridCareError):
+    code = "dunning_reason_missing"
+    message_zh = "“reason”：须写明原因。"
+    message_en = '"reason": a reason is required.'
+
+    def __init__(self) -> None:
+        super().__init__(field="reason")
+
+
+class AccountAlreadyProtected(GridCareError):
+    code = "account_already_protected"
+    message_zh = "户号 {account_no} 已在保护名单中。"
+    message_en = "Account {account_no} is already on the protected list."
+
+
+class ProtectionNotInForce(GridCareError):
+    code = "protection_not_in_force"
+    message_zh = "该保护名单条目已移除。"
+    message_en = "This protected-list entry has already been removed."
+
+
+class SupplyOrderNotOpen(GridCareError):
+    code = "supply_order_not_open"
+    message_zh = "工单 {order_no} 已{status_zh}，不能再处理。"
+    message_en = "Order {order_no} is already {status_en}; it cannot be handled again."

@@ -208,6 +208,12 @@ def record_payment(
             "prepaid": str(rest),
         },
     )
+    # dunning (docs/dunning.md): arrears cleared → cancel the disconnection order, close the
+    # case and, when the supply is off, create the reconnection order at once. Imported here
+    # so the whole hook is this one block.
+    from gridcare.payments.dunning import reconnect_if_cleared
+
+    reconnect_if_cleared(account_ids=[account.pk], actor=actor, now=now)
     return payment
 
 

@@ -92,6 +92,10 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Bill runs"), url_name="web:bill_runs", permissions=frozenset({Permission.RUN_BILLING})
     ),
+    # dunning (issue 6)
+    NavigationEntry(
+        label=_("Arrears"), url_name="web:arrears_work_list", permissions=frozenset({Permission.VIEW_ARREARS})
+    ),
     # ledger reports (issue 6)
     NavigationEntry(
         label=_("Receivables ledger"),

@@ -80,6 +80,14 @@ from gridcare.notifications.operations import (  # letters (issue 4)
     unsubscribe_token,
 )
 from gridcare.notifications.recipients import Recipient
+from gridcare.payments.models import (  # dunning (issue 6)
+    DunningCase,
+    DunningPlanVersion,
+    SupplyOrder,
+    SupplyOrderDispatch,
+    SupplyOrderKind,
+    SupplyOrderStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -1817,7 +1825,104 @@ def _cases() -> list[Case]:
         CASES.extend(_notification_cases())  # notifications (issue 4)
         CASES.extend(_letter_cases())  # letters (issue 4)
         CASES.extend(_billing_cases())  # billing pages (issue 5)
+        CASES.extend(_dunning_cases())  # dunning (issue 6)
     return CASES
+
+
+# --- dunning (issue 6): the arrears work list and supply orders ----------------------------------
+
+
+def _dunning_case(world: World, scope: str) -> DunningCase:
+    """An open dunning case of the scope's account, made once per case."""
+    account = world.place(scope).account
+    moment = world.place("own").pending_request.requested_at
+    plan = DunningPlanVersion.objects.order_by("version").first() or DunningPlanVersion.objects.create(
+        version=1,
+        valid_from=date(2024, 1, 1),
+        document={"steps": []},
+        document_sha256="0" * 64,
+        source="matrix",
+        created_at=moment,
+    )
+    case, _created = DunningCase.objects.get_or_create(
+        account=account,
+        defaults={
+            "org_unit": account.org_unit,
+            "plan_version": plan,
+            "oldest_due_date": date(2025, 1, 20),
+            "amount_overdue": Decimal("100.00"),
+            "opened_at": moment,
+        },
+    )
+    return case
+
+
+def _supply_order(world: World, scope: str) -> SupplyOrder:
+    """An open field disconnection order of the scope's account, made once per case."""
+    case = _dunning_case(world, scope)
+    order, _created = SupplyOrder.objects.get_or_create(
+        account=case.account,
+        kind=SupplyOrderKind.DISCONNECTION,
+        defaults={
+            "org_unit": case.org_unit,
+            "order_no": f"TD-matrix-{scope}",
+            "case": case,
+            "dispatch": SupplyOrderDispatch.FIELD,
+            "created_at": case.opened_at,
+        },
+    )
+    return order
+
+
+def _arrears_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _dunning_case(world, scope)
+    return reverse("web:arrears_work_list")
+
+
+def _supply_orders_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _supply_order(world, scope)
+    return reverse("web:supply_orders")
+
+
+def _order_done(response: HttpResponse, world: World, actor: Actor) -> None:
+    assert SupplyOrder.objects.filter(done_by=actor.user, status=SupplyOrderStatus.DONE).count() == 1
+
+
+def _dunning_cases() -> Iterator[Case]:
+    yield Case(
+        label="arrears work list",
+        url_name="web:arrears_work_list",
+        area="staff",
+        permission=Permission.VIEW_ARREARS,
+        path=_arrears_list_path,
+        check_allowed=_shows_scopes(lambda world, scope: f'data-account="{_account_no(world, scope)}"'),
+    )
+    yield Case(
+        label="supply orders",
+        url_name="web:supply_orders",
+        area="staff",
+        permission=Permission.VIEW_ARREARS,
+        path=_supply_orders_path,
+        check_allowed=_shows_scopes(lambda world, scope: f'data-order="TD-matrix-{scope}"'),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"mark a supply order done ({scope})",
+            url_name="web:supply_order_done",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.MANAGE_ARREARS,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:supply_order_done", args=[_supply_order(world, scope).pk]
+            ),
+            data=lambda world, actor: {"done_at": "2025-03-10T09:00"},
+            allowed_status=302,
+            state=lambda world: sorted(SupplyOrder.objects.values_list("pk", "status", "done_by_id")),
+            check_allowed=_order_done,
+        )
 
 
 #: Admin pages of one object of any model: probed above on accounts, reading routes and

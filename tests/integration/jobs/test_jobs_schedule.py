@@ -46,6 +46,9 @@ def test_the_seeded_periodic_jobs_name_real_tasks() -> None:
         "verify-audit-log": ("gridcare.jobs.tasks.verify_audit_log", None, time(2, 30), True),
         "purge-finished-job-runs": ("gridcare.jobs.tasks.purge_finished_job_runs", None, time(3, 0), True),
         "dispatch-notifications": ("gridcare.notifications.tasks.dispatch_notifications", 30, None, True),
+        # dunning (issue 6)
+        "dunning-run": ("gridcare.payments.dunning_tasks.run_dunning_task", None, time(7, 0), True),
+        "supply-order-check": ("gridcare.payments.dunning_tasks.check_supply_orders", 300, None, True),
     }
     for task_path, *_ in seeded.values():
         assert import_string(task_path).module_path == task_path
@@ -141,6 +144,8 @@ def test_the_worker_runs_the_seeded_jobs_when_due(org_tree) -> None:
     PeriodicJob.objects.filter(name__in=["dispatch-notifications", "purge-finished-job-runs"]).update(
         enabled=False
     )
+    # dunning (issue 6): its jobs have tests of their own (tests/integration/payments_dunning).
+    PeriodicJob.objects.filter(name__in=["dunning-run", "supply-order-check"]).update(enabled=False)
     queued = enqueue_due_periodic_jobs(now=at)
     assert sorted(run.task_path for run in queued) == [
         "gridcare.identity.tasks.purge_expired_identity_records_task",

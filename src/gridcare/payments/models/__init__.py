@@ -1,6 +1,25 @@
 """The payments app's models, one module per area (payments, and the areas docs/payments.md
 lists): every model is imported here, where Django looks for them."""
 
+# --- dunning (催费, 停复电): docs/dunning.md
+from gridcare.payments.models.dunning import (
+    AccountSupply,
+    DunningAction,
+    DunningCase,
+    DunningCaseStatus,
+    DunningPlanVersion,
+    DunningStepOutcome,
+    DunningStepTaken,
+    Instalment,
+    InstalmentAgreement,
+    InstalmentStatus,
+    ProtectedAccount,
+    ProtectionReason,
+    SupplyOrder,
+    SupplyOrderDispatch,
+    SupplyOrderKind,
+    SupplyOrderStatus,
+)
 from gridcare.payments.models.late_fees import LateFeeCharge
 from gridcare.payments.models.payment import (
     MONEY_DECIMALS,
@@ -17,4 +36,23 @@ __all__ = [
     "Payment",
     "PaymentChannel",
     "PaymentStatus",
+]
+# --- dunning
+__all__ += [
+    "AccountSupply",
+    "DunningAction",
+    "DunningCase",
+    "DunningCaseStatus",
+    "DunningPlanVersion",
+    "DunningStepOutcome",
+    "DunningStepTaken",
+    "Instalment",
+    "InstalmentAgreement",
+    "InstalmentStatus",
+    "ProtectedAccount",
+    "ProtectionReason",
+    "SupplyOrder",
+    "SupplyOrderDispatch",
+    "SupplyOrderKind",
+    "SupplyOrderStatus",
 ]

@@ -2,6 +2,7 @@ from django.urls import path
 
 from gridcare.web import callbacks  # gateway callbacks (issue 4)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
+from gridcare.web.backoffice import arrears as arrears_pages  # dunning (issue 6)
 from gridcare.web.backoffice import billing as billing_pages  # billing pages (issue 5)
 from gridcare.web.backoffice import ledger as ledger_pages  # ledger reports (issue 6)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
@@ -71,6 +72,10 @@ urlpatterns = [
         letter_pages.letter_served,
         name="letter_served",
     ),
+    # dunning (issue 6): the arrears work list, disconnection and reconnection orders
+    path("arrears/", arrears_pages.arrears_work_list, name="arrears_work_list"),
+    path("arrears/orders/", arrears_pages.supply_order_list, name="supply_orders"),
+    path("arrears/orders/<int:order_id>/done/", arrears_pages.supply_order_done, name="supply_order_done"),
     # ledger reports (issue 6): trial balance, aged receivables, collection rate, GL export
     path("ledger/", ledger_pages.ledger_reports, name="ledger_reports"),
     path("ledger/general-ledger.csv", ledger_pages.general_ledger_csv, name="general_ledger_csv"),
