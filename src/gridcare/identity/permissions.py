@@ -58,6 +58,8 @@ class Permission(StrEnum):
     # dunning (issue 6): the arrears work list, and changing protection, instalments and orders
     VIEW_ARREARS = "payments.view_arrears"
     MANAGE_ARREARS = "payments.manage_arrears"
+    # prepaid (issue 6): switching accounts between postpaid and prepaid, their thresholds
+    MANAGE_PREPAID = "payments.manage_prepaid"
     # ledger (issue 6): the receivables ledger's reports and GL export change nothing
     VIEW_LEDGER = "ledger.view"
     # Service orders, 95598, inspection
@@ -99,6 +101,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
     Permission.VIEW_ARREARS: _("View arrears and disconnection orders"),  # dunning (issue 6)
     Permission.MANAGE_ARREARS: _("Manage arrears and disconnection"),  # dunning (issue 6)
+    Permission.MANAGE_PREPAID: _("Switch accounts between prepaid and postpaid"),  # prepaid (issue 6)
     Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
@@ -132,6 +135,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): 催费 and 停电通知书
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_ARREARS}  # dunning (issue 6)
+        | {_P.MANAGE_PREPAID}  # prepaid (issue 6)
     ),
     Role.ACCOUNT_MANAGER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.EXPORT_DATA}
@@ -140,6 +144,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_ARREARS, _P.MANAGE_ARREARS}  # dunning (issue 6)
+        | {_P.MANAGE_PREPAID}  # prepaid (issue 6)
     ),
     Role.USAGE_INSPECTOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}
@@ -195,6 +200,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         _P.PRINT_LETTERS,
         _P.RECORD_LETTER_SERVED,
         _P.MANAGE_ARREARS,  # dunning (issue 6)
+        _P.MANAGE_PREPAID,  # prepaid (issue 6)
     }
 )
 

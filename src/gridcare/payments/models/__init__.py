@@ -29,6 +29,9 @@ from gridcare.payments.models.payment import (
     PaymentStatus,
 )
 
+# --- prepaid (预付费 / 远程费控): docs/prepaid.md
+from gridcare.payments.models.prepaid import PrepaidAlert, PrepaidArrangement, PrepaidCutoff, PrepaidStatus
+
 __all__ = [
     "MONEY_DECIMALS",
     "MONEY_DIGITS",
@@ -56,3 +59,5 @@ __all__ += [
     "SupplyOrderKind",
     "SupplyOrderStatus",
 ]
+# --- prepaid
+__all__ += ["PrepaidAlert", "PrepaidArrangement", "PrepaidCutoff", "PrepaidStatus"]
