@@ -68,7 +68,9 @@ def test_each_threshold_crossed_alerts_once_and_never_again(prepaid: Any) -> Non
     # WeChat and SMS for each alert, nothing more.
     assert OutboxMessage.objects.filter(event="prepaid_low_balance").count() == 6
     sms = OutboxMessage.objects.filter(event="prepaid_low_balance", channel="sms").order_by("id").first()
-    assert sms is not None and "15.00" not in sms.body and "45.00" in sms.body
+    assert sms is not None
+    assert "45.00" in sms.body
+    assert "15.00" not in sms.body
     arrangement = PrepaidArrangement.objects.get(account=prepaid)
     assert arrangement.cutoff == PrepaidCutoff.NONE  # 0.00 is not below the overdraft of 0.00
     assert not SupplyOrder.objects.filter(account=prepaid).exists()
@@ -128,7 +130,10 @@ def test_a_protected_account_is_never_cut_off(org_tree: Any, cashier: Any) -> No
 
     arrangement = _estimate(account, "5.00", 2)
 
-    assert (arrangement.cutoff, arrangement.cutoff_detail) == (PrepaidCutoff.PROTECTED, "protected: key_account")
+    assert (arrangement.cutoff, arrangement.cutoff_detail) == (
+        PrepaidCutoff.PROTECTED,
+        "protected: key_account",
+    )
     assert not SupplyOrder.objects.filter(account=account).exists()
     event = AuditEvent.objects.get(action="payments.prepaid_cutoff_protected")
     assert event.changes["detail"] == "protected: key_account"
@@ -139,7 +144,10 @@ def test_a_protected_account_is_never_cut_off(org_tree: Any, cashier: Any) -> No
 def test_in_quiet_hours_the_cut_off_waits_for_the_morning(prepaid: Any) -> None:
     arrangement = _estimate(prepaid, "101.00", 3, hour=23)
 
-    assert (arrangement.cutoff, arrangement.cutoff_detail) == (PrepaidCutoff.WAITING, "quiet hours 22:00-07:00")
+    assert (arrangement.cutoff, arrangement.cutoff_detail) == (
+        PrepaidCutoff.WAITING,
+        "quiet hours 22:00-07:00",
+    )
     assert not SupplyOrder.objects.filter(account=prepaid).exists()
 
     arrangement = _estimate(prepaid, "101.00", 4, hour=6)  # still quiet

@@ -53,7 +53,9 @@ def test_the_estimate_prices_the_usage_since_the_start_at_the_tariffs_rate(meter
         "not_estimated": [],
     }
     assert arrangement.alerts_sent == ["50.00"]
-    assert sorted(OutboxMessage.objects.filter(event="prepaid_low_balance").values_list("channel", flat=True)) == [
+    assert sorted(
+        OutboxMessage.objects.filter(event="prepaid_low_balance").values_list("channel", flat=True)
+    ) == [
         "sms",
         "wechat",
     ]
@@ -64,7 +66,10 @@ def test_a_rerun_the_same_day_changes_nothing_and_sends_nothing_again(metered: A
     again = estimate_prepaid_accounts(on=date(2025, 3, 11), now=at(11, 9))
 
     arrangement = PrepaidArrangement.objects.get(account=metered)
-    assert (arrangement.estimated_charges, arrangement.available_balance) == (Decimal("24.42"), Decimal("35.58"))
+    assert (arrangement.estimated_charges, arrangement.available_balance) == (
+        Decimal("24.42"),
+        Decimal("35.58"),
+    )
     assert again.alerts_sent == 0
     assert PrepaidAlert.objects.count() == 1
     assert OutboxMessage.objects.filter(event="prepaid_low_balance").count() == 2

@@ -16,8 +16,15 @@ from gridcare.identity.models import Role
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.queries import open_items_by_account
 from gridcare.payments.errors import PrepaidAlreadyActive, PrepaidSettingsInvalid, PrepaidSwitchArrears
-from gridcare.payments.models import AccountSupply, PrepaidArrangement, PrepaidCutoff, PrepaidStatus, SupplyOrder
-from gridcare.payments.models import SupplyOrderKind, SupplyOrderStatus
+from gridcare.payments.models import (
+    AccountSupply,
+    PrepaidArrangement,
+    PrepaidCutoff,
+    PrepaidStatus,
+    SupplyOrder,
+    SupplyOrderKind,
+    SupplyOrderStatus,
+)
 from gridcare.payments.prepaid import end_prepaid, record_prepaid_estimates, start_prepaid
 from gridcare.payments.supply_orders import SimulatedRemoteSwitch, send_remote_switch_commands
 
@@ -41,7 +48,8 @@ def test_switching_with_arrears_left_is_refused_with_the_amount_and_changes_noth
         start_prepaid(actor=cashier, account=account, now=at(2, 10))
 
     assert refused.value.message("en") == (
-        f"Account {account.account_no} still owes 70.00 yuan (late fees included): pay it before switching to prepaid."
+        f"Account {account.account_no} still owes 70.00 yuan (late fees included): "
+        "pay it before switching to prepaid."
     )
     assert not PrepaidArrangement.objects.exists()
     assert _open_bills(account) == [("billing.bill:51", Decimal("70.00"))]
@@ -77,7 +85,9 @@ def test_switching_back_ends_the_arrangement_and_keeps_the_prepaid(org_tree: Any
     start_prepaid(actor=cashier, account=account, now=at(1, 10))
     record_prepaid_estimates(estimates={account.pk: Decimal("12.34")}, through=date(2025, 3, 4), now=at(5, 8))
 
-    ended = end_prepaid(actor=cashier, arrangement=PrepaidArrangement.objects.get(account=account), now=at(5, 10))
+    ended = end_prepaid(
+        actor=cashier, arrangement=PrepaidArrangement.objects.get(account=account), now=at(5, 10)
+    )
 
     assert (ended.status, ended.ended_on, ended.estimated_charges) == (
         PrepaidStatus.ENDED,
@@ -95,7 +105,9 @@ def test_switching_back_while_cut_off_orders_the_reconnection(org_tree: Any, cas
     record_prepaid_estimates(estimates={account.pk: Decimal("5.00")}, through=date(2025, 3, 2), now=at(3, 9))
     send_remote_switch_commands(interface=SimulatedRemoteSwitch(), now=at(3, 9))
 
-    ended = end_prepaid(actor=cashier, arrangement=PrepaidArrangement.objects.get(account=account), now=at(3, 10))
+    ended = end_prepaid(
+        actor=cashier, arrangement=PrepaidArrangement.objects.get(account=account), now=at(3, 10)
+    )
 
     assert ended.cutoff == PrepaidCutoff.NONE
     reconnection = SupplyOrder.objects.get(account=account, kind=SupplyOrderKind.RECONNECTION)
