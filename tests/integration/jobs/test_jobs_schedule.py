@@ -49,6 +49,8 @@ def test_the_seeded_periodic_jobs_name_real_tasks() -> None:
         # dunning (issue 6)
         "dunning-run": ("gridcare.payments.dunning_tasks.run_dunning_task", None, time(7, 0), True),
         "supply-order-check": ("gridcare.payments.dunning_tasks.check_supply_orders", 300, None, True),
+        # prepaid (issue 6)
+        "prepaid-estimate": ("gridcare.billing.prepaid_estimates.estimate_prepaid_task", None, time(7, 30), True),
     }
     for task_path, *_ in seeded.values():
         assert import_string(task_path).module_path == task_path
@@ -146,6 +148,8 @@ def test_the_worker_runs_the_seeded_jobs_when_due(org_tree) -> None:
     )
     # dunning (issue 6): its jobs have tests of their own (tests/integration/payments_dunning).
     PeriodicJob.objects.filter(name__in=["dunning-run", "supply-order-check"]).update(enabled=False)
+    # prepaid (issue 6): its job has tests of its own (tests/integration/payments_prepaid).
+    PeriodicJob.objects.filter(name="prepaid-estimate").update(enabled=False)
     queued = enqueue_due_periodic_jobs(now=at)
     assert sorted(run.task_path for run in queued) == [
         "gridcare.identity.tasks.purge_expired_identity_records_task",
