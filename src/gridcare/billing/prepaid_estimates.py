@@ -78,12 +78,7 @@ def estimate_prepaid_accounts(
         batch = ids[begin : begin + batch_size]
         estimates, failed = estimate_prepaid_charges(account_ids=batch, starts=starts, on=on, now=now)
         recorded = record_prepaid_estimates(estimates=estimates, through=on - timedelta(days=1), now=now)
-        summary.arrangements += recorded.arrangements
-        summary.alerts_sent += recorded.alerts_sent
-        summary.cutoffs_ordered += recorded.cutoffs_ordered
-        summary.cutoffs_waiting += recorded.cutoffs_waiting
-        summary.cutoffs_skipped_protected += recorded.cutoffs_skipped_protected
-        summary.cutoffs_lifted += recorded.cutoffs_lifted
+        summary.add(recorded)
         summary.not_estimated += failed
     return summary
 

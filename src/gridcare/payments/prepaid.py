@@ -303,7 +303,7 @@ def _set_cutoff(
     order: SupplyOrder | None,
     now: datetime,
 ) -> None:
-    if arrangement.cutoff == state and arrangement.cutoff_detail == detail:
+    if (arrangement.cutoff, arrangement.cutoff_detail, arrangement.cutoff_order) == (state, detail, order):
         return
     if arrangement.cutoff == PrepaidCutoff.NONE:
         arrangement.cutoff_since = now
@@ -335,8 +335,13 @@ class _Chunk:
 
 
 def _cut_off_if_due(*, arrangement: PrepaidArrangement, chunk: _Chunk, now: datetime) -> None:
-    """Order, defer or skip the cut-off of an arrangement below minus its allowed overdraft."""
-    if arrangement.cutoff == PrepaidCutoff.ORDERED:
+    """Order, defer or skip the cut-off of an arrangement below minus its allowed overdraft. An
+    order cancelled since (by a person, or an instalment agreement) is decided again: a person
+    who means to keep the account supplied puts it on the protected list."""
+    ordered = arrangement.cutoff_order
+    if arrangement.cutoff == PrepaidCutoff.ORDERED and (
+        ordered is None or ordered.status != SupplyOrderStatus.CANCELLED
+    ):
         return
     reason = chunk.protection.get(arrangement.account_id)
     if reason is not None:
@@ -433,6 +438,16 @@ class PrepaidEstimateSummary:
     cutoffs_lifted: int = 0
     not_estimated: list[int] = field(default_factory=list)
 
+    def add(self, other: PrepaidEstimateSummary) -> None:
+        """Count ``other``'s arrangements, alerts, cut-offs and failures in this one."""
+        self.arrangements += other.arrangements
+        self.alerts_sent += other.alerts_sent
+        self.cutoffs_ordered += other.cutoffs_ordered
+        self.cutoffs_waiting += other.cutoffs_waiting
+        self.cutoffs_skipped_protected += other.cutoffs_skipped_protected
+        self.cutoffs_lifted += other.cutoffs_lifted
+        self.not_estimated += other.not_estimated
+
     def as_data(self) -> dict[str, object]:
         return {
             "arrangements": self.arrangements,
@@ -523,10 +538,10 @@ def record_prepaid_estimates(
                     now=now,
                 ):
                     summary.alerts_sent += 1
-                was = arrangement.cutoff
+                was = (arrangement.cutoff, arrangement.cutoff_order)
                 if arrangement.available_balance < -arrangement.allowed_overdraft:
                     _cut_off_if_due(arrangement=arrangement, chunk=chunk, now=now)
-                    if arrangement.cutoff != was:
+                    if (arrangement.cutoff, arrangement.cutoff_order) != was:
                         summary.cutoffs_ordered += arrangement.cutoff == PrepaidCutoff.ORDERED
                         summary.cutoffs_waiting += arrangement.cutoff == PrepaidCutoff.WAITING
                         summary.cutoffs_skipped_protected += arrangement.cutoff == PrepaidCutoff.PROTECTED

@@ -50,7 +50,12 @@ def test_the_seeded_periodic_jobs_name_real_tasks() -> None:
         "dunning-run": ("gridcare.payments.dunning_tasks.run_dunning_task", None, time(7, 0), True),
         "supply-order-check": ("gridcare.payments.dunning_tasks.check_supply_orders", 300, None, True),
         # prepaid (issue 6)
-        "prepaid-estimate": ("gridcare.billing.prepaid_estimates.estimate_prepaid_task", None, time(7, 30), True),
+        "prepaid-estimate": (
+            "gridcare.billing.prepaid_estimates.estimate_prepaid_task",
+            None,
+            time(7, 30),
+            True,
+        ),
     }
     for task_path, *_ in seeded.values():
         assert import_string(task_path).module_path == task_path

@@ -12,6 +12,7 @@ import pytest
 from prepaid_world import at, make_account, pay
 
 from gridcare.audit.models import AuditEvent
+from gridcare.identity.models import Role
 from gridcare.notifications.models import OutboxMessage
 from gridcare.payments.models import (
     AccountSupply,
@@ -24,7 +25,11 @@ from gridcare.payments.models import (
     SupplyOrderStatus,
 )
 from gridcare.payments.prepaid import prepaid_status, record_prepaid_estimates, start_prepaid
-from gridcare.payments.supply_orders import SimulatedRemoteSwitch, send_remote_switch_commands
+from gridcare.payments.supply_orders import (
+    SimulatedRemoteSwitch,
+    cancel_supply_order,
+    send_remote_switch_commands,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +206,18 @@ def test_a_top_up_before_the_cut_off_was_carried_out_cancels_the_order(prepaid: 
     assert (order.status, order.cancel_reason) == (SupplyOrderStatus.CANCELLED, "prepaid topped up")
     assert not SupplyOrder.objects.filter(account=prepaid, kind=SupplyOrderKind.RECONNECTION).exists()
     assert PrepaidArrangement.objects.get(account=prepaid).cutoff == PrepaidCutoff.NONE
+
+
+def test_an_order_cancelled_by_a_person_is_ordered_again_while_the_balance_stays_below(
+    prepaid: Any, org_tree: Any, staff_user_factory: Any
+) -> None:
+    manager = staff_user_factory(username="manager", org_unit=org_tree.station, roles=[Role.ACCOUNT_MANAGER])
+    _estimate(prepaid, "101.00", 3, hour=9)
+    first = SupplyOrder.objects.get(account=prepaid)
+    cancel_supply_order(actor=manager, order=first, reason="customer promised to top up", now=at(3, 10))
+
+    arrangement = _estimate(prepaid, "101.00", 4, hour=9)
+
+    second = SupplyOrder.objects.exclude(pk=first.pk).get(account=prepaid)
+    assert (arrangement.cutoff, arrangement.cutoff_order) == (PrepaidCutoff.ORDERED, second)
+    assert second.status == SupplyOrderStatus.OPEN
