@@ -443,6 +443,9 @@ GRIDCARE_BILL_DUE_DAYS = int(os.environ.get("GRIDCARE_BILL_DUE_DAYS", "15"))
 GRIDCARE_LATE_FEE_MINIMUM = os.environ.get("GRIDCARE_LATE_FEE_MINIMUM", "")
 #: Which overdue days a payment pays the fee of: "through_payment_date" or "before_payment_date".
 GRIDCARE_LATE_FEE_DAY_COUNT = os.environ.get("GRIDCARE_LATE_FEE_DAY_COUNT", "through_payment_date")
+#: The order a payment pays in: "late_fees_first" (every late fee, then the bills oldest first)
+#: or "bill_by_bill" (oldest bill first, each with its late fee before it); docs/payments.md.
+GRIDCARE_PAYMENT_ALLOCATION = os.environ.get("GRIDCARE_PAYMENT_ALLOCATION", "late_fees_first")
 # --- billing usage from register reads (issue 5, §2 usage) -------------------------------------
 #: A period's closing read is the last usable read in the days [period end − this, period end]
 #: (Asia/Shanghai dates): a read taken a few days early still closes the period.
@@ -462,6 +465,52 @@ GRIDCARE_DUNNING = {
     ),
 }
 # --- end of dunning ------------------------------------------------------------------------------
+# --- bank statements and reconciliation (issue 6 §6) -------------------------------------------
+#: A statement line matches a payment only when the payment was received within this many days
+#: (either side) of the line's booking date (docs/reconciliation.md).
+GRIDCARE_RECONCILIATION_DATE_WINDOW_DAYS = _int_from_environment(
+    "GRIDCARE_RECONCILIATION_DATE_WINDOW_DAYS", 3
+)
+# --- end of reconciliation ---------------------------------------------------------------------
+
+# --- third-party payment provider (issue 6 §2, portalpay; docs/provider-payments.md) -----------
+# The provider's app id for us, its gateway (where the portal sends the customer to pay), our
+# RSA private key (we sign our requests) and the provider's public key (it signs its
+# notifications), as PEM files. GRIDCARE_PAYMENT_SANDBOX=1 mounts the bundled local sandbox
+# provider at /sandbox-pay/ (on under DEBUG, i.e. the demo and the tests; off otherwise): any of
+# the four left unset then points at the sandbox, whose keys and ours are made on first use in
+# var/payment-sandbox/ (never committed).
+GRIDCARE_PAYMENT_SANDBOX = os.environ.get("GRIDCARE_PAYMENT_SANDBOX", "1" if DEBUG else "0") == "1"
+if GRIDCARE_PAYMENT_SANDBOX and not DEBUG:
+    # The sandbox pays any order without money changing hands: never on a production server.
+    raise ImproperlyConfigured("GRIDCARE_PAYMENT_SANDBOX=1 is refused unless GRIDCARE_DEBUG=1.")
+_SANDBOX_KEY_DIR = VAR_DIR / "payment-sandbox"
+PAYMENT_PROVIDER: dict[str, str | bool | Path] = {
+    "SANDBOX": GRIDCARE_PAYMENT_SANDBOX,
+    "SANDBOX_KEY_DIR": _SANDBOX_KEY_DIR,
+    "APP_ID": os.environ.get(
+        "GRIDCARE_PROVIDER_APP_ID", "2026112900000001" if GRIDCARE_PAYMENT_SANDBOX else ""
+    ),
+    "GATEWAY_URL": os.environ.get(
+        "GRIDCARE_PROVIDER_GATEWAY_URL", "/sandbox-pay/gateway/" if GRIDCARE_PAYMENT_SANDBOX else ""
+    ),
+    "PRIVATE_KEY_FILE": os.environ.get(
+        "GRIDCARE_PROVIDER_PRIVATE_KEY_FILE",
+        str(_SANDBOX_KEY_DIR / "merchant.pem") if GRIDCARE_PAYMENT_SANDBOX else "",
+    ),
+    "PROVIDER_PUBLIC_KEY_FILE": os.environ.get(
+        "GRIDCARE_PROVIDER_PUBLIC_KEY_FILE",
+        str(_SANDBOX_KEY_DIR / "provider.pub.pem") if GRIDCARE_PAYMENT_SANDBOX else "",
+    ),
+}
+# "Pay" answers a form post with a redirect to the gateway, which the CSP's form-action must
+# allow when the gateway is another site (the sandbox is on our own).
+if str(PAYMENT_PROVIDER["GATEWAY_URL"]).startswith(("https://", "http://")):
+    from urllib.parse import urlsplit as _urlsplit
+
+    _gateway = _urlsplit(str(PAYMENT_PROVIDER["GATEWAY_URL"]))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_gateway.scheme}://{_gateway.netloc}")
+# --- end of third-party payment provider ---------------------------------------------------------
 
 # --- prepaid (预付费 / 远程费控, issue 6; docs/prepaid.md) ---------------------------------------
 GRIDCARE_PREPAID = {

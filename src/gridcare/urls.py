@@ -10,6 +10,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("portal/", include("gridcare.web.portal.urls")),
     path("api/", include("gridcare.web.api")),
+    # the demo's sandbox payment provider (portalpay): answers 404 unless GRIDCARE_PAYMENT_SANDBOX
+    path("sandbox-pay/", include("gridcare.demo.sandbox_urls")),
 ]
 # The import and export pages are mounted once gridcare.exchange provides them.
 if find_spec("gridcare.exchange.urls") is not None:

@@ -58,10 +58,14 @@ class Permission(StrEnum):
     # dunning (issue 6): the arrears work list, and changing protection, instalments and orders
     VIEW_ARREARS = "payments.view_arrears"
     MANAGE_ARREARS = "payments.manage_arrears"
+    # cashier (issue 6): the payment history and receipts change nothing
+    VIEW_PAYMENTS = "payments.view"
     # prepaid (issue 6): switching accounts between postpaid and prepaid, their thresholds
     MANAGE_PREPAID = "payments.manage_prepaid"
     # ledger (issue 6): the receivables ledger's reports and GL export change nothing
     VIEW_LEDGER = "ledger.view"
+    # statements (issue 6 §6): import bank statements and resolve what did not match (对账)
+    RECONCILE = "payments.reconcile"
     # Service orders, 95598, inspection
     HANDLE_SERVICE_ORDERS = "service_orders.handle"
     HANDLE_SERVICE_TICKETS = "service_desk.handle"
@@ -101,8 +105,10 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.WAIVE_LATE_FEES: _("Waive late fees"),
     Permission.VIEW_ARREARS: _("View arrears and disconnection orders"),  # dunning (issue 6)
     Permission.MANAGE_ARREARS: _("Manage arrears and disconnection"),  # dunning (issue 6)
+    Permission.VIEW_PAYMENTS: _("View payments and their receipts"),  # cashier (issue 6)
     Permission.MANAGE_PREPAID: _("Switch accounts between prepaid and postpaid"),  # prepaid (issue 6)
     Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
+    Permission.RECONCILE: _("Reconcile bank statements"),  # statements (issue 6 §6)
     Permission.HANDLE_SERVICE_ORDERS: _("Handle service orders"),
     Permission.HANDLE_SERVICE_TICKETS: _("Handle 95598 tickets"),
     Permission.PERFORM_INSPECTIONS: _("Perform usage inspections"),
@@ -128,13 +134,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.RUN_BILLING, _P.ADJUST_BILLS, _P.EXPORT_DATA}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
         | {_P.VIEW_LEDGER}  # ledger (issue 6)
+        | {_P.RECONCILE}  # statements (issue 6 §6): 核算 reconciles the bank statements
     ),
     Role.CASHIER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.COLLECT_PAYMENTS, _P.REFUND_PAYMENTS, _P.WAIVE_LATE_FEES}
         | {_P.PRINT_LETTERS, _P.RECORD_LETTER_SERVED}  # letters (issue 4): 催费 and 停电通知书
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_ARREARS}  # dunning (issue 6)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
         | {_P.MANAGE_PREPAID}  # prepaid (issue 6)
     ),
     Role.ACCOUNT_MANAGER: frozenset(
@@ -144,6 +153,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_ARREARS, _P.MANAGE_ARREARS}  # dunning (issue 6)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
         | {_P.MANAGE_PREPAID}  # prepaid (issue 6)
     ),
     Role.USAGE_INSPECTOR: frozenset(
@@ -155,6 +165,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.VIEW_NOTIFICATIONS}
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
     ),
     Role.MARKETING_SUPERVISOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_DATA, _P.APPROVE}
@@ -162,11 +173,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.QUOTE_BILLS}  # billing (issue 5)
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_ARREARS}  # dunning (issue 6)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
         | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.AUDITOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.VIEW_AUDIT_LOG, _P.EXPORT_AUDIT_LOG, _P.VIEW_NOTIFICATIONS}
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
+        | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
         | {_P.VIEW_LEDGER}  # ledger (issue 6)
     ),
     Role.SYSTEM_ADMINISTRATOR: frozenset(
@@ -200,6 +213,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         _P.PRINT_LETTERS,
         _P.RECORD_LETTER_SERVED,
         _P.MANAGE_ARREARS,  # dunning (issue 6)
+        _P.RECONCILE,  # statements (issue 6 §6)
         _P.MANAGE_PREPAID,  # prepaid (issue 6)
     }
 )

@@ -97,3 +97,13 @@ class PersonalDataLogFilter(logging.Filter):
         if masked != message:
             record.msg, record.args = masked, None
         return True
+
+
+# cashier (issue 6): the customer's name on receipts handed over the counter
+def mask_person_name(value: str | None) -> str:
+    """A name with its first character kept (and its last, from three characters on): ``张*``,
+    ``张*丰``; receipts print the payer's name so."""
+    text = (value or "").strip()
+    if len(text) <= 2:
+        return text[:1] + MASK * (len(text) - 1) if text else ""
+    return mask_middle(text, keep_start=1, keep_end=1)

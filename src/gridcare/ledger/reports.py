@@ -132,9 +132,7 @@ def gl_export_rows(*, user: Any, on: date) -> Iterator[tuple[str, ...]]:
         Posting.objects.visible_to(user)
         .filter(entry_date=on)
         .values("org_unit_id", "ledger_account_id")
-        .annotate(
-            debits=Sum("debit"), credits=Sum("credit"), entries=Count("entry_id", distinct=True)
-        )
+        .annotate(debits=Sum("debit"), credits=Sum("credit"), entries=Count("entry_id", distinct=True))
     )
     accounts = {account.pk: account for account in LedgerAccount.objects.all()}
     units = dict(OrgUnit.objects.values_list("pk", "code"))

@@ -208,6 +208,16 @@ def run_dunning(*, on: date, now: datetime, chunk_size: int = CHUNK_SIZE) -> Dun
                 except GridCareError:
                     logger.exception("Dunning of account %s failed on %s", account_id, on)
                     summary.failures += 1
+            # Accounts that cleared without a payment (prepaid applied, an adjustment): their
+            # supply, if off, is reconnected as after a payment.
+            no_longer_overdue = [
+                account_id
+                for account_id in candidates[start : start + chunk_size]
+                if account_id not in chunk.overdue
+            ]
+            summary.reconnection_orders += reconnect_if_cleared(
+                account_ids=no_longer_overdue, actor=None, now=now
+            )
     return summary
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gridcare.identity.errors import AccessDenied
 from gridcare.kit.errors import GridCareError
 
 
@@ -148,9 +152,6 @@ class DunningReasonMissing(GridCareError):
     message_zh = "“reason”：须写明原因。"
     message_en = '"reason": a reason is required.'
 
-    def __init__(self) -> None:
-        super().__init__(field="reason")
-
 
 class AccountAlreadyProtected(GridCareError):
     code = "account_already_protected"
@@ -168,6 +169,270 @@ class SupplyOrderNotOpen(GridCareError):
     code = "supply_order_not_open"
     message_zh = "工单 {order_no} 已{status_zh}，不能再处理。"
     message_en = "Order {order_no} is already {status_en}; it cannot be handled again."
+
+
+# --- statements (issue 6 §6): bank statements and reconciliation (docs/reconciliation.md) -------
+
+
+@dataclass(frozen=True, kw_only=True)
+class At:
+    """Where in a statement file a problem is: the file itself, a camt entry (and transaction of
+    a batch entry), or a CSV row (row 1 is the header)."""
+
+    entry: int | None = None
+    transaction: int | None = None
+    row: int | None = None
+
+    def describe(self, language: str) -> str:
+        english = language.lower().startswith("en")
+        if self.row is not None:
+            return f"row {self.row}" if english else f"第 {self.row} 行"
+        if self.entry is None:
+            return "file" if english else "文件"
+        where = f"entry {self.entry}" if english else f"第 {self.entry} 个条目"
+        if self.transaction is not None:
+            where += f", transaction {self.transaction}" if english else f"第 {self.transaction} 笔交易"
+        return where
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatementProblem:
+    """Why one entry, row or field of a statement file was refused."""
+
+    at: At
+    field: str
+    value: str
+    reason_zh: str
+    reason_en: str
+
+    def where(self, language: str) -> str:
+        return self.at.describe(language)
+
+    def reason(self, language: str) -> str:
+        return self.reason_en if language.lower().startswith("en") else self.reason_zh
+
+
+class StatementFileInvalid(GridCareError):
+    """A statement file with bad entries or rows: refused whole, every problem listed."""
+
+    code = "statement_file_invalid"
+    message_zh = "对账单文件“{file_name}”有 {count} 处错误，整个文件未导入。"
+    message_en = 'The statement file "{file_name}" has {count} problems: nothing was imported.'
+
+    def __init__(self, *, file_name: str, problems: Sequence[StatementProblem]) -> None:
+        super().__init__(field="file", file_name=file_name, count=len(problems))
+        self.problems = list(problems)
+
+
+class StatementAlreadyImported(GridCareError):
+    code = "statement_already_imported"
+    message_zh = "对账单 {statement_id}（账户 {account_no}）已于 {imported_at} 导入，不再重复导入。"
+    message_en = (
+        "Statement {statement_id} of account {account_no} was already imported at {imported_at}; "
+        "it is not imported twice."
+    )
+
+    def __init__(self, *, statement_id: str, account_no: str, imported_at: str) -> None:
+        super().__init__(
+            field="file", statement_id=statement_id, account_no=account_no, imported_at=imported_at
+        )
+
+
+class StatementLineNotOpen(GridCareError):
+    """A resolution that does not fit the line's status (already resolved, or not that kind)."""
+
+    code = "statement_line_not_open"
+    message_zh = "对账单明细 {line} 的状态为“{status}”，不能{action_zh}。"
+    message_en = 'Statement line {line} is "{status}": it cannot be {action_en}.'
+
+
+class StatementReasonMissing(GridCareError):
+    code = "statement_reason_missing"
+    message_zh = "“reason”：须写明处理原因。"
+    message_en = '"reason": a resolution needs a reason.'
+
+    def __init__(self) -> None:
+        super().__init__(field="reason")
+
+
+class StatementSerialTaken(GridCareError):
+    """Assigning a line whose reference is already a payment's serial number."""
+
+    code = "statement_serial_taken"
+    message_zh = "流水号 {serial} 已用于收费 {receipt_no}，不能再记为新的收费；请核查后作废此明细。"
+    message_en = (
+        "Serial number {serial} is already payment {receipt_no}; it cannot be recorded again. "
+        "Check it and dismiss this line."
+    )
+
+    def __init__(self, *, serial: str, receipt_no: str) -> None:
+        super().__init__(field="account", serial=serial, receipt_no=receipt_no)
+
+
+# --- provider payments (portalpay; docs/provider-payments.md) ----------------------------------
+
+
+class ProviderNotConfigured(GridCareError):
+    code = "provider_not_configured"
+    message_zh = "在线支付尚未开通（未配置支付机构），请到营业厅或通过银行缴费。"
+    message_en = (
+        "Online payment is not available (no payment provider is configured); pay at a service hall or bank."
+    )
+
+
+class ProviderOrderAmountInvalid(GridCareError):
+    """An amount to pay online outside the allowed range or not in whole fen."""
+
+    code = "provider_order_amount_invalid"
+    message_zh = "“amount”：支付金额须在 {minimum} 元至 {maximum} 元之间且精确到分。"
+    message_en = '"amount": the amount to pay must be between {minimum} and {maximum} yuan, in whole fen.'
+
+    def __init__(self, *, minimum: object, maximum: object) -> None:
+        super().__init__(field="amount", minimum=minimum, maximum=maximum)
+
+
+class NothingToPay(GridCareError):
+    code = "provider_nothing_to_pay"
+    message_zh = "户号 {account_no} 目前没有应缴费用。"
+    message_en = "Account {account_no} owes nothing at the moment."
+
+
+class ProviderOrderAccountNotOwned(AccessDenied):
+    """A portal customer paying for an account their login is not bound to."""
+
+    code = "provider_order_account_not_owned"
+    message_zh = "户号 {account_no} 不是您绑定的户号。"
+    message_en = "Account {account_no} is not one of the accounts bound to your login."
+
+
+class ProviderNotificationRefused(GridCareError):
+    """A payment provider's notification we do not accept: ``reason`` says why (a bad signature,
+    another app id, an unknown order, another amount, another trade number for a paid order,
+    a malformed field)."""
+
+    code = "provider_notification_refused"
+    message_zh = "支付机构通知被拒绝（{reason}）：订单 {out_trade_no}。"
+    message_en = "Payment provider notification refused ({reason}): order {out_trade_no}."
+
+    def __init__(self, *, reason: str, out_trade_no: str) -> None:
+        super().__init__(reason=reason, out_trade_no=out_trade_no)
+        self.reason = reason
+        self.out_trade_no = out_trade_no
+
+
+# --- cashier (issue 6): shifts at the counter and in the field (docs/cashier.md) ---------------
+
+
+class ShiftAlreadyOpen(GridCareError):
+    code = "shift_already_open"
+    message_zh = "您已有未结班次 {number}，请先结班再开新班。"
+    message_en = "You already have shift {number} open; close it before opening another."
+
+
+class ShiftNotOpen(GridCareError):
+    code = "shift_not_open"
+    message_zh = "班次 {number} 已结班，不能再收费或冲正。"
+    message_en = "Shift {number} is closed: no more payments or reversals in it."
+
+
+class ShiftNotYours(GridCareError):
+    code = "shift_not_yours"
+    message_zh = "班次 {number} 属于收费员 {cashier}，只有本人能在其中收费、冲正或结班。"
+    message_en = (
+        "Shift {number} belongs to cashier {cashier}; only they may take payments, reverse or close in it."
+    )
+
+
+class ShiftKindWrong(GridCareError):
+    """A counter payment in a field shift, or a door-to-door payment in a counter shift."""
+
+    code = "shift_kind_wrong"
+    message_zh = "班次 {number} 是{kind_zh}班次，不能记录此类收费。"
+    message_en = "Shift {number} is a {kind_en} shift; it cannot take this kind of payment."
+
+
+class ShiftAmountInvalid(GridCareError):
+    """An opening float or counted cash below zero or not in whole fen."""
+
+    code = "shift_amount_invalid"
+    message_zh = "“{field_name}”：金额 {amount} 须不小于零且精确到分。"
+    message_en = '"{field_name}": the amount {amount} must not be below zero and must be in whole fen.'
+
+    def __init__(self, *, field: str, amount: object) -> None:
+        super().__init__(field=field, field_name=field, amount=amount)
+
+
+class TenderedTooLittle(GridCareError):
+    code = "tendered_too_little"
+    message_zh = "“tendered”：实收现金 {tendered} 少于缴费金额 {amount}。"
+    message_en = '"tendered": the cash tendered {tendered} is less than the amount {amount}.'
+
+    def __init__(self, *, tendered: object, amount: object) -> None:
+        super().__init__(field="tendered", tendered=tendered, amount=amount)
+
+
+class ReceivedOutsideShift(GridCareError):
+    code = "received_outside_shift"
+    message_zh = "“received_at”：收款时间 {received_at} 须在班次开班（{opened_at}）之后、现在之前。"
+    message_en = (
+        '"received_at": the time received {received_at} must lie between the shift\'s opening '
+        "({opened_at}) and now."
+    )
+
+    def __init__(self, *, received_at: object, opened_at: object) -> None:
+        super().__init__(field="received_at", received_at=received_at, opened_at=opened_at)
+
+
+class CounterPaymentAlreadyReversed(GridCareError):
+    code = "counter_payment_already_reversed"
+    message_zh = "收费 {receipt_no} 已冲正。"
+    message_en = "Payment {receipt_no} has already been reversed."
+
+
+class ShiftDifferenceReasonMissing(GridCareError):
+    """A count that differs from the expected cash, closed without saying why."""
+
+    code = "shift_difference_reason_missing"
+    message_zh = "“reason”：清点现金与应有现金相差 {difference} 元（{kind_zh}），结班须写明原因。"
+    message_en = (
+        '"reason": the counted cash differs from the expected cash by {difference} ({kind_en}); '
+        "closing needs a reason."
+    )
+
+    def __init__(self, *, difference: object, kind_zh: str, kind_en: str) -> None:
+        super().__init__(field="reason", difference=difference, kind_zh=kind_zh, kind_en=kind_en)
+
+
+class ShiftSubmissionConflict(GridCareError):
+    """A payment form sent again with another account or amount (a tampered or reused form)."""
+
+    code = "shift_submission_conflict"
+    message_zh = "此收费表单已用于收费 {receipt_no}（户号或金额不同），请重新打开收费页面。"
+    message_en = (
+        "This payment form was already used for payment {receipt_no} with another account or amount; "
+        "open the payment page again."
+    )
+
+
+class ShiftNotAwaitingReview(GridCareError):
+    code = "shift_not_awaiting_review"
+    message_zh = "班次 {number} 不需复核（未结班、账款相符或已复核）。"
+    message_en = "Shift {number} is not awaiting review (still open, balanced or already reviewed)."
+
+
+class ShiftReviewBySelf(GridCareError):
+    code = "shift_review_by_self"
+    message_zh = "收费员不能复核自己的班次 {number}。"
+    message_en = "A cashier may not review their own shift {number}."
+
+
+class ShiftReviewNoteMissing(GridCareError):
+    code = "shift_review_note_missing"
+    message_zh = "“note”：复核须写明处理意见。"
+    message_en = '"note": a review needs a note saying what was decided.'
+
+    def __init__(self) -> None:
+        super().__init__(field="note")
 
 
 # --- prepaid (预付费 / 远程费控, docs/prepaid.md) -------------------------------------------------

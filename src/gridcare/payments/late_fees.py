@@ -64,9 +64,13 @@ def rules_in_force() -> LateFeeRules:
     )
 
 
+#: How a late-fee item's name starts: ``payments.late_fee:<bill item>``.
+LATE_FEE_ITEM_PREFIX = "payments.late_fee:"
+
+
 def late_fee_item(*, bill_item: str) -> str:
     """The ledger item of the late fees of the bill whose item is ``bill_item``."""
-    return f"payments.late_fee:{bill_item}"
+    return f"{LATE_FEE_ITEM_PREFIX}{bill_item}"
 
 
 def last_day_charged_for_payment(*, paid_on: date, rules: LateFeeRules) -> date:

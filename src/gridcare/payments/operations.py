@@ -7,9 +7,11 @@ in the same transaction and audits itself.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from gridcare.audit.operations import record_audit_event
@@ -31,7 +33,12 @@ from gridcare.payments.errors import (
     PaymentSerialConflict,
     RefundAmountInvalid,
 )
-from gridcare.payments.late_fees import charge_late_fees, last_day_charged_for_payment, rules_in_force
+from gridcare.payments.late_fees import (
+    LATE_FEE_ITEM_PREFIX,
+    charge_late_fees,
+    last_day_charged_for_payment,
+    rules_in_force,
+)
 from gridcare.payments.models import Payment, PaymentChannel, PaymentStatus
 
 _ZERO = Decimal("0.00")
@@ -47,10 +54,24 @@ CHANNEL_ACCOUNTS: dict[str, ChartCode] = {
     PaymentChannel.PROVIDER: ChartCode.BANK_IN_TRANSIT,
 }
 
-#: What a payment pays, in order: late fees (电费违约金) before the electricity charges they
-#: accrue on, so a payment stops the accrual only once the fees are paid; then bills by due
-#: date, oldest first (ties by the day they were posted, then by item).
+#: The ledger accounts a payment pays: late fees (电费违约金) and electricity charges.
 ALLOCATION_ORDER = (ChartCode.RECEIVABLE_LATE_FEE, ChartCode.RECEIVABLE_ENERGY)
+
+
+class AllocationRule(StrEnum):
+    """In which order a payment pays what is open (the setting GRIDCARE_PAYMENT_ALLOCATION)."""
+
+    #: Every late fee first (oldest first), then the bills by due date, oldest first: a payment
+    #: stops the accrual only once the fees are paid. The default.
+    LATE_FEES_FIRST = "late_fees_first"
+    #: Bill by bill, oldest due first, each bill's late fee before the bill itself (先违约金后电费,
+    #: bill by bill): a partial payment clears whole old bills with their fees.
+    BILL_BY_BILL = "bill_by_bill"
+
+
+def allocation_rule() -> AllocationRule:
+    """The allocation rule the settings choose."""
+    return AllocationRule(settings.GRIDCARE_PAYMENT_ALLOCATION)
 
 
 def hold_accounts(*, account_ids: Iterable[int]) -> None:
@@ -74,18 +95,43 @@ def payment_key(*, channel: str, serial: str) -> str:
     return f"{channel}:{serial}"
 
 
-def allocation(*, amount: Decimal, items: list[OpenItem]) -> tuple[list[tuple[OpenItem, Decimal]], Decimal]:
-    """How ``amount`` pays ``items`` (late fees first, then bills oldest first), and the rest."""
+def allocation(
+    *, amount: Decimal, items: list[OpenItem], rule: AllocationRule | None = None
+) -> tuple[list[tuple[OpenItem, Decimal]], Decimal]:
+    """How ``amount`` pays ``items`` in the order of ``rule`` (default: the settings'), and the
+    rest. Ties fall to the day an item was first posted, then to its name."""
+    rule = rule or allocation_rule()
     rank: dict[str, int] = {str(code): index for index, code in enumerate(ALLOCATION_ORDER)}
-    ordered = sorted(
-        items,
-        key=lambda item: (
-            rank[item.code],
-            item.due_date or item.first_entry_date,
-            item.first_entry_date,
-            item.item,
-        ),
-    )
+
+    def own_date(item: OpenItem) -> date:
+        return item.due_date or item.first_entry_date
+
+    if rule is AllocationRule.LATE_FEES_FIRST:
+        ordered = sorted(
+            items, key=lambda item: (rank[item.code], own_date(item), item.first_entry_date, item.item)
+        )
+    else:
+        # A late-fee item is named after its bill (payments.late_fee:<bill item>): it goes just
+        # before that bill, or by its own date when the bill is paid already.
+        bill_dates = {item.item: own_date(item) for item in items if item.code == ChartCode.RECEIVABLE_ENERGY}
+
+        def bill_of(item: OpenItem) -> str:
+            return (
+                item.item.removeprefix(LATE_FEE_ITEM_PREFIX)
+                if item.code == ChartCode.RECEIVABLE_LATE_FEE
+                else item.item
+            )
+
+        ordered = sorted(
+            items,
+            key=lambda item: (
+                bill_dates.get(bill_of(item), own_date(item)),
+                bill_of(item),
+                rank[item.code],
+                item.first_entry_date,
+                item.item,
+            ),
+        )
     left = amount
     paid = []
     for item in ordered:

@@ -106,11 +106,30 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
         url_name="web:ledger_reports",
         permissions=frozenset({Permission.VIEW_LEDGER}),
     ),
+    # statements (issue 6 §6)
+    NavigationEntry(
+        label=_("Reconciliation"),
+        url_name="web:statement_list",
+        permissions=frozenset({Permission.RECONCILE}),
+    ),
+    # cashier (issue 6)
+    NavigationEntry(
+        label=_("Cashier desk"), url_name="web:cashier", permissions=frozenset({Permission.COLLECT_PAYMENTS})
+    ),
+    NavigationEntry(
+        label=_("Payments"), url_name="web:payment_history", permissions=frozenset({Permission.VIEW_PAYMENTS})
+    ),
+    NavigationEntry(
+        label=_("Cashier shifts"),
+        url_name="web:cashier_shifts",
+        permissions=frozenset({Permission.VIEW_PAYMENTS}),
+    ),
 )
 
 PORTAL_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(label=_("My accounts"), url_name="portal:home"),
     NavigationEntry(label=_("My bills"), url_name="portal:bills"),  # billing pages (issue 5)
+    NavigationEntry(label=_("My payments"), url_name="portal:payments"),  # provider payments (portalpay)
 )
 
 

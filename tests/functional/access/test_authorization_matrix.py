@@ -80,16 +80,26 @@ from gridcare.notifications.operations import (  # letters (issue 4)
     unsubscribe_token,
 )
 from gridcare.notifications.recipients import Recipient
-from gridcare.payments.models import (  # dunning (issue 6); prepaid (issue 6)
+from gridcare.payments.models import (  # dunning (issue 6)  # statements (issue 6 §6)  # cashier (issue 6)
+    BankStatement,
+    CashierShift,
     DunningCase,
     DunningPlanVersion,
-    PrepaidArrangement,
-    PrepaidStatus,
+    Payment,
+    PaymentChannel,
+    PrepaidArrangement,  # prepaid (issue 6)
+    PrepaidStatus,  # prepaid (issue 6)
+    ProviderOrder,  # provider payments (portalpay)
+    ShiftKind,
+    ShiftPayment,
+    StatementLine,
     SupplyOrder,
     SupplyOrderDispatch,
     SupplyOrderKind,
     SupplyOrderStatus,
+    TenderMethod,
 )
+from gridcare.payments.operations import record_payment  # cashier (issue 6)
 
 pytestmark = pytest.mark.django_db
 
@@ -718,6 +728,83 @@ def _portal_cases() -> Iterator[Case]:
                 "portal:account_detail", args=[_account_no(world, scope)]
             ),
         )
+    yield from _portal_payment_cases()  # provider payments (portalpay)
+
+
+# --- provider payments (portalpay) ------------------------------------------------------------
+
+
+def _provider_orders(world: World) -> object:
+    return sorted(ProviderOrder.objects.values_list("account_id", "amount", "status"))
+
+
+def _portal_payment_cases() -> Iterator[Case]:
+    """The portal's balance, pay, top-up, payment history and provider-return pages (the
+    customer's own accounts only: another 户号 is a 404), the provider's notification callback
+    and the demo's sandbox provider (public: signatures authenticate them)."""
+    for scope in SCOPES:
+        for label, name in (("balance", "portal:balance"), ("top-up page", "portal:top_up")):
+            yield Case(
+                label=f"portal {label} ({scope})",
+                url_name=name,
+                area="portal",
+                scope=scope,
+                path=lambda world, actor, scope=scope, name=name: reverse(
+                    name, args=[_account_no(world, scope)]
+                ),
+            )
+        # The own account owes nothing here: "Pay" goes back to the balance, no order made.
+        yield Case(
+            label=f"portal pay ({scope})",
+            url_name="portal:pay",
+            area="portal",
+            method="POST",
+            scope=scope,
+            allowed_status=302,
+            path=lambda world, actor, scope=scope: reverse("portal:pay", args=[_account_no(world, scope)]),
+            state=_provider_orders,
+        )
+    yield Case(
+        label="portal payments",
+        url_name="portal:payments",
+        area="portal",
+        path=_constant(reverse("portal:payments")),
+    )
+    # Without the provider's signature the return page shows nothing (400).
+    yield Case(
+        label="portal payment return without a signature",
+        url_name="portal:payment_return",
+        area="portal",
+        allowed_status=400,
+        path=_constant(reverse("portal:payment_return")),
+    )
+    # The provider's notification without a valid signature: "failure" (400) for everyone,
+    # audited as a refused notification (not a permission denial), nothing posted.
+    yield Case(
+        label="provider notification callback without a signature",
+        url_name="web:provider_notification_callback",
+        area="public",
+        method="POST",
+        path=_constant(reverse("web:provider_notification_callback")),
+        allowed_status=400,
+        decide=lambda actor: Outcome.ALLOWED,
+        state=_provider_orders,
+    )
+    yield Case(
+        label="sandbox provider home",
+        url_name="sandbox_pay:home",
+        area="public",
+        path=_constant(reverse("sandbox_pay:home")),
+        decide=lambda actor: Outcome.ALLOWED,
+    )
+    yield Case(
+        label="sandbox provider gateway without a signed request",
+        url_name="sandbox_pay:gateway",
+        area="public",
+        path=_constant(reverse("sandbox_pay:gateway")),
+        allowed_status=400,
+        decide=lambda actor: Outcome.ALLOWED,
+    )
 
 
 def _unmask_events(world: World) -> object:
@@ -1810,12 +1897,315 @@ def _billing_cases() -> Iterator[Case]:
     )
 
 
+# --- statements (issue 6 §6): bank statements and reconciliation ------------------------------
+
+
+def _bank_statement(world: World, scope: str) -> BankStatement:
+    """A statement of the scope's org unit with one unmatched credit line, made once per case
+    (written directly; importing is tested in tests/integration/payments_statements)."""
+    org_unit = world.place(scope).org_unit
+    existing = BankStatement.objects.filter(org_unit=org_unit).first()
+    if existing is not None:
+        return existing
+    moment = world.place("own").pending_request.requested_at
+    statement = BankStatement.objects.create(
+        org_unit=org_unit,
+        bank="中国工商银行",
+        account_no="1602000109200012345",
+        statement_id=f"MATRIX-{org_unit.code}",
+        file_format="camt.053",
+        file_name="matrix.xml",
+        sha256=f"{org_unit.code:0>64}",
+        period_start=moment.date(),
+        period_end=moment.date(),
+        imported_at=moment,
+    )
+    StatementLine.objects.create(
+        org_unit=org_unit,
+        statement=statement,
+        position=1,
+        direction="credit",
+        amount=Decimal("12.00"),
+        booking_date=moment.date(),
+        end_to_end_id=f"MATRIX-{scope}",
+        matched_reference=f"MATRIX-{scope}",
+        found_status="unmatched",
+        status="unmatched",
+    )
+    return statement
+
+
+def _statement_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _bank_statement(world, scope)
+    return reverse("web:statement_list")
+
+
+def _statement_marker(world: World, scope: str) -> str:
+    return f'data-statement="{_bank_statement(world, scope).statement_id}"'
+
+
+def _statement_line_states(world: World) -> object:
+    return sorted(StatementLine.objects.values_list("pk", "status", "resolution"))
+
+
+def _statement_cases() -> Iterator[Case]:
+    yield Case(
+        label="reconciliation statements",
+        url_name="web:statement_list",
+        area="staff",
+        permission=Permission.RECONCILE,
+        path=_statement_list_path,
+        check_allowed=_shows_scopes(_statement_marker),
+    )
+    yield Case(
+        label="statement upload",
+        url_name="exchange:statement_upload",
+        area="staff",
+        permission=Permission.RECONCILE,
+        path=_constant(reverse("exchange:statement_upload")),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"statement ({scope})",
+            url_name="web:statement_detail",
+            area="staff",
+            scope=scope,
+            permission=Permission.RECONCILE,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:statement_detail", args=[_bank_statement(world, scope).pk]
+            ),
+        )
+        yield Case(
+            label=f"dismiss a statement line ({scope})",
+            url_name="web:statement_line_resolve",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.RECONCILE,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:statement_line_resolve", args=[_bank_statement(world, scope).lines.get().pk, "dismiss"]
+            ),
+            data=lambda world, actor, scope=scope: {
+                f"dismiss-{_bank_statement(world, scope).lines.get().pk}-reason": "不是本单位款项"
+            },
+            allowed_status=302,
+            state=_statement_line_states,
+        )
+
+
 def _job_run() -> JobRun:
     """A queued job run (jobs, issue 4), made on first use."""
     run, _created = store_run(
         task=verify_audit_log, args=(), kwargs={}, idempotency_key="authorization-matrix", now=timezone.now()
     )
     return run
+
+
+# --- cashier (issue 6): the cashier screen, its shift, receipts and the payment history --------
+
+
+def _cashier_user(world: World, actor: Actor) -> User:
+    """The actor when staff (their own shift), else a staff user of the world (a shift must
+    belong to someone; the actor is refused before it matters)."""
+    user = actor.user
+    return user if user is not None and user.kind == UserKind.STAFF else world.requester
+
+
+def _open_shift_for(world: World, actor: Actor) -> CashierShift:
+    moment = world.place("own").pending_request.requested_at
+    return CashierShift.objects.create(
+        org_unit=world.own_station,
+        number=f"BC{CashierShift.objects.count() + 1:014d}",
+        kind=ShiftKind.COUNTER,
+        cashier=_cashier_user(world, actor),
+        opening_float=Decimal("0.00"),
+        opened_at=moment,
+    )
+
+
+def _scope_payment(world: World, scope: str, serial: str) -> Payment:
+    moment = world.place("own").pending_request.requested_at
+    return record_payment(
+        actor=None,
+        account=world.place(scope).account,
+        amount=Decimal("1.00"),
+        channel=PaymentChannel.BANK_REALTIME,
+        idempotency_key=f"matrix-{scope}-{serial}",
+        received_at=moment,
+        now=moment,
+    )
+
+
+def _shift_close_path(world: World, actor: Actor) -> str:
+    _open_shift_for(world, actor)
+    return reverse("web:cashier_shift_close")
+
+
+def _take_payment_path(scope: str) -> Build:
+    def build(world: World, actor: Actor) -> str:
+        _open_shift_for(world, actor)
+        return reverse("web:cashier_take_payment", args=[_account_no(world, scope)])
+
+    return build
+
+
+def _receipt_path(name: str, scope: str) -> Build:
+    return lambda world, actor: reverse(name, args=[_scope_payment(world, scope, "receipt").receipt_no])
+
+
+def _reverse_path(scope: str) -> Build:
+    """A payment of the scope's account taken in the actor's open shift."""
+
+    def build(world: World, actor: Actor) -> str:
+        shift = _open_shift_for(world, actor)
+        payment = _scope_payment(world, scope, "reverse")
+        ShiftPayment.objects.create(shift=shift, payment=payment, sequence=1, method=TenderMethod.CARD)
+        return reverse("web:payment_reverse", args=[payment.receipt_no])
+
+    return build
+
+
+def _payment_history_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _scope_payment(world, scope, "history")
+    return reverse("web:payment_history")
+
+
+def _payment_marker(world: World, scope: str) -> str:
+    payment = Payment.objects.get(idempotency_key=f"bank_realtime:matrix-{scope}-history")
+    return f'data-payment="{payment.receipt_no}"'
+
+
+def _scope_shift(world: World, scope: str) -> CashierShift:
+    """A shift of the scope's org unit closed 1.00 short, awaiting review (its cashier is the
+    world's requester, no actor here)."""
+    moment = world.place("own").pending_request.requested_at
+    number = f"BCM{scope}"
+    existing = CashierShift.objects.filter(number=number).first()
+    return existing or CashierShift.objects.create(
+        org_unit=world.place(scope).org_unit,
+        number=number,
+        kind=ShiftKind.COUNTER,
+        cashier=world.requester,
+        status="closed",
+        opening_float=Decimal("10.00"),
+        opened_at=moment,
+        closed_at=moment,
+        expected_cash=Decimal("10.00"),
+        counted_cash=Decimal("9.00"),
+        difference=Decimal("-1.00"),
+        close_reason="x",
+        needs_review=True,
+    )
+
+
+def _shift_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _scope_shift(world, scope)
+    return reverse("web:cashier_shifts")
+
+
+def _cashier_cases() -> Iterator[Case]:
+    yield Case(
+        label="cashier shifts",
+        url_name="web:cashier_shifts",
+        area="staff",
+        permission=Permission.VIEW_PAYMENTS,
+        path=_shift_list_path,
+        check_allowed=_shows_scopes(lambda world, scope: f'data-shift="BCM{scope}"'),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"review a shift ({scope})",
+            url_name="web:cashier_shift_review",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.APPROVE,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:cashier_shift_review", args=[_scope_shift(world, scope).number]
+            ),
+            data=lambda world, actor: {"note": "复核"},
+            allowed_status=302,
+            state=lambda world: sorted(CashierShift.objects.values_list("number", "needs_review")),
+        )
+    for name in ("web:cashier", "web:cashier_search"):
+        yield Case(
+            label=name,
+            url_name=name,
+            area="staff",
+            permission=Permission.COLLECT_PAYMENTS,
+            path=_constant(reverse(name)),
+        )
+    yield Case(
+        label="open a shift",
+        url_name="web:cashier_shift_open",
+        area="staff",
+        method="POST",
+        permission=Permission.COLLECT_PAYMENTS,
+        path=_constant(reverse("web:cashier_shift_open")),
+        data=lambda world, actor: {
+            "counter": world.own_station.pk,
+            "kind": "counter",
+            "opening_float": "0.00",
+        },
+        allowed_status=302,
+        state=lambda world: CashierShift.objects.count(),
+    )
+    yield Case(
+        label="close the shift",
+        url_name="web:cashier_shift_close",
+        area="staff",
+        method="POST",
+        permission=Permission.COLLECT_PAYMENTS,
+        path=_shift_close_path,
+        data=lambda world, actor: {"counted_cash": "0.00", "reason": ""},
+        allowed_status=302,
+        state=lambda world: sorted(CashierShift.objects.values_list("pk", "status")),
+    )
+    yield Case(
+        label="payment history",
+        url_name="web:payment_history",
+        area="staff",
+        permission=Permission.VIEW_PAYMENTS,
+        path=_payment_history_path,
+        check_allowed=_shows_scopes(_payment_marker),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"take a payment ({scope})",
+            url_name="web:cashier_take_payment",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.COLLECT_PAYMENTS,
+            path=_take_payment_path(scope),
+            data=lambda world, actor: {"submission": "s", "amount": "1.00", "method": "card", "tendered": ""},
+            allowed_status=302,
+            state=lambda world: Payment.objects.count(),
+        )
+        for name in ("web:payment_receipt", "web:payment_receipt_pdf"):
+            yield Case(
+                label=f"{name} ({scope})",
+                url_name=name,
+                area="staff",
+                scope=scope,
+                permission=Permission.VIEW_PAYMENTS,
+                path=_receipt_path(name, scope),
+            )
+        yield Case(
+            label=f"reverse a payment of the shift ({scope})",
+            url_name="web:payment_reverse",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.COLLECT_PAYMENTS,
+            path=_reverse_path(scope),
+            data=lambda world, actor: {"reason": "错收"},
+            allowed_status=302,
+            state=lambda world: sorted(Payment.objects.values_list("pk", "status")),
+        )
 
 
 CASES: list[Case] = []
@@ -1828,6 +2218,8 @@ def _cases() -> list[Case]:
         CASES.extend(_letter_cases())  # letters (issue 4)
         CASES.extend(_billing_cases())  # billing pages (issue 5)
         CASES.extend(_dunning_cases())  # dunning (issue 6)
+        CASES.extend(_statement_cases())  # statements (issue 6 §6)
+        CASES.extend(_cashier_cases())  # cashier (issue 6)
         CASES.extend(_prepaid_cases())  # prepaid (issue 6)
     return CASES
 

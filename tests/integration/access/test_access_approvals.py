@@ -372,6 +372,7 @@ def test_every_registered_kind_is_requested_with_a_permission_and_approved_with_
         "change_user_org_unit",
         "unmask_pii_in_bulk",
         "change_tariff",  # tariffs (issue 5)
+        "waive_late_fees",  # late-fee waivers (issue 6)
     }
     for kind in approvals.APPROVAL_KINDS.values():
         assert kind.approve_permission == "approvals.approve"

@@ -288,3 +288,21 @@ def test_the_month_end_accrual_task_charges_each_owing_account_once(world: Accou
     )
     assert [(c[0], c[3], c[5]) for c in _charges(overdue)] == [("billing.bill:1", 21, Decimal("2.10"))]
     assert _charges(current) == []
+
+
+def test_bill_by_bill_allocation_pays_each_old_bill_with_its_fee_first(
+    world: AccountsWorld, settings: Any
+) -> None:
+    # The several-bills case under the other rule: 500.00 pays the older bill's fee 65.60, then
+    # 434.40 of that bill (365.60 left); the newer bill's fee 6.00 and the bill stay open.
+    settings.GRIDCARE_PAYMENT_ALLOCATION = "bill_by_bill"
+    account = world.account(UsageCategory.GENERAL_COMMERCIAL)
+    world.bill(account, item="billing.bill:21", amount="800.00", due=date(2026, 1, 20))
+    world.bill(account, item="billing.bill:22", amount="300.00", due=date(2026, 2, 20))
+    world.pay(account, "500.00", date(2026, 3, 2), "r-21")
+    due = world.due(account, date(2026, 3, 2))
+    assert [(b.item, b.open_amount) for b in due.bills] == [
+        ("billing.bill:21", Decimal("365.60")),
+        ("billing.bill:22", Decimal("300.00")),
+    ]
+    assert (due.late_fees_charged, due.total) == (Decimal("6.00"), Decimal("671.60"))

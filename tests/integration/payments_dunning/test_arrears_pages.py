@@ -110,3 +110,24 @@ def test_marking_an_order_done_from_the_orders_page(
         manager,
         at(32, 10) + timedelta(minutes=30),
     )
+
+
+def test_the_work_list_reads_in_a_fixed_number_of_queries(
+    org_tree: Any, overdue: dict[str, Any], manager: Any, client_of: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of(manager)
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("web:arrears_work_list")).status_code == 200
+        return len(captured.captured_queries)
+
+    two = page_queries()
+    for sequence in range(60, 65):
+        make_account(org_tree.station, sequence=sequence, now=at(0))
+    run_day(3)
+    assert DunningCase.objects.filter(org_unit=org_tree.station).count() == 7
+    assert page_queries() == two

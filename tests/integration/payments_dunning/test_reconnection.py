@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from dunning_world import at, make_account, run_day, serve_notice
+from dunning_world import at, day, make_account, run_day, serve_notice
 
 from gridcare.audit.models import AuditEvent
 from gridcare.customers.models import UsageCategory
@@ -137,3 +137,43 @@ def test_a_payment_that_leaves_arrears_creates_no_reconnection_order(
     _pay(commercial, cashier, "50.00", 33, "S-3")
     assert not SupplyOrder.objects.filter(kind=SupplyOrderKind.RECONNECTION).exists()
     assert DunningCase.objects.get(account=commercial).status == DunningCaseStatus.OPEN
+
+
+def test_the_run_reconnects_an_account_cleared_without_a_payment(
+    org_tree: Any, manager: Any, commercial: Any
+) -> None:
+    from gridcare.ledger.chart import ChartCode
+    from gridcare.ledger.models import JournalEntryKind
+    from gridcare.ledger.operations import NewEntry, PostingLine, post_journal_entries
+
+    order = _to_disconnection_order(commercial, manager, org_tree)
+    complete_supply_order(actor=manager, order=order, done_at=at(31, 15), now=at(31, 16))
+    # An adjustment credits the whole bill (a billing error, no payment).
+    post_journal_entries(
+        entries=[
+            NewEntry(
+                org_unit_id=org_tree.station.pk,
+                kind=JournalEntryKind.BILL_ADJUSTED,
+                entry_date=day(32),
+                description="adjustment",
+                source="billing.bill:21:adjusted",
+                lines=[
+                    PostingLine(code=ChartCode.ENERGY_REVENUE, debit=Decimal("100.00")),
+                    PostingLine(
+                        code=ChartCode.RECEIVABLE_ENERGY,
+                        credit=Decimal("100.00"),
+                        customer_account_id=commercial.pk,
+                        item="billing.bill:21",
+                        due_date=day(0),
+                    ),
+                ],
+            )
+        ],
+        actor=None,
+        now=at(32, 9),
+    )
+    summary = run_day(33)
+    assert (summary.cases_closed, summary.reconnection_orders) == (1, 1)
+    reconnection = SupplyOrder.objects.get(account=commercial, kind=SupplyOrderKind.RECONNECTION)
+    assert reconnection.due_at == at(33) + timedelta(hours=24)
+    assert run_day(33).reconnection_orders == 0

@@ -35,6 +35,10 @@ EVERY_ENTRY = [
     "/jobs/",  # jobs (issue 4)
     "/letters/",  # letters (issue 4)
     "/billing/runs/",  # billing pages (issue 5)
+    "/arrears/",  # dunning (issue 6)
+    "/ledger/",  # ledger reports (issue 6)
+    "/reconciliation/",  # statements (issue 6 §6)
+    *("/cashier/", "/payments/", "/shifts/"),  # cashier (issue 6)
 ]
 
 
@@ -55,6 +59,8 @@ def test_account_manager_sees_export_but_not_approvals_users_audit_or_administra
         "/my-requests/",
         "/notifications/",
         "/letters/",  # letters (issue 4): 客户经理 print and serve their customers' notices
+        "/arrears/",  # dunning (issue 6): 客户经理 chase their customers' arrears
+        *("/payments/", "/shifts/"),  # cashier (issue 6): they read payments and receipts
     ]
 
 
@@ -64,8 +70,14 @@ def test_system_administrator_sees_administration(world: World) -> None:
     )
 
     # letters (issue 4): 系统管理员 neither print nor serve letters; nor do they bill (issue 5)
+    # or read the receivables ledger (issue 6)
     assert urls_for(administrator) == [
-        url for url in EVERY_ENTRY if url not in ("/letters/", "/billing/runs/")
+        url
+        for url in EVERY_ENTRY
+        if url not in ("/letters/", "/billing/runs/", "/ledger/", "/reconciliation/")
+        # cashier (issue 6): nor do they take or read payments
+        and url not in ("/cashier/", "/payments/", "/shifts/")
+        and url != "/arrears/"  # dunning (issue 6): nor chase arrears
     ]
 
 
@@ -73,7 +85,16 @@ def test_billing_clerk_sees_the_bill_runs(world: World) -> None:
     # billing pages (issue 5)
     clerk = make_staff_user(username="clerk_a", org_unit=world.station_a, roles=(Role.BILLING_CLERK,))
 
-    assert urls_for(clerk) == ["/", "/accounts/", *exchange_upload_urls(), "/my-requests/", "/billing/runs/"]
+    assert urls_for(clerk) == [
+        "/",
+        "/accounts/",
+        *exchange_upload_urls(),
+        "/my-requests/",
+        "/billing/runs/",
+        "/ledger/",  # ledger reports (issue 6)
+        "/reconciliation/",  # statements (issue 6 §6): 核算员 reconcile the bank statements
+        *("/payments/", "/shifts/"),  # cashier (issue 6)
+    ]
 
 
 def test_superuser_sees_every_entry(world: World) -> None:
@@ -81,7 +102,8 @@ def test_superuser_sees_every_entry(world: World) -> None:
 
 
 def test_portal_user_sees_the_portal_navigation(world: World) -> None:
-    assert urls_for(world.portal_user) == ["/portal/", "/portal/bills/"]  # bills: issue 5
+    # bills: issue 5; payments: provider payments (portalpay)
+    assert urls_for(world.portal_user) == ["/portal/", "/portal/bills/", "/portal/payments/"]
 
 
 def test_anonymous_user_sees_no_navigation(db: None) -> None:

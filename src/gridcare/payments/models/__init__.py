@@ -1,8 +1,9 @@
 """The payments app's models, one module per area (payments, and the areas docs/payments.md
 lists): every model is imported here, where Django looks for them."""
 
-# --- dunning (催费, 停复电): docs/dunning.md
-from gridcare.payments.models.dunning import (
+# cashier (issue 6): shifts at the counter and in the field, and the payments taken in them
+from gridcare.payments.models.cashier import CashierShift, ShiftKind, ShiftPayment, ShiftStatus, TenderMethod
+from gridcare.payments.models.dunning import (  # dunning (催费, 停复电): docs/dunning.md
     AccountSupply,
     DunningAction,
     DunningCase,
@@ -31,6 +32,19 @@ from gridcare.payments.models.payment import (
 
 # --- prepaid (预付费 / 远程费控): docs/prepaid.md
 from gridcare.payments.models.prepaid import PrepaidAlert, PrepaidArrangement, PrepaidCutoff, PrepaidStatus
+from gridcare.payments.models.provider import (  # provider payments (portalpay)
+    ProviderOrder,
+    ProviderOrderPurpose,
+    ProviderOrderStatus,
+)
+from gridcare.payments.models.statements import (  # statements (issue 6 §6)
+    BankStatement,
+    LineDirection,
+    LineResolution,
+    LineStatus,
+    StatementFormat,
+    StatementLine,
+)
 
 __all__ = [
     "MONEY_DECIMALS",
@@ -39,6 +53,10 @@ __all__ = [
     "Payment",
     "PaymentChannel",
     "PaymentStatus",
+    # provider payments (portalpay)
+    "ProviderOrder",
+    "ProviderOrderPurpose",
+    "ProviderOrderStatus",
 ]
 # --- dunning
 __all__ += [
@@ -59,5 +77,14 @@ __all__ += [
     "SupplyOrderKind",
     "SupplyOrderStatus",
 ]
+__all__ += [  # statements (issue 6 §6)
+    "BankStatement",
+    "LineDirection",
+    "LineResolution",
+    "LineStatus",
+    "StatementFormat",
+    "StatementLine",
+]
+__all__ += ["CashierShift", "ShiftKind", "ShiftPayment", "ShiftStatus", "TenderMethod"]  # cashier
 # --- prepaid
 __all__ += ["PrepaidAlert", "PrepaidArrangement", "PrepaidCutoff", "PrepaidStatus"]

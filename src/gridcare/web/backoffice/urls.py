@@ -4,10 +4,13 @@ from gridcare.web import callbacks  # gateway callbacks (issue 4)
 from gridcare.web.backoffice import approvals, audit_log, integrations, jobs, pii, security, users, views
 from gridcare.web.backoffice import arrears as arrears_pages  # dunning (issue 6)
 from gridcare.web.backoffice import billing as billing_pages  # billing pages (issue 5)
+from gridcare.web.backoffice import cashier as cashier_pages  # cashier (issue 6)
 from gridcare.web.backoffice import ledger as ledger_pages  # ledger reports (issue 6)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
 from gridcare.web.backoffice import prepaid as prepaid_pages  # prepaid (issue 6)
+from gridcare.web.backoffice import reconciliation as reconciliation_pages  # statements (issue 6 §6)
+from gridcare.web.provider_callbacks import provider_notification  # provider payments (portalpay)
 
 app_name = "web"
 urlpatterns = [
@@ -60,6 +63,12 @@ urlpatterns = [
     # gateway callbacks (issue 4): receipts from the HTTP SMS gateway and WeChat's event push
     path("notifications/callbacks/sms/", callbacks.sms_gateway_receipt, name="notification_sms_callback"),
     path("notifications/callbacks/wechat/", callbacks.wechat_event, name="notification_wechat_callback"),
+    # payment provider notifications (portalpay): the provider's signed asynchronous notification
+    path(
+        "payments/callbacks/provider/",
+        provider_notification,
+        name="provider_notification_callback",
+    ),
     # jobs (issue 4): background job runs and their progress
     path("jobs/", jobs.job_runs, name="job_runs"),
     path("jobs/<uuid:run_id>/progress/", jobs.job_progress, name="job_progress"),
@@ -105,4 +114,28 @@ urlpatterns = [
     path("billing/bills/<int:bill_id>/send-back/", billing_pages.bill_send_back, name="bill_send_back"),
     path("billing/bills/<int:bill_id>/recalculate/", billing_pages.bill_recalculate, name="bill_recalculate"),
     path("billing/bills/<int:bill_id>/adjust/", billing_pages.bill_adjust, name="bill_adjust"),
+    # statements (issue 6 §6): bank statements and the resolution of their lines (对账)
+    path("reconciliation/", reconciliation_pages.statement_list, name="statement_list"),
+    path(
+        "reconciliation/<int:statement_id>/", reconciliation_pages.statement_detail, name="statement_detail"
+    ),
+    path(
+        "reconciliation/lines/<int:line_id>/<str:action>/",
+        reconciliation_pages.resolve_line,
+        name="statement_line_resolve",
+    ),
+    # cashier (issue 6): the cashier screen and its shift, receipts, the payment history
+    path("cashier/", cashier_pages.cashier_screen, name="cashier"),
+    path("cashier/search/", cashier_pages.cashier_search, name="cashier_search"),
+    path("cashier/shift/open/", cashier_pages.shift_open, name="cashier_shift_open"),
+    path("cashier/shift/close/", cashier_pages.shift_close, name="cashier_shift_close"),
+    path("cashier/accounts/<str:account_no>/pay/", cashier_pages.take_payment, name="cashier_take_payment"),
+    path("shifts/", cashier_pages.shift_list, name="cashier_shifts"),
+    path("shifts/<str:number>/review/", cashier_pages.shift_review, name="cashier_shift_review"),
+    path("payments/", cashier_pages.payment_history, name="payment_history"),
+    path("payments/<str:receipt_no>/", cashier_pages.payment_receipt, name="payment_receipt"),
+    path(
+        "payments/<str:receipt_no>/receipt.pdf", cashier_pages.payment_receipt_pdf, name="payment_receipt_pdf"
+    ),
+    path("payments/<str:receipt_no>/reverse/", cashier_pages.payment_reverse, name="payment_reverse"),
 ]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0003_pii_encryption"),
         ("organization", "0002_number_sequence"),
-        ("payments", "0005_dunning_defaults"),
+        ("payments", "0008_dunning_defaults"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

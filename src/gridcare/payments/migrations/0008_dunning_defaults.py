@@ -131,7 +131,7 @@ def unseed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0004_dunning"),
+        ("payments", "0007_dunning"),
         ("notifications", "0007_callback_nonces"),
         ("jobs", "0003_jobs_seed_purge"),
     ]

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0003_pii_encryption'),
         ('organization', '0002_number_sequence'),
-        ('payments', '0003_accrue_late_fees_job'),
+        ('payments', '0006_cashier'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

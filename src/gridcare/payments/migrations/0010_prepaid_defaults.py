@@ -64,7 +64,7 @@ def unseed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0006_prepaid"),
+        ("payments", "0009_prepaid"),
         ("notifications", "0007_callback_nonces"),
         ("jobs", "0003_jobs_seed_purge"),
     ]
