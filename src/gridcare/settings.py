@@ -511,3 +511,17 @@ if str(PAYMENT_PROVIDER["GATEWAY_URL"]).startswith(("https://", "http://")):
     _gateway = _urlsplit(str(PAYMENT_PROVIDER["GATEWAY_URL"]))
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_gateway.scheme}://{_gateway.netloc}")
 # --- end of third-party payment provider ---------------------------------------------------------
+
+# --- prepaid (预付费 / 远程费控, issue 6; docs/prepaid.md) ---------------------------------------
+GRIDCARE_PREPAID = {
+    # Low-balance alert thresholds (yuan) of a new arrangement, highest first.
+    "ALERT_THRESHOLDS": ["50.00", "20.00", "0.00"],
+    # How far below zero the available balance may go before a cut-off is ordered (yuan).
+    "ALLOWED_OVERDRAFT": "0.00",
+    # No cut-off is carried out from QUIET_FROM until QUIET_UNTIL (local time), nor on a
+    # statutory holiday (gridcare.kit.calendar): the order waits.
+    "QUIET_FROM": "22:00",
+    "QUIET_UNTIL": "07:00",
+    "QUIET_ON_HOLIDAYS": True,
+}
+# --- end of prepaid -------------------------------------------------------------------------------

@@ -60,6 +60,8 @@ class Permission(StrEnum):
     MANAGE_ARREARS = "payments.manage_arrears"
     # cashier (issue 6): the payment history and receipts change nothing
     VIEW_PAYMENTS = "payments.view"
+    # prepaid (issue 6): switching accounts between postpaid and prepaid, their thresholds
+    MANAGE_PREPAID = "payments.manage_prepaid"
     # ledger (issue 6): the receivables ledger's reports and GL export change nothing
     VIEW_LEDGER = "ledger.view"
     # statements (issue 6 §6): import bank statements and resolve what did not match (对账)
@@ -106,6 +108,7 @@ PERMISSION_LABELS: dict[Permission, Any] = {
     Permission.VIEW_ARREARS: _("View arrears and disconnection orders"),  # dunning (issue 6)
     Permission.MANAGE_ARREARS: _("Manage arrears and disconnection"),  # dunning (issue 6)
     Permission.VIEW_PAYMENTS: _("View payments and their receipts"),  # cashier (issue 6)
+    Permission.MANAGE_PREPAID: _("Switch accounts between prepaid and postpaid"),  # prepaid (issue 6)
     Permission.VIEW_LEDGER: _("View the receivables ledger, its reports and GL export"),  # ledger (issue 6)
     Permission.RECONCILE: _("Reconcile bank statements"),  # statements (issue 6 §6)
     Permission.MANAGE_DIRECT_DEBIT: _("Manage debit mandates and direct-debit files"),  # bank channels
@@ -145,6 +148,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_ARREARS}  # dunning (issue 6)
         | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
+        | {_P.MANAGE_PREPAID}  # prepaid (issue 6)
     ),
     Role.ACCOUNT_MANAGER: frozenset(
         {_P.VIEW_CUSTOMERS, _P.CHANGE_CUSTOMERS, _P.VIEW_METERING, _P.UNMASK_PII, _P.EXPORT_DATA}
@@ -154,6 +158,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {_P.VIEW_BILLS}  # billing pages (issue 5)
         | {_P.VIEW_ARREARS, _P.MANAGE_ARREARS}  # dunning (issue 6)
         | {_P.VIEW_PAYMENTS}  # cashier (issue 6): payment history and receipts
+        | {_P.MANAGE_PREPAID}  # prepaid (issue 6)
     ),
     Role.USAGE_INSPECTOR: frozenset(
         {_P.VIEW_CUSTOMERS, _P.VIEW_METERING, _P.PERFORM_INSPECTIONS}
@@ -214,6 +219,7 @@ CHANGE_PERMISSIONS: frozenset[Permission] = frozenset(
         _P.RECORD_LETTER_SERVED,
         _P.MANAGE_ARREARS,  # dunning (issue 6)
         _P.RECONCILE,  # statements (issue 6 §6)
+        _P.MANAGE_PREPAID,  # prepaid (issue 6)
     }
 )
 

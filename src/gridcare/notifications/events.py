@@ -122,6 +122,20 @@ EVENT_TYPES: dict[str, EventType] = {
             },
         ),
         # --- end of dunning events
+        # --- prepaid (issue 6, docs/prepaid.md): the low-balance alert
+        EventType(
+            code="prepaid_low_balance",
+            label=_("Prepaid balance low"),
+            variables=frozenset({"customer_name", "account_no", "available_balance", "threshold", "through"}),
+            sample_context={
+                "customer_name": "张三",
+                "account_no": "3100000001",
+                "available_balance": "18.40",
+                "threshold": "20.00",
+                "through": "2026-12-01",
+            },
+        ),
+        # --- end of prepaid events
         EventType(
             code="one_time_code",
             label=_("One-time code"),

@@ -518,6 +518,12 @@ def reconnect_if_cleared(*, account_ids: Sequence[int], actor: User | None, now:
     on = local_date(now)
     items = open_items_by_account(customer_account_ids=account_ids, codes=_ARREARS_CODES)
     cleared = [account_id for account_id in account_ids if _cleared(items.get(account_id, []), on=on)]
+    # prepaid (docs/prepaid.md): an account cut off for its prepaid balance owes no arrears;
+    # prepaid's own hook reconnects it when the balance is back, not any payment.
+    from gridcare.payments.prepaid import cut_off_prepaid_account_ids
+
+    held = cut_off_prepaid_account_ids(account_ids=cleared)
+    cleared = [account_id for account_id in cleared if account_id not in held]
     if not cleared:
         return 0
     with transaction.atomic():

@@ -535,3 +535,38 @@ class DebitFileProblem:
     field: str
     reason_zh: str
     reason_en: str
+
+
+# --- prepaid (预付费 / 远程费控, docs/prepaid.md) -------------------------------------------------
+
+
+class PrepaidAlreadyActive(GridCareError):
+    code = "prepaid_already_active"
+    message_zh = "户号 {account_no} 已是预付费户。"
+    message_en = "Account {account_no} is already prepaid."
+
+
+class PrepaidNotActive(GridCareError):
+    code = "prepaid_not_active"
+    message_zh = "户号 {account_no} 的预付费已于 {ended_on} 结束。"
+    message_en = "Account {account_no} stopped prepaying on {ended_on}."
+
+
+class PrepaidSwitchArrears(GridCareError):
+    """Switching to prepaid while the account still owes after its prepaid balance was applied."""
+
+    code = "prepaid_switch_arrears"
+    message_zh = "户号 {account_no} 仍欠费 {amount} 元（含违约金），须先缴清才能转为预付费。"
+    message_en = (
+        "Account {account_no} still owes {amount} yuan (late fees included): "
+        "pay it before switching to prepaid."
+    )
+
+
+class PrepaidSettingsInvalid(GridCareError):
+    code = "prepaid_settings_invalid"
+    message_zh = "预付费设置无效：{reason_zh}"
+    message_en = "The prepaid settings are invalid: {reason_en}"
+
+    def __init__(self, *, field: str, reason_zh: str, reason_en: str) -> None:
+        super().__init__(field=field, reason_zh=reason_zh, reason_en=reason_en)

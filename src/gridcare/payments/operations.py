@@ -260,6 +260,10 @@ def record_payment(
     from gridcare.payments.dunning import reconnect_if_cleared
 
     reconnect_if_cleared(account_ids=[account.pk], actor=actor, now=now)
+    # prepaid (docs/prepaid.md): refresh the available balance; back above the cut-off → reconnect at once.
+    from gridcare.payments.prepaid import reconnect_prepaid_if_topped_up
+
+    reconnect_prepaid_if_topped_up(account_ids=[account.pk], actor=actor, now=now)
     return payment
 
 

@@ -96,6 +96,10 @@ BACKOFFICE_ENTRIES: tuple[NavigationEntry, ...] = (
     NavigationEntry(
         label=_("Arrears"), url_name="web:arrears_work_list", permissions=frozenset({Permission.VIEW_ARREARS})
     ),
+    # prepaid (issue 6)
+    NavigationEntry(
+        label=_("Prepaid"), url_name="web:prepaid_accounts", permissions=frozenset({Permission.VIEW_ARREARS})
+    ),
     # ledger reports (issue 6)
     NavigationEntry(
         label=_("Receivables ledger"),

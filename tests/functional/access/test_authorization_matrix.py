@@ -88,6 +88,8 @@ from gridcare.payments.models import (  # dunning (issue 6)  # statements (issue
     DunningPlanVersion,
     Payment,
     PaymentChannel,
+    PrepaidArrangement,  # prepaid (issue 6)
+    PrepaidStatus,  # prepaid (issue 6)
     ProviderOrder,  # provider payments (portalpay)
     ShiftKind,
     ShiftPayment,
@@ -2223,6 +2225,7 @@ def _cases() -> list[Case]:
         CASES.extend(_statement_cases())  # statements (issue 6 §6)
         CASES.extend(_cashier_cases())  # cashier (issue 6)
         CASES.extend(_bank_channel_cases())  # bank channels (issue 6)
+        CASES.extend(_prepaid_cases())  # prepaid (issue 6)
     return CASES
 
 
@@ -2391,6 +2394,87 @@ def _dunning_cases() -> Iterator[Case]:
             allowed_status=302,
             state=lambda world: sorted(SupplyOrder.objects.values_list("pk", "status", "done_by_id")),
             check_allowed=_order_done,
+        )
+
+
+# --- prepaid (issue 6): prepaid accounts, switching to prepaid and back ----------------------------
+
+
+def _prepaid_arrangement(world: World, scope: str) -> PrepaidArrangement:
+    """An active prepaid arrangement of the scope's account, made once per case."""
+    account = world.place(scope).account
+    moment = world.place("own").pending_request.requested_at
+    arrangement, _created = PrepaidArrangement.objects.get_or_create(
+        account=account,
+        status=PrepaidStatus.ACTIVE,
+        defaults={
+            "org_unit": account.org_unit,
+            "started_on": date(2025, 3, 1),
+            "started_at": moment,
+            "alert_thresholds": ["50.00", "20.00", "0.00"],
+            "allowed_overdraft": Decimal("0.00"),
+            "balance_at": moment,
+        },
+    )
+    return arrangement
+
+
+def _prepaid_list_path(world: World, actor: Actor) -> str:
+    for scope in SCOPES:
+        _prepaid_arrangement(world, scope)
+    return reverse("web:prepaid_accounts")
+
+
+def _prepaid_states(world: World) -> object:
+    return sorted(
+        PrepaidArrangement.objects.values_list("account_id", "status", "started_by_id", "ended_by_id")
+    )
+
+
+def _prepaid_started(response: HttpResponse, world: World, actor: Actor) -> None:
+    assert PrepaidArrangement.objects.filter(started_by=actor.user, status=PrepaidStatus.ACTIVE).count() == 1
+
+
+def _prepaid_ended(response: HttpResponse, world: World, actor: Actor) -> None:
+    assert PrepaidArrangement.objects.filter(ended_by=actor.user, status=PrepaidStatus.ENDED).count() == 1
+
+
+def _prepaid_cases() -> Iterator[Case]:
+    yield Case(
+        label="prepaid accounts",
+        url_name="web:prepaid_accounts",
+        area="staff",
+        permission=Permission.VIEW_ARREARS,
+        path=_prepaid_list_path,
+        check_allowed=_shows_scopes(lambda world, scope: f'data-account="{_account_no(world, scope)}"'),
+    )
+    for scope in SCOPES:
+        yield Case(
+            label=f"switch an account to prepaid ({scope})",
+            url_name="web:prepaid_start",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.MANAGE_PREPAID,
+            path=lambda world, actor: reverse("web:prepaid_start"),
+            data=lambda world, actor, scope=scope: {"account_no": _account_no(world, scope)},
+            allowed_status=302,
+            state=_prepaid_states,
+            check_allowed=_prepaid_started,
+        )
+        yield Case(
+            label=f"switch an account back to postpaid ({scope})",
+            url_name="web:prepaid_end",
+            area="staff",
+            method="POST",
+            scope=scope,
+            permission=Permission.MANAGE_PREPAID,
+            path=lambda world, actor, scope=scope: reverse(
+                "web:prepaid_end", args=[_prepaid_arrangement(world, scope).pk]
+            ),
+            allowed_status=302,
+            state=_prepaid_states,
+            check_allowed=_prepaid_ended,
         )
 
 

@@ -51,6 +51,13 @@ def test_the_seeded_periodic_jobs_name_real_tasks() -> None:
         "supply-order-check": ("gridcare.payments.dunning_tasks.check_supply_orders", 300, None, True),
         # late fees (issue 6)
         "accrue-late-fees": ("gridcare.payments.tasks.accrue_late_fees_task", None, time(0, 30), True),
+        # prepaid (issue 6)
+        "prepaid-estimate": (
+            "gridcare.billing.prepaid_estimates.estimate_prepaid_task",
+            None,
+            time(7, 30),
+            True,
+        ),
     }
     for task_path, *_ in seeded.values():
         assert import_string(task_path).module_path == task_path
@@ -150,6 +157,8 @@ def test_the_worker_runs_the_seeded_jobs_when_due(org_tree) -> None:
     PeriodicJob.objects.filter(name__in=["dunning-run", "supply-order-check"]).update(enabled=False)
     # late fees (issue 6): the accrual has its test in tests/integration/payments.
     PeriodicJob.objects.filter(name="accrue-late-fees").update(enabled=False)
+    # prepaid (issue 6): its job has tests of its own (tests/integration/payments_prepaid).
+    PeriodicJob.objects.filter(name="prepaid-estimate").update(enabled=False)
     queued = enqueue_due_periodic_jobs(now=at)
     assert sorted(run.task_path for run in queued) == [
         "gridcare.identity.tasks.purge_expired_identity_records_task",

@@ -36,6 +36,7 @@ EVERY_ENTRY = [
     "/letters/",  # letters (issue 4)
     "/billing/runs/",  # billing pages (issue 5)
     "/arrears/",  # dunning (issue 6)
+    "/prepaid/",  # prepaid (issue 6)
     "/ledger/",  # ledger reports (issue 6)
     "/reconciliation/",  # statements (issue 6 §6)
     *("/cashier/", "/payments/", "/shifts/"),  # cashier (issue 6)
@@ -61,6 +62,7 @@ def test_account_manager_sees_export_but_not_approvals_users_audit_or_administra
         "/notifications/",
         "/letters/",  # letters (issue 4): 客户经理 print and serve their customers' notices
         "/arrears/",  # dunning (issue 6): 客户经理 chase their customers' arrears
+        "/prepaid/",  # prepaid (issue 6): and follow their prepaid balances
         *("/payments/", "/shifts/"),  # cashier (issue 6): they read payments and receipts
     ]
 
@@ -81,6 +83,7 @@ def test_system_administrator_sees_administration(world: World) -> None:
         # bank channels (issue 6): nor do they debit
         and url != "/direct-debit/"
         and url != "/arrears/"  # dunning (issue 6): nor chase arrears
+        and url != "/prepaid/"  # prepaid (issue 6): nor follow prepaid balances
     ]
 
 

@@ -40,6 +40,9 @@ from gridcare.payments.models.payment import (
     PaymentChannel,
     PaymentStatus,
 )
+
+# --- prepaid (预付费 / 远程费控): docs/prepaid.md
+from gridcare.payments.models.prepaid import PrepaidAlert, PrepaidArrangement, PrepaidCutoff, PrepaidStatus
 from gridcare.payments.models.provider import (  # provider payments (portalpay)
     ProviderOrder,
     ProviderOrderPurpose,
@@ -103,3 +106,5 @@ __all__ += [  # statements (issue 6 §6)
     "StatementLine",
 ]
 __all__ += ["CashierShift", "ShiftKind", "ShiftPayment", "ShiftStatus", "TenderMethod"]  # cashier
+# --- prepaid
+__all__ += ["PrepaidAlert", "PrepaidArrangement", "PrepaidCutoff", "PrepaidStatus"]

@@ -9,6 +9,7 @@ from gridcare.web.backoffice import debits as debit_pages  # bank channels (issu
 from gridcare.web.backoffice import ledger as ledger_pages  # ledger reports (issue 6)
 from gridcare.web.backoffice import letters as letter_pages  # letters (issue 4)
 from gridcare.web.backoffice import notifications as notification_pages  # notifications (issue 4)
+from gridcare.web.backoffice import prepaid as prepaid_pages  # prepaid (issue 6)
 from gridcare.web.backoffice import reconciliation as reconciliation_pages  # statements (issue 6 §6)
 from gridcare.web.provider_callbacks import provider_notification  # provider payments (portalpay)
 
@@ -86,6 +87,10 @@ urlpatterns = [
     path("arrears/", arrears_pages.arrears_work_list, name="arrears_work_list"),
     path("arrears/orders/", arrears_pages.supply_order_list, name="supply_orders"),
     path("arrears/orders/<int:order_id>/done/", arrears_pages.supply_order_done, name="supply_order_done"),
+    # prepaid (issue 6): prepaid accounts by org unit, switching to prepaid and back
+    path("prepaid/", prepaid_pages.prepaid_accounts, name="prepaid_accounts"),
+    path("prepaid/start/", prepaid_pages.prepaid_start, name="prepaid_start"),
+    path("prepaid/<int:arrangement_id>/end/", prepaid_pages.prepaid_end, name="prepaid_end"),
     # ledger reports (issue 6): trial balance, aged receivables, collection rate, GL export
     path("ledger/", ledger_pages.ledger_reports, name="ledger_reports"),
     path("ledger/general-ledger.csv", ledger_pages.general_ledger_csv, name="general_ledger_csv"),
