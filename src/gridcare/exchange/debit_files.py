@@ -4,6 +4,8 @@ checked."""
 
 from __future__ import annotations
 
+import io
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -43,7 +45,10 @@ def write_debit_file(
         written = create_debit_batch(actor=actor, bank=bank, on=on, now=now)
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / written.batch.file_name
-        path.write_bytes(written.content)
+        # Full bank account numbers: readable by the server's own user only.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(written.content)
         manifest = write_manifest(path=path, integration=bank, rows=written.batch.line_count, created_at=now)
     return WrittenDebitFile(batch=written.batch, path=path, manifest=manifest)
 
@@ -54,11 +59,15 @@ def read_debit_result_file(
     """Check the result file at ``path`` against its signed manifest (default: beside it), then
     post its results as the manifest's bank (:func:`import_debit_result`)."""
     manifest = manifest or manifest_path(path)
-    with path.open("rb") as stream:
-        checked = check_manifest(
-            stream=stream, file_name=path.name, manifest=manifest.read_bytes(), manifest_name=manifest.name
-        )
-        content = stream.read()
+    # Read once: the bytes checked against the manifest are the bytes imported (a file changed
+    # in place between a check and a second read would otherwise pass).
+    content = path.read_bytes()
+    checked = check_manifest(
+        stream=io.BytesIO(content),
+        file_name=path.name,
+        manifest=manifest.read_bytes(),
+        manifest_name=manifest.name,
+    )
     bank = find_active_integration(name=checked["integration"])
     return import_debit_result(actor=actor, bank=bank, content=content, file_name=path.name, now=now)
 

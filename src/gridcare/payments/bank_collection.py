@@ -101,6 +101,11 @@ def record_bank_payment(
     _check_bank(bank)
     _check_serial(field="serial", serial=serial)
     hold_bank(bank)
+    pending: BankReversal | None = (
+        BankReversal.objects.select_for_update()
+        .filter(bank=bank, original_serial=serial, status=BankReversalStatus.PENDING)
+        .first()
+    )
     try:
         payment = record_payment(
             actor=actor,
@@ -110,6 +115,8 @@ def record_bank_payment(
             idempotency_key=serial,
             received_at=paid_at,
             now=now,
+            # Reversed below, in this transaction: it must not reconnect or close a dunning case.
+            settles_supply=pending is None,
         )
     except PaymentSerialConflict as conflict:
         # Told as a bank notification's conflict, in its field ``serial``.
@@ -119,11 +126,6 @@ def record_bank_payment(
             what_zh=f"收费 {receipt_no}，户号或金额不同",
             what_en=f"payment {receipt_no}, another account or amount",
         ) from conflict
-    pending: BankReversal | None = (
-        BankReversal.objects.select_for_update()
-        .filter(bank=bank, original_serial=serial, status=BankReversalStatus.PENDING)
-        .first()
-    )
     if pending is None:
         return payment
     applied = _apply_reversal(actor=actor, notice=pending, payment=payment, now=now).payment

@@ -300,7 +300,7 @@ def _trailer(
     if fields is None:
         return
     _kind, count_text, debited_text, bounced_text = fields
-    if not count_text.isdigit() or int(count_text) != details:
+    if not (count_text.isascii() and count_text.isdigit()) or int(count_text) != details:
         problems.add(
             number,
             "count",

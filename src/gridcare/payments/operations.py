@@ -90,8 +90,9 @@ def hold_accounts(*, account_ids: Iterable[int]) -> None:
 
 
 def payment_key(*, channel: str, serial: str) -> str:
-    """A payment's unique key: its channel's serial number, qualified by the channel (two banks
-    may use the same serial numbers)."""
+    """A payment's unique key: its channel's serial number, qualified by the channel (a bank's
+    serial and a provider's may coincide). Within one channel the serials must be unique: banks
+    sharing a channel are told to prefix theirs (docs/bank-channels.md)."""
     return f"{channel}:{serial}"
 
 
@@ -154,6 +155,7 @@ def record_payment(
     idempotency_key: str,
     received_at: datetime,
     now: datetime,
+    settles_supply: bool = True,
 ) -> Payment:
     """Record a payment of ``amount`` for ``account`` and post it: Dr the channel's cash or bank
     account / Cr the late fees and bills it pays (:func:`allocation`) and Cr 预收电费 with the rest.
@@ -254,6 +256,10 @@ def record_payment(
             "prepaid": str(rest),
         },
     )
+    if not settles_supply:
+        # The caller reverses the payment in this same transaction (a bank's reversal notice that
+        # came first): no money arrived, so nothing about the supply changes.
+        return payment
     # dunning (docs/dunning.md): arrears cleared → cancel the disconnection order, close the
     # case and, when the supply is off, create the reconnection order at once. Imported here
     # so the whole hook is this one block.

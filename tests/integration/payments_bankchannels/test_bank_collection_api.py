@@ -25,7 +25,7 @@ from gridcare.kit.clock import local_date
 from gridcare.ledger.chart import ChartCode
 from gridcare.ledger.models import AccountBalance, JournalEntry, Posting
 from gridcare.ledger.operations import post_journal_entries
-from gridcare.payments.models import BankReversal, Payment
+from gridcare.payments.models import AccountSupply, BankReversal, Payment, SupplyOrder
 from gridcare.payments.queries import amount_due
 
 pytestmark = pytest.mark.django_db
@@ -366,3 +366,15 @@ def test_a_payment_notification_with_a_bad_amount_or_time_is_refused(bank_world:
     assert (bad_serial.status_code, bad_serial.json()["field"]) == (422, "serial")
     assert _state() == (0, JournalEntry.objects.count(), Posting.objects.count(), 0)
     assert Payment.objects.count() == 0
+
+
+def test_a_payment_whose_reversal_came_first_reconnects_nothing(bank_world: BankWorld) -> None:
+    # The account was cut off for its arrears; the bank's reversal notice arrives before the
+    # payment of everything owed (181.50). The payment is recorded and reversed at once: no money
+    # arrived, so the supply stays off and no reconnection order is made.
+    AccountSupply.objects.create(account=bank_world.account, disconnected=True)
+    assert call(bank_world.bank, "POST", REVERSALS_URL, _reversal()).json()["status"] == "pending"
+    paid = call(bank_world.bank, "POST", PAYMENTS_URL, _payment(bank_world, amount="181.50"))
+    assert paid.json()["status"] == "reversed"
+    assert AccountSupply.objects.get(account=bank_world.account).disconnected is True
+    assert SupplyOrder.objects.count() == 0

@@ -153,6 +153,8 @@ def test_the_debit_file_has_exact_bytes_and_a_manifest_that_verifies(
 
     zhang, shop = bank_world.account.account_no, bank_world.shop.account_no
     assert path.name == f"DD_icbc-quancheng_{BATCH}.txt"
+    # Full bank account numbers: the server's own user alone reads the file.
+    assert path.stat().st_mode & 0o777 == 0o600
     expected = (
         f"H|1|{BATCH}|icbc-quancheng|37010201|20250310|20250310093000\n"
         f"D|000001|{BATCH}000001|{zhang}|{ZHANG_BANK_ACCOUNT}|张伟|181.50\n"

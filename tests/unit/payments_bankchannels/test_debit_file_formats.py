@@ -108,3 +108,10 @@ def test_an_empty_file_is_reported() -> None:
     assert [(problem.line, problem.field, problem.reason_en) for problem in problems] == [
         (1, "file", "the file is empty")
     ]
+
+
+def test_a_count_in_other_digits_is_reported_not_a_crash() -> None:
+    # "²" is a digit to Python's str.isdigit but no number a bank writes.
+    text = f"H|1|{BATCH}|icbc-quancheng|20250311\nD|{BATCH}000001|S|12.30||\nT|²|12.30|0.00\n"
+    _parsed, problems = parse_result_file(text.encode("gb18030"))
+    assert [(problem.line, problem.field) for problem in problems] == [(3, "count")]
