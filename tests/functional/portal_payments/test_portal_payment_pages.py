@@ -23,9 +23,18 @@ from web_world import ACCOUNT_A1, ACCOUNT_B1, World
 
 from gridcare.audit.models import AuditEvent
 from gridcare.billing.models import Bill
+from gridcare.customers.models import Account
 from gridcare.kit.clock import local_date
 from gridcare.ledger.models import AccountBalance
-from gridcare.payments.models import Payment, ProviderOrder, ProviderOrderPurpose, ProviderOrderStatus
+from gridcare.payments.models import (
+    Payment,
+    PaymentChannel,
+    ProviderOrder,
+    ProviderOrderPurpose,
+    ProviderOrderStatus,
+)
+from gridcare.payments.operations import record_payment
+from gridcare.payments.prepaid import start_prepaid
 from gridcare.payments.provider import provider_time
 from gridcare.payments.provider_protocol import load_public_key, public_key_file, signature_is_valid, signed
 
@@ -305,3 +314,30 @@ def test_without_a_provider_pay_says_so_and_makes_no_order(
         )
     assert ProviderOrder.objects.count() == 0
     assert Client().post(CALLBACK, {"out_trade_no": "GC1"}).status_code == 404
+
+
+def test_a_prepaid_account_shows_its_available_balance(client: Client, pay_world: World) -> None:
+    # 远程费控: a prepaid account of the customer with nothing owed; a top-up of 30.00 shows as
+    # its prepaid balance and, with no usage estimated yet, its available balance.
+    account = Account.objects.get(account_no=ACCOUNT_A1)
+    start_prepaid(actor=None, account=account, now=timezone.now())
+    record_payment(
+        actor=None,
+        account=account,
+        amount=Decimal("30.00"),
+        channel=PaymentChannel.PROVIDER,
+        idempotency_key="SBX-TOPUP-1",
+        received_at=timezone.now(),
+        now=timezone.now(),
+    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = _portal(client, pay_world).get(f"/portal/accounts/{ACCOUNT_A1}/balance/").content.decode()
+    assert "data-prepaid>¥30.00<" in body
+    assert "data-prepaid-estimate>¥0.00<" in body
+    assert "data-prepaid-available><strong>¥30.00<" in body
+    assert "data-prepaid-to-reconnect" not in body
+
+
+def test_a_postpaid_account_shows_no_prepaid_figures(client: Client, pay_world: World, bill: Bill) -> None:
+    body = _portal(client, pay_world).get(f"/portal/accounts/{ACCOUNT_A1}/balance/").content.decode()
+    assert "data-prepaid-available" not in body

@@ -29,6 +29,7 @@ from gridcare.kit.errors import GridCareError
 from gridcare.kit.money import parse_money
 from gridcare.payments import portal_queries
 from gridcare.payments.models import ProviderOrderPurpose
+from gridcare.payments.prepaid import prepaid_status
 from gridcare.payments.provider import (
     ORDER_MAXIMUM,
     ORDER_MINIMUM,
@@ -77,6 +78,8 @@ def balance(request: HttpRequest, account_no: str) -> HttpResponse:
         "due": due,
         "bills": [(bill, numbers.get(bill.bill_id)) for bill in due.bills],
         "recent": recent,
+        # prepaid (远程费控, docs/prepaid.md): the available balance after the usage estimated.
+        "prepaid": prepaid_status(account_id=account.pk),
     }
     return render(request, "web/portal/balance.html", context)
 
