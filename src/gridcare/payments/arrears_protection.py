@@ -40,7 +40,11 @@ from gridcare.payments.models import (
     SupplyOrderKind,
     SupplyOrderStatus,
 )
-from gridcare.payments.supply_orders import cancel_open_orders, dunning_setting
+from gridcare.payments.supply_orders import (
+    cancel_open_orders,
+    cancel_unstarted_disconnections,
+    dunning_setting,
+)
 
 #: GB/T 4754-2017 industry codes whose accounts are protected as hospitals (841 医院);
 #: ``GRIDCARE_DUNNING["PROTECTED_INDUSTRY_PREFIXES"]`` replaces the list.
@@ -85,7 +89,9 @@ def protection_reasons(*, accounts: Iterable[Account]) -> dict[int, ProtectionRe
 def add_protected_account(
     *, actor: User | None, account: Account, reason: str, now: datetime
 ) -> ProtectedAccount:
-    """Put ``account`` on the protected list for ``reason`` (e.g. 重要用户、生命支持设备)."""
+    """Put ``account`` on the protected list for ``reason`` (e.g. 重要用户、生命支持设备) and
+    cancel its open dunning disconnection order unless started (a started one, once confirmed,
+    is reconnected at once: supply_orders)."""
     ensure_changeable(
         user=actor,
         permission=Permission.MANAGE_ARREARS,
@@ -110,6 +116,7 @@ def add_protected_account(
         occurred_at=now,
         changes={"account_no": account.account_no, "reason": entry.reason},
     )
+    cancel_unstarted_disconnections(account_ids=[account.pk], actor=actor, reason="protected", now=now)
     return entry
 
 
