@@ -454,3 +454,33 @@ def test_a_case_opened_by_another_run_meanwhile_does_not_fail_the_run(org_tree: 
     assert (summary.cases_opened, summary.steps_sent, summary.failures) == (0, 0, 0)
     assert DunningCase.objects.filter(account=account).count() == 1
     assert steps_by_day(account) == [(3, "reminder_day_3", "sent")]
+
+
+def test_dunning_resumed_after_an_agreement_ended_months_later_needs_a_new_notice(
+    org_tree: Any, manager: Any
+) -> None:
+    from gridcare.payments.arrears_protection import cancel_instalment_agreement, create_instalment_agreement
+
+    account = _commercial(org_tree, 45)
+    _through_day(28, account=account, manager=manager, org_tree=org_tree)  # notice served on day 26
+    agreement = create_instalment_agreement(
+        actor=manager, account=account, instalments=[(day(90), Decimal("100.00"))], now=at(28, 12)
+    )
+    _through_day(80, account=account, manager=manager, org_tree=org_tree, first=29)
+    cancel_instalment_agreement(actor=manager, agreement=agreement, reason="客户要求", now=at(80, 12))
+
+    _through_day(88, account=account, manager=manager, org_tree=org_tree, first=81)
+
+    # The old case's notice (day 26, before the agreement) carries no cut: a new case walks the
+    # plan again, one step a day, and waits for its own notice to be served.
+    assert not SupplyOrder.objects.exists()
+    cases = list(DunningCase.objects.filter(account=account).order_by("pk"))
+    assert [case.status for case in cases] == [DunningCaseStatus.CLOSED, DunningCaseStatus.OPEN]
+    assert [code for number, code, _outcome in steps_by_day(account) if number > 80] == [
+        "reminder_day_3",
+        "reminder_day_15",
+        "formal_notice",
+        "disconnection_notice",
+        "reminder_before_cut_non_residential",
+    ]
+    assert cases[1].waiting_reason == "disconnection notice not served"
