@@ -36,11 +36,12 @@ from gridcare.payments.models import (
     PaymentStatus,
     ProtectedAccount,
     ProtectionReason,
-    SupplyOrder,
-    SupplyOrderKind,
-    SupplyOrderStatus,
 )
-from gridcare.payments.supply_orders import cancel_open_orders, dunning_setting
+from gridcare.payments.operations import hold_accounts
+from gridcare.payments.supply_orders import (
+    cancel_unstarted_disconnections,
+    dunning_setting,
+)
 
 #: GB/T 4754-2017 industry codes whose accounts are protected as hospitals (841 医院);
 #: ``GRIDCARE_DUNNING["PROTECTED_INDUSTRY_PREFIXES"]`` replaces the list.
@@ -85,7 +86,9 @@ def protection_reasons(*, accounts: Iterable[Account]) -> dict[int, ProtectionRe
 def add_protected_account(
     *, actor: User | None, account: Account, reason: str, now: datetime
 ) -> ProtectedAccount:
-    """Put ``account`` on the protected list for ``reason`` (e.g. 重要用户、生命支持设备)."""
+    """Put ``account`` on the protected list for ``reason`` (e.g. 重要用户、生命支持设备) and
+    cancel its open dunning disconnection order unless started (a started one, once confirmed,
+    is reconnected at once: supply_orders)."""
     ensure_changeable(
         user=actor,
         permission=Permission.MANAGE_ARREARS,
@@ -94,6 +97,8 @@ def add_protected_account(
     )
     if not reason.strip():
         raise DunningReasonMissing()
+    # The account first, as payments and the dunning run lock it, then its orders.
+    hold_accounts(account_ids=[account.pk])
     if ProtectedAccount.objects.filter(account=account, removed_at__isnull=True).exists():
         raise AccountAlreadyProtected(account_no=account.account_no)
     entry = ProtectedAccount.objects.create(
@@ -110,6 +115,7 @@ def add_protected_account(
         occurred_at=now,
         changes={"account_no": account.account_no, "reason": entry.reason},
     )
+    cancel_unstarted_disconnections(account_ids=[account.pk], actor=actor, reason="protected", now=now)
     return entry
 
 
@@ -169,7 +175,9 @@ def create_instalment_agreement(
     *, actor: User | None, account: Account, instalments: Sequence[tuple[date, Decimal]], now: datetime
 ) -> InstalmentAgreement:
     """Agree an instalment schedule (``(due_date, amount)`` pairs) with ``account``: dunning of
-    the account stops while it is kept, and its open disconnection order is cancelled."""
+    the account stops while it is kept, and its open dunning disconnection order is cancelled
+    unless started (a started one, once confirmed, is reconnected at once: the account is
+    protected by the agreement)."""
     ensure_changeable(
         user=actor,
         permission=Permission.MANAGE_ARREARS,
@@ -177,6 +185,7 @@ def create_instalment_agreement(
         operation="create_instalment_agreement",
     )
     schedule = _checked_schedule(instalments=instalments, today=local_date(now))
+    hold_accounts(account_ids=[account.pk])
     if InstalmentAgreement.objects.filter(account=account, status=InstalmentStatus.ACTIVE).exists():
         raise InstalmentAgreementExists(account_no=account.account_no)
     agreement = InstalmentAgreement.objects.create(
@@ -189,10 +198,9 @@ def create_instalment_agreement(
     Instalment.objects.bulk_create(
         Instalment(agreement=agreement, due_date=due_date, amount=amount) for due_date, amount in schedule
     )
-    open_orders = SupplyOrder.objects.select_for_update().filter(
-        account=account, kind=SupplyOrderKind.DISCONNECTION, status=SupplyOrderStatus.OPEN
+    cancel_unstarted_disconnections(
+        account_ids=[account.pk], actor=actor, reason="instalment agreement", now=now
     )
-    cancel_open_orders(orders=list(open_orders), actor=actor, reason="instalment agreement", now=now)
     record_audit_event(
         actor=actor,
         action="payments.instalment_agreement_created",

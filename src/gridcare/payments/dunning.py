@@ -7,8 +7,12 @@ accounts commits its steps with their outbox messages, so a run that crashed and
 sends nothing twice. Reads are batched per chunk of :data:`CHUNK_SIZE` accounts.
 
 :func:`reconnect_if_cleared` runs when a payment is recorded: an account whose arrears and late
-fees are all paid has its open disconnection order cancelled, its case closed and — when its
-supply is off — a reconnection order created at once.
+fees are all paid has its open disconnection order cancelled (unless its remote command has left:
+supply_orders), its case closed and — when its supply is off — a reconnection order created at
+once.
+
+Locks are always taken in one order: the accounts (:func:`hold_accounts`, as every payment does),
+then their cases, then their orders.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
 from gridcare.audit.operations import record_audit_event
 from gridcare.customers.models import Account
@@ -59,7 +64,12 @@ from gridcare.payments.models import (
     SupplyOrderKind,
     SupplyOrderStatus,
 )
-from gridcare.payments.supply_orders import cancel_open_orders, create_supply_order
+from gridcare.payments.operations import hold_accounts
+from gridcare.payments.supply_orders import (
+    arrears_cleared_account_ids,
+    cancel_unstarted_disconnections,
+    create_supply_order,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,21 +100,28 @@ class DunningRunSummary:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class _Overdue:
-    oldest_due_date: date
+    #: The oldest electricity bill past due; ``None`` when only late fees are open.
+    oldest_due_date: date | None
+    #: The bills past due and the late fees open.
     amount: Decimal
 
 
 def _overdue(items: Sequence[OpenItem], *, on: date) -> _Overdue | None:
-    """The electricity bills of ``items`` past their due date on ``on``, or ``None``."""
+    """The arrears in ``items`` on ``on`` (electricity bills past their due date and open late
+    fees), or ``None``: the arrears and the late fees are chased, and cleared, together."""
     late = [
         item
         for item in items
-        if item.code == ChartCode.RECEIVABLE_ENERGY and item.due_date is not None and item.due_date < on
+        if item.code == ChartCode.RECEIVABLE_LATE_FEE
+        or (item.code == ChartCode.RECEIVABLE_ENERGY and item.due_date is not None and item.due_date < on)
     ]
     if not late:
         return None
+    bill_dates = [
+        item.due_date for item in late if item.code == ChartCode.RECEIVABLE_ENERGY and item.due_date
+    ]
     return _Overdue(
-        oldest_due_date=min(item.due_date for item in late if item.due_date is not None),
+        oldest_due_date=min(bill_dates) if bill_dates else None,
         amount=round_to_fen(sum((item.open_amount for item in late), _ZERO)),
     )
 
@@ -118,6 +135,7 @@ class _Chunk:
     cases: dict[int, DunningCase]
     taken: dict[int, dict[str, DunningStepTaken]]
     kept_agreements: set[int]
+    agreements_ended: dict[int, datetime]
     protected: dict[int, str]
     supplies: dict[int, AccountSupply]
     open_orders: dict[tuple[int, str], SupplyOrder]
@@ -126,7 +144,10 @@ class _Chunk:
 
 
 def _read_chunk(*, account_ids: list[int], on: date) -> _Chunk:
-    items = open_items_by_account(customer_account_ids=account_ids, codes=[ChartCode.RECEIVABLE_ENERGY])
+    """Lock the accounts (first, as payments do: a payment committed meanwhile is seen, and the
+    locks are taken in one order), then read their arrears, then lock their cases and orders."""
+    hold_accounts(account_ids=account_ids)
+    items = open_items_by_account(customer_account_ids=account_ids, codes=list(_ARREARS_CODES))
     overdue = {
         account_id: found
         for account_id in account_ids
@@ -161,6 +182,12 @@ def _read_chunk(*, account_ids: list[int], on: date) -> _Chunk:
             InstalmentAgreement.objects.filter(
                 account_id__in=account_ids, status=InstalmentStatus.ACTIVE
             ).values_list("account_id", flat=True)
+        ),
+        agreements_ended=dict(
+            InstalmentAgreement.objects.filter(account_id__in=account_ids, ended_at__isnull=False)
+            .values("account_id")
+            .annotate(last=Max("ended_at"))
+            .values_list("account_id", "last")
         ),
         protected={key: value.value for key, value in protection_reasons(accounts=accounts.values()).items()},
         supplies={
@@ -246,38 +273,33 @@ def _dun_account(
     case = chunk.cases.get(account_id)
     if overdue is None:
         if case is not None:
-            summary.cases_closed += _close_case(case=case, actor=None, now=now)
-            order = chunk.open_orders.get((account_id, SupplyOrderKind.DISCONNECTION))
-            if order is not None:
-                summary.orders_cancelled += cancel_open_orders(
-                    orders=[order], actor=None, reason="arrears paid", now=now
-                )
+            summary.cases_closed += _close_case(case=case, actor=None, now=now, reason="arrears paid")
+            summary.orders_cancelled += cancel_unstarted_disconnections(
+                account_ids=[account_id], actor=None, reason="arrears paid", now=now
+            )
         return
-    summary.accounts_overdue += 1
     account = chunk.accounts[account_id]
+    if case is not None and (reason := _case_outdated(case=case, overdue=overdue, chunk=chunk)):
+        # Its notices were about other arrears: they must not carry a disconnection now.
+        summary.cases_closed += _close_case(case=case, actor=None, now=now, reason=reason)
+        summary.orders_cancelled += cancel_unstarted_disconnections(
+            account_ids=[account_id], actor=None, reason=reason, now=now
+        )
+        case = None
     if case is None:
-        case = DunningCase.objects.create(
-            org_unit_id=account.org_unit_id,
-            account=account,
-            plan_version=plan_version_in_force(on=on),
-            oldest_due_date=overdue.oldest_due_date,
-            amount_overdue=overdue.amount,
-            opened_at=now,
+        if overdue.oldest_due_date is None:
+            return  # only late fees open: late fees alone open no case
+        case = _open_case(
+            account=account, oldest_due_date=overdue.oldest_due_date, amount=overdue.amount, on=on, now=now
         )
-        record_audit_event(
-            actor=None,
-            action="payments.dunning_case_opened",
-            target=case,
-            occurred_at=now,
-            changes={
-                "account_no": account.account_no,
-                "oldest_due_date": overdue.oldest_due_date.isoformat(),
-            },
-        )
+        if case is None:
+            return  # opened by a run at the same time: that run takes today's step
         summary.cases_opened += 1
+    summary.accounts_overdue += 1
+    oldest_due_date = overdue.oldest_due_date or case.oldest_due_date
     kept = (case.oldest_due_date, case.amount_overdue, case.stage, case.waiting_reason)
-    case.oldest_due_date, case.amount_overdue = overdue.oldest_due_date, overdue.amount
-    days_overdue = (on - overdue.oldest_due_date).days
+    case.oldest_due_date, case.amount_overdue = oldest_due_date, overdue.amount
+    days_overdue = (on - oldest_due_date).days
     taken = chunk.taken.get(case.pk, {})
     waiting = ""
     if account_id in chunk.kept_agreements:
@@ -303,14 +325,56 @@ def _dun_account(
         case.save(update_fields=["oldest_due_date", "amount_overdue", "stage", "waiting_reason"])
 
 
+def _case_outdated(*, case: DunningCase, overdue: _Overdue, chunk: _Chunk) -> str:
+    """Why the open ``case`` no longer describes the account's arrears (blank: it does): its
+    oldest overdue bill was paid and a later one is now the oldest, or an instalment agreement
+    ended after it opened (dunning resumes on arrears its notices did not state)."""
+    if overdue.oldest_due_date is not None and overdue.oldest_due_date > case.oldest_due_date:
+        return "oldest overdue bill changed"
+    ended = chunk.agreements_ended.get(case.account_id)
+    if ended is not None and ended > case.opened_at:
+        return "instalment agreement ended"
+    return ""
+
+
+def _open_case(
+    *, account: Account, oldest_due_date: date, amount: Decimal, on: date, now: datetime
+) -> DunningCase | None:
+    """The account's new open case; ``None`` when another run opened one at the same time (the
+    unique open case per account, tried in a savepoint, so the run goes on)."""
+    try:
+        with transaction.atomic():
+            case = DunningCase.objects.create(
+                org_unit_id=account.org_unit_id,
+                account=account,
+                plan_version=plan_version_in_force(on=on),
+                oldest_due_date=oldest_due_date,
+                amount_overdue=amount,
+                opened_at=now,
+            )
+    except IntegrityError:
+        return None
+    record_audit_event(
+        actor=None,
+        action="payments.dunning_case_opened",
+        target=case,
+        occurred_at=now,
+        changes={"account_no": account.account_no, "oldest_due_date": oldest_due_date.isoformat()},
+    )
+    return case
+
+
 def _disconnect_date(
-    *, step: PlanStep, steps: Sequence[PlanStep], case: DunningCase, on: date
+    *, step: PlanStep, steps: Sequence[PlanStep], case: DunningCase, account: Account, on: date
 ) -> date | None:
+    """The disconnection date a message of ``step`` states: the plan's cut day of the account's
+    class, and for a notice no earlier than the class's notice period from ``on`` (the run
+    never cuts before the date a served notice stated: :func:`_disconnection_waits_for`)."""
     cut = next((other for other in steps if other.action == DunningAction.DISCONNECTION), None)
     if cut is None:
         return None
     lead = (
-        max(NOTICE_DAYS_BEFORE_DISCONNECTION.values())
+        NOTICE_DAYS_BEFORE_DISCONNECTION[customer_class_of(usage_category=account.usage_category)]
         if step.action == DunningAction.DISCONNECTION_NOTICE
         else 1
     )
@@ -361,7 +425,7 @@ def _take_step(
         summary.steps_skipped += 1
     else:
         case.stage = step.action
-    taken.save(update_fields=["outcome", "channels", "message_ids", "detail"])
+    taken.save(update_fields=["outcome", "channels", "message_ids", "detail", "disconnect_on"])
     record_audit_event(
         actor=None,
         action="payments.dunning_step_taken",
@@ -424,7 +488,8 @@ def _send(
             channel: address for channel, address in recipient.addresses.items() if channel in step.channels
         },
     )
-    disconnect_date = _disconnect_date(step=step, steps=steps, case=case, on=on)
+    disconnect_date = _disconnect_date(step=step, steps=steps, case=case, account=account, on=on)
+    taken.disconnect_on = disconnect_date
     messages = notify(
         event=ACTION_EVENTS[step.action],
         recipients=[reachable],
@@ -474,6 +539,8 @@ def _disconnection_waits_for(
     lead_days = NOTICE_DAYS_BEFORE_DISCONNECTION[customer_class_of(usage_category=account.usage_category)]
     if min(served_dates) + timedelta(days=lead_days) > on:
         return f"notice served less than {lead_days} days ago"
+    if notice is not None and notice.disconnect_on is not None and on < notice.disconnect_on:
+        return f"notice stated disconnection on {notice.disconnect_on.isoformat()}"
     reminded = [
         step
         for step in taken.values()
@@ -487,11 +554,15 @@ def _disconnection_waits_for(
     return ""
 
 
-def _close_case(*, case: DunningCase, actor: User | None, now: datetime) -> int:
+def _close_case(*, case: DunningCase, actor: User | None, now: datetime, reason: str) -> int:
     case.status, case.closed_at, case.waiting_reason = DunningCaseStatus.CLOSED, now, ""
     case.save(update_fields=["status", "closed_at", "waiting_reason"])
     record_audit_event(
-        actor=actor, action="payments.dunning_case_closed", target=case, occurred_at=now, changes={}
+        actor=actor,
+        action="payments.dunning_case_closed",
+        target=case,
+        occurred_at=now,
+        changes={"reason": reason},
     )
     return 1
 
@@ -499,25 +570,18 @@ def _close_case(*, case: DunningCase, actor: User | None, now: datetime) -> int:
 # --- reconnection ---------------------------------------------------------------------------
 
 
-def _cleared(items: Sequence[OpenItem], *, on: date) -> bool:
-    """No late fee open and no electricity bill open past its due date."""
-    return not any(
-        item.code == ChartCode.RECEIVABLE_LATE_FEE or item.due_date is None or item.due_date < on
-        for item in items
-    )
-
-
 def reconnect_if_cleared(*, account_ids: Sequence[int], actor: User | None, now: datetime) -> int:
     """For each of ``account_ids`` whose arrears and late fees are all paid (no late fee open, no
-    bill open past its due date): cancel its open disconnection order, close its dunning case,
-    and — when its supply is off for arrears — create a reconnection order at once, due within
-    the reconnection limit. In the caller's transaction (a payment's). The number of
-    reconnection orders created."""
+    bill open past its due date): cancel its open disconnection order unless its remote command
+    has left (that one, once confirmed, is reconnected at once: supply_orders), close its
+    dunning case, and — when its supply is off for arrears — create a reconnection order at
+    once, due within the reconnection limit. In the caller's transaction (a payment's), locking
+    the accounts, then the cases, then the orders. The number of reconnection orders created."""
     if not account_ids:
         return 0
-    on = local_date(now)
-    items = open_items_by_account(customer_account_ids=account_ids, codes=_ARREARS_CODES)
-    cleared = [account_id for account_id in account_ids if _cleared(items.get(account_id, []), on=on)]
+    hold_accounts(account_ids=account_ids)
+    cleared_ids = arrears_cleared_account_ids(account_ids=account_ids, on=local_date(now))
+    cleared = [account_id for account_id in account_ids if account_id in cleared_ids]
     # prepaid (docs/prepaid.md): an account cut off for its prepaid balance owes no arrears;
     # prepaid's own hook reconnects it when the balance is back, not any payment.
     from gridcare.payments.prepaid import cut_off_prepaid_account_ids
@@ -527,16 +591,11 @@ def reconnect_if_cleared(*, account_ids: Sequence[int], actor: User | None, now:
     if not cleared:
         return 0
     with transaction.atomic():
-        open_orders = list(
-            SupplyOrder.objects.select_for_update().filter(
-                account_id__in=cleared, kind=SupplyOrderKind.DISCONNECTION, status=SupplyOrderStatus.OPEN
-            )
-        )
-        cancel_open_orders(orders=open_orders, actor=actor, reason="arrears paid", now=now)
         for case in DunningCase.objects.select_for_update().filter(
             account_id__in=cleared, status=DunningCaseStatus.OPEN
         ):
-            _close_case(case=case, actor=actor, now=now)
+            _close_case(case=case, actor=actor, now=now, reason="arrears paid")
+        cancel_unstarted_disconnections(account_ids=cleared, actor=actor, reason="arrears paid", now=now)
         disconnected = AccountSupply.objects.filter(account_id__in=cleared, disconnected=True).select_related(
             "account"
         )

@@ -7,6 +7,13 @@ remotely (:class:`AccountSupply.remote_switch_capable`), otherwise to field staf
 sent after the creating transaction commits (:func:`send_remote_switch_commands`, run by the
 periodic supply-order check and queued when an order is created), so no command leaves for an
 order that was rolled back.
+
+A cut that happened is never lost: a disconnection is *started* once its remote command is sent
+(:func:`disconnection_started`) and is then no longer cancelled by a payment or a protection; a
+confirmation or a "done" that arrives for a cancelled order is still recorded. Whenever a
+dunning disconnection is recorded done for an account whose arrears are cleared, which is
+protected, or whose order had been cancelled, the supply is recorded off and a reconnection
+order is created at once.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -28,6 +35,8 @@ from gridcare.identity.models import Role, User
 from gridcare.identity.permissions import Permission
 from gridcare.jobs.operations import enqueue_on_commit
 from gridcare.kit.clock import local_date, to_local
+from gridcare.ledger.chart import ChartCode
+from gridcare.ledger.queries import open_items_by_account
 from gridcare.notifications.channels.base import ChannelKind
 from gridcare.notifications.operations import notify
 from gridcare.notifications.recipients import Recipient
@@ -41,6 +50,7 @@ from gridcare.payments.models import (
     SupplyOrderKind,
     SupplyOrderStatus,
 )
+from gridcare.payments.operations import hold_accounts
 
 #: The reconnection limit: State Grid's commitment, 24 h after the arrears are paid (China
 #: Southern Grid's is 12 h; ``GRIDCARE_DUNNING["RECONNECTION_LIMIT_HOURS"]``).
@@ -154,6 +164,80 @@ def _set_supply(*, account_id: int, disconnected: bool, now: datetime) -> None:
     supply.save(update_fields=["disconnected", "changed_at"])
 
 
+def arrears_cleared_account_ids(*, account_ids: Iterable[int], on: date) -> set[int]:
+    """Those of ``account_ids`` whose arrears and late fees are all paid on ``on``: no late fee
+    open and no electricity bill open past its due date (docs/dunning.md, "Arrears")."""
+    ids = sorted(set(account_ids))
+    items = open_items_by_account(
+        customer_account_ids=ids, codes=[ChartCode.RECEIVABLE_ENERGY, ChartCode.RECEIVABLE_LATE_FEE]
+    )
+    return {
+        account_id
+        for account_id in ids
+        if not any(
+            item.code == ChartCode.RECEIVABLE_LATE_FEE or item.due_date is None or item.due_date < on
+            for item in items.get(account_id, [])
+        )
+    }
+
+
+def disconnection_started(order: SupplyOrder) -> bool:
+    """Whether the cut of ``order`` may already have happened, so that it must not be cancelled
+    by a payment or a protection: its remote command was sent. A field order is not started
+    until staff record it done (no "in hand" state is kept); a field cut recorded after its order
+    was cancelled is still recorded (:func:`complete_supply_order`)."""
+    return order.dispatch == SupplyOrderDispatch.REMOTE and order.command_sent_at is not None
+
+
+def cancel_unstarted_disconnections(
+    *, account_ids: Iterable[int], actor: User | None, reason: str, now: datetime
+) -> int:
+    """Cancel the open dunning disconnection orders of ``account_ids`` that are not started
+    (:func:`disconnection_started`), locking them; the started ones stay open and are
+    reconnected at once when confirmed. The number cancelled."""
+    orders = SupplyOrder.objects.select_for_update().filter(
+        account_id__in=list(account_ids),
+        kind=SupplyOrderKind.DISCONNECTION,
+        status=SupplyOrderStatus.OPEN,
+        case__isnull=False,
+    )
+    return cancel_open_orders(
+        orders=[order for order in orders if not disconnection_started(order)],
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+
+
+def _why_not_disconnect(order: SupplyOrder, *, on: date) -> str:
+    """Why the dunning disconnection ``order`` must not (or no longer) cut the supply on
+    ``on`` (blank: it may): the arrears are cleared, or the account is protected."""
+    # Imported here: arrears_protection imports this module.
+    from gridcare.payments.arrears_protection import protection_reasons
+
+    if order.kind != SupplyOrderKind.DISCONNECTION or order.case_id is None:
+        return ""
+    if order.account_id in arrears_cleared_account_ids(account_ids=[order.account_id], on=on):
+        return "arrears paid"
+    protected = protection_reasons(accounts=[order.account]).get(order.account_id)
+    return f"protected: {protected.value}" if protected else ""
+
+
+def _locked_not_done(order: SupplyOrder) -> SupplyOrder:
+    """``order`` locked after its account (the payments' lock order), refused when done."""
+    hold_accounts(account_ids=[order.account_id])
+    locked: SupplyOrder = (
+        SupplyOrder.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
+    )
+    if locked.status == SupplyOrderStatus.DONE:
+        raise SupplyOrderNotOpen(
+            order_no=locked.order_no,
+            status_zh=_STATUS_ZH[SupplyOrderStatus.DONE],
+            status_en=SupplyOrderStatus.DONE.value,
+        )
+    return locked
+
+
 def _locked_open(order: SupplyOrder) -> SupplyOrder:
     locked: SupplyOrder = (
         SupplyOrder.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
@@ -167,6 +251,9 @@ def _locked_open(order: SupplyOrder) -> SupplyOrder:
 
 
 def _finish(*, order: SupplyOrder, actor: User | None, done_at: datetime, now: datetime, how: str) -> None:
+    """Record ``order`` (open, or cancelled but carried out all the same) done; a disconnection
+    that should not have cut (cancelled, arrears cleared, protected) is reconnected at once."""
+    was_cancelled = order.status == SupplyOrderStatus.CANCELLED
     order.status = SupplyOrderStatus.DONE
     order.done_at = done_at
     order.done_by = actor
@@ -174,13 +261,41 @@ def _finish(*, order: SupplyOrder, actor: User | None, done_at: datetime, now: d
     _set_supply(
         account_id=order.account_id, disconnected=order.kind == SupplyOrderKind.DISCONNECTION, now=now
     )
+    reconnect_because = ""
+    if order.kind == SupplyOrderKind.DISCONNECTION:
+        reconnect_because = (
+            f"cancelled: {order.cancel_reason}"
+            if was_cancelled
+            else _why_not_disconnect(order, on=local_date(now))
+        )
     record_audit_event(
         actor=actor,
         action=f"payments.{order.kind}_order_done",
         target=order,
         occurred_at=now,
-        changes={"order_no": order.order_no, "done_at": done_at.isoformat(), "how": how},
+        changes={
+            "order_no": order.order_no,
+            "done_at": done_at.isoformat(),
+            "how": how,
+            "after_cancellation": was_cancelled,
+            "reconnect_because": reconnect_because,
+        },
     )
+    if (
+        reconnect_because
+        and not SupplyOrder.objects.filter(
+            account_id=order.account_id, kind=SupplyOrderKind.RECONNECTION, status=SupplyOrderStatus.OPEN
+        ).exists()
+    ):
+        supply = AccountSupply.objects.get(account_id=order.account_id)
+        create_supply_order(
+            actor=actor,
+            account=order.account,
+            kind=SupplyOrderKind.RECONNECTION,
+            case=None,
+            remote_capable=supply.remote_switch_capable,
+            now=now,
+        )
 
 
 @denials_audited
@@ -189,16 +304,18 @@ def complete_supply_order(
     *, actor: User | None, order: SupplyOrder, done_at: datetime, now: datetime
 ) -> SupplyOrder:
     """Record that field staff (``actor``) carried out ``order`` at ``done_at``: the account's
-    supply is off (a disconnection) or on again (a reconnection). Refused: an order no longer
-    open (:class:`SupplyOrderNotOpen`), a user without ``payments.manage_arrears`` over its org
-    unit."""
+    supply is off (a disconnection) or on again (a reconnection). An order cancelled meanwhile
+    (the customer paid after the cut) is still recorded done, so the cut is not lost; a
+    disconnection that should not have cut is followed by a reconnection order at once.
+    Refused: an order already done (:class:`SupplyOrderNotOpen`), a user without
+    ``payments.manage_arrears`` over its org unit."""
     ensure_changeable(
         user=actor,
         permission=Permission.MANAGE_ARREARS,
         org_unit=order.org_unit,
         operation="complete_supply_order",
     )
-    locked = _locked_open(order)
+    locked = _locked_not_done(order)
     _finish(order=locked, actor=actor, done_at=min(done_at, now), now=now, how="field")
     return locked
 
@@ -248,9 +365,14 @@ def record_remote_switch_confirmation(
     *, order: SupplyOrder, confirmed_at: datetime, now: datetime
 ) -> SupplyOrder:
     """Record the remote-control interface's confirmation that the meter of ``order`` switched
-    (at ``confirmed_at``): the order is done. A repeated confirmation changes nothing."""
-    locked: SupplyOrder = SupplyOrder.objects.select_for_update().get(pk=order.pk)
-    if locked.status != SupplyOrderStatus.OPEN:
+    (at ``confirmed_at``): the order is done — also when it was cancelled after its command
+    left (the meter switched all the same; a disconnection is then reconnected at once). A
+    repeated confirmation changes nothing."""
+    hold_accounts(account_ids=[order.account_id])
+    locked: SupplyOrder = (
+        SupplyOrder.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
+    )
+    if locked.status == SupplyOrderStatus.DONE:
         return locked
     locked.command_confirmed_at = confirmed_at
     locked.save(update_fields=["command_confirmed_at"])
@@ -260,14 +382,16 @@ def record_remote_switch_confirmation(
 
 def send_remote_switch_commands(*, interface: RemoteSwitchInterface, now: datetime) -> int:
     """Send the command of every open remote order that has none sent yet, recording each as
-    sent (and confirmed, when the interface confirms at once) in its own transaction. The
-    number sent."""
+    sent (and confirmed, when the interface confirms at once) in its own transaction; a dunning
+    disconnection whose account has cleared its arrears or become protected since is cancelled
+    instead (the account is locked first, as payments do). The number sent."""
     sent = 0
     pending = SupplyOrder.objects.filter(
         status=SupplyOrderStatus.OPEN, dispatch=SupplyOrderDispatch.REMOTE, command_sent_at__isnull=True
-    ).values_list("pk", flat=True)
-    for order_id in list(pending):
+    ).values_list("pk", "account_id")
+    for order_id, account_id in list(pending):
         with transaction.atomic():
+            hold_accounts(account_ids=[account_id])
             order = (
                 SupplyOrder.objects.select_for_update(of=("self",))
                 .select_related("account")
@@ -275,6 +399,9 @@ def send_remote_switch_commands(*, interface: RemoteSwitchInterface, now: dateti
                 .first()
             )
             if order is None:
+                continue
+            if reason := _why_not_disconnect(order, on=local_date(now)):
+                cancel_open_orders(orders=[order], actor=None, reason=reason, now=now)
                 continue
             answer = interface.send(
                 account_no=order.account.account_no,

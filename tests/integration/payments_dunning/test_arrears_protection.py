@@ -26,6 +26,7 @@ from gridcare.payments.errors import (
 )
 from gridcare.payments.models import (
     DunningCase,
+    DunningCaseStatus,
     InstalmentAgreement,
     InstalmentStatus,
     PaymentChannel,
@@ -124,7 +125,15 @@ def test_an_instalment_agreement_kept_stops_dunning_and_a_missed_instalment_resu
     agreement.refresh_from_db()
     assert (agreement.status, agreement.ended_at) == (InstalmentStatus.BROKEN, at(21))
     assert agreement.end_reason == f"instalment of {date(2025, 2, 9).isoformat()} missed"
-    assert steps_by_day(account) == [(3, "reminder_day_3", "sent"), (21, "reminder_day_15", "sent")]
+    # Dunning resumes in a new case (docs/dunning.md, "New arrears, new case"): the first case's
+    # steps were about the arrears before the agreement; the plan starts again.
+    assert steps_by_day(account) == [(3, "reminder_day_3", "sent"), (21, "reminder_day_3", "sent")]
+    assert list(
+        DunningCase.objects.filter(account=account).order_by("pk").values_list("status", flat=True)
+    ) == [
+        DunningCaseStatus.CLOSED,
+        DunningCaseStatus.OPEN,
+    ]
     assert AuditEvent.objects.filter(action="payments.instalment_agreement_broken").count() == 1
 
 
@@ -174,4 +183,5 @@ def test_cancelling_an_agreement_resumes_dunning(org_tree: Any, manager: Any) ->
         "This instalment agreement has already ended (cancelled); it cannot be cancelled."
     )
     run_day(17)
-    assert steps_by_day(account) == [(3, "reminder_day_3", "sent"), (17, "reminder_day_15", "sent")]
+    # A new case: its plan starts again (the old case's reminders were before the agreement).
+    assert steps_by_day(account) == [(3, "reminder_day_3", "sent"), (17, "reminder_day_3", "sent")]

@@ -15,7 +15,6 @@ from gridcare.audit.models import AuditEvent
 from gridcare.customers.models import UsageCategory
 from gridcare.identity.models import Role
 from gridcare.notifications.models import OutboxMessage
-from gridcare.payments.errors import SupplyOrderNotOpen
 from gridcare.payments.models import (
     AccountSupply,
     DunningCase,
@@ -77,8 +76,6 @@ def test_paying_cancels_the_open_disconnection_order(
     )
     assert DunningCase.objects.get(account=commercial).status == DunningCaseStatus.CLOSED
     assert not SupplyOrder.objects.filter(kind=SupplyOrderKind.RECONNECTION).exists()  # never cut
-    with pytest.raises(SupplyOrderNotOpen):
-        complete_supply_order(actor=manager, order=order, done_at=at(32, 12), now=at(32, 12))
     assert run_day(33).accounts_overdue == 0
 
 

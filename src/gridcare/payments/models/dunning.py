@@ -132,6 +132,9 @@ class DunningStepTaken(models.Model):
     channels = models.JSONField(_("channels"), default=list)
     message_ids = models.JSONField(_("outbox messages"), default=list)
     detail = models.CharField(_("detail"), max_length=200, blank=True)
+    #: The disconnection date the step's messages stated (a disconnection notice's: the case is
+    #: never cut before it); blank when none was stated.
+    disconnect_on = models.DateField(_("disconnection date stated"), null=True, blank=True)
     taken_at = models.DateTimeField(_("taken at"))
 
     class Meta:
