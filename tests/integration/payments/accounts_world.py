@@ -46,6 +46,7 @@ class AccountsWorld:
             username="supervisor", org_unit=tree.station, roles=[Role.MARKETING_SUPERVISOR]
         )
         self._accounts = 0
+        self._bills = 0
 
     def account(self, category: UsageCategory) -> Account:
         self._accounts += 1
@@ -89,6 +90,10 @@ class AccountsWorld:
             now=moment(due),
         )
 
+    def _next_bill(self) -> int:
+        self._bills += 1
+        return self._bills - 1
+
     def issue(self, account: Account, *, amount: str, on: date, adjusts: Bill | None = None) -> Bill:
         """A real bill of ``amount`` (below zero: a refund adjusting ``adjusts``) issued on ``on``
         through billing's own issue (numbered, due GRIDCARE_BILL_DUE_DAYS later, posted, prepaid
@@ -98,8 +103,9 @@ class AccountsWorld:
             account=account,
             kind=BillKind.ADJUSTMENT if adjusts is not None else BillKind.REGULAR,
             status=BillStatus.APPROVED,
-            period_start=on - timedelta(days=30),
-            period_end=on,
+            # A period of its own for each bill (one live regular bill per account and period).
+            period_start=date(2000, 1, 1) + timedelta(days=self._next_bill()),
+            period_end=date(2000, 1, 1) + timedelta(days=self._bills),
             tariff_code=account.tariff_code,
             energy_kwh=Decimal("0.000"),
             total=Decimal(amount),
