@@ -42,6 +42,7 @@ COLUMNS = (
     "customers_customer.id_number",
     "identity_integration.signing_key",
     "identity_user.mobile",
+    "payments_debitmandate.bank_account_no",  # bank channels (issue 6): direct-debit mandates
 )
 
 
@@ -152,7 +153,7 @@ def test_rotation_reencrypts_every_value_with_the_new_key_once(
 
     rewritten = rotate_pii_key(actor=actor, now=now, batch_size=1)
 
-    assert rewritten == dict(zip(COLUMNS, (1, 1, 2, 2, 0, 2), strict=True))
+    assert rewritten == dict(zip(COLUMNS, (1, 1, 2, 2, 0, 2, 0), strict=True))
     usage = key_usage(connection=connection)
     assert {label: dict(counts) for label, counts in usage.items()} == {
         "customers_account.bank_account_no": {"k2": 1},
@@ -161,6 +162,7 @@ def test_rotation_reencrypts_every_value_with_the_new_key_once(
         "customers_customer.id_number": {"k2": 2},
         "identity_integration.signing_key": {},
         "identity_user.mobile": {"k2": 2},
+        "payments_debitmandate.bank_account_no": {},
     }
     assert list(Customer.objects.order_by("id").values_list("id_number", flat=True)) == list(ID_NUMBERS)
     assert User.objects.get(pk=people.portal_user.pk).mobile == PORTAL_MOBILE
@@ -184,7 +186,7 @@ def test_rehash_after_a_new_hash_key_makes_search_work_again(
 
     rewritten = rotate_pii_key(actor=actor, now=now, rehash=True)
 
-    assert rewritten == dict(zip(COLUMNS, (1, 1, 2, 2, 0, 2), strict=True))
+    assert rewritten == dict(zip(COLUMNS, (1, 1, 2, 2, 0, 2, 0), strict=True))
     assert (
         Customer.objects.get(id_number_hash=pii_hash(ID_NUMBERS[0], kind="id_number")) == people.customers[0]
     )

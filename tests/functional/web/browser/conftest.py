@@ -12,6 +12,9 @@ from django.conf import settings
 from playwright.sync_api import Browser, Page, sync_playwright
 from web_world import World, build_world
 
+from gridcare.ledger.chart import load_initial_chart
+from gridcare.ledger.models import LedgerAccount
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run inside
 # one unless told it is safe (the test thread does nothing concurrent with it).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -52,6 +55,9 @@ def page(browser: Browser, live_server: object) -> Iterator[Page]:
 
 @pytest.fixture
 def browser_world(transactional_db: None) -> World:
+    # A transactional test's flush removed the chart of accounts the data migration loaded;
+    # every browser journey that moves money needs it.
+    load_initial_chart(model=LedgerAccount)
     return build_world(with_passwords=True)
 
 

@@ -19,8 +19,6 @@ from web_world import ACCOUNT_A1, MOBILE_ZHANG, World, make_staff_user
 from gridcare.billing.models import Bill, BillStatus
 from gridcare.billing.receivables import post_issued_bills
 from gridcare.identity.models import Role, User
-from gridcare.ledger.chart import load_initial_chart
-from gridcare.ledger.models import LedgerAccount
 from gridcare.payments.models import CashierShift, Payment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,7 +59,6 @@ def test_a_cashier_takes_a_counter_payment_and_closes_the_shift_balanced(
     log_in: Callable[[Client, Any], Client],
     screenshot: Callable[[str], None],
 ) -> None:
-    load_initial_chart(model=LedgerAccount)  # a transactional test's flush removed the chart
     cashier = make_staff_user(
         username="cashier_a", org_unit=browser_world.station_a, roles=(Role.CASHIER,), display_name="王收费"
     )

@@ -17,8 +17,7 @@ from playwright.sync_api import Page, expect
 from web_world import ACCOUNT_A1, PASSWORD, World
 
 from gridcare.kit.clock import local_date
-from gridcare.ledger.chart import load_initial_chart
-from gridcare.ledger.models import AccountBalance, LedgerAccount
+from gridcare.ledger.models import AccountBalance
 from gridcare.payments.models import Payment, PaymentChannel, ProviderOrder, ProviderOrderStatus
 
 # The bill helper is shared with the portal payment HTTP tests.
@@ -31,8 +30,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def billed_world(browser_world: World) -> World:
-    # A transactional test's flush removed the chart the data migration loaded.
-    load_initial_chart(model=LedgerAccount)
     now = timezone.now()
     issue_bill(
         account=browser_world.account_a1,
