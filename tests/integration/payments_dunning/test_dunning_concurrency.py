@@ -35,8 +35,12 @@ pytestmark = [
 
 @pytest.fixture
 def dunning_data(ledger_chart: None) -> None:
-    """The default plan, templates and policies as the data migration seeds them (a
-    transactional test's flush removed them)."""
+    """The default plan, templates and policies as the data migrations seed them — the
+    notifications service's (the arrears notice letter) and dunning's — which a transactional
+    test's flush removed."""
+    importlib.import_module("gridcare.notifications.migrations.0004_default_templates_and_policies").seed(
+        apps, None
+    )
     importlib.import_module("gridcare.payments.migrations.0009_dunning_defaults").seed(apps, None)
 
 
