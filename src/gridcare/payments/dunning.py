@@ -46,10 +46,12 @@ from gridcare.payments.dunning_plans import (
     MIN_DAYS_OVERDUE_TO_DISCONNECT,
     NOTICE_DAYS_BEFORE_DISCONNECTION,
     PlanStep,
-    customer_class_of,
     parse_dunning_plan,
     plan_version_in_force,
 )
+
+# One rule for which accounts are residential, shared with the late fees.
+from gridcare.payments.late_fees import customer_class_of
 from gridcare.payments.models import (
     AccountSupply,
     DunningAction,

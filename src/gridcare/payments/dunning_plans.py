@@ -50,12 +50,6 @@ _CODE = re.compile(r"^[a-z0-9_]{1,40}$")
 _STEP_FIELDS = frozenset({"code", "day", "action", "channels", "customer_classes"})
 
 
-def customer_class_of(*, usage_category: str) -> CustomerClass:
-    """Which rules an account's usage category falls under: 居民生活 is residential, every other
-    category (industrial and commercial, large industry, agriculture) non-residential."""
-    return CustomerClass.RESIDENTIAL if usage_category == "residential" else CustomerClass.NON_RESIDENTIAL
-
-
 @dataclass(frozen=True, kw_only=True)
 class PlanStep:
     code: str
