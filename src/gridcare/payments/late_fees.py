@@ -34,7 +34,7 @@ from gridcare.identity.permissions import Permission
 from gridcare.kit.clock import local_date
 from gridcare.kit.money import round_to_fen
 from gridcare.ledger.chart import ChartCode
-from gridcare.ledger.models import JournalEntryKind
+from gridcare.ledger.models import AccountBalance, JournalEntryKind
 from gridcare.ledger.operations import NewEntry, PostingLine, post_journal_entries
 from gridcare.ledger.queries import OpenItem, open_items_by_account
 from gridcare.payments.errors import LateFeeWaiverInvalid
@@ -470,7 +470,6 @@ def accrue_late_fees(*, through: date, now: datetime, progress: Any = None) -> i
     continue from its last). ``progress(done, total)`` is told after each batch. Returns the
     number of entries posted."""
     # Imported here: operations imports this module for the charge a payment makes first.
-    from gridcare.ledger.models import AccountBalance
     from gridcare.payments.operations import hold_accounts
 
     owing = list(
